@@ -1,0 +1,210 @@
+//! `authenticatorMakeCredential` (CTAP 2.1 §6.1.2), step by step.
+
+use ciborium::value::Value;
+use sha2::{Digest, Sha256};
+
+use super::{AttestationMode, Authenticator, CounterPolicy};
+use crate::cbor;
+use crate::crypto::keys::{Algorithm, PrivateKey};
+use crate::ctap2::auth_data::{AttestedCredentialData, AuthenticatorData, Flags};
+use crate::ctap2::make_credential::{Request, Response};
+use crate::ctap2::StatusCode;
+use crate::env::Presence;
+use crate::store::{CredProtect, CredRandom, Credential, CredentialStore, StoreError};
+
+impl<S: CredentialStore> Authenticator<S> {
+    /// `authenticatorMakeCredential`.
+    pub fn make_credential(&mut self, request: Request) -> Result<Response, StatusCode> {
+        self.pending = None;
+        let rp_id = request.rp.id.clone();
+
+        // Steps 1–2: pinUvAuthParam (fauxkey sets no PIN).
+        self.check_pin_uv_auth(
+            &rp_id,
+            request.pin_uv_auth_param.as_deref(),
+            request.pin_uv_auth_protocol,
+        )?;
+
+        // Step 3: the first supported algorithm in the RP's order of preference.
+        let alg = request
+            .pub_key_cred_params
+            .iter()
+            .filter(|p| p.type_ == "public-key")
+            .filter_map(|p| Algorithm::from_cose_id(p.alg))
+            .find(|a| self.config.algorithms.contains(a))
+            .ok_or(StatusCode::UnsupportedAlgorithm)?;
+
+        // Step 4: options. Unknown options were ignored by the decoder.
+        if request.options.up == Some(false) {
+            return Err(StatusCode::InvalidOption);
+        }
+        let rk = request.options.rk == Some(true);
+        if rk && !self.config.resident_keys {
+            return Err(StatusCode::UnsupportedOption);
+        }
+        let uv_requested = request.options.uv == Some(true);
+        if uv_requested && !self.user.uv_capable() {
+            return Err(StatusCode::InvalidOption);
+        }
+
+        // Step 6: enterprise attestation is not supported.
+        if request.enterprise_attestation.is_some() {
+            return Err(StatusCode::InvalidParameter);
+        }
+
+        // Step 11: built-in user verification, when asked for.
+        let uv = if uv_requested {
+            if !self.user.verify(&rp_id) {
+                return Err(StatusCode::OperationDenied);
+            }
+            true
+        } else {
+            false
+        };
+
+        // Step 12: the exclude list. A credProtect=3 credential only counts once UV is done.
+        let excluded = request.exclude_list.iter().any(|d| {
+            self.store.get(&d.id).is_some_and(|c| {
+                c.rp_id == rp_id && (c.cred_protect != CredProtect::UvRequired || uv)
+            })
+        });
+        if excluded {
+            // Collect a gesture first, so the RP learns nothing without the user's consent.
+            return match self.user.presence(&rp_id) {
+                Presence::Approve => Err(StatusCode::CredentialExcluded),
+                Presence::Deny => Err(StatusCode::OperationDenied),
+            };
+        }
+
+        // Step 14: user presence.
+        if self.user.presence(&rp_id) == Presence::Deny {
+            return Err(StatusCode::OperationDenied);
+        }
+
+        // Step 15: extensions (outputs only for inputs we processed).
+        let mut ext_out: Vec<(&str, Value)> = Vec::new();
+        let cred_protect = match request.extensions.cred_protect.map(CredProtect::from_level) {
+            Some(Some(level)) => {
+                ext_out.push(("credProtect", Value::Integer(level.level().into())));
+                level
+            }
+            // An unknown level is ignored, like an unknown extension.
+            Some(None) | None => CredProtect::UvOptional,
+        };
+        let cred_random = if request.extensions.hmac_secret == Some(true) {
+            let mut r = CredRandom { with_uv: [0; 32], without_uv: [0; 32] };
+            self.rng.fill_bytes(&mut r.with_uv);
+            self.rng.fill_bytes(&mut r.without_uv);
+            ext_out.push(("hmac-secret", Value::Bool(true)));
+            Some(r)
+        } else {
+            None
+        };
+
+        // Step 16: generate the credential.
+        let key = PrivateKey::generate(alg, self.rng.as_mut());
+        let mut id = vec![0u8; self.config.credential_id_length.clamp(16, 64)];
+        self.rng.fill_bytes(&mut id);
+        let backup_eligible = self.config.backup_eligible;
+        let backup_state = backup_eligible && self.config.backup_state;
+        let public_key_cose = key.public_key().cose_bytes();
+        let sequence = self.next_sequence();
+        let credential = Credential {
+            id: id.clone(),
+            rp_id: rp_id.clone(),
+            rp_name: request.rp.name.clone(),
+            user_handle: request.user.id.clone(),
+            user_name: request.user.name.clone(),
+            user_display_name: request.user.display_name.clone(),
+            key,
+            discoverable: rk,
+            sign_count: 0,
+            backup_eligible,
+            backup_state,
+            created_ms: self.clock.now_ms(),
+            last_used_ms: None,
+            hidden: false,
+            cred_protect,
+            cred_random,
+            sequence,
+        };
+
+        // Step 17: a discoverable credential replaces the one for the same (rpId, user handle).
+        if rk {
+            let same_user: Vec<Vec<u8>> = self
+                .store
+                .ids_for_rp(&rp_id)
+                .into_iter()
+                .filter(|i| {
+                    self.store
+                        .get(i)
+                        .is_some_and(|c| c.discoverable && c.user_handle == request.user.id)
+                })
+                .collect();
+            for old in same_user {
+                self.store.remove(&old).map_err(store_status)?;
+            }
+        }
+        // Sign before the store takes the key (packed self attestation needs it).
+        let mut flags = Flags::UP;
+        if uv {
+            flags |= Flags::UV;
+        }
+        if backup_eligible {
+            flags |= Flags::BE;
+        }
+        if backup_state {
+            flags |= Flags::BS;
+        }
+        let auth_data = AuthenticatorData {
+            rp_id_hash: Sha256::digest(rp_id.as_bytes()).into(),
+            flags: Flags(flags),
+            sign_count: match self.config.counter {
+                CounterPolicy::PerCredential | CounterPolicy::AlwaysZero => 0,
+            },
+            attested: Some(AttestedCredentialData {
+                aaguid: *self.config.aaguid.as_bytes(),
+                credential_id: id,
+                public_key_cose,
+            }),
+            extensions: (!ext_out.is_empty()).then(|| cbor::map(ext_out)),
+        }
+        .to_bytes();
+
+        // Step 19: attestation, honouring attestationFormatsPreference (CTAP 2.2) when given.
+        let mode = match &request.attestation_formats_preference {
+            Some(prefs) => prefs
+                .iter()
+                .find_map(|f| match f.as_str() {
+                    "none" => Some(AttestationMode::None),
+                    "packed" => Some(AttestationMode::PackedSelf),
+                    _ => None,
+                })
+                .unwrap_or(self.config.attestation),
+            None => self.config.attestation,
+        };
+        let (fmt, att_stmt) = match mode {
+            AttestationMode::None => ("none", cbor::map(Vec::<(&str, Value)>::new())),
+            AttestationMode::PackedSelf => {
+                let signed = [auth_data.as_slice(), &request.client_data_hash].concat();
+                let sig = credential.key.sign(&signed);
+                (
+                    "packed",
+                    cbor::map([
+                        ("alg", Value::Integer(alg.cose_id().into())),
+                        ("sig", Value::Bytes(sig)),
+                    ]),
+                )
+            }
+        };
+        self.store.insert(credential).map_err(store_status)?;
+        Ok(Response { fmt: fmt.into(), auth_data, att_stmt })
+    }
+}
+
+pub(super) fn store_status(e: StoreError) -> StatusCode {
+    match e {
+        StoreError::Full => StatusCode::KeyStoreFull,
+        _ => StatusCode::Other,
+    }
+}

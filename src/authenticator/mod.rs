@@ -1,0 +1,304 @@
+//! The virtual CTAP2 authenticator: makeCredential, getAssertion, getNextAssertion, getInfo and
+//! the key-agreement part of clientPIN, over an injected store, RNG, clock and user.
+//!
+//! [`Authenticator::process`] is the byte boundary a CTAP transport calls: command byte ‖
+//! canonical CBOR in, status byte ‖ canonical CBOR out. The typed methods behind it are what the
+//! WebAuthn client in this crate calls.
+
+mod get_assertion;
+mod hmac_secret;
+mod make_credential;
+
+use uuid::Uuid;
+
+use crate::crypto::keys::Algorithm;
+use crate::crypto::pin_protocol::{KeyAgreementKey, PinProtocol};
+use crate::ctap2::{self, client_pin, get_info, Command, StatusCode};
+use crate::env::{self, Clock, Rng, SimulatedUser, UserPolicy};
+use crate::store::{CredentialStore, MemoryStore};
+
+/// fauxkey's own AAGUID, `a3177236-0861-4496-8ac0-b5d4308ac6e2` (a random v4 UUID chosen for this
+/// project). Reported in getInfo and in every attested credential unless a config overrides it.
+pub const FAUXKEY_AAGUID: Uuid = Uuid::from_u128(0xa317_7236_0861_4496_8ac0_b5d4_308a_c6e2);
+
+/// The largest CTAP message fauxkey accepts (the CTAPHID maximum, 57 + 128 × 59 bytes).
+pub const MAX_MSG_SIZE: usize = 7609;
+
+/// How the signature counter moves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CounterPolicy {
+    /// Each credential has its own counter, incremented on every assertion.
+    #[default]
+    PerCredential,
+    /// Always zero, as synced passkey providers report.
+    AlwaysZero,
+}
+
+/// The attestation statement makeCredential returns when the request states no preference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AttestationMode {
+    /// `none`.
+    #[default]
+    None,
+    /// `packed` self attestation (signed with the credential key).
+    PackedSelf,
+}
+
+/// What kind of authenticator to be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// The AAGUID reported in getInfo and attested credential data.
+    pub aaguid: Uuid,
+    /// Algorithms supported, in the order getInfo lists them.
+    pub algorithms: Vec<Algorithm>,
+    /// Signature counter behaviour.
+    pub counter: CounterPolicy,
+    /// Default attestation.
+    pub attestation: AttestationMode,
+    /// BE for new credentials.
+    pub backup_eligible: bool,
+    /// BS for new credentials (ignored unless `backup_eligible`).
+    pub backup_state: bool,
+    /// Length of new credential ids, 16 to 64 bytes.
+    pub credential_id_length: usize,
+    /// Whether discoverable credentials can be stored (getInfo `rk`).
+    pub resident_keys: bool,
+    /// Transports reported in getInfo (and by the client in responses).
+    pub transports: Vec<String>,
+    /// getInfo `maxCredentialCountInList`.
+    pub max_credential_count_in_list: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            aaguid: FAUXKEY_AAGUID,
+            algorithms: Algorithm::ALL.to_vec(),
+            counter: CounterPolicy::PerCredential,
+            attestation: AttestationMode::None,
+            backup_eligible: true,
+            backup_state: true,
+            credential_id_length: 32,
+            resident_keys: true,
+            transports: vec!["internal".into()],
+            max_credential_count_in_list: 64,
+        }
+    }
+}
+
+/// State kept between getAssertion and getNextAssertion (CTAP 2.1 §6.2.2 step 13).
+struct PendingAssertions {
+    rp_id: String,
+    client_data_hash: Vec<u8>,
+    remaining: std::collections::VecDeque<Vec<u8>>,
+    flags_uv: bool,
+    flags_up: bool,
+    hmac_salts: Option<hmac_secret::Salts>,
+    last_ms: u64,
+}
+
+/// How long getNextAssertion stays valid after the previous assertion (CTAP 2.1: 30 seconds).
+const NEXT_ASSERTION_WINDOW_MS: u64 = 30_000;
+
+/// A virtual CTAP2 authenticator.
+pub struct Authenticator<S: CredentialStore = MemoryStore> {
+    config: Config,
+    store: S,
+    rng: Rng,
+    clock: Box<dyn Clock>,
+    user: Box<dyn UserPolicy>,
+    key_agreement: Option<KeyAgreementKey>,
+    pending: Option<PendingAssertions>,
+    sequence: u64,
+}
+
+impl<S: CredentialStore> std::fmt::Debug for Authenticator<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authenticator")
+            .field("config", &self.config)
+            .field("credentials", &self.store.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Authenticator<MemoryStore> {
+    /// An in-memory authenticator with the default config, OS randomness, the system clock and a
+    /// user who approves and verifies.
+    pub fn in_memory() -> Self {
+        Self::new(Config::default(), MemoryStore::new())
+    }
+}
+
+impl<S: CredentialStore> Authenticator<S> {
+    /// An authenticator over `store`, with OS randomness, the system clock and an approving user.
+    pub fn new(config: Config, store: S) -> Self {
+        let sequence = store.max_sequence();
+        Self {
+            config,
+            store,
+            rng: env::os_rng(),
+            clock: Box::new(env::SystemClock),
+            user: Box::new(SimulatedUser::default()),
+            key_agreement: None,
+            pending: None,
+            sequence,
+        }
+    }
+
+    /// Replaces the randomness source (use [`env::seeded_rng`] for reproducible output).
+    pub fn with_rng(mut self, rng: Rng) -> Self {
+        self.rng = rng;
+        self
+    }
+
+    /// Replaces the clock.
+    pub fn with_clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Box::new(clock);
+        self
+    }
+
+    /// Replaces the emulated user.
+    pub fn with_user(mut self, user: impl UserPolicy + 'static) -> Self {
+        self.user = Box::new(user);
+        self
+    }
+
+    /// Replaces the emulated user in place (e.g. to make the next ceremony fail).
+    pub fn set_user(&mut self, user: impl UserPolicy + 'static) {
+        self.user = Box::new(user);
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The credential store.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The credential store, mutably.
+    pub fn store_mut(&mut self) -> &mut S {
+        &mut self.store
+    }
+
+    /// Consumes the authenticator, returning its store.
+    pub fn into_store(self) -> S {
+        self.store
+    }
+
+    /// Whether built-in user verification exists.
+    pub fn uv_capable(&self) -> bool {
+        self.user.uv_capable()
+    }
+
+    /// The emulated user (the client asks it to pick an account).
+    pub fn user_mut(&mut self) -> &mut dyn UserPolicy {
+        self.user.as_mut()
+    }
+
+    /// The CTAP2 byte interface: `command ‖ CBOR` in, `status ‖ CBOR` out.
+    pub fn process(&mut self, message: &[u8]) -> Vec<u8> {
+        if message.len() > MAX_MSG_SIZE {
+            return vec![StatusCode::RequestTooLarge.byte()];
+        }
+        let command = match Command::decode(message) {
+            Ok(c) => c,
+            Err(code) => {
+                self.pending = None;
+                return vec![code.byte()];
+            }
+        };
+        let result = match command {
+            Command::MakeCredential(r) => self.make_credential(r).map(|r| Some(r.to_cbor())),
+            Command::GetAssertion(r) => self.get_assertion(r).map(|r| Some(r.to_cbor())),
+            Command::GetNextAssertion => self.get_next_assertion().map(|r| Some(r.to_cbor())),
+            Command::GetInfo => Ok(Some(self.get_info().to_cbor())),
+            Command::ClientPin(r) => self.client_pin(r).map(|r| Some(r.to_cbor())),
+            // Command is non-exhaustive for callers outside the crate only.
+            #[allow(unreachable_patterns)]
+            _ => Err(StatusCode::InvalidCommand),
+        };
+        match result {
+            Ok(body) => ctap2::ok_response(body.as_ref()),
+            Err(code) => vec![code.byte()],
+        }
+    }
+
+    /// `authenticatorGetInfo`: reports exactly what is implemented.
+    pub fn get_info(&self) -> get_info::Response {
+        let mut options = vec![
+            ("rk".to_owned(), self.config.resident_keys),
+            ("up".to_owned(), true),
+            ("plat".to_owned(), false),
+        ];
+        // `uv` present means built-in UV exists; absent means it does not (CTAP 2.1 §6.4).
+        if self.user.uv_capable() {
+            options.push(("uv".to_owned(), true));
+        }
+        get_info::Response {
+            versions: vec!["FIDO_2_0".into()],
+            extensions: vec!["credProtect".into(), "hmac-secret".into()],
+            aaguid: *self.config.aaguid.as_bytes(),
+            options,
+            max_msg_size: Some(MAX_MSG_SIZE as u64),
+            pin_uv_auth_protocols: vec![2, 1],
+            max_credential_count_in_list: Some(u64::from(self.config.max_credential_count_in_list)),
+            max_credential_id_length: Some(64),
+            transports: self.config.transports.clone(),
+            algorithms: self.config.algorithms.iter().map(|a| a.cose_id()).collect(),
+        }
+    }
+
+    /// `authenticatorClientPIN`: only `getKeyAgreement` (no PIN can be set on fauxkey).
+    pub fn client_pin(
+        &mut self,
+        request: client_pin::Request,
+    ) -> Result<client_pin::KeyAgreementResponse, StatusCode> {
+        self.pending = None;
+        let protocol = request.pin_uv_auth_protocol.ok_or(StatusCode::MissingParameter)?;
+        PinProtocol::from_number(protocol).ok_or(StatusCode::InvalidParameter)?;
+        if request.sub_command != client_pin::GET_KEY_AGREEMENT {
+            return Err(StatusCode::InvalidSubcommand);
+        }
+        let key = self.key_agreement_key();
+        Ok(client_pin::KeyAgreementResponse { key_agreement: key.public_cose() })
+    }
+
+    fn key_agreement_key(&mut self) -> &KeyAgreementKey {
+        let rng = &mut self.rng;
+        self.key_agreement.get_or_insert_with(|| KeyAgreementKey::generate(rng.as_mut()))
+    }
+
+    fn next_sequence(&mut self) -> u64 {
+        self.sequence += 1;
+        self.sequence
+    }
+
+    /// Steps shared by makeCredential and getAssertion for `pinUvAuthParam` (CTAP 2.1 §6.1.2
+    /// steps 1–2): fauxkey has no PIN, so no pinUvAuthParam can ever be valid.
+    fn check_pin_uv_auth(
+        &mut self,
+        rp_id: &str,
+        param: Option<&[u8]>,
+        protocol: Option<i64>,
+    ) -> Result<(), StatusCode> {
+        let Some(param) = param else { return Ok(()) };
+        // Step 1: a zero-length pinUvAuthParam asks for a touch, then reports the PIN state.
+        if param.is_empty() {
+            return match self.user.presence(rp_id) {
+                env::Presence::Approve => Err(StatusCode::PinNotSet),
+                env::Presence::Deny => Err(StatusCode::OperationDenied),
+            };
+        }
+        // Step 2: the protocol must be given and supported.
+        let protocol = protocol.ok_or(StatusCode::MissingParameter)?;
+        PinProtocol::from_number(protocol).ok_or(StatusCode::InvalidParameter)?;
+        // No pinUvAuthToken was ever issued, so the parameter cannot verify.
+        Err(StatusCode::PinAuthInvalid)
+    }
+}
+
+#[cfg(test)]
+mod tests;

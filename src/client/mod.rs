@@ -1,0 +1,521 @@
+//! The WebAuthn client, i.e. what a browser does between an RP's JavaScript and an
+//! authenticator: origin and RP ID checks, clientDataJSON, the L3 JSON ↔ CTAP mapping, client
+//! extensions, and DOMException-named errors.
+
+pub mod client_data;
+mod error;
+pub mod json;
+pub mod origin;
+pub mod prf;
+
+use std::collections::BTreeMap;
+
+use ciborium::value::Value;
+use sha2::{Digest, Sha256};
+
+pub use error::ClientError;
+pub use origin::{CallerOrigin, NoRelatedOrigins, RelatedOrigins};
+
+use self::client_data::Ceremony;
+use self::json::{
+    AssertionResponseJson, AttestationResponseJson, AuthenticationResponseJson,
+    ClientExtensionResultsJson, CreationOptionsJson, CredPropsJson, PrfOutputJson,
+    RegistrationResponseJson, RequestOptionsJson,
+};
+use crate::b64url;
+use crate::crypto::keys::PublicKey;
+use crate::ctap2::auth_data::AuthenticatorData;
+use crate::ctap2::make_credential::{self as mc, CredentialParameters, RpEntity};
+use crate::ctap2::{get_assertion as ga, CredentialDescriptor, Options, StatusCode, UserEntity};
+use crate::env::{self, Rng};
+use crate::store::{CredentialStore, MemoryStore};
+use crate::Authenticator;
+
+/// `authenticatorAttachment` the client reports for its authenticator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Attachment {
+    /// A platform authenticator / passkey provider (the default).
+    #[default]
+    Platform,
+    /// A roaming authenticator such as a security key.
+    CrossPlatform,
+}
+
+impl Attachment {
+    /// The WebAuthn string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Attachment::Platform => "platform",
+            Attachment::CrossPlatform => "cross-platform",
+        }
+    }
+}
+
+/// An emulated browser with one authenticator attached.
+pub struct Client<S: CredentialStore = MemoryStore> {
+    authenticator: Authenticator<S>,
+    attachment: Attachment,
+    related_origins: Box<dyn RelatedOrigins + Send>,
+    rng: Rng,
+}
+
+impl<S: CredentialStore> std::fmt::Debug for Client<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("authenticator", &self.authenticator)
+            .field("attachment", &self.attachment)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Either form RP libraries emit: the bare options, or `{"publicKey": {...}}`.
+fn unwrap_public_key(mut v: serde_json::Value) -> serde_json::Value {
+    if let Some(obj) = v.as_object_mut() {
+        if !obj.contains_key("challenge") {
+            if let Some(inner) = obj.remove("publicKey") {
+                return inner;
+            }
+        }
+    }
+    v
+}
+
+/// Parses options JSON, naming the exact bad member on failure (TypeError, as
+/// `parse…OptionsFromJSON` and WebIDL conversion would throw).
+fn parse_options<T: serde::de::DeserializeOwned>(json: &str, what: &str) -> Result<T, ClientError> {
+    let value: serde_json::Value = serde_json::from_str(json)
+        .map_err(|e| ClientError::Type(format!("{what} is not valid JSON: {e}")))?;
+    let value = unwrap_public_key(value);
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if path == "." {
+            ClientError::Type(format!("{what}: {inner}"))
+        } else {
+            ClientError::Type(format!("{what}: member `{path}`: {inner}"))
+        }
+    })
+}
+
+fn decode_b64(value: &str, member: &str) -> Result<Vec<u8>, ClientError> {
+    b64url::decode(value)
+        .map_err(|_| ClientError::Encoding(format!("`{member}` is not unpadded base64url: {value:?}")))
+}
+
+fn descriptors(
+    list: &[json::CredentialDescriptorJson],
+    member: &str,
+) -> Result<Vec<CredentialDescriptor>, ClientError> {
+    list.iter()
+        .enumerate()
+        .map(|(i, d)| {
+            Ok(CredentialDescriptor {
+                type_: d.type_.clone(),
+                id: decode_b64(&d.id, &format!("{member}[{i}].id"))?,
+            })
+        })
+        .collect()
+}
+
+/// Effective user verification: required → true; preferred (or unknown) → capability;
+/// discouraged → false.
+fn effective_uv(requested: Option<&str>, capable: bool) -> Result<bool, ClientError> {
+    match requested {
+        Some("required") if !capable => Err(ClientError::NotAllowed(
+            "userVerification is \"required\" but the authenticator cannot verify users".into(),
+        )),
+        Some("required") => Ok(true),
+        Some("discouraged") => Ok(false),
+        _ => Ok(capable),
+    }
+}
+
+fn cred_protect_level(policy: &str) -> Option<u8> {
+    match policy {
+        "userVerificationOptional" => Some(1),
+        "userVerificationOptionalWithCredentialIDList" => Some(2),
+        "userVerificationRequired" => Some(3),
+        _ => None,
+    }
+}
+
+impl Client<MemoryStore> {
+    /// A client in front of a default in-memory authenticator.
+    pub fn in_memory() -> Self {
+        Self::new(Authenticator::in_memory())
+    }
+}
+
+impl<S: CredentialStore> Client<S> {
+    /// A client in front of `authenticator`, using OS randomness for its own key agreement.
+    pub fn new(authenticator: Authenticator<S>) -> Self {
+        Self {
+            authenticator,
+            attachment: Attachment::Platform,
+            related_origins: Box::new(NoRelatedOrigins),
+            rng: env::os_rng(),
+        }
+    }
+
+    /// Replaces the client's randomness (platform key agreement keys and IVs).
+    pub fn with_rng(mut self, rng: Rng) -> Self {
+        self.rng = rng;
+        self
+    }
+
+    /// Sets the attachment reported in responses.
+    pub fn with_attachment(mut self, attachment: Attachment) -> Self {
+        self.attachment = attachment;
+        self
+    }
+
+    /// Plugs in a related-origins policy (WebAuthn L3 §5.11); none by default.
+    pub fn with_related_origins(mut self, related: impl RelatedOrigins + Send + 'static) -> Self {
+        self.related_origins = Box::new(related);
+        self
+    }
+
+    /// The authenticator.
+    pub fn authenticator(&self) -> &Authenticator<S> {
+        &self.authenticator
+    }
+
+    /// The authenticator, mutably.
+    pub fn authenticator_mut(&mut self) -> &mut Authenticator<S> {
+        &mut self.authenticator
+    }
+
+    /// `navigator.credentials.create()` from an origin and the RP's creation options JSON
+    /// (bare, or wrapped in `{"publicKey": …}`).
+    pub fn create(&mut self, origin: &str, options_json: &str) -> Result<RegistrationResponseJson, ClientError> {
+        let origin = CallerOrigin::parse(origin)?;
+        let options = parse_options(options_json, "creation options")?;
+        self.create_with(&origin, &options)
+    }
+
+    /// `navigator.credentials.get()` from an origin and the RP's request options JSON.
+    pub fn get(&mut self, origin: &str, options_json: &str) -> Result<AuthenticationResponseJson, ClientError> {
+        let origin = CallerOrigin::parse(origin)?;
+        let options = parse_options(options_json, "request options")?;
+        self.get_with(&origin, &options)
+    }
+
+    /// `create()` with parsed inputs (WebAuthn L3 §5.1.3).
+    pub fn create_with(
+        &mut self,
+        origin: &CallerOrigin,
+        options: &CreationOptionsJson,
+    ) -> Result<RegistrationResponseJson, ClientError> {
+        // Step 3 (parse): every base64url member decodes, else EncodingError.
+        let challenge = decode_b64(&options.challenge, "challenge")?;
+        let user_id = decode_b64(&options.user.id, "user.id")?;
+        let exclude_list = descriptors(&options.exclude_credentials, "excludeCredentials")?;
+        // Step 3: user.id is 1 to 64 bytes.
+        if user_id.is_empty() || user_id.len() > 64 {
+            return Err(ClientError::Type(format!(
+                "user.id must be 1 to 64 bytes, got {}",
+                user_id.len()
+            )));
+        }
+        // Steps 5–6: RP ID.
+        let rp_id = origin::validate_rp_id(origin, options.rp.id.as_deref(), self.related_origins.as_ref())?;
+        // Step 7: algorithms; empty means ES256 and RS256; unknown types are skipped.
+        let params: Vec<CredentialParameters> = if options.pub_key_cred_params.is_empty() {
+            [-7, -257]
+                .into_iter()
+                .map(|alg| CredentialParameters { type_: "public-key".into(), alg })
+                .collect()
+        } else {
+            options
+                .pub_key_cred_params
+                .iter()
+                .filter(|p| p.type_ == "public-key")
+                .map(|p| CredentialParameters { type_: p.type_.clone(), alg: p.alg })
+                .collect()
+        };
+        if params.is_empty() {
+            return Err(ClientError::NotSupported("no pubKeyCredParams entry of type \"public-key\"".into()));
+        }
+        // Step 10: authenticator selection.
+        let selection = options.authenticator_selection.clone().unwrap_or_default();
+        if let Some(wanted) = selection.authenticator_attachment.as_deref() {
+            if matches!(wanted, "platform" | "cross-platform") && wanted != self.attachment.as_str() {
+                return Err(ClientError::NotAllowed(format!(
+                    "authenticatorAttachment is \"{wanted}\" but this authenticator is \"{}\"",
+                    self.attachment.as_str()
+                )));
+            }
+        }
+        let can_rk = self.authenticator.config().resident_keys;
+        let rk = match selection.resident_key.as_deref() {
+            Some("required") => true,
+            Some("preferred") => can_rk,
+            Some("discouraged") => false,
+            _ => selection.require_resident_key,
+        };
+        if rk && !can_rk {
+            return Err(ClientError::NotAllowed(
+                "a discoverable credential is required but the authenticator cannot store one".into(),
+            ));
+        }
+        let uv = effective_uv(selection.user_verification.as_deref(), self.authenticator.uv_capable())?;
+        // attestation "none" (the default) asks the authenticator for format "none".
+        let conveyance = options.attestation.as_deref().unwrap_or("none");
+        let formats = match conveyance {
+            "direct" | "enterprise" | "indirect" if !options.attestation_formats.is_empty() => {
+                Some(options.attestation_formats.clone())
+            }
+            "direct" | "enterprise" | "indirect" => None,
+            _ => Some(vec!["none".to_owned()]),
+        };
+        // Step 8: extensions.
+        let ext = options.extensions.clone().unwrap_or_default();
+        let prf_requested = ext.prf.is_some();
+        if ext.prf.as_ref().is_some_and(|p| p.eval_by_credential.is_some()) {
+            return Err(ClientError::NotSupported("prf.evalByCredential is not valid in create()".into()));
+        }
+        let cred_protect = ext.credential_protection_policy.as_deref().and_then(cred_protect_level);
+
+        // Step 9: client data.
+        let client_data_json = client_data::serialize(Ceremony::Create, &challenge, origin);
+        let request = mc::Request {
+            client_data_hash: Sha256::digest(&client_data_json).to_vec(),
+            rp: RpEntity { id: rp_id, name: Some(options.rp.name.clone()) },
+            user: UserEntity {
+                id: user_id,
+                name: Some(options.user.name.clone()),
+                display_name: Some(options.user.display_name.clone()),
+            },
+            pub_key_cred_params: params,
+            exclude_list,
+            extensions: mc::Extensions {
+                hmac_secret: prf_requested.then_some(true),
+                cred_protect,
+            },
+            options: Options { rk: Some(rk), up: None, uv: uv.then_some(true) },
+            pin_uv_auth_param: None,
+            pin_uv_auth_protocol: None,
+            enterprise_attestation: None,
+            attestation_formats_preference: formats,
+        };
+        // Step 11: the authenticator's answer.
+        let mut response = self.authenticator.make_credential(request).map_err(|e| match e {
+            StatusCode::CredentialExcluded => ClientError::InvalidState(
+                "a credential in excludeCredentials is already registered on this authenticator".into(),
+            ),
+            StatusCode::UnsupportedAlgorithm => ClientError::NotSupported(
+                "the authenticator supports none of the algorithms in pubKeyCredParams".into(),
+            ),
+            StatusCode::OperationDenied => ClientError::NotAllowed("the user denied the request".into()),
+            other => ClientError::NotAllowed(format!("the authenticator refused: {other}")),
+        })?;
+        let auth_data = AuthenticatorData::parse(&response.auth_data)
+            .map_err(|e| ClientError::NotAllowed(format!("authenticator returned bad data: {e}")))?;
+        let attested = auth_data
+            .attested
+            .as_ref()
+            .ok_or_else(|| ClientError::NotAllowed("authenticator returned no credential".into()))?;
+        let cose = crate::cbor::decode(&attested.public_key_cose)
+            .map_err(|e| ClientError::NotAllowed(format!("bad COSE key: {e}")))?;
+        let public_key = PublicKey::from_cose(&cose)
+            .map_err(|e| ClientError::NotAllowed(format!("bad COSE key: {e}")))?;
+
+        // Attestation "none": anonymise unless it is already self attestation with no AAGUID
+        // (WebAuthn L3 §5.1.3 step 22.1). The AAGUID is kept, as current browsers keep it.
+        let self_attested_anon =
+            response.fmt == "packed" && attested.aaguid == [0; 16] && !has_x5c(&response.att_stmt);
+        if conveyance != "direct" && conveyance != "enterprise" && conveyance != "indirect"
+            && response.fmt != "none"
+            && !self_attested_anon
+        {
+            response.fmt = "none".into();
+            response.att_stmt = crate::cbor::map(Vec::<(&str, Value)>::new());
+        }
+
+        let mut results = ClientExtensionResultsJson::default();
+        if ext.cred_props == Some(true) {
+            // Step 12: credProps.rk is the effective requireResidentKey.
+            results.cred_props = Some(CredPropsJson { rk });
+        }
+        if prf_requested {
+            let enabled = auth_data.extensions.as_ref().is_some_and(|e| {
+                matches!(e, Value::Map(m) if crate::ctap2::text_key(m, "hmac-secret") == Some(&Value::Bool(true)))
+            });
+            results.prf = Some(PrfOutputJson { enabled: Some(enabled), results: None });
+        }
+        let id = b64url::encode(&attested.credential_id);
+        let mut transports = self.authenticator.config().transports.clone();
+        transports.sort();
+        transports.dedup();
+        Ok(RegistrationResponseJson {
+            id: id.clone(),
+            raw_id: id,
+            response: AttestationResponseJson {
+                client_data_json: b64url::encode(&client_data_json),
+                authenticator_data: b64url::encode(&response.auth_data),
+                transports,
+                public_key: Some(b64url::encode(&public_key.spki_der())),
+                public_key_algorithm: public_key.algorithm().cose_id(),
+                attestation_object: b64url::encode(&response.attestation_object()),
+            },
+            authenticator_attachment: Some(self.attachment.as_str().into()),
+            client_extension_results: results,
+            type_: "public-key".into(),
+        })
+    }
+
+    /// `get()` with parsed inputs (WebAuthn L3 §5.1.4).
+    pub fn get_with(
+        &mut self,
+        origin: &CallerOrigin,
+        options: &RequestOptionsJson,
+    ) -> Result<AuthenticationResponseJson, ClientError> {
+        let challenge = decode_b64(&options.challenge, "challenge")?;
+        let mut allow_list = descriptors(&options.allow_credentials, "allowCredentials")?;
+        allow_list.retain(|d| d.type_ == "public-key");
+        let rp_id = origin::validate_rp_id(origin, options.rp_id.as_deref(), self.related_origins.as_ref())?;
+        let uv = effective_uv(options.user_verification.as_deref(), self.authenticator.uv_capable())?;
+        let ext = options.extensions.clone().unwrap_or_default();
+
+        // prf: choose the inputs, per credential when evalByCredential names one.
+        let mut prf_values = ext.prf.as_ref().and_then(|p| p.eval.clone());
+        if let Some(by_cred) = ext.prf.as_ref().and_then(|p| p.eval_by_credential.as_ref()) {
+            if !by_cred.is_empty() && allow_list.is_empty() {
+                return Err(ClientError::NotSupported(
+                    "prf.evalByCredential needs a non-empty allowCredentials".into(),
+                ));
+            }
+            let mut decoded = Vec::new();
+            for (key, values) in by_cred {
+                let id = b64url::decode(key).ok().filter(|id| allow_list.iter().any(|d| &d.id == id));
+                let id = id.ok_or_else(|| {
+                    ClientError::Syntax(format!("prf.evalByCredential key {key:?} is not an allowed credential id"))
+                })?;
+                decoded.push((id, values.clone()));
+            }
+            if !decoded.is_empty() {
+                // Ask silently (up=false) which allowed credential the authenticator holds.
+                let probe = self.authenticator.get_assertion(ga::Request {
+                    rp_id: rp_id.clone(),
+                    client_data_hash: vec![0; 32],
+                    allow_list: allow_list.clone(),
+                    hmac_secret: None,
+                    options: Options { rk: None, up: Some(false), uv: None },
+                    pin_uv_auth_param: None,
+                    pin_uv_auth_protocol: None,
+                });
+                if let Ok(found) = probe {
+                    if let Some((id, values)) = decoded.into_iter().find(|(id, _)| *id == found.credential.id) {
+                        allow_list = vec![CredentialDescriptor::public_key(id)];
+                        prf_values = Some(values);
+                    }
+                }
+            }
+        }
+        let prepared = match &prf_values {
+            Some(v) => {
+                let (first, second) = prf::decode_values(v)?;
+                Some(prf::prepare(&mut self.authenticator, &mut self.rng, &first, second.as_deref())?)
+            }
+            None => None,
+        };
+
+        let client_data_json = client_data::serialize(Ceremony::Get, &challenge, origin);
+        let request = ga::Request {
+            rp_id: rp_id.clone(),
+            client_data_hash: Sha256::digest(&client_data_json).to_vec(),
+            allow_list: allow_list.clone(),
+            hmac_secret: prepared.as_ref().map(|p| p.input.clone()),
+            options: Options { rk: None, up: None, uv: uv.then_some(true) },
+            pin_uv_auth_param: None,
+            pin_uv_auth_protocol: None,
+        };
+        let refused = |e: StatusCode| match e {
+            StatusCode::NoCredentials => {
+                ClientError::NotAllowed(format!("no passkey for RP ID \"{rp_id}\" on this authenticator matches the request"))
+            }
+            StatusCode::OperationDenied => ClientError::NotAllowed("the user denied the request".into()),
+            other => ClientError::NotAllowed(format!("the authenticator refused: {other}")),
+        };
+        let first = self.authenticator.get_assertion(request).map_err(refused)?;
+        // Account selection: gather every candidate, let the user pick one.
+        let mut candidates = vec![first];
+        let total = candidates[0].number_of_credentials.unwrap_or(1);
+        for _ in 1..total {
+            candidates.push(self.authenticator.get_next_assertion().map_err(refused)?);
+        }
+        let chosen = if candidates.len() > 1 {
+            let users: Vec<UserEntity> = candidates.iter().map(|c| c.user.clone().unwrap_or_default()).collect();
+            let index = self
+                .authenticator
+                .user_mut()
+                .choose_account(&users)
+                .ok_or_else(|| ClientError::NotAllowed("the user chose none of the accounts".into()))?;
+            candidates.swap_remove(index.min(candidates.len() - 1))
+        } else {
+            candidates.remove(0)
+        };
+        if allow_list.is_empty() && chosen.user.is_none() {
+            return Err(ClientError::NotAllowed("the authenticator returned no user handle".into()));
+        }
+
+        let mut results = ClientExtensionResultsJson::default();
+        if let Some(p) = &prepared {
+            let parsed = AuthenticatorData::parse(&chosen.auth_data)
+                .map_err(|e| ClientError::NotAllowed(format!("authenticator returned bad data: {e}")))?;
+            let output = parsed.extensions.as_ref().and_then(|e| match e {
+                Value::Map(m) => crate::ctap2::text_key(m, "hmac-secret").and_then(|v| v.as_bytes().cloned()),
+                _ => None,
+            });
+            results.prf = Some(PrfOutputJson {
+                enabled: None,
+                results: output.map(|o| prf::results(p, &o)).transpose()?,
+            });
+        }
+        let id = b64url::encode(&chosen.credential.id);
+        Ok(AuthenticationResponseJson {
+            id: id.clone(),
+            raw_id: id,
+            response: AssertionResponseJson {
+                client_data_json: b64url::encode(&client_data_json),
+                authenticator_data: b64url::encode(&chosen.auth_data),
+                signature: b64url::encode(&chosen.signature),
+                user_handle: chosen.user.as_ref().map(|u| b64url::encode(&u.id)),
+            },
+            authenticator_attachment: Some(self.attachment.as_str().into()),
+            client_extension_results: results,
+            type_: "public-key".into(),
+        })
+    }
+
+    /// `PublicKeyCredential.getClientCapabilities()`: keys sorted, as the spec requires.
+    pub fn capabilities(&self) -> BTreeMap<String, bool> {
+        let platform = self.attachment == Attachment::Platform;
+        let uv = self.authenticator.uv_capable();
+        let rk = self.authenticator.config().resident_keys;
+        [
+            ("conditionalCreate", false),
+            ("conditionalGet", false),
+            ("hybridTransport", false),
+            ("passkeyPlatformAuthenticator", platform && uv && rk),
+            ("relatedOrigins", false),
+            ("signalAllAcceptedCredentials", false),
+            ("signalCurrentUserDetails", false),
+            ("signalUnknownCredential", false),
+            ("userVerifyingPlatformAuthenticator", platform && uv),
+            ("extension:credProps", true),
+            ("extension:credProtect", true),
+            ("extension:prf", true),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect()
+    }
+}
+
+fn has_x5c(att_stmt: &Value) -> bool {
+    matches!(att_stmt, Value::Map(m) if crate::ctap2::text_key(m, "x5c").is_some())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,295 @@
+//! Credential key pairs: generation, signing, and their public forms (COSE_Key and SPKI).
+//!
+//! ES256 signatures are ASN.1 DER and use RFC 6979 nonces; Ed25519 is deterministic by design.
+//! With a seeded RNG for key generation, every signature fauxkey makes is reproducible.
+
+use ciborium::value::Value;
+use ed25519_dalek::Signer as _;
+use p256::pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey};
+use rand_core::CryptoRngCore;
+use zeroize::Zeroizing;
+
+use crate::cbor;
+
+/// A COSE signature algorithm fauxkey can create credentials for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Algorithm {
+    /// ES256: ECDSA on P-256 with SHA-256 (COSE -7).
+    Es256,
+    /// EdDSA with Ed25519 (COSE -8).
+    EdDsa,
+}
+
+impl Algorithm {
+    /// Every algorithm fauxkey implements.
+    pub const ALL: [Algorithm; 2] = [Algorithm::Es256, Algorithm::EdDsa];
+
+    /// The COSE algorithm identifier.
+    pub fn cose_id(self) -> i64 {
+        match self {
+            Algorithm::Es256 => -7,
+            Algorithm::EdDsa => -8,
+        }
+    }
+
+    /// The algorithm for a COSE identifier, if fauxkey implements it.
+    pub fn from_cose_id(id: i64) -> Option<Self> {
+        match id {
+            -7 => Some(Algorithm::Es256),
+            -8 => Some(Algorithm::EdDsa),
+            _ => None,
+        }
+    }
+
+    /// A short lower-case name (`es256`, `eddsa`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Algorithm::Es256 => "es256",
+            Algorithm::EdDsa => "eddsa",
+        }
+    }
+}
+
+/// Why key bytes could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// The bytes are not a valid key for the algorithm.
+    #[error("invalid {0} private key")]
+    Invalid(&'static str),
+    /// The PKCS#8 document holds an algorithm fauxkey does not implement.
+    #[error("PKCS#8 key is neither P-256 nor Ed25519")]
+    UnsupportedPkcs8,
+}
+
+enum Inner {
+    Es256(p256::ecdsa::SigningKey),
+    EdDsa(ed25519_dalek::SigningKey),
+}
+
+/// A credential private key. Wiped on drop (both inner key types zeroize); never printed.
+pub struct PrivateKey(Inner);
+
+impl std::fmt::Debug for PrivateKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PrivateKey({}, <redacted>)", self.algorithm().name())
+    }
+}
+
+impl Clone for PrivateKey {
+    fn clone(&self) -> Self {
+        PrivateKey(match &self.0 {
+            Inner::Es256(k) => Inner::Es256(k.clone()),
+            Inner::EdDsa(k) => Inner::EdDsa(k.clone()),
+        })
+    }
+}
+
+impl PrivateKey {
+    /// Generates a fresh key pair from `rng`.
+    pub fn generate(alg: Algorithm, rng: &mut dyn CryptoRngCore) -> Self {
+        let mut rng = rng;
+        PrivateKey(match alg {
+            Algorithm::Es256 => Inner::Es256(p256::ecdsa::SigningKey::random(&mut rng)),
+            Algorithm::EdDsa => Inner::EdDsa(ed25519_dalek::SigningKey::generate(&mut rng)),
+        })
+    }
+
+    /// The key's algorithm.
+    pub fn algorithm(&self) -> Algorithm {
+        match self.0 {
+            Inner::Es256(_) => Algorithm::Es256,
+            Inner::EdDsa(_) => Algorithm::EdDsa,
+        }
+    }
+
+    /// Signs `message`: DER ECDSA (RFC 6979 nonce) for ES256, 64 raw bytes for Ed25519.
+    pub fn sign(&self, message: &[u8]) -> Vec<u8> {
+        match &self.0 {
+            Inner::Es256(k) => {
+                let sig: p256::ecdsa::Signature = k.sign(message);
+                sig.to_der().as_bytes().to_vec()
+            }
+            Inner::EdDsa(k) => k.sign(message).to_bytes().to_vec(),
+        }
+    }
+
+    /// The matching public key.
+    pub fn public_key(&self) -> PublicKey {
+        match &self.0 {
+            Inner::Es256(k) => PublicKey::Es256(*k.verifying_key()),
+            Inner::EdDsa(k) => PublicKey::EdDsa(k.verifying_key()),
+        }
+    }
+
+    /// The raw secret: the 32-byte P-256 scalar or the 32-byte Ed25519 seed.
+    pub fn secret_bytes(&self) -> Zeroizing<Vec<u8>> {
+        Zeroizing::new(match &self.0 {
+            Inner::Es256(k) => k.to_bytes().to_vec(),
+            Inner::EdDsa(k) => k.to_bytes().to_vec(),
+        })
+    }
+
+    /// Rebuilds a key from [`PrivateKey::secret_bytes`].
+    pub fn from_secret_bytes(alg: Algorithm, bytes: &[u8]) -> Result<Self, KeyError> {
+        Ok(PrivateKey(match alg {
+            Algorithm::Es256 => Inner::Es256(
+                p256::ecdsa::SigningKey::from_slice(bytes).map_err(|_| KeyError::Invalid("ES256"))?,
+            ),
+            Algorithm::EdDsa => {
+                let seed: &[u8; 32] = bytes.try_into().map_err(|_| KeyError::Invalid("Ed25519"))?;
+                Inner::EdDsa(ed25519_dalek::SigningKey::from_bytes(seed))
+            }
+        }))
+    }
+
+    /// The key as a PKCS#8 DER document (what WebDriver's `addCredential` exchanges).
+    pub fn to_pkcs8_der(&self) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+        let doc = match &self.0 {
+            Inner::Es256(k) => k.to_pkcs8_der().map_err(|_| KeyError::Invalid("ES256"))?,
+            Inner::EdDsa(k) => k.to_pkcs8_der().map_err(|_| KeyError::Invalid("Ed25519"))?,
+        };
+        Ok(Zeroizing::new(doc.as_bytes().to_vec()))
+    }
+
+    /// Reads a PKCS#8 DER document holding a P-256 or Ed25519 key.
+    pub fn from_pkcs8_der(der: &[u8]) -> Result<Self, KeyError> {
+        if let Ok(k) = p256::ecdsa::SigningKey::from_pkcs8_der(der) {
+            return Ok(PrivateKey(Inner::Es256(k)));
+        }
+        if let Ok(k) = ed25519_dalek::SigningKey::from_pkcs8_der(der) {
+            return Ok(PrivateKey(Inner::EdDsa(k)));
+        }
+        Err(KeyError::UnsupportedPkcs8)
+    }
+}
+
+/// A credential public key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PublicKey {
+    /// A P-256 point.
+    Es256(p256::ecdsa::VerifyingKey),
+    /// An Ed25519 point.
+    EdDsa(ed25519_dalek::VerifyingKey),
+}
+
+impl PublicKey {
+    /// The COSE_Key as a CBOR map (WebAuthn L3 §6.5.1.1: kty, alg, crv, x[, y] and nothing else).
+    pub fn cose(&self) -> Value {
+        match self {
+            PublicKey::Es256(k) => {
+                let point = k.to_encoded_point(false);
+                let (x, y) = (point.x().map(|x| x.to_vec()), point.y().map(|y| y.to_vec()));
+                cbor::map([
+                    (1, Value::Integer(2.into())),
+                    (3, Value::Integer((-7).into())),
+                    (-1, Value::Integer(1.into())),
+                    (-2, Value::Bytes(x.unwrap_or_default())),
+                    (-3, Value::Bytes(y.unwrap_or_default())),
+                ])
+            }
+            PublicKey::EdDsa(k) => cbor::map([
+                (1, Value::Integer(1.into())),
+                (3, Value::Integer((-8).into())),
+                (-1, Value::Integer(6.into())),
+                (-2, Value::Bytes(k.to_bytes().to_vec())),
+            ]),
+        }
+    }
+
+    /// Reads a COSE_Key map for ES256 (EC2, P-256) or EdDSA (OKP, Ed25519).
+    pub fn from_cose(v: &Value) -> Result<Self, KeyError> {
+        let Value::Map(m) = v else { return Err(KeyError::Invalid("COSE")) };
+        let int = |k: i64| crate::ctap2::int_key(m, k).and_then(|v| crate::ctap2::as_int(v).ok());
+        let bytes = |k: i64| crate::ctap2::int_key(m, k).and_then(|v| crate::ctap2::as_bytes(v).ok());
+        match (int(1), int(3), int(-1)) {
+            (Some(2), Some(-7), Some(1)) => {
+                let (x, y) = bytes(-2).zip(bytes(-3)).ok_or(KeyError::Invalid("ES256"))?;
+                if x.len() != 32 || y.len() != 32 {
+                    return Err(KeyError::Invalid("ES256"));
+                }
+                let point = p256::EncodedPoint::from_affine_coordinates(x.into(), y.into(), false);
+                p256::ecdsa::VerifyingKey::from_encoded_point(&point)
+                    .map(PublicKey::Es256)
+                    .map_err(|_| KeyError::Invalid("ES256"))
+            }
+            (Some(1), Some(-8), Some(6)) => {
+                let x: &[u8; 32] = bytes(-2).and_then(|x| x.try_into().ok()).ok_or(KeyError::Invalid("Ed25519"))?;
+                ed25519_dalek::VerifyingKey::from_bytes(x)
+                    .map(PublicKey::EdDsa)
+                    .map_err(|_| KeyError::Invalid("Ed25519"))
+            }
+            _ => Err(KeyError::Invalid("COSE")),
+        }
+    }
+
+    /// The key's algorithm.
+    pub fn algorithm(&self) -> Algorithm {
+        match self {
+            PublicKey::Es256(_) => Algorithm::Es256,
+            PublicKey::EdDsa(_) => Algorithm::EdDsa,
+        }
+    }
+
+    /// The COSE_Key in canonical CBOR.
+    pub fn cose_bytes(&self) -> Vec<u8> {
+        cbor::encode(&self.cose())
+    }
+
+    /// The DER SubjectPublicKeyInfo (what `getPublicKey()` returns).
+    pub fn spki_der(&self) -> Vec<u8> {
+        let doc = match self {
+            PublicKey::Es256(k) => k.to_public_key_der(),
+            PublicKey::EdDsa(k) => k.to_public_key_der(),
+        };
+        // Encoding a valid in-memory key cannot fail; an empty SPKI would be refused downstream.
+        doc.map(|d| d.as_bytes().to_vec()).unwrap_or_default()
+    }
+
+    /// Verifies a signature in the form [`PrivateKey::sign`] makes.
+    pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        use p256::ecdsa::signature::Verifier as _;
+        match self {
+            PublicKey::Es256(k) => p256::ecdsa::Signature::from_der(signature)
+                .map(|s| k.verify(message, &s).is_ok())
+                .unwrap_or(false),
+            PublicKey::EdDsa(k) => ed25519_dalek::Signature::from_slice(signature)
+                .map(|s| k.verify_strict(message, &s).is_ok())
+                .unwrap_or(false),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand_core::SeedableRng;
+
+    #[test]
+    fn keys_round_trip_and_sign_deterministically() {
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(7);
+        for alg in Algorithm::ALL {
+            let key = PrivateKey::generate(alg, &mut rng);
+            let again = PrivateKey::from_secret_bytes(alg, &key.secret_bytes()).expect("secret");
+            let pkcs8 = PrivateKey::from_pkcs8_der(&key.to_pkcs8_der().expect("pkcs8")).expect("pkcs8");
+            assert_eq!(again.public_key(), key.public_key());
+            assert_eq!(pkcs8.public_key(), key.public_key());
+            let sig = key.sign(b"message");
+            assert_eq!(again.sign(b"message"), sig, "{alg:?} signatures are deterministic");
+            assert!(key.public_key().verify(b"message", &sig));
+            assert!(!key.public_key().verify(b"messagf", &sig));
+            assert!(!format!("{key:?}").contains(&hex::encode(key.secret_bytes().as_slice())));
+        }
+    }
+
+    #[test]
+    fn cose_es256_has_the_canonical_prefix() {
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(1);
+        let cose = PrivateKey::generate(Algorithm::Es256, &mut rng).public_key().cose_bytes();
+        assert_eq!(&cose[..10], &hex::decode("a501020326200121 5820".replace(' ', "")).expect("hex")[..]);
+        assert_eq!(cose.len(), 77);
+        let ed = PrivateKey::generate(Algorithm::EdDsa, &mut rng).public_key().cose_bytes();
+        assert_eq!(&ed[..9], &hex::decode("a4010103272006215820").expect("hex")[..9]);
+    }
+}

@@ -1,0 +1,4 @@
+//! Cryptography: credential keys and the PIN/UV auth protocols.
+
+pub mod keys;
+pub mod pin_protocol;

@@ -1,0 +1,163 @@
+//! `authenticatorGetAssertion` (0x02) and `authenticatorGetNextAssertion` (0x08): request and
+//! response (CTAP 2.1 §6.2, §6.3).
+
+use ciborium::value::Value;
+
+use super::{
+    as_array, as_bytes, as_int, as_map, as_text, int_key, required, text_key,
+    CredentialDescriptor, Options, StatusCode, UserEntity,
+};
+use crate::cbor;
+
+/// The `hmac-secret` input of getAssertion: `{1: keyAgreement, 2: saltEnc, 3: saltAuth, 4: protocol}`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HmacSecretInput {
+    /// 0x01 the platform's COSE ECDH public key.
+    pub key_agreement: Value,
+    /// 0x02 the salts, encrypted with the shared secret.
+    pub salt_enc: Vec<u8>,
+    /// 0x03 authenticate(sharedSecret, saltEnc).
+    pub salt_auth: Vec<u8>,
+    /// 0x04 PIN/UV auth protocol (default 1).
+    pub pin_uv_auth_protocol: i64,
+}
+
+impl HmacSecretInput {
+    fn from_cbor(v: &Value) -> Result<Self, StatusCode> {
+        let m = as_map(v)?;
+        let key_agreement = required(m, 0x01)?;
+        as_map(key_agreement)?;
+        Ok(Self {
+            key_agreement: key_agreement.clone(),
+            salt_enc: as_bytes(required(m, 0x02)?)?.to_vec(),
+            salt_auth: as_bytes(required(m, 0x03)?)?.to_vec(),
+            pin_uv_auth_protocol: int_key(m, 0x04).map(as_int).transpose()?.unwrap_or(1),
+        })
+    }
+
+    fn to_cbor(&self) -> Value {
+        cbor::map([
+            (0x01, self.key_agreement.clone()),
+            (0x02, Value::Bytes(self.salt_enc.clone())),
+            (0x03, Value::Bytes(self.salt_auth.clone())),
+            (0x04, Value::Integer(self.pin_uv_auth_protocol.into())),
+        ])
+    }
+}
+
+/// The decoded request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Request {
+    /// 0x01 `rpId`.
+    pub rp_id: String,
+    /// 0x02 `clientDataHash`.
+    pub client_data_hash: Vec<u8>,
+    /// 0x03 `allowList`.
+    pub allow_list: Vec<CredentialDescriptor>,
+    /// 0x04 `extensions`: the `hmac-secret` input, if any (others are ignored).
+    pub hmac_secret: Option<HmacSecretInput>,
+    /// 0x05 `options`.
+    pub options: Options,
+    /// 0x06 `pinUvAuthParam`.
+    pub pin_uv_auth_param: Option<Vec<u8>>,
+    /// 0x07 `pinUvAuthProtocol`.
+    pub pin_uv_auth_protocol: Option<i64>,
+}
+
+impl Request {
+    /// Decodes the parameter map, with CTAP's status codes for bad input.
+    pub fn from_cbor(m: &[(Value, Value)]) -> Result<Self, StatusCode> {
+        let rp_id = as_text(required(m, 0x01)?)?.to_owned();
+        let client_data_hash = as_bytes(required(m, 0x02)?)?.to_vec();
+        let allow_list = match int_key(m, 0x03) {
+            Some(v) => as_array(v)?
+                .iter()
+                .map(CredentialDescriptor::from_cbor)
+                .collect::<Result<_, _>>()?,
+            None => Vec::new(),
+        };
+        let hmac_secret = match int_key(m, 0x04) {
+            Some(v) => text_key(as_map(v)?, "hmac-secret").map(HmacSecretInput::from_cbor).transpose()?,
+            None => None,
+        };
+        Ok(Self {
+            rp_id,
+            client_data_hash,
+            allow_list,
+            hmac_secret,
+            options: int_key(m, 0x05).map(Options::from_cbor).transpose()?.unwrap_or_default(),
+            pin_uv_auth_param: int_key(m, 0x06).map(|v| as_bytes(v).map(<[u8]>::to_vec)).transpose()?,
+            pin_uv_auth_protocol: int_key(m, 0x07).map(as_int).transpose()?,
+        })
+    }
+
+    /// Encodes the parameter map.
+    pub fn to_cbor(&self) -> Value {
+        let mut e: Vec<(i64, Value)> = vec![
+            (0x01, Value::Text(self.rp_id.clone())),
+            (0x02, Value::Bytes(self.client_data_hash.clone())),
+        ];
+        if !self.allow_list.is_empty() {
+            e.push((0x03, Value::Array(self.allow_list.iter().map(|d| d.to_cbor()).collect())));
+        }
+        if let Some(h) = &self.hmac_secret {
+            e.push((0x04, cbor::map([("hmac-secret", h.to_cbor())])));
+        }
+        if let Some(o) = self.options.to_cbor() {
+            e.push((0x05, o));
+        }
+        if let Some(p) = &self.pin_uv_auth_param {
+            e.push((0x06, Value::Bytes(p.clone())));
+        }
+        if let Some(p) = self.pin_uv_auth_protocol {
+            e.push((0x07, Value::Integer(p.into())));
+        }
+        cbor::map(e)
+    }
+}
+
+/// The response of getAssertion and getNextAssertion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    /// 0x01 the credential used.
+    pub credential: CredentialDescriptor,
+    /// 0x02 authenticatorData bytes.
+    pub auth_data: Vec<u8>,
+    /// 0x03 the signature over authenticatorData ‖ clientDataHash.
+    pub signature: Vec<u8>,
+    /// 0x04 the user (discoverable credentials only; name fields only after UV).
+    pub user: Option<UserEntity>,
+    /// 0x05 how many credentials apply (first response of a discoverable request only).
+    pub number_of_credentials: Option<u32>,
+}
+
+impl Response {
+    /// Encodes the response map.
+    pub fn to_cbor(&self) -> Value {
+        let mut e: Vec<(i64, Value)> = vec![
+            (0x01, self.credential.to_cbor()),
+            (0x02, Value::Bytes(self.auth_data.clone())),
+            (0x03, Value::Bytes(self.signature.clone())),
+        ];
+        if let Some(u) = &self.user {
+            e.push((0x04, u.to_cbor()));
+        }
+        if let Some(n) = self.number_of_credentials {
+            e.push((0x05, Value::Integer(n.into())));
+        }
+        cbor::map(e)
+    }
+
+    /// Decodes a response map.
+    pub fn from_cbor(m: &[(Value, Value)]) -> Result<Self, StatusCode> {
+        Ok(Self {
+            credential: CredentialDescriptor::from_cbor(required(m, 0x01)?)?,
+            auth_data: as_bytes(required(m, 0x02)?)?.to_vec(),
+            signature: as_bytes(required(m, 0x03)?)?.to_vec(),
+            user: int_key(m, 0x04).map(UserEntity::from_cbor).transpose()?,
+            number_of_credentials: int_key(m, 0x05)
+                .map(|v| as_int(v).and_then(|n| u32::try_from(n).map_err(|_| StatusCode::InvalidParameter)))
+                .transpose()?,
+        })
+    }
+}

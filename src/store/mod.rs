@@ -1,0 +1,131 @@
+//! Credential storage: the [`Credential`] record, the [`CredentialStore`] trait the authenticator
+//! talks to, and [`MemoryStore`]. The encrypted vault implements the same trait.
+
+mod memory;
+
+pub use memory::MemoryStore;
+
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+use crate::crypto::keys::PrivateKey;
+
+/// The `credProtect` level of a credential (CTAP 2.1 §12.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub enum CredProtect {
+    /// 1: `userVerificationOptional` (the default).
+    #[default]
+    UvOptional = 1,
+    /// 2: `userVerificationOptionalWithCredentialIDList`.
+    UvOptionalWithCredentialIdList = 2,
+    /// 3: `userVerificationRequired`.
+    UvRequired = 3,
+}
+
+impl CredProtect {
+    /// The level for its CTAP number.
+    pub fn from_level(level: u8) -> Option<Self> {
+        match level {
+            1 => Some(Self::UvOptional),
+            2 => Some(Self::UvOptionalWithCredentialIdList),
+            3 => Some(Self::UvRequired),
+            _ => None,
+        }
+    }
+
+    /// The CTAP number.
+    pub fn level(self) -> u8 {
+        self as u8
+    }
+}
+
+/// The two per-credential `hmac-secret` keys (CredRandomWithUV, CredRandomWithoutUV).
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+pub struct CredRandom {
+    /// Used when the user was verified (and always by WebAuthn `prf`).
+    pub with_uv: [u8; 32],
+    /// Used when the user was not verified.
+    pub without_uv: [u8; 32],
+}
+
+impl std::fmt::Debug for CredRandom {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CredRandom(<redacted>)")
+    }
+}
+
+/// One credential the authenticator holds, discoverable or not.
+#[derive(Debug, Clone)]
+pub struct Credential {
+    /// The credential id (random bytes).
+    pub id: Vec<u8>,
+    /// The RP ID it is bound to.
+    pub rp_id: String,
+    /// The RP's human name, as given at registration.
+    pub rp_name: Option<String>,
+    /// The user handle (personal data: an RP's identifier for the account).
+    pub user_handle: Vec<u8>,
+    /// The account name (personal data).
+    pub user_name: Option<String>,
+    /// The account display name (personal data).
+    pub user_display_name: Option<String>,
+    /// The private key (secret; redacted in Debug).
+    pub key: PrivateKey,
+    /// Whether the credential is discoverable (a resident key / passkey).
+    pub discoverable: bool,
+    /// The signature counter.
+    pub sign_count: u32,
+    /// BE: fixed at creation, never changes.
+    pub backup_eligible: bool,
+    /// BS: only ever true when `backup_eligible` is.
+    pub backup_state: bool,
+    /// Creation time, ms since the Unix epoch.
+    pub created_ms: u64,
+    /// Last assertion time, ms since the Unix epoch.
+    pub last_used_ms: Option<u64>,
+    /// Hidden by a signal: kept, but not offered in assertions.
+    pub hidden: bool,
+    /// The credProtect level.
+    pub cred_protect: CredProtect,
+    /// hmac-secret keys, when the credential was created with `hmac-secret`.
+    pub cred_random: Option<CredRandom>,
+    /// Creation order within this authenticator (ties on `created_ms` are broken by it).
+    pub sequence: u64,
+}
+
+/// A storage failure. In-memory stores never fail; the vault can.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// No room for another credential.
+    #[error("the credential store is full")]
+    Full,
+    /// The backing store could not be written.
+    #[error("credential store I/O: {0}")]
+    Io(String),
+}
+
+/// Where an authenticator keeps its credentials.
+pub trait CredentialStore: Send {
+    /// The credential with this id.
+    fn get(&self, id: &[u8]) -> Option<&Credential>;
+    /// Applies `update` to the credential with this id; false if there is none.
+    fn update(&mut self, id: &[u8], update: &mut dyn FnMut(&mut Credential)) -> Result<bool, StoreError>;
+    /// The ids of all credentials bound to `rp_id`, in no particular order.
+    fn ids_for_rp(&self, rp_id: &str) -> Vec<Vec<u8>>;
+    /// Adds a credential (ids are unique; an existing id is replaced).
+    fn insert(&mut self, credential: Credential) -> Result<(), StoreError>;
+    /// Removes a credential, returning it.
+    fn remove(&mut self, id: &[u8]) -> Result<Option<Credential>, StoreError>;
+    /// Every credential, in no particular order.
+    fn all(&self) -> Box<dyn Iterator<Item = &Credential> + '_>;
+    /// How many credentials there are.
+    fn len(&self) -> usize;
+    /// Whether there are none.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// The largest `sequence` in use, so a restarted authenticator continues after it.
+    fn max_sequence(&self) -> u64 {
+        self.all().map(|c| c.sequence).max().unwrap_or(0)
+    }
+}
