@@ -2,7 +2,7 @@
 //!
 //! Data flows one way: caller → [`client`] (the WebAuthn client a browser would be) →
 //! [`authenticator`] (a virtual CTAP2 authenticator) → [`store`]. [`ctap2`] holds the wire types.
-//! Randomness, time and the user come in through [`env`], so output can be made reproducible.
+//! Randomness, time and the user come in through [`env`](mod@env), so output can be made reproducible.
 
 #![forbid(unsafe_code)]
 

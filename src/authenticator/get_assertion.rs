@@ -82,11 +82,11 @@ impl<S: CredentialStore> Authenticator<S> {
                     let c = self.store.get(&id)?;
                     // Without an allow list, credProtect 2 and 3 need UV.
                     let protected = c.cred_protect != CredProtect::UvOptional && !uv;
-                    (c.discoverable && !c.hidden && !protected).then(|| (c.created_ms, c.sequence, id))
+                    (c.discoverable && !c.hidden && !protected).then_some((c.created_ms, c.sequence, id))
                 })
                 .collect();
             // Step 11 (no display): newest first.
-            creds.sort_by(|a, b| (b.0, b.1).cmp(&(a.0, a.1)));
+            creds.sort_by_key(|c| std::cmp::Reverse((c.0, c.1)));
             creds.into_iter().map(|(_, _, id)| id).collect()
         };
         if applicable.is_empty() {
