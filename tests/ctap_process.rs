@@ -71,11 +71,19 @@ fn rp(id: &str) -> Value {
 }
 
 fn user(id: &[u8]) -> Value {
-    tmap(&[("id", bstr(id)), ("name", txt("alice")), ("displayName", txt("Alice"))])
+    tmap(&[
+        ("id", bstr(id)),
+        ("name", txt("alice")),
+        ("displayName", txt("Alice")),
+    ])
 }
 
 fn algs(ids: &[i64]) -> Value {
-    Value::Array(ids.iter().map(|a| tmap(&[("alg", int(*a)), ("type", txt("public-key"))])).collect())
+    Value::Array(
+        ids.iter()
+            .map(|a| tmap(&[("alg", int(*a)), ("type", txt("public-key"))]))
+            .collect(),
+    )
 }
 
 fn opts(o: &[(&str, bool)]) -> Value {
@@ -83,13 +91,24 @@ fn opts(o: &[(&str, bool)]) -> Value {
 }
 
 fn descs(ids: &[&[u8]]) -> Value {
-    Value::Array(ids.iter().map(|id| tmap(&[("id", bstr(id)), ("type", txt("public-key"))])).collect())
+    Value::Array(
+        ids.iter()
+            .map(|id| tmap(&[("id", bstr(id)), ("type", txt("public-key"))]))
+            .collect(),
+    )
 }
 
 /// Replaces the single occurrence of `needle` in `hay` (panics unless there is exactly one).
 fn replace_once(hay: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
-    let hits: Vec<usize> = (0..=hay.len() - needle.len()).filter(|&i| &hay[i..i + needle.len()] == needle).collect();
-    assert_eq!(hits.len(), 1, "needle {} must occur exactly once", hex::encode(needle));
+    let hits: Vec<usize> = (0..=hay.len() - needle.len())
+        .filter(|&i| &hay[i..i + needle.len()] == needle)
+        .collect();
+    assert_eq!(
+        hits.len(),
+        1,
+        "needle {} must occur exactly once",
+        hex::encode(needle)
+    );
     let i = hits[0];
     [&hay[..i], with, &hay[i + needle.len()..]].concat()
 }
@@ -129,7 +148,12 @@ impl Params {
 
 /// A minimal valid makeCredential: ES256, non-discoverable.
 fn mc() -> Params {
-    Params(vec![(1, bstr(&CDH)), (2, rp(RP)), (3, user(USER_ID)), (4, algs(&[-7]))])
+    Params(vec![
+        (1, bstr(&CDH)),
+        (2, rp(RP)),
+        (3, user(USER_ID)),
+        (4, algs(&[-7])),
+    ])
 }
 
 /// makeCredential for a discoverable credential of `user_id`.
@@ -174,7 +198,11 @@ struct Got {
 }
 
 fn user_with(presence: Presence, verification: Verification) -> SimulatedUser {
-    SimulatedUser { presence, verification, account: None }
+    SimulatedUser {
+        presence,
+        verification,
+        account: None,
+    }
 }
 
 fn rig() -> Rig {
@@ -206,14 +234,24 @@ impl Rig {
     /// Asserts the response is exactly the one status byte `code`.
     fn err(&mut self, msg: &[u8], code: u8, what: &str) {
         let r = self.call(msg);
-        assert_eq!(r, vec![code], "{what}: expected status 0x{code:02X}, got {}", hex::encode(&r));
+        assert_eq!(
+            r,
+            vec![code],
+            "{what}: expected status 0x{code:02X}, got {}",
+            hex::encode(&r)
+        );
     }
 
     /// Asserts success and canonical encoding; returns the response map.
     fn ok(&mut self, msg: &[u8], what: &str) -> (Vec<(Value, Value)>, Vec<u8>) {
         let r = self.call(msg);
-        assert!(!r.is_empty() && r[0] == OK, "{what}: expected success, got {}", hex::encode(&r));
-        let v = decode(&r[1..]).unwrap_or_else(|e| panic!("{what}: response is not canonical CBOR: {e}"));
+        assert!(
+            !r.is_empty() && r[0] == OK,
+            "{what}: expected success, got {}",
+            hex::encode(&r)
+        );
+        let v = decode(&r[1..])
+            .unwrap_or_else(|e| panic!("{what}: response is not canonical CBOR: {e}"));
         assert_eq!(encode(&v), r[1..], "{what}: response must be canonical");
         match v {
             Value::Map(m) => (m, r),
@@ -225,17 +263,35 @@ impl Rig {
         let (m, raw) = self.ok(&p.mc(), "makeCredential");
         let response = make_credential::Response::from_cbor(&m).unwrap();
         let auth_data = AuthenticatorData::parse(&response.auth_data).unwrap();
-        let att = auth_data.attested.clone().expect("AT data in makeCredential");
+        let att = auth_data
+            .attested
+            .clone()
+            .expect("AT data in makeCredential");
         let key = PublicKey::from_cose(&decode(&att.public_key_cose).unwrap()).unwrap();
-        Made { id: att.credential_id, raw_auth_data: response.auth_data.clone(), auth_data, key, response, raw }
+        Made {
+            id: att.credential_id,
+            raw_auth_data: response.auth_data.clone(),
+            auth_data,
+            key,
+            response,
+            raw,
+        }
     }
 
     fn get_msg(&mut self, msg: &[u8], what: &str) -> Got {
         let (map, raw) = self.ok(msg, what);
         let response = get_assertion::Response::from_cbor(&map).unwrap();
         let auth_data = AuthenticatorData::parse(&response.auth_data).unwrap();
-        assert!(auth_data.attested.is_none(), "{what}: no AT in an assertion");
-        Got { response, auth_data, map, raw }
+        assert!(
+            auth_data.attested.is_none(),
+            "{what}: no AT in an assertion"
+        );
+        Got {
+            response,
+            auth_data,
+            map,
+            raw,
+        }
     }
 
     fn get(&mut self, p: &Params) -> Got {
@@ -248,7 +304,9 @@ impl Rig {
 
     fn key_agreement(&mut self) -> Value {
         let (m, _) = self.ok(&pin_msg(&[(1, int(2)), (2, int(2))]), "getKeyAgreement");
-        client_pin::KeyAgreementResponse::from_cbor(&m).unwrap().key_agreement
+        client_pin::KeyAgreementResponse::from_cbor(&m)
+            .unwrap()
+            .key_agreement
     }
 }
 
@@ -266,18 +324,54 @@ fn framing_errors_give_exact_status_bytes() {
     let cases: Vec<(&str, Vec<u8>, u8)> = vec![
         ("empty message", vec![], INVALID_LENGTH),
         ("unknown command 0x55", vec![0x55], INVALID_COMMAND),
-        ("unknown command 0x55 with a CBOR map", vec![0x55, 0xa0], INVALID_COMMAND),
+        (
+            "unknown command 0x55 with a CBOR map",
+            vec![0x55, 0xa0],
+            INVALID_COMMAND,
+        ),
         ("unimplemented reset 0x07", vec![0x07], INVALID_COMMAND),
         ("command 0x00", vec![0x00], INVALID_COMMAND),
         ("command 0xFF", vec![0xFF], INVALID_COMMAND),
-        ("getInfo with a trailing byte", vec![CMD_INFO, 0x00], INVALID_LENGTH),
-        ("getInfo with an empty map", vec![CMD_INFO, 0xa0], INVALID_LENGTH),
-        ("getNextAssertion with a trailing byte", vec![CMD_NEXT, 0xa0], INVALID_LENGTH),
-        ("makeCredential params an array", vec![CMD_MC, 0x80], CBOR_UNEXPECTED_TYPE),
-        ("makeCredential params an integer", vec![CMD_MC, 0x01], CBOR_UNEXPECTED_TYPE),
-        ("getAssertion params a byte string", vec![CMD_GA, 0x41, 0x00], CBOR_UNEXPECTED_TYPE),
-        ("clientPIN params null", vec![CMD_PIN, 0xf6], CBOR_UNEXPECTED_TYPE),
-        ("getNextAssertion with nothing pending", vec![CMD_NEXT], NOT_ALLOWED),
+        (
+            "getInfo with a trailing byte",
+            vec![CMD_INFO, 0x00],
+            INVALID_LENGTH,
+        ),
+        (
+            "getInfo with an empty map",
+            vec![CMD_INFO, 0xa0],
+            INVALID_LENGTH,
+        ),
+        (
+            "getNextAssertion with a trailing byte",
+            vec![CMD_NEXT, 0xa0],
+            INVALID_LENGTH,
+        ),
+        (
+            "makeCredential params an array",
+            vec![CMD_MC, 0x80],
+            CBOR_UNEXPECTED_TYPE,
+        ),
+        (
+            "makeCredential params an integer",
+            vec![CMD_MC, 0x01],
+            CBOR_UNEXPECTED_TYPE,
+        ),
+        (
+            "getAssertion params a byte string",
+            vec![CMD_GA, 0x41, 0x00],
+            CBOR_UNEXPECTED_TYPE,
+        ),
+        (
+            "clientPIN params null",
+            vec![CMD_PIN, 0xf6],
+            CBOR_UNEXPECTED_TYPE,
+        ),
+        (
+            "getNextAssertion with nothing pending",
+            vec![CMD_NEXT],
+            NOT_ALLOWED,
+        ),
     ];
     for (what, msg, code) in cases {
         r.err(&msg, code, what);
@@ -290,8 +384,16 @@ fn malformed_cbor_is_invalid_cbor() {
     let valid = mc().mc();
 
     // Trailing bytes after the parameter map.
-    r.err(&[valid.as_slice(), &[0x00]].concat(), INVALID_CBOR, "trailing byte");
-    r.err(&[valid.as_slice(), &valid[1..]].concat(), INVALID_CBOR, "two maps");
+    r.err(
+        &[valid.as_slice(), &[0x00]].concat(),
+        INVALID_CBOR,
+        "trailing byte",
+    );
+    r.err(
+        &[valid.as_slice(), &valid[1..]].concat(),
+        INVALID_CBOR,
+        "two maps",
+    );
 
     // Invalid UTF-8 in rp.id (62 c3 28: a two-byte text string that is not UTF-8).
     let marked = mc().set(2, tmap(&[("id", txt("zz"))])).mc();
@@ -308,24 +410,38 @@ fn malformed_cbor_is_invalid_cbor() {
 
     // Indefinite-length map and byte string.
     r.err(&[CMD_MC, 0xbf, 0xff], INVALID_CBOR, "indefinite map");
-    r.err(&[CMD_GA, 0xa1, 0x02, 0x5f, 0x41, 0x00, 0xff], INVALID_CBOR, "indefinite bytes");
+    r.err(
+        &[CMD_GA, 0xa1, 0x02, 0x5f, 0x41, 0x00, 0xff],
+        INVALID_CBOR,
+        "indefinite bytes",
+    );
     // Reserved additional information.
     r.err(&[CMD_MC, 0xbc], INVALID_CBOR, "reserved additional info");
 }
 
 #[test]
 fn every_truncation_of_a_valid_request_is_invalid_cbor() {
-    for (what, valid) in [("makeCredential", mc().mc()), ("getAssertion", ga_allow(&[&[9; 16]]).ga())] {
+    for (what, valid) in [
+        ("makeCredential", mc().mc()),
+        ("getAssertion", ga_allow(&[&[9; 16]]).ga()),
+    ] {
         let mut r = rig();
         for cut in 1..valid.len() {
-            r.err(&valid[..cut], INVALID_CBOR, &format!("{what} cut to {cut} bytes"));
+            r.err(
+                &valid[..cut],
+                INVALID_CBOR,
+                &format!("{what} cut to {cut} bytes"),
+            );
         }
     }
 }
 
 /// Encoded (key, value) pairs of the default makeCredential, in canonical order.
 fn mc_pairs() -> Vec<(Vec<u8>, Vec<u8>)> {
-    mc().0.iter().map(|(k, v)| (encode(&int(*k)), encode(v))).collect()
+    mc().0
+        .iter()
+        .map(|(k, v)| (encode(&int(*k)), encode(v)))
+        .collect()
 }
 
 fn raw_map(pairs: &[(Vec<u8>, Vec<u8>)]) -> Vec<u8> {
@@ -348,7 +464,11 @@ fn non_canonical_cbor_is_invalid_cbor() {
 
     let mut swapped = canonical.clone();
     swapped.swap(0, 1);
-    r.err(&raw_map(&swapped), INVALID_CBOR, "top-level keys 2 before 1");
+    r.err(
+        &raw_map(&swapped),
+        INVALID_CBOR,
+        "top-level keys 2 before 1",
+    );
 
     let mut dup = canonical.clone();
     dup[1].0 = vec![0x01];
@@ -360,7 +480,11 @@ fn non_canonical_cbor_is_invalid_cbor() {
 
     let mut long_len = canonical.clone();
     long_len[0].1 = [&[0x59, 0x00, 0x20][..], &CDH].concat();
-    r.err(&raw_map(&long_len), INVALID_CBOR, "clientDataHash length as 59 0020");
+    r.err(
+        &raw_map(&long_len),
+        INVALID_CBOR,
+        "clientDataHash length as 59 0020",
+    );
 
     let mut long_neg = canonical.clone();
     long_neg[3].1 = replace_once(&long_neg[3].1, &[0x26], &[0x38, 0x06]);
@@ -368,12 +492,62 @@ fn non_canonical_cbor_is_invalid_cbor() {
 
     // Nested map with text keys out of order: rp {"name", "id"}.
     let mut rp_unsorted = canonical.clone();
-    rp_unsorted[1].1 = [&[0xa2, 0x64][..], b"name", &[0x61, b'x', 0x62], b"id", &[0x62, b'a', b'b']].concat();
-    r.err(&raw_map(&rp_unsorted), INVALID_CBOR, "rp keys name before id");
+    rp_unsorted[1].1 = [
+        &[0xa2, 0x64][..],
+        b"name",
+        &[0x61, b'x', 0x62],
+        b"id",
+        &[0x62, b'a', b'b'],
+    ]
+    .concat();
+    r.err(
+        &raw_map(&rp_unsorted),
+        INVALID_CBOR,
+        "rp keys name before id",
+    );
     // ... and the same map sorted is accepted.
     let mut rp_sorted = canonical.clone();
-    rp_sorted[1].1 = [&[0xa2, 0x62][..], b"id", &[0x62, b'a', b'b', 0x64], b"name", &[0x61, b'x']].concat();
+    rp_sorted[1].1 = [
+        &[0xa2, 0x62][..],
+        b"id",
+        &[0x62, b'a', b'b', 0x64],
+        b"name",
+        &[0x61, b'x'],
+    ]
+    .concat();
     r.ok(&raw_map(&rp_sorted), "rp keys id before name");
+}
+
+/// CTAP2 canonical CBOR (CTAP 2.0 §6 / 2.1 §8 "Message Encoding"): "Tags as defined in
+/// Section 2.4 in [RFC7049] MUST NOT be present." A tag anywhere is malformed input.
+#[test]
+fn cbor_tags_are_invalid_cbor() {
+    let mut r = rig();
+    let tag = |t: u64, v: Value| Value::Tag(t, Box::new(v));
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        (
+            "tagged clientDataHash",
+            mc().set(1, tag(24, bstr(&CDH))).mc(),
+        ),
+        (
+            "tag inside an unknown extension",
+            mc().set(6, tmap(&[("fooExt", tag(1, int(0)))])).mc(),
+        ),
+        (
+            "tag inside an unknown option",
+            ga_allow(&[&[1; 16]])
+                .set(5, tmap(&[("foo", tag(55799, Value::Bool(true)))]))
+                .ga(),
+        ),
+        (
+            "self-described CBOR tag around the map",
+            [vec![CMD_MC, 0xd9, 0xd9, 0xf7], encode(&mc().value())].concat(),
+        ),
+    ];
+    for (what, msg) in cases {
+        r.err(&msg, INVALID_CBOR, what);
+    }
+    assert_eq!(r.a.store().len(), 0);
 }
 
 fn nested(depth: usize) -> Value {
@@ -387,7 +561,10 @@ fn nesting_limit_is_exact() {
     let mut r = rig();
     let ok = mc().set(6, tmap(&[("deep", nested(14))])).mc();
     let made = r.make(&mc().set(6, tmap(&[("deep", nested(14))])));
-    assert!(!made.auth_data.flags.has(Flags::ED), "an unknown extension has no output");
+    assert!(
+        !made.auth_data.flags.has(Flags::ED),
+        "an unknown extension has no output"
+    );
     r.ok(&ok, "14 nested arrays in an unknown extension");
     let too_deep = mc().set(6, tmap(&[("deep", nested(15))])).mc();
     r.err(&too_deep, INVALID_CBOR, "15 nested arrays");
@@ -396,7 +573,10 @@ fn nesting_limit_is_exact() {
 }
 
 fn mc_of_len(total: usize) -> Vec<u8> {
-    let with_name = |n: usize| mc().set(2, tmap(&[("id", txt(RP)), ("name", txt(&"x".repeat(n)))])).mc();
+    let with_name = |n: usize| {
+        mc().set(2, tmap(&[("id", txt(RP)), ("name", txt(&"x".repeat(n)))]))
+            .mc()
+    };
     let overhead = with_name(1000).len() - 1000;
     let msg = with_name(total - overhead);
     assert_eq!(msg.len(), total);
@@ -407,11 +587,27 @@ fn mc_of_len(total: usize) -> Vec<u8> {
 fn message_size_limit_is_7609_bytes() {
     let mut r = rig();
     r.ok(&mc_of_len(7609), "makeCredential of exactly 7609 bytes");
-    r.err(&mc_of_len(7610), REQUEST_TOO_LARGE, "makeCredential of 7610 bytes");
-    r.err(&mc_of_len(9000), REQUEST_TOO_LARGE, "makeCredential of 9000 bytes");
+    r.err(
+        &mc_of_len(7610),
+        REQUEST_TOO_LARGE,
+        "makeCredential of 7610 bytes",
+    );
+    r.err(
+        &mc_of_len(9000),
+        REQUEST_TOO_LARGE,
+        "makeCredential of 9000 bytes",
+    );
     // The size is checked before anything else, even the command byte.
-    r.err(&vec![0x55; 7610], REQUEST_TOO_LARGE, "7610 bytes of an unknown command");
-    r.err(&vec![CMD_INFO; 7610], REQUEST_TOO_LARGE, "7610 bytes of getInfo");
+    r.err(
+        &vec![0x55; 7610],
+        REQUEST_TOO_LARGE,
+        "7610 bytes of an unknown command",
+    );
+    r.err(
+        &vec![CMD_INFO; 7610],
+        REQUEST_TOO_LARGE,
+        "7610 bytes of getInfo",
+    );
 }
 
 // =====================================================================================
@@ -427,10 +623,24 @@ fn missing_parameters_are_missing_parameter() {
         ("MC without user", mc().without(3).mc()),
         ("MC without pubKeyCredParams", mc().without(4).mc()),
         ("MC empty map", vec![CMD_MC, 0xa0]),
-        ("MC rp without id", mc().set(2, tmap(&[("name", txt("x"))])).mc()),
-        ("MC user without id", mc().set(3, tmap(&[("name", txt("x"))])).mc()),
-        ("MC param without alg", mc().set(4, Value::Array(vec![tmap(&[("type", txt("public-key"))])])).mc()),
-        ("MC excludeList entry without id", mc().set(5, Value::Array(vec![tmap(&[("type", txt("public-key"))])])).mc()),
+        (
+            "MC rp without id",
+            mc().set(2, tmap(&[("name", txt("x"))])).mc(),
+        ),
+        (
+            "MC user without id",
+            mc().set(3, tmap(&[("name", txt("x"))])).mc(),
+        ),
+        (
+            "MC param without alg",
+            mc().set(4, Value::Array(vec![tmap(&[("type", txt("public-key"))])]))
+                .mc(),
+        ),
+        (
+            "MC excludeList entry without id",
+            mc().set(5, Value::Array(vec![tmap(&[("type", txt("public-key"))])]))
+                .mc(),
+        ),
         ("GA without rpId", ga().without(1).ga()),
         ("GA without clientDataHash", ga().without(2).ga()),
         ("GA empty map", vec![CMD_GA, 0xa0]),
@@ -448,34 +658,92 @@ fn wrong_cbor_types_are_unexpected_type() {
     let cases: Vec<(&str, Vec<u8>)> = vec![
         ("MC clientDataHash as text", mc().set(1, txt("hash")).mc()),
         ("MC rp as text", mc().set(2, txt(RP)).mc()),
-        ("MC rp.id as bytes", mc().set(2, tmap(&[("id", bstr(RP.as_bytes()))])).mc()),
-        ("MC rp.name as int", mc().set(2, tmap(&[("id", txt(RP)), ("name", int(1))])).mc()),
-        ("MC user.id as text", mc().set(3, tmap(&[("id", txt("u"))])).mc()),
-        ("MC user.name as bytes", mc().set(3, tmap(&[("id", bstr(USER_ID)), ("name", bstr(b"a"))])).mc()),
-        ("MC pubKeyCredParams as map", mc().set(4, tmap(&[("alg", int(-7))])).mc()),
+        (
+            "MC rp.id as bytes",
+            mc().set(2, tmap(&[("id", bstr(RP.as_bytes()))])).mc(),
+        ),
+        (
+            "MC rp.name as int",
+            mc().set(2, tmap(&[("id", txt(RP)), ("name", int(1))])).mc(),
+        ),
+        (
+            "MC user.id as text",
+            mc().set(3, tmap(&[("id", txt("u"))])).mc(),
+        ),
+        (
+            "MC user.name as bytes",
+            mc().set(3, tmap(&[("id", bstr(USER_ID)), ("name", bstr(b"a"))]))
+                .mc(),
+        ),
+        (
+            "MC pubKeyCredParams as map",
+            mc().set(4, tmap(&[("alg", int(-7))])).mc(),
+        ),
         (
             "MC pubKeyCredParams alg as text",
-            mc().set(4, Value::Array(vec![tmap(&[("alg", txt("-7")), ("type", txt("public-key"))])])).mc(),
+            mc().set(
+                4,
+                Value::Array(vec![tmap(&[
+                    ("alg", txt("-7")),
+                    ("type", txt("public-key")),
+                ])]),
+            )
+            .mc(),
         ),
         ("MC excludeList as map", mc().set(5, tmap(&[])).mc()),
-        ("MC extensions as array", mc().set(6, Value::Array(vec![])).mc()),
-        ("MC hmac-secret as int", mc().set(6, tmap(&[("hmac-secret", int(1))])).mc()),
-        ("MC options as array", mc().set(7, Value::Array(vec![])).mc()),
-        ("MC options.up as int", mc().set(7, tmap(&[("up", int(1))])).mc()),
-        ("MC options.rk as text", mc().set(7, tmap(&[("rk", txt("true"))])).mc()),
+        (
+            "MC extensions as array",
+            mc().set(6, Value::Array(vec![])).mc(),
+        ),
+        (
+            "MC hmac-secret as int",
+            mc().set(6, tmap(&[("hmac-secret", int(1))])).mc(),
+        ),
+        (
+            "MC options as array",
+            mc().set(7, Value::Array(vec![])).mc(),
+        ),
+        (
+            "MC options.up as int",
+            mc().set(7, tmap(&[("up", int(1))])).mc(),
+        ),
+        (
+            "MC options.rk as text",
+            mc().set(7, tmap(&[("rk", txt("true"))])).mc(),
+        ),
         ("MC pinUvAuthParam as text", mc().set(8, txt("x")).mc()),
         ("GA rpId as bytes", ga().set(1, bstr(RP.as_bytes())).ga()),
         ("GA clientDataHash as text", ga().set(2, txt("hash")).ga()),
         ("GA allowList as map", ga().set(3, tmap(&[])).ga()),
-        ("GA allowList id as text", ga().set(3, Value::Array(vec![tmap(&[("id", txt("x")), ("type", txt("public-key"))])])).ga()),
-        ("GA options.up as int", ga().set(5, tmap(&[("up", int(0))])).ga()),
-        ("GA options.uv as null", ga().set(5, tmap(&[("uv", Value::Null)])).ga()),
-        ("clientPIN subCommand as text", pin_msg(&[(1, int(2)), (2, txt("2"))])),
+        (
+            "GA allowList id as text",
+            ga().set(
+                3,
+                Value::Array(vec![tmap(&[("id", txt("x")), ("type", txt("public-key"))])]),
+            )
+            .ga(),
+        ),
+        (
+            "GA options.up as int",
+            ga().set(5, tmap(&[("up", int(0))])).ga(),
+        ),
+        (
+            "GA options.uv as null",
+            ga().set(5, tmap(&[("uv", Value::Null)])).ga(),
+        ),
+        (
+            "clientPIN subCommand as text",
+            pin_msg(&[(1, int(2)), (2, txt("2"))]),
+        ),
     ];
     for (what, msg) in cases {
         r.err(&msg, CBOR_UNEXPECTED_TYPE, what);
     }
-    assert_eq!(r.a.store().len(), 0, "no credential was created by a malformed request");
+    assert_eq!(
+        r.a.store().len(),
+        0,
+        "no credential was created by a malformed request"
+    );
 }
 
 #[test]
@@ -483,30 +751,82 @@ fn pin_uv_auth_param_without_a_pin() {
     let mut r = rig();
     for (name, p, cmd) in [("MC", mc(), CMD_MC), ("GA", ga(), CMD_GA)] {
         let (param_key, proto_key) = if cmd == CMD_MC { (8, 9) } else { (6, 7) };
-        let zero = p.clone().set(param_key, bstr(&[])).set(proto_key, int(2)).msg(cmd);
-        r.err(&zero, PIN_NOT_SET, &format!("{name} zero-length pinUvAuthParam"));
+        let zero = p
+            .clone()
+            .set(param_key, bstr(&[]))
+            .set(proto_key, int(2))
+            .msg(cmd);
+        r.err(
+            &zero,
+            PIN_NOT_SET,
+            &format!("{name} zero-length pinUvAuthParam"),
+        );
         let zero_no_proto = p.clone().set(param_key, bstr(&[])).msg(cmd);
-        r.err(&zero_no_proto, PIN_NOT_SET, &format!("{name} zero-length pinUvAuthParam, no protocol"));
+        r.err(
+            &zero_no_proto,
+            PIN_NOT_SET,
+            &format!("{name} zero-length pinUvAuthParam, no protocol"),
+        );
         let no_proto = p.clone().set(param_key, bstr(&[7; 32])).msg(cmd);
-        r.err(&no_proto, MISSING_PARAMETER, &format!("{name} pinUvAuthParam without protocol"));
-        let proto9 = p.clone().set(param_key, bstr(&[7; 32])).set(proto_key, int(9)).msg(cmd);
-        r.err(&proto9, INVALID_PARAMETER, &format!("{name} pinUvAuthProtocol 9"));
-        let proto2 = p.clone().set(param_key, bstr(&[7; 32])).set(proto_key, int(2)).msg(cmd);
-        r.err(&proto2, PIN_AUTH_INVALID, &format!("{name} pinUvAuthParam that cannot verify"));
+        r.err(
+            &no_proto,
+            MISSING_PARAMETER,
+            &format!("{name} pinUvAuthParam without protocol"),
+        );
+        let proto9 = p
+            .clone()
+            .set(param_key, bstr(&[7; 32]))
+            .set(proto_key, int(9))
+            .msg(cmd);
+        r.err(
+            &proto9,
+            INVALID_PARAMETER,
+            &format!("{name} pinUvAuthProtocol 9"),
+        );
+        let proto2 = p
+            .clone()
+            .set(param_key, bstr(&[7; 32]))
+            .set(proto_key, int(2))
+            .msg(cmd);
+        r.err(
+            &proto2,
+            PIN_AUTH_INVALID,
+            &format!("{name} pinUvAuthParam that cannot verify"),
+        );
     }
     // The zero-length form needs a touch: a refusing user gets OPERATION_DENIED.
     let mut denied = rig_user(user_with(Presence::Deny, Verification::Succeed));
-    denied.err(&mc().set(8, bstr(&[])).set(9, int(2)).mc(), OPERATION_DENIED, "MC zero-length, denied");
-    denied.err(&ga().set(6, bstr(&[])).set(7, int(2)).ga(), OPERATION_DENIED, "GA zero-length, denied");
+    denied.err(
+        &mc().set(8, bstr(&[])).set(9, int(2)).mc(),
+        OPERATION_DENIED,
+        "MC zero-length, denied",
+    );
+    denied.err(
+        &ga().set(6, bstr(&[])).set(7, int(2)).ga(),
+        OPERATION_DENIED,
+        "GA zero-length, denied",
+    );
     assert_eq!(r.a.store().len(), 0);
 }
 
 #[test]
 fn client_pin_errors_and_key_agreement_bytes() {
     let mut r = rig();
-    r.err(&pin_msg(&[(1, int(9)), (2, int(2))]), INVALID_PARAMETER, "clientPIN protocol 9");
-    r.err(&pin_msg(&[(1, int(2)), (2, int(1))]), INVALID_SUBCOMMAND, "getPINRetries");
-    r.err(&pin_msg(&[(1, int(2)), (2, int(3))]), INVALID_SUBCOMMAND, "setPIN");
+    r.err(
+        &pin_msg(&[(1, int(9)), (2, int(2))]),
+        INVALID_PARAMETER,
+        "clientPIN protocol 9",
+    );
+    r.err(
+        &pin_msg(&[(1, int(2)), (2, int(1))]),
+        INVALID_SUBCOMMAND,
+        "getPINRetries",
+    );
+    r.err(
+        &pin_msg(&[(1, int(2)), (2, int(3))]),
+        INVALID_SUBCOMMAND,
+        "setPIN",
+    );
     let (_, raw) = r.ok(&pin_msg(&[(1, int(2)), (2, int(2))]), "getKeyAgreement");
     // 00 {1: {1: 2, 3: -25, -1: 1, -2: x, -3: y}}
     assert_eq!(raw.len(), 14 + 32 + 3 + 32);
@@ -514,7 +834,10 @@ fn client_pin_errors_and_key_agreement_bytes() {
     assert_eq!(raw[13], 0x20);
     assert_eq!(hex::encode(&raw[46..49]), "225820");
     // The key is kept: protocol 1 gets the same point.
-    let (_, raw1) = r.ok(&pin_msg(&[(1, int(1)), (2, int(2))]), "getKeyAgreement protocol 1");
+    let (_, raw1) = r.ok(
+        &pin_msg(&[(1, int(1)), (2, int(2))]),
+        "getKeyAgreement protocol 1",
+    );
     assert_eq!(raw1, raw);
 }
 
@@ -525,11 +848,27 @@ fn client_pin_errors_and_key_agreement_bytes() {
 #[test]
 fn algorithm_selection_follows_rp_order() {
     let mut r = rig();
-    r.err(&mc().set(4, algs(&[-257])).mc(), UNSUPPORTED_ALGORITHM, "RS256 only");
-    r.err(&mc().set(4, algs(&[-257, -35, -36])).mc(), UNSUPPORTED_ALGORITHM, "RS256, ES384, ES512");
-    r.err(&mc().set(4, Value::Array(vec![])).mc(), UNSUPPORTED_ALGORITHM, "empty pubKeyCredParams");
+    r.err(
+        &mc().set(4, algs(&[-257])).mc(),
+        UNSUPPORTED_ALGORITHM,
+        "RS256 only",
+    );
+    r.err(
+        &mc().set(4, algs(&[-257, -35, -36])).mc(),
+        UNSUPPORTED_ALGORITHM,
+        "RS256, ES384, ES512",
+    );
+    r.err(
+        &mc().set(4, Value::Array(vec![])).mc(),
+        UNSUPPORTED_ALGORITHM,
+        "empty pubKeyCredParams",
+    );
     let wrong_type = Value::Array(vec![tmap(&[("alg", int(-7)), ("type", txt("secret-key"))])]);
-    r.err(&mc().set(4, wrong_type).mc(), UNSUPPORTED_ALGORITHM, "ES256 of an unknown type");
+    r.err(
+        &mc().set(4, wrong_type).mc(),
+        UNSUPPORTED_ALGORITHM,
+        "ES256 of an unknown type",
+    );
     assert_eq!(r.a.store().len(), 0);
 
     for (list, want) in [
@@ -540,16 +879,29 @@ fn algorithm_selection_follows_rp_order() {
     ] {
         let made = r.make(&mc().set(4, algs(&list)));
         let cose = decode(&made.auth_data.attested.as_ref().unwrap().public_key_cose).unwrap();
-        let Value::Map(m) = &cose else { panic!("COSE key is a map") };
+        let Value::Map(m) = &cose else {
+            panic!("COSE key is a map")
+        };
         let alg = m.iter().find(|(k, _)| *k == int(3)).map(|(_, v)| v.clone());
         assert_eq!(alg, Some(int(want)), "list {list:?}");
-        let expected_alg = if want == -7 { Algorithm::Es256 } else { Algorithm::EdDsa };
+        let expected_alg = if want == -7 {
+            Algorithm::Es256
+        } else {
+            Algorithm::EdDsa
+        };
         assert_eq!(made.key.algorithm(), expected_alg);
     }
 
     // An authenticator configured for EdDSA only refuses an ES256-only request.
-    let mut ed = rig_config(Config { algorithms: vec![Algorithm::EdDsa], ..Config::default() });
-    ed.err(&mc().set(4, algs(&[-7])).mc(), UNSUPPORTED_ALGORITHM, "ES256 on an EdDSA-only authenticator");
+    let mut ed = rig_config(Config {
+        algorithms: vec![Algorithm::EdDsa],
+        ..Config::default()
+    });
+    ed.err(
+        &mc().set(4, algs(&[-7])).mc(),
+        UNSUPPORTED_ALGORITHM,
+        "ES256 on an EdDSA-only authenticator",
+    );
     let made = ed.make(&mc().set(4, algs(&[-7, -8])));
     assert_eq!(made.key.algorithm(), Algorithm::EdDsa);
 }
@@ -563,7 +915,10 @@ fn make_credential_response_bytes() {
     let cose = &att.public_key_cose;
     assert_eq!(cose.len(), 77);
     // The COSE key: {1: 2, 3: -7, -1: 1, -2: x, -3: y}.
-    assert_eq!(hex::encode(&cose[..10]), "a50102032620012158 20".replace(' ', ""));
+    assert_eq!(
+        hex::encode(&cose[..10]),
+        "a50102032620012158 20".replace(' ', "")
+    );
     assert_eq!(hex::encode(&cose[42..45]), "225820");
     let expected_auth_data = [
         Sha256::digest(RP.as_bytes()).as_slice(),
@@ -597,47 +952,90 @@ fn make_credential_response_bytes() {
 #[test]
 fn packed_self_attestation_verifies() {
     for alg in [-7, -8] {
-        let mut r = rig_config(Config { attestation: AttestationMode::PackedSelf, ..Config::default() });
+        let mut r = rig_config(Config {
+            attestation: AttestationMode::PackedSelf,
+            ..Config::default()
+        });
         let made = r.make(&mc().set(4, algs(&[alg])));
         assert_eq!(made.response.fmt, "packed");
-        let Value::Map(st) = &made.response.att_stmt else { panic!("attStmt is a map") };
+        let Value::Map(st) = &made.response.att_stmt else {
+            panic!("attStmt is a map")
+        };
         assert_eq!(st.len(), 2, "self attestation has alg and sig only");
         assert_eq!(st[0], (txt("alg"), int(alg)));
-        let Value::Bytes(sig) = &st[1].1 else { panic!("sig is bytes") };
+        let Value::Bytes(sig) = &st[1].1 else {
+            panic!("sig is bytes")
+        };
         assert_eq!(st[1].0, txt("sig"));
-        assert!(made.key.verify(&[made.raw_auth_data.as_slice(), &CDH].concat(), sig));
+        assert!(made
+            .key
+            .verify(&[made.raw_auth_data.as_slice(), &CDH].concat(), sig));
     }
 }
 
 #[test]
 fn options_on_make_credential() {
     let mut r = rig();
-    r.err(&mc().set(7, opts(&[("up", false)])).mc(), INVALID_OPTION, "MC up=false");
+    r.err(
+        &mc().set(7, opts(&[("up", false)])).mc(),
+        INVALID_OPTION,
+        "MC up=false",
+    );
     // Unknown options are ignored, whatever their value.
-    let unknown = mc().set(7, tmap(&[("foo", Value::Bool(true)), ("zzzzzz", int(5)), ("ep", txt("x"))]));
+    let unknown = mc().set(
+        7,
+        tmap(&[
+            ("foo", Value::Bool(true)),
+            ("zzzzzz", int(5)),
+            ("ep", txt("x")),
+        ]),
+    );
     let made = r.make(&unknown);
     assert_eq!(made.auth_data.flags.0, 0x59);
     // up=true explicitly is fine.
     r.make(&mc().set(7, opts(&[("up", true)])));
     // Unknown extensions are ignored and produce no output.
-    let ext = tmap(&[("fooExt", Value::Bool(true)), ("credBlob", bstr(b"blob")), ("largeBlobKey", Value::Bool(true))]);
+    let ext = tmap(&[
+        ("fooExt", Value::Bool(true)),
+        ("credBlob", bstr(b"blob")),
+        ("largeBlobKey", Value::Bool(true)),
+    ]);
     let made = r.make(&mc().set(6, ext));
     assert!(!made.auth_data.flags.has(Flags::ED));
     assert!(made.auth_data.extensions.is_none());
     // enterpriseAttestation is not supported.
-    r.err(&mc().set(10, int(1)).mc(), INVALID_PARAMETER, "enterpriseAttestation");
+    r.err(
+        &mc().set(10, int(1)).mc(),
+        INVALID_PARAMETER,
+        "enterpriseAttestation",
+    );
 
     let mut incapable = rig_user(user_with(Presence::Approve, Verification::NotCapable));
-    incapable.err(&mc().set(7, opts(&[("uv", true)])).mc(), INVALID_OPTION, "MC uv=true without UV");
+    incapable.err(
+        &mc().set(7, opts(&[("uv", true)])).mc(),
+        INVALID_OPTION,
+        "MC uv=true without UV",
+    );
     incapable.make(&mc().set(7, opts(&[("uv", false)])));
     let mut failing = rig_user(user_with(Presence::Approve, Verification::Fail));
-    failing.err(&mc().set(7, opts(&[("uv", true)])).mc(), OPERATION_DENIED, "MC uv fails");
+    failing.err(
+        &mc().set(7, opts(&[("uv", true)])).mc(),
+        OPERATION_DENIED,
+        "MC uv fails",
+    );
     let mut denying = rig_user(user_with(Presence::Deny, Verification::Succeed));
     denying.err(&mc().mc(), OPERATION_DENIED, "MC presence denied");
     assert_eq!(failing.a.store().len() + denying.a.store().len(), 0);
 
-    let mut no_rk = rig_config(Config { resident_keys: false, ..Config::default() });
-    no_rk.err(&mc_rk(USER_ID).mc(), UNSUPPORTED_OPTION, "rk on an authenticator without resident keys");
+    let mut no_rk = rig_config(Config {
+        resident_keys: false,
+        ..Config::default()
+    });
+    no_rk.err(
+        &mc_rk(USER_ID).mc(),
+        UNSUPPORTED_OPTION,
+        "rk on an authenticator without resident keys",
+    );
 }
 
 #[test]
@@ -645,15 +1043,27 @@ fn exclude_list() {
     let mut r = rig();
     let first = r.make(&mc());
     let other_rp = r.make(&mc().set(2, rp("other.example")));
-    r.err(&mc().set(5, descs(&[&first.id])).mc(), CREDENTIAL_EXCLUDED, "excluded");
-    r.err(&mc().set(5, descs(&[&[0xAA; 32], &first.id])).mc(), CREDENTIAL_EXCLUDED, "excluded second in list");
+    r.err(
+        &mc().set(5, descs(&[&first.id])).mc(),
+        CREDENTIAL_EXCLUDED,
+        "excluded",
+    );
+    r.err(
+        &mc().set(5, descs(&[&[0xAA; 32], &first.id])).mc(),
+        CREDENTIAL_EXCLUDED,
+        "excluded second in list",
+    );
     assert_eq!(r.a.store().len(), 2);
     // Unknown ids and other RPs' credentials do not count.
     r.make(&mc().set(5, descs(&[&[0xAA; 32], &other_rp.id])));
     assert_eq!(r.a.store().len(), 3);
     // A hit with a refusing user is OPERATION_DENIED (the gesture is collected first).
     r.a.set_user(user_with(Presence::Deny, Verification::Succeed));
-    r.err(&mc().set(5, descs(&[&first.id])).mc(), OPERATION_DENIED, "excluded, presence denied");
+    r.err(
+        &mc().set(5, descs(&[&first.id])).mc(),
+        OPERATION_DENIED,
+        "excluded, presence denied",
+    );
 }
 
 #[test]
@@ -665,10 +1075,19 @@ fn discoverable_credential_replaces_same_user() {
     assert_eq!(r.a.store().len(), 3);
     let new = r.make(&mc_rk(USER_ID));
     assert_ne!(new.id, old.id);
-    assert!(r.a.store().get(&old.id).is_none(), "the old discoverable credential is gone");
+    assert!(
+        r.a.store().get(&old.id).is_none(),
+        "the old discoverable credential is gone"
+    );
     assert!(r.a.store().get(&new.id).is_some());
-    assert!(r.a.store().get(&non_rk.id).is_some(), "a non-discoverable credential is not replaced");
-    assert!(r.a.store().get(&other_rp.id).is_some(), "another RP's credential is not replaced");
+    assert!(
+        r.a.store().get(&non_rk.id).is_some(),
+        "a non-discoverable credential is not replaced"
+    );
+    assert!(
+        r.a.store().get(&other_rp.id).is_some(),
+        "another RP's credential is not replaced"
+    );
     assert_eq!(r.a.store().len(), 3);
 
     let mut single = rig();
@@ -690,27 +1109,67 @@ fn discoverable_credential_replaces_same_user() {
 fn get_assertion_errors() {
     let mut r = rig();
     r.err(&ga().ga(), NO_CREDENTIALS, "empty store");
-    r.err(&ga_allow(&[&[5; 32]]).ga(), NO_CREDENTIALS, "unknown id in allow list");
+    r.err(
+        &ga_allow(&[&[5; 32]]).ga(),
+        NO_CREDENTIALS,
+        "unknown id in allow list",
+    );
     let made = r.make(&mc_rk(USER_ID));
-    r.err(&ga().set(5, opts(&[("rk", true)])).ga(), UNSUPPORTED_OPTION, "GA rk=true");
-    r.err(&ga().set(5, opts(&[("rk", false)])).ga(), UNSUPPORTED_OPTION, "GA rk=false");
-    r.err(&ga().set(1, txt("other.example")).ga(), NO_CREDENTIALS, "other RP");
-    r.err(&ga_allow(&[&made.id]).set(1, txt("other.example")).ga(), NO_CREDENTIALS, "other RP with allow list");
+    r.err(
+        &ga().set(5, opts(&[("rk", true)])).ga(),
+        UNSUPPORTED_OPTION,
+        "GA rk=true",
+    );
+    r.err(
+        &ga().set(5, opts(&[("rk", false)])).ga(),
+        UNSUPPORTED_OPTION,
+        "GA rk=false",
+    );
+    r.err(
+        &ga().set(1, txt("other.example")).ga(),
+        NO_CREDENTIALS,
+        "other RP",
+    );
+    r.err(
+        &ga_allow(&[&made.id]).set(1, txt("other.example")).ga(),
+        NO_CREDENTIALS,
+        "other RP with allow list",
+    );
     // Unknown options and extensions are ignored.
-    let got = r.get(&ga().set(5, tmap(&[("foo", Value::Bool(true))])).set(4, tmap(&[("credBlob", Value::Bool(true))])));
+    let got = r.get(
+        &ga()
+            .set(5, tmap(&[("foo", Value::Bool(true))]))
+            .set(4, tmap(&[("credBlob", Value::Bool(true))])),
+    );
     assert!(!got.auth_data.flags.has(Flags::ED));
 
     let mut incapable = rig_user(user_with(Presence::Approve, Verification::NotCapable));
     incapable.make(&mc_rk(USER_ID));
-    incapable.err(&ga().set(5, opts(&[("uv", true)])).ga(), INVALID_OPTION, "GA uv=true without UV");
+    incapable.err(
+        &ga().set(5, opts(&[("uv", true)])).ga(),
+        INVALID_OPTION,
+        "GA uv=true without UV",
+    );
     let mut failing = rig();
     failing.make(&mc_rk(USER_ID));
-    failing.a.set_user(user_with(Presence::Approve, Verification::Fail));
-    failing.err(&ga().set(5, opts(&[("uv", true)])).ga(), OPERATION_DENIED, "GA uv fails");
-    failing.a.set_user(user_with(Presence::Deny, Verification::Succeed));
+    failing
+        .a
+        .set_user(user_with(Presence::Approve, Verification::Fail));
+    failing.err(
+        &ga().set(5, opts(&[("uv", true)])).ga(),
+        OPERATION_DENIED,
+        "GA uv fails",
+    );
+    failing
+        .a
+        .set_user(user_with(Presence::Deny, Verification::Succeed));
     failing.err(&ga().ga(), OPERATION_DENIED, "GA presence denied");
     // No credentials is reported before any gesture.
-    failing.err(&ga().set(1, txt("other.example")).ga(), NO_CREDENTIALS, "no credentials, denying user");
+    failing.err(
+        &ga().set(1, txt("other.example")).ga(),
+        NO_CREDENTIALS,
+        "no credentials, denying user",
+    );
     // The counter did not move on refused assertions.
     let c = failing.a.store().all().next().unwrap();
     assert_eq!(c.sign_count, 0);
@@ -722,11 +1181,23 @@ fn get_assertion_response_bytes_and_signature() {
         let mut r = rig();
         let made = r.make(&mc_rk(USER_ID).set(4, algs(&[alg])));
         let got = r.get(&ga());
-        let expected_auth_data = [Sha256::digest(RP.as_bytes()).as_slice(), &[0x19], &[0, 0, 0, 1]].concat();
-        assert_eq!(got.response.auth_data, expected_auth_data, "UP | BE | BS, counter 1");
+        let expected_auth_data = [
+            Sha256::digest(RP.as_bytes()).as_slice(),
+            &[0x19],
+            &[0, 0, 0, 1],
+        ]
+        .concat();
+        assert_eq!(
+            got.response.auth_data, expected_auth_data,
+            "UP | BE | BS, counter 1"
+        );
         let sig = &got.response.signature;
-        assert!(made.key.verify(&[expected_auth_data.as_slice(), &GA_CDH].concat(), sig));
-        assert!(!made.key.verify(&[expected_auth_data.as_slice(), &CDH].concat(), sig));
+        assert!(made
+            .key
+            .verify(&[expected_auth_data.as_slice(), &GA_CDH].concat(), sig));
+        assert!(!made
+            .key
+            .verify(&[expected_auth_data.as_slice(), &CDH].concat(), sig));
         let expected = [
             &[0x00, 0xa4, 0x01, 0xa2, 0x62][..],
             b"id",
@@ -757,13 +1228,23 @@ fn get_assertion_response_bytes_and_signature() {
 fn non_discoverable_needs_allow_list() {
     let mut r = rig();
     let made = r.make(&mc());
-    r.err(&ga().ga(), NO_CREDENTIALS, "non-discoverable without allow list");
+    r.err(
+        &ga().ga(),
+        NO_CREDENTIALS,
+        "non-discoverable without allow list",
+    );
     let got = r.get(&ga_allow(&[&[0xAB; 16], &made.id]));
     assert_eq!(got.response.credential.id, made.id);
-    assert!(got.response.user.is_none(), "no user for a non-discoverable credential");
+    assert!(
+        got.response.user.is_none(),
+        "no user for a non-discoverable credential"
+    );
     assert!(!has_key(&got.map, 4));
     assert!(!has_key(&got.map, 5));
-    assert!(made.key.verify(&[got.response.auth_data.as_slice(), &GA_CDH].concat(), &got.response.signature));
+    assert!(made.key.verify(
+        &[got.response.auth_data.as_slice(), &GA_CDH].concat(),
+        &got.response.signature
+    ));
 }
 
 #[test]
@@ -780,7 +1261,10 @@ fn three_discoverable_credentials_newest_first() {
     assert_eq!(first.response.user.as_ref().unwrap().id, vec![3; 8]);
     let second = r.next();
     assert_eq!(second.response.credential.id, ids[1]);
-    assert!(!has_key(&second.map, 5), "no numberOfCredentials on getNextAssertion");
+    assert!(
+        !has_key(&second.map, 5),
+        "no numberOfCredentials on getNextAssertion"
+    );
     let third = r.next();
     assert_eq!(third.response.credential.id, ids[0]);
     assert!(!has_key(&third.map, 5));
@@ -790,15 +1274,20 @@ fn three_discoverable_credentials_newest_first() {
     for (got, id) in [(&first, &ids[2]), (&second, &ids[1]), (&third, &ids[0])] {
         let c = r.a.store().get(id).unwrap();
         let key = c.key.public_key();
-        assert!(key.verify(&[got.response.auth_data.as_slice(), &GA_CDH].concat(), &got.response.signature));
+        assert!(key.verify(
+            &[got.response.auth_data.as_slice(), &GA_CDH].concat(),
+            &got.response.signature
+        ));
         assert_eq!(got.auth_data.sign_count, 1);
     }
 
     // Same creation time: creation order still decides (newest first).
     let mut same = rig();
     let ids: Vec<Vec<u8>> = (1..=3u8).map(|u| same.make(&mc_rk(&[u; 8])).id).collect();
-    let order: Vec<Vec<u8>> =
-        [same.get(&ga()), same.next(), same.next()].into_iter().map(|g| g.response.credential.id).collect();
+    let order: Vec<Vec<u8>> = [same.get(&ga()), same.next(), same.next()]
+        .into_iter()
+        .map(|g| g.response.credential.id)
+        .collect();
     assert_eq!(order, vec![ids[2].clone(), ids[1].clone(), ids[0].clone()]);
 
     // With an allow list, numberOfCredentials is absent and nothing is pending.
@@ -807,14 +1296,22 @@ fn three_discoverable_credentials_newest_first() {
     let got = allow.get(&ga_allow(&[&ids[0], &ids[1], &ids[2]]));
     assert!(!has_key(&got.map, 5));
     assert_eq!(got.response.number_of_credentials, None);
-    allow.err(&[CMD_NEXT], NOT_ALLOWED, "getNextAssertion after an allow-list request");
+    allow.err(
+        &[CMD_NEXT],
+        NOT_ALLOWED,
+        "getNextAssertion after an allow-list request",
+    );
 
     // A single discoverable credential: no count, nothing pending.
     let mut one = rig();
     one.make(&mc_rk(USER_ID));
     let got = one.get(&ga());
     assert!(!has_key(&got.map, 5));
-    one.err(&[CMD_NEXT], NOT_ALLOWED, "getNextAssertion after a single credential");
+    one.err(
+        &[CMD_NEXT],
+        NOT_ALLOWED,
+        "getNextAssertion after a single credential",
+    );
 }
 
 #[test]
@@ -827,12 +1324,20 @@ fn get_next_assertion_expires_after_30_seconds() {
     r.clock.advance(30_000);
     r.next(); // exactly 30 s after the previous assertion: still allowed
     r.clock.advance(30_001);
-    r.err(&[CMD_NEXT], NOT_ALLOWED, "30.001 s after the previous assertion");
+    r.err(
+        &[CMD_NEXT],
+        NOT_ALLOWED,
+        "30.001 s after the previous assertion",
+    );
     r.err(&[CMD_NEXT], NOT_ALLOWED, "state discarded after expiry");
 
     // Another command in between discards the state.
     r.get(&ga());
-    r.err(&mc().set(7, opts(&[("up", false)])).mc(), INVALID_OPTION, "failing MC");
+    r.err(
+        &mc().set(7, opts(&[("up", false)])).mc(),
+        INVALID_OPTION,
+        "failing MC",
+    );
     r.err(&[CMD_NEXT], NOT_ALLOWED, "after a makeCredential");
     r.get(&ga());
     r.err(&[0x55], INVALID_COMMAND, "unknown command");
@@ -844,13 +1349,26 @@ fn user_details_only_after_uv() {
     let mut r = rig();
     r.make(&mc_rk(USER_ID));
     let got = r.get(&ga());
-    assert_eq!(got.response.user.clone().unwrap(), fauxkey::ctap2::UserEntity { id: USER_ID.to_vec(), name: None, display_name: None });
+    assert_eq!(
+        got.response.user.clone().unwrap(),
+        fauxkey::ctap2::UserEntity {
+            id: USER_ID.to_vec(),
+            name: None,
+            display_name: None
+        }
+    );
     let got = r.get(&ga().set(5, opts(&[("uv", true)])));
     let u = got.response.user.clone().unwrap();
     assert_eq!(u.id, USER_ID);
     assert_eq!(u.name.as_deref(), Some("alice"));
     assert_eq!(u.display_name.as_deref(), Some("Alice"));
-    let user_value = got.map.iter().find(|(k, _)| *k == int(4)).unwrap().1.clone();
+    let user_value = got
+        .map
+        .iter()
+        .find(|(k, _)| *k == int(4))
+        .unwrap()
+        .1
+        .clone();
     assert_eq!(encode(&user_value), encode(&user(USER_ID)));
     let got = r.get(&ga().set(5, opts(&[("uv", false)])));
     assert_eq!(got.response.user.unwrap().name, None);
@@ -859,10 +1377,17 @@ fn user_details_only_after_uv() {
 #[test]
 fn flags_byte() {
     // (config BE, config BS) → MC flags without UV, GA flags without UV.
-    for (be, bs, mc_flags, ga_flags) in
-        [(true, true, 0x59, 0x19), (true, false, 0x49, 0x09), (false, true, 0x41, 0x01), (false, false, 0x41, 0x01)]
-    {
-        let mut r = rig_config(Config { backup_eligible: be, backup_state: bs, ..Config::default() });
+    for (be, bs, mc_flags, ga_flags) in [
+        (true, true, 0x59, 0x19),
+        (true, false, 0x49, 0x09),
+        (false, true, 0x41, 0x01),
+        (false, false, 0x41, 0x01),
+    ] {
+        let mut r = rig_config(Config {
+            backup_eligible: be,
+            backup_state: bs,
+            ..Config::default()
+        });
         let made = r.make(&mc_rk(USER_ID));
         assert_eq!(made.auth_data.flags.0, mc_flags, "MC be={be} bs={bs}");
         let c = r.a.store().get(&made.id).unwrap();
@@ -870,9 +1395,17 @@ fn flags_byte() {
         let got = r.get(&ga());
         assert_eq!(got.auth_data.flags.0, ga_flags, "GA be={be} bs={bs}");
         let got = r.get(&ga().set(5, opts(&[("uv", true)])));
-        assert_eq!(got.auth_data.flags.0, ga_flags | Flags::UV, "GA uv be={be} bs={bs}");
+        assert_eq!(
+            got.auth_data.flags.0,
+            ga_flags | Flags::UV,
+            "GA uv be={be} bs={bs}"
+        );
         let got = r.get(&ga().set(5, opts(&[("up", false)])));
-        assert_eq!(got.auth_data.flags.0, ga_flags & !Flags::UP, "GA up=false be={be} bs={bs}");
+        assert_eq!(
+            got.auth_data.flags.0,
+            ga_flags & !Flags::UP,
+            "GA up=false be={be} bs={bs}"
+        );
     }
     let mut r = rig();
     let made = r.make(&mc().set(7, opts(&[("uv", true)])));
@@ -891,9 +1424,16 @@ fn up_false_on_get_assertion_is_silent() {
     let got = r.get(&ga().set(5, opts(&[("up", false)])));
     assert!(!got.auth_data.flags.has(Flags::UP));
     assert_eq!(got.auth_data.sign_count, 1);
-    assert!(made.key.verify(&[got.response.auth_data.as_slice(), &GA_CDH].concat(), &got.response.signature));
+    assert!(made.key.verify(
+        &[got.response.auth_data.as_slice(), &GA_CDH].concat(),
+        &got.response.signature
+    ));
     r.err(&ga().ga(), OPERATION_DENIED, "up defaults to true");
-    r.err(&ga().set(5, opts(&[("up", true)])).ga(), OPERATION_DENIED, "up=true");
+    r.err(
+        &ga().set(5, opts(&[("up", true)])).ga(),
+        OPERATION_DENIED,
+        "up=true",
+    );
 }
 
 #[test]
@@ -902,13 +1442,22 @@ fn signature_counter() {
     let a = r.make(&mc());
     let b = r.make(&mc().set(3, user(&[9])));
     assert_eq!(a.auth_data.sign_count, 0);
-    let counts: Vec<u32> = (0..3).map(|_| r.get(&ga_allow(&[&a.id])).auth_data.sign_count).collect();
+    let counts: Vec<u32> = (0..3)
+        .map(|_| r.get(&ga_allow(&[&a.id])).auth_data.sign_count)
+        .collect();
     assert_eq!(counts, vec![1, 2, 3]);
-    assert_eq!(r.get(&ga_allow(&[&b.id])).auth_data.sign_count, 1, "counters are per credential");
+    assert_eq!(
+        r.get(&ga_allow(&[&b.id])).auth_data.sign_count,
+        1,
+        "counters are per credential"
+    );
     assert_eq!(r.get(&ga_allow(&[&a.id])).auth_data.sign_count, 4);
     assert_eq!(r.a.store().get(&a.id).unwrap().last_used_ms, Some(T0));
 
-    let mut zero = rig_config(Config { counter: CounterPolicy::AlwaysZero, ..Config::default() });
+    let mut zero = rig_config(Config {
+        counter: CounterPolicy::AlwaysZero,
+        ..Config::default()
+    });
     let z = zero.make(&mc());
     assert_eq!(z.auth_data.sign_count, 0);
     for _ in 0..3 {
@@ -924,31 +1473,73 @@ fn cred_protect() {
     let l2 = r.make(&mc_rk(&[2]).set(6, tmap(&[("credProtect", int(2))])));
     let ext = l2.auth_data.extensions.clone().unwrap();
     assert_eq!(encode(&ext), encode(&tmap(&[("credProtect", int(2))])));
-    assert!(l2.raw_auth_data.ends_with(&[&[0xa1, 0x6b][..], b"credProtect", &[0x02]].concat()));
+    assert!(l2
+        .raw_auth_data
+        .ends_with(&[&[0xa1, 0x6b][..], b"credProtect", &[0x02]].concat()));
 
     // Level 2: not discoverable without UV, but returned with an allow list or with UV.
-    r.err(&ga().ga(), NO_CREDENTIALS, "level 2 without allow list or UV");
+    r.err(
+        &ga().ga(),
+        NO_CREDENTIALS,
+        "level 2 without allow list or UV",
+    );
     assert_eq!(r.get(&ga_allow(&[&l2.id])).response.credential.id, l2.id);
-    assert_eq!(r.get(&ga().set(5, opts(&[("uv", true)]))).response.credential.id, l2.id);
+    assert_eq!(
+        r.get(&ga().set(5, opts(&[("uv", true)])))
+            .response
+            .credential
+            .id,
+        l2.id
+    );
     // A level-2 credential still counts in an exclude list without UV.
-    r.err(&mc().set(5, descs(&[&l2.id])).mc(), CREDENTIAL_EXCLUDED, "exclude level 2");
+    r.err(
+        &mc().set(5, descs(&[&l2.id])).mc(),
+        CREDENTIAL_EXCLUDED,
+        "exclude level 2",
+    );
 
     let mut r = rig();
     let l3 = r.make(&mc_rk(&[3]).set(6, tmap(&[("credProtect", int(3))])));
     r.err(&ga().ga(), NO_CREDENTIALS, "level 3 without UV");
-    r.err(&ga_allow(&[&l3.id]).ga(), NO_CREDENTIALS, "level 3 with allow list, without UV");
-    assert_eq!(r.get(&ga_allow(&[&l3.id]).set(5, opts(&[("uv", true)]))).response.credential.id, l3.id);
-    assert_eq!(r.get(&ga().set(5, opts(&[("uv", true)]))).response.credential.id, l3.id);
+    r.err(
+        &ga_allow(&[&l3.id]).ga(),
+        NO_CREDENTIALS,
+        "level 3 with allow list, without UV",
+    );
+    assert_eq!(
+        r.get(&ga_allow(&[&l3.id]).set(5, opts(&[("uv", true)])))
+            .response
+            .credential
+            .id,
+        l3.id
+    );
+    assert_eq!(
+        r.get(&ga().set(5, opts(&[("uv", true)])))
+            .response
+            .credential
+            .id,
+        l3.id
+    );
     // The exclude list ignores a level-3 credential unless UV was done.
     let created = r.make(&mc().set(5, descs(&[&l3.id])));
     assert_ne!(created.id, l3.id);
     assert_eq!(r.a.store().len(), 2);
-    r.err(&mc().set(5, descs(&[&l3.id])).set(7, opts(&[("uv", true)])).mc(), CREDENTIAL_EXCLUDED, "exclude level 3 with UV");
+    r.err(
+        &mc()
+            .set(5, descs(&[&l3.id]))
+            .set(7, opts(&[("uv", true)]))
+            .mc(),
+        CREDENTIAL_EXCLUDED,
+        "exclude level 3 with UV",
+    );
 
     // A level-1 credential and an unknown level (ignored, no output) behave as unprotected.
     let mut r = rig();
     let l1 = r.make(&mc_rk(&[1]).set(6, tmap(&[("credProtect", int(1))])));
-    assert_eq!(encode(&l1.auth_data.extensions.unwrap()), encode(&tmap(&[("credProtect", int(1))])));
+    assert_eq!(
+        encode(&l1.auth_data.extensions.unwrap()),
+        encode(&tmap(&[("credProtect", int(1))]))
+    );
     let unknown = r.make(&mc_rk(&[4]).set(6, tmap(&[("credProtect", int(7))])));
     assert!(unknown.auth_data.extensions.is_none());
     r.clock.advance(1);
@@ -959,12 +1550,25 @@ fn cred_protect() {
 fn hidden_credentials_are_never_returned() {
     let mut r = rig();
     let made = r.make(&mc_rk(USER_ID));
-    let changed = r.a.store_mut().update(&made.id, &mut |c| c.hidden = true).unwrap();
+    let changed =
+        r.a.store_mut()
+            .update(&made.id, &mut |c| c.hidden = true)
+            .unwrap();
     assert!(changed);
     r.err(&ga().ga(), NO_CREDENTIALS, "hidden, no allow list");
-    r.err(&ga_allow(&[&made.id]).ga(), NO_CREDENTIALS, "hidden, with allow list");
-    r.err(&ga().set(5, opts(&[("uv", true)])).ga(), NO_CREDENTIALS, "hidden, with UV");
-    r.a.store_mut().update(&made.id, &mut |c| c.hidden = false).unwrap();
+    r.err(
+        &ga_allow(&[&made.id]).ga(),
+        NO_CREDENTIALS,
+        "hidden, with allow list",
+    );
+    r.err(
+        &ga().set(5, opts(&[("uv", true)])).ga(),
+        NO_CREDENTIALS,
+        "hidden, with UV",
+    );
+    r.a.store_mut()
+        .update(&made.id, &mut |c| c.hidden = false)
+        .unwrap();
     assert_eq!(r.get(&ga()).response.credential.id, made.id);
 }
 
@@ -976,18 +1580,55 @@ fn hidden_credentials_are_never_returned() {
 const GET_INFO_DEFAULT: &str = concat!(
     "00",
     "aa",
-    "01", "81", "68", "4649444f5f325f30", // versions ["FIDO_2_0"]
-    "02", "82", "6b", "6372656450726f74656374", "6b", "686d61632d736563726574", // extensions
-    "03", "50", "a3177236086144968ac0b5d4308ac6e2", // aaguid
-    "04", "a4", "62726b", "f5", "627570", "f5", "627576", "f5", "64706c6174", "f4", // rk up uv plat
-    "05", "191db9", // maxMsgSize 7609
-    "06", "82", "02", "01", // pinUvAuthProtocols [2, 1]
-    "07", "1840", // maxCredentialCountInList 64
-    "08", "1840", // maxCredentialIdLength 64
-    "09", "81", "68", "696e7465726e616c", // transports ["internal"]
-    "0a", "82", // algorithms
-    "a2", "63616c67", "26", "6474797065", "6a7075626c69632d6b6579",
-    "a2", "63616c67", "27", "6474797065", "6a7075626c69632d6b6579",
+    "01",
+    "81",
+    "68",
+    "4649444f5f325f30", // versions ["FIDO_2_0"]
+    "02",
+    "82",
+    "6b",
+    "6372656450726f74656374",
+    "6b",
+    "686d61632d736563726574", // extensions
+    "03",
+    "50",
+    "a3177236086144968ac0b5d4308ac6e2", // aaguid
+    "04",
+    "a4",
+    "62726b",
+    "f5",
+    "627570",
+    "f5",
+    "627576",
+    "f5",
+    "64706c6174",
+    "f4", // rk up uv plat
+    "05",
+    "191db9", // maxMsgSize 7609
+    "06",
+    "82",
+    "02",
+    "01", // pinUvAuthProtocols [2, 1]
+    "07",
+    "1840", // maxCredentialCountInList 64
+    "08",
+    "1840", // maxCredentialIdLength 64
+    "09",
+    "81",
+    "68",
+    "696e7465726e616c", // transports ["internal"]
+    "0a",
+    "82", // algorithms
+    "a2",
+    "63616c67",
+    "26",
+    "6474797065",
+    "6a7075626c69632d6b6579",
+    "a2",
+    "63616c67",
+    "27",
+    "6474797065",
+    "6a7075626c69632d6b6579",
 );
 
 #[test]
@@ -997,14 +1638,21 @@ fn get_info_bytes_and_fields() {
     assert_eq!(hex::encode(&raw), GET_INFO_DEFAULT);
     let info = get_info::Response::from_cbor(&m).unwrap();
     assert_eq!(info.versions, vec!["FIDO_2_0".to_owned()]);
-    assert_eq!(info.extensions, vec!["credProtect".to_owned(), "hmac-secret".to_owned()]);
+    assert_eq!(
+        info.extensions,
+        vec!["credProtect".to_owned(), "hmac-secret".to_owned()]
+    );
     assert_eq!(info.aaguid, *FAUXKEY_AAGUID.as_bytes());
     assert_eq!(info.algorithms, vec![-7, -8]);
     assert_eq!(info.option("rk"), Some(true));
     assert_eq!(info.option("up"), Some(true));
     assert_eq!(info.option("uv"), Some(true));
     assert_eq!(info.option("plat"), Some(false));
-    assert_eq!(info.option("clientPin"), None, "no PIN support is advertised");
+    assert_eq!(
+        info.option("clientPin"),
+        None,
+        "no PIN support is advertised"
+    );
     assert_eq!(info.max_msg_size, Some(7609));
     assert_eq!(info.pin_uv_auth_protocols, vec![2, 1]);
     assert_eq!(info.transports, vec!["internal".to_owned()]);
@@ -1012,7 +1660,11 @@ fn get_info_bytes_and_fields() {
 
     // Without built-in UV, `uv` is absent; without resident keys, rk is false.
     let mut other = Rig::new(
-        Config { resident_keys: false, algorithms: vec![Algorithm::EdDsa], ..Config::default() },
+        Config {
+            resident_keys: false,
+            algorithms: vec![Algorithm::EdDsa],
+            ..Config::default()
+        },
         user_with(Presence::Approve, Verification::NotCapable),
         1,
     );
@@ -1084,10 +1736,14 @@ impl Platform {
 
     fn output(&self, got: &Got) -> Vec<u8> {
         assert!(got.auth_data.flags.has(Flags::ED));
-        let Some(Value::Map(m)) = &got.auth_data.extensions else { panic!("extensions map") };
+        let Some(Value::Map(m)) = &got.auth_data.extensions else {
+            panic!("extensions map")
+        };
         assert_eq!(m.len(), 1);
         assert_eq!(m[0].0, txt("hmac-secret"));
-        let Value::Bytes(enc) = &m[0].1 else { panic!("hmac-secret output is bytes") };
+        let Value::Bytes(enc) = &m[0].1 else {
+            panic!("hmac-secret output is bytes")
+        };
         self.secret.decrypt(enc).unwrap().to_vec()
     }
 }
@@ -1096,8 +1752,13 @@ impl Platform {
 fn hmac_secret() {
     let mut r = rig();
     let made = r.make(&mc_rk(USER_ID).set(6, tmap(&[("hmac-secret", Value::Bool(true))])));
-    assert_eq!(encode(made.auth_data.extensions.as_ref().unwrap()), encode(&tmap(&[("hmac-secret", Value::Bool(true))])));
-    assert!(made.raw_auth_data.ends_with(&[&[0xa1, 0x6b][..], b"hmac-secret", &[0xf5]].concat()));
+    assert_eq!(
+        encode(made.auth_data.extensions.as_ref().unwrap()),
+        encode(&tmap(&[("hmac-secret", Value::Bool(true))]))
+    );
+    assert!(made
+        .raw_auth_data
+        .ends_with(&[&[0xa1, 0x6b][..], b"hmac-secret", &[0xf5]].concat()));
     let plain = r.make(&mc_rk(&[9]));
 
     let authenticator_key = r.key_agreement();
@@ -1110,7 +1771,10 @@ fn hmac_secret() {
     assert_eq!(got1.auth_data.flags.0, 0x99, "UP | BE | BS | ED");
     let out1 = p.output(&got1);
     assert_eq!(out1.len(), 32);
-    assert!(made.key.verify(&[got1.response.auth_data.as_slice(), &GA_CDH].concat(), &got1.response.signature));
+    assert!(made.key.verify(
+        &[got1.response.auth_data.as_slice(), &GA_CDH].concat(),
+        &got1.response.signature
+    ));
 
     let ext = p.ext(&salt_a);
     let out2 = p.output(&r.get(&ga_allow(&[&made.id]).set(4, ext)));
@@ -1128,7 +1792,13 @@ fn hmac_secret() {
 
     // With UV, the other CredRandom is used.
     let ext = p.ext(&salt_a);
-    let with_uv = p.output(&r.get(&ga_allow(&[&made.id]).set(4, ext).set(5, opts(&[("uv", true)]))));
+    let with_uv = p.output(
+        &r.get(
+            &ga_allow(&[&made.id])
+                .set(4, ext)
+                .set(5, opts(&[("uv", true)])),
+        ),
+    );
     assert_eq!(with_uv.len(), 32);
     assert_ne!(with_uv, out1);
 
@@ -1146,13 +1816,34 @@ fn hmac_secret() {
     let enc = p.secret.encrypt(p.rng.as_mut(), &salt_a).unwrap();
     let mut auth = p.secret.authenticate(&enc);
     auth[0] ^= 1;
-    r.err(&ga_allow(&[&made.id]).set(4, p.ext_with(&enc, &auth)).ga(), PIN_AUTH_INVALID, "wrong saltAuth");
+    r.err(
+        &ga_allow(&[&made.id]).set(4, p.ext_with(&enc, &auth)).ga(),
+        PIN_AUTH_INVALID,
+        "wrong saltAuth",
+    );
     let short_auth = p.secret.authenticate(&enc)[..16].to_vec();
-    r.err(&ga_allow(&[&made.id]).set(4, p.ext_with(&enc, &short_auth)).ga(), PIN_AUTH_INVALID, "truncated saltAuth");
+    r.err(
+        &ga_allow(&[&made.id])
+            .set(4, p.ext_with(&enc, &short_auth))
+            .ga(),
+        PIN_AUTH_INVALID,
+        "truncated saltAuth",
+    );
     let ext = p.ext(&salt_a);
-    r.err(&ga_allow(&[&made.id]).set(4, ext).set(5, opts(&[("up", false)])).ga(), UNSUPPORTED_OPTION, "hmac-secret with up=false");
+    r.err(
+        &ga_allow(&[&made.id])
+            .set(4, ext)
+            .set(5, opts(&[("up", false)]))
+            .ga(),
+        UNSUPPORTED_OPTION,
+        "hmac-secret with up=false",
+    );
     let ext = p.ext(&[0x11; 48]);
-    r.err(&ga_allow(&[&made.id]).set(4, ext).ga(), INVALID_LENGTH, "48 bytes of salt");
+    r.err(
+        &ga_allow(&[&made.id]).set(4, ext).ga(),
+        INVALID_LENGTH,
+        "48 bytes of salt",
+    );
     let counter = r.a.store().get(&made.id).unwrap().sign_count;
     assert_eq!(counter, 6, "refused hmac-secret requests did not sign");
 }

@@ -40,7 +40,10 @@ struct Vectors {
 
 impl Vectors {
     fn load(file: &'static str) -> Self {
-        let path = format!("{}/tests/data/webauthn-l3-vectors/{file}", env!("CARGO_MANIFEST_DIR"));
+        let path = format!(
+            "{}/tests/data/webauthn-l3-vectors/{file}",
+            env!("CARGO_MANIFEST_DIR")
+        );
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {path}: {e}"));
         let mut values = HashMap::new();
         for line in text.lines() {
@@ -48,25 +51,35 @@ impl Vectors {
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            let (name, value) =
-                line.split_once(':').unwrap_or_else(|| panic!("{file}: not a `name: value` line: {line:?}"));
+            let (name, value) = line
+                .split_once(':')
+                .unwrap_or_else(|| panic!("{file}: not a `name: value` line: {line:?}"));
             let previous = values.insert(name.trim().to_owned(), value.trim().to_owned());
-            assert!(previous.is_none(), "{file}: `{}` appears twice", name.trim());
+            assert!(
+                previous.is_none(),
+                "{file}: `{}` appears twice",
+                name.trim()
+            );
         }
         Self { file, values }
     }
 
     fn text(&self, name: &str) -> &str {
-        self.values.get(name).unwrap_or_else(|| panic!("{}: no `{name}`", self.file))
+        self.values
+            .get(name)
+            .unwrap_or_else(|| panic!("{}: no `{name}`", self.file))
     }
 
     fn bytes(&self, name: &str) -> Vec<u8> {
-        hex::decode(self.text(name)).unwrap_or_else(|e| panic!("{}: `{name}` is not hex: {e}", self.file))
+        hex::decode(self.text(name))
+            .unwrap_or_else(|e| panic!("{}: `{name}` is not hex: {e}", self.file))
     }
 
     fn array<const N: usize>(&self, name: &str) -> [u8; N] {
         let b = self.bytes(name);
-        b.as_slice().try_into().unwrap_or_else(|_| panic!("{}: `{name}` is {} bytes, not {N}", self.file, b.len()))
+        b.as_slice()
+            .try_into()
+            .unwrap_or_else(|_| panic!("{}: `{name}` is {} bytes, not {N}", self.file, b.len()))
     }
 }
 
@@ -74,7 +87,11 @@ impl Vectors {
 fn parser_reads_names_values_and_skips_comments() {
     let v = Vectors::load("none-es256.txt");
     assert_eq!(v.text("rp_id"), "example.org");
-    assert_eq!(v.text("origin"), "https://example.org", "only the first ':' separates name and value");
+    assert_eq!(
+        v.text("origin"),
+        "https://example.org",
+        "only the first ':' separates name and value"
+    );
     assert_eq!(v.bytes("flags"), [0x59]);
     assert_eq!(v.bytes("credential_id").len(), 32);
 }
@@ -90,7 +107,10 @@ struct ScriptedRng {
 
 impl ScriptedRng {
     fn new(name: &'static str, chunks: &[&[u8]]) -> Self {
-        Self { name, bytes: chunks.concat().into() }
+        Self {
+            name,
+            bytes: chunks.concat().into(),
+        }
     }
 
     fn boxed(name: &'static str, chunks: &[&[u8]]) -> fauxkey::env::Rng {
@@ -141,7 +161,9 @@ fn sha256(b: &[u8]) -> Vec<u8> {
 }
 
 fn text_entry<'a>(v: &'a Value, key: &str) -> &'a Value {
-    let Value::Map(m) = v else { panic!("not a CBOR map: {v:?}") };
+    let Value::Map(m) = v else {
+        panic!("not a CBOR map: {v:?}")
+    };
     m.iter()
         .find_map(|(k, v)| matches!(k, Value::Text(t) if t == key).then_some(v))
         .unwrap_or_else(|| panic!("no `{key}` in {v:?}"))
@@ -149,7 +171,8 @@ fn text_entry<'a>(v: &'a Value, key: &str) -> &'a Value {
 
 /// The `authData` bytes inside an attestationObject (the spec gives them only there).
 fn auth_data_in(attestation_object: &[u8]) -> Vec<u8> {
-    let decoded = cbor::decode(attestation_object).expect("vector attestationObject is canonical CBOR");
+    let decoded =
+        cbor::decode(attestation_object).expect("vector attestationObject is canonical CBOR");
     match text_entry(&decoded, "authData") {
         Value::Bytes(b) => b.clone(),
         other => panic!("authData is not a byte string: {other:?}"),
@@ -171,13 +194,27 @@ fn vector_config(v: &Vectors, attestation: AttestationMode) -> Config {
 fn make_credential_request(v: &Vectors, uv: bool) -> mc::Request {
     mc::Request {
         client_data_hash: sha256(&v.bytes("client_data_json")),
-        rp: RpEntity { id: v.text("rp_id").to_owned(), name: Some("Example".into()) },
+        rp: RpEntity {
+            id: v.text("rp_id").to_owned(),
+            name: Some("Example".into()),
+        },
         // The spec gives no user; the user entity does not enter authData.
-        user: UserEntity { id: vec![0x01], name: Some("user".into()), display_name: Some("User".into()) },
-        pub_key_cred_params: vec![CredentialParameters { type_: "public-key".into(), alg: -7 }],
+        user: UserEntity {
+            id: vec![0x01],
+            name: Some("user".into()),
+            display_name: Some("User".into()),
+        },
+        pub_key_cred_params: vec![CredentialParameters {
+            type_: "public-key".into(),
+            alg: -7,
+        }],
         exclude_list: vec![],
         extensions: mc::Extensions::default(),
-        options: Options { rk: None, up: None, uv: uv.then_some(true) },
+        options: Options {
+            rk: None,
+            up: None,
+            uv: uv.then_some(true),
+        },
         pin_uv_auth_param: None,
         pin_uv_auth_protocol: None,
         enterprise_attestation: None,
@@ -189,10 +226,15 @@ fn make_credential_request(v: &Vectors, uv: bool) -> mc::Request {
 /// (the order makeCredential draws them in; p256's `SigningKey::random` fills 32 bytes and reads
 /// them as a big-endian scalar, accepted when below n).
 fn vector_authenticator(v: &Vectors, attestation: AttestationMode) -> Authenticator {
-    Authenticator::new(vector_config(v, attestation), MemoryStore::new()).with_rng(ScriptedRng::boxed(
-        "makeCredential",
-        &[&v.bytes("credential_private_key"), &v.bytes("credential_id")],
-    ))
+    Authenticator::new(vector_config(v, attestation), MemoryStore::new()).with_rng(
+        ScriptedRng::boxed(
+            "makeCredential",
+            &[
+                &v.bytes("credential_private_key"),
+                &v.bytes("credential_id"),
+            ],
+        ),
+    )
 }
 
 fn vector_credential(v: &Vectors, backup_state: bool) -> Credential {
@@ -203,7 +245,8 @@ fn vector_credential(v: &Vectors, backup_state: bool) -> Credential {
         user_handle: vec![0x01],
         user_name: None,
         user_display_name: None,
-        key: PrivateKey::from_secret_bytes(Algorithm::Es256, &v.bytes("credential_private_key")).unwrap(),
+        key: PrivateKey::from_secret_bytes(Algorithm::Es256, &v.bytes("credential_private_key"))
+            .unwrap(),
         discoverable: false,
         sign_count: 0,
         backup_eligible: true,
@@ -223,7 +266,11 @@ fn get_assertion_request(v: &Vectors, uv: bool) -> ga::Request {
         client_data_hash: sha256(&v.bytes("auth_client_data_json")),
         allow_list: vec![CredentialDescriptor::public_key(v.bytes("credential_id"))],
         hmac_secret: None,
-        options: Options { rk: None, up: None, uv: uv.then_some(true) },
+        options: Options {
+            rk: None,
+            up: None,
+            uv: uv.then_some(true),
+        },
         pin_uv_auth_param: None,
         pin_uv_auth_protocol: None,
     }
@@ -240,19 +287,32 @@ fn vector_public_key(v: &Vectors) -> PublicKey {
 
 #[test]
 fn vector_files_are_self_consistent() {
-    for (file, flags, auth_flags) in [("none-es256.txt", 0x59, 0x19), ("packed-self-es256.txt", 0x5d, 0x09)] {
+    for (file, flags, auth_flags) in [
+        ("none-es256.txt", 0x59, 0x19),
+        ("packed-self-es256.txt", 0x5d, 0x09),
+    ] {
         let v = Vectors::load(file);
         let auth_data = auth_data_in(&v.bytes("attestation_object"));
         assert_eq!(auth_data.len(), 164, "{file}");
-        assert_eq!(&auth_data[..32], sha256(v.text("rp_id").as_bytes()), "{file}: rpIdHash");
+        assert_eq!(
+            &auth_data[..32],
+            sha256(v.text("rp_id").as_bytes()),
+            "{file}: rpIdHash"
+        );
         assert_eq!(auth_data[32], flags, "{file}: registration flags");
         assert_eq!(v.bytes("flags"), [flags], "{file}");
         let auth = v.bytes("auth_authenticator_data");
         assert_eq!(auth.len(), 37, "{file}");
         assert_eq!(auth[32], auth_flags, "{file}: authentication flags");
         // fauxkey's COSE encoding of the vector's private key is the vector's COSE key.
-        let key = PrivateKey::from_secret_bytes(Algorithm::Es256, &v.bytes("credential_private_key")).unwrap();
-        assert_eq!(key.public_key().cose_bytes(), v.bytes("credential_public_key_cose"), "{file}: COSE key");
+        let key =
+            PrivateKey::from_secret_bytes(Algorithm::Es256, &v.bytes("credential_private_key"))
+                .unwrap();
+        assert_eq!(
+            key.public_key().cose_bytes(),
+            v.bytes("credential_public_key_cose"),
+            "{file}: COSE key"
+        );
         assert_eq!(key.public_key(), vector_public_key(&v), "{file}");
     }
 }
@@ -269,11 +329,21 @@ fn none_es256_registration_is_byte_exact() {
 
     let mut authenticator = vector_authenticator(&v, AttestationMode::None);
     // Flags 0x59 carry no UV: the request does not ask for it.
-    let response = authenticator.make_credential(make_credential_request(&v, false)).expect("makeCredential");
+    let response = authenticator
+        .make_credential(make_credential_request(&v, false))
+        .expect("makeCredential");
 
     assert_eq!(response.fmt, "none");
-    assert_eq!(hex::encode(&response.auth_data), hex::encode(&expected_auth_data), "authenticatorData");
-    assert_eq!(hex::encode(response.attestation_object()), hex::encode(&expected_object), "attestationObject");
+    assert_eq!(
+        hex::encode(&response.auth_data),
+        hex::encode(&expected_auth_data),
+        "authenticatorData"
+    );
+    assert_eq!(
+        hex::encode(response.attestation_object()),
+        hex::encode(&expected_object),
+        "attestationObject"
+    );
 
     // The parsed form agrees field by field.
     let parsed = AuthenticatorData::parse(&response.auth_data).unwrap();
@@ -288,8 +358,14 @@ fn none_es256_registration_is_byte_exact() {
         })
     );
     // The credential was stored under the vector's id with the vector's key.
-    let stored = authenticator.store().get(&v.bytes("credential_id")).expect("stored");
-    assert_eq!(stored.key.secret_bytes().as_slice(), v.bytes("credential_private_key").as_slice());
+    let stored = authenticator
+        .store()
+        .get(&v.bytes("credential_id"))
+        .expect("stored");
+    assert_eq!(
+        stored.key.secret_bytes().as_slice(),
+        v.bytes("credential_private_key").as_slice()
+    );
 }
 
 #[test]
@@ -297,7 +373,8 @@ fn none_es256_registration_composed_from_parts_is_byte_exact() {
     // The same result without the RNG: authenticatorData and the attestationObject assembled from
     // fauxkey's types.
     let v = Vectors::load("none-es256.txt");
-    let key = PrivateKey::from_secret_bytes(Algorithm::Es256, &v.bytes("credential_private_key")).unwrap();
+    let key = PrivateKey::from_secret_bytes(Algorithm::Es256, &v.bytes("credential_private_key"))
+        .unwrap();
     let auth_data = AuthenticatorData {
         rp_id_hash: Sha256::digest(v.text("rp_id").as_bytes()).into(),
         flags: Flags(Flags::UP | Flags::BE | Flags::BS),
@@ -310,25 +387,53 @@ fn none_es256_registration_composed_from_parts_is_byte_exact() {
         extensions: None,
     }
     .to_bytes();
-    let response = mc::Response { fmt: "none".into(), auth_data, att_stmt: cbor::map(Vec::<(&str, Value)>::new()) };
-    assert_eq!(hex::encode(response.attestation_object()), v.text("attestation_object"));
+    let response = mc::Response {
+        fmt: "none".into(),
+        auth_data,
+        att_stmt: cbor::map(Vec::<(&str, Value)>::new()),
+    };
+    assert_eq!(
+        hex::encode(response.attestation_object()),
+        v.text("attestation_object")
+    );
 }
 
 #[test]
 fn none_es256_authentication_is_byte_exact() {
     let v = Vectors::load("none-es256.txt");
-    let mut authenticator = Authenticator::new(vector_config(&v, AttestationMode::None), MemoryStore::new())
-        .with_rng(ScriptedRng::boxed("getAssertion", &[]));
+    let mut authenticator =
+        Authenticator::new(vector_config(&v, AttestationMode::None), MemoryStore::new())
+            .with_rng(ScriptedRng::boxed("getAssertion", &[]));
     // Flags 0x19: UP | BE | BS, no UV.
-    authenticator.store_mut().insert(vector_credential(&v, true)).unwrap();
-    let response = authenticator.get_assertion(get_assertion_request(&v, false)).expect("getAssertion");
+    authenticator
+        .store_mut()
+        .insert(vector_credential(&v, true))
+        .unwrap();
+    let response = authenticator
+        .get_assertion(get_assertion_request(&v, false))
+        .expect("getAssertion");
 
     assert_eq!(response.credential.id, v.bytes("credential_id"));
-    assert_eq!(hex::encode(&response.auth_data), v.text("auth_authenticator_data"), "authenticatorData");
-    let message = [response.auth_data.as_slice(), &sha256(&v.bytes("auth_client_data_json"))].concat();
-    assert!(vector_public_key(&v).verify(&message, &response.signature), "signature verifies");
+    assert_eq!(
+        hex::encode(&response.auth_data),
+        v.text("auth_authenticator_data"),
+        "authenticatorData"
+    );
+    let message = [
+        response.auth_data.as_slice(),
+        &sha256(&v.bytes("auth_client_data_json")),
+    ]
+    .concat();
+    assert!(
+        vector_public_key(&v).verify(&message, &response.signature),
+        "signature verifies"
+    );
     // RFC 6979, and P-256 signatures are not low-S normalised: this one has s > n/2.
-    assert_eq!(hex::encode(&response.signature), v.text("auth_signature"), "signature (RFC 6979, high S)");
+    assert_eq!(
+        hex::encode(&response.signature),
+        v.text("auth_signature"),
+        "signature (RFC 6979, high S)"
+    );
 }
 
 #[test]
@@ -337,9 +442,16 @@ fn none_es256_register_then_authenticate_through_the_same_authenticator() {
     // follows reproduces the vector's authentication too.
     let v = Vectors::load("none-es256.txt");
     let mut authenticator = vector_authenticator(&v, AttestationMode::None);
-    authenticator.make_credential(make_credential_request(&v, false)).expect("makeCredential");
-    let response = authenticator.get_assertion(get_assertion_request(&v, false)).expect("getAssertion");
-    assert_eq!(hex::encode(&response.auth_data), v.text("auth_authenticator_data"));
+    authenticator
+        .make_credential(make_credential_request(&v, false))
+        .expect("makeCredential");
+    let response = authenticator
+        .get_assertion(get_assertion_request(&v, false))
+        .expect("getAssertion");
+    assert_eq!(
+        hex::encode(&response.auth_data),
+        v.text("auth_authenticator_data")
+    );
     assert_eq!(hex::encode(&response.signature), v.text("auth_signature"));
 }
 
@@ -352,35 +464,77 @@ fn packed_self_es256_registration_is_byte_exact() {
     let v = Vectors::load("packed-self-es256.txt");
     let expected_object = v.bytes("attestation_object");
 
-    let mut authenticator = vector_authenticator(&v, AttestationMode::PackedSelf)
-        .with_user(SimulatedUser { verification: Verification::Succeed, ..SimulatedUser::default() });
+    let mut authenticator =
+        vector_authenticator(&v, AttestationMode::PackedSelf).with_user(SimulatedUser {
+            verification: Verification::Succeed,
+            ..SimulatedUser::default()
+        });
     // Flags 0x5d carry UV: the request asks for it.
-    let response = authenticator.make_credential(make_credential_request(&v, true)).expect("makeCredential");
+    let response = authenticator
+        .make_credential(make_credential_request(&v, true))
+        .expect("makeCredential");
 
     assert_eq!(response.fmt, "packed");
-    assert_eq!(hex::encode(&response.auth_data), hex::encode(auth_data_in(&expected_object)), "authenticatorData");
+    assert_eq!(
+        hex::encode(&response.auth_data),
+        hex::encode(auth_data_in(&expected_object)),
+        "authenticatorData"
+    );
     match text_entry(&response.att_stmt, "sig") {
-        Value::Bytes(sig) => assert_eq!(hex::encode(sig), v.text("attestation_signature"), "attStmt.sig"),
+        Value::Bytes(sig) => assert_eq!(
+            hex::encode(sig),
+            v.text("attestation_signature"),
+            "attStmt.sig"
+        ),
         other => panic!("sig is not bytes: {other:?}"),
     }
-    assert_eq!(text_entry(&response.att_stmt, "alg"), &Value::Integer((-7).into()));
-    assert_eq!(hex::encode(response.attestation_object()), hex::encode(&expected_object), "attestationObject");
+    assert_eq!(
+        text_entry(&response.att_stmt, "alg"),
+        &Value::Integer((-7).into())
+    );
+    assert_eq!(
+        hex::encode(response.attestation_object()),
+        hex::encode(&expected_object),
+        "attestationObject"
+    );
 }
 
 #[test]
 fn packed_self_es256_authentication_is_byte_exact() {
     let v = Vectors::load("packed-self-es256.txt");
-    let mut authenticator =
-        Authenticator::new(vector_config(&v, AttestationMode::PackedSelf), MemoryStore::new())
-            .with_rng(ScriptedRng::boxed("getAssertion", &[]));
+    let mut authenticator = Authenticator::new(
+        vector_config(&v, AttestationMode::PackedSelf),
+        MemoryStore::new(),
+    )
+    .with_rng(ScriptedRng::boxed("getAssertion", &[]));
     // Flags 0x09: UP | BE, neither UV nor BS.
-    authenticator.store_mut().insert(vector_credential(&v, false)).unwrap();
-    let response = authenticator.get_assertion(get_assertion_request(&v, false)).expect("getAssertion");
+    authenticator
+        .store_mut()
+        .insert(vector_credential(&v, false))
+        .unwrap();
+    let response = authenticator
+        .get_assertion(get_assertion_request(&v, false))
+        .expect("getAssertion");
 
-    assert_eq!(hex::encode(&response.auth_data), v.text("auth_authenticator_data"), "authenticatorData");
-    let message = [response.auth_data.as_slice(), &sha256(&v.bytes("auth_client_data_json"))].concat();
-    assert!(vector_public_key(&v).verify(&message, &response.signature), "signature verifies");
-    assert_eq!(hex::encode(&response.signature), v.text("auth_signature"), "signature (RFC 6979)");
+    assert_eq!(
+        hex::encode(&response.auth_data),
+        v.text("auth_authenticator_data"),
+        "authenticatorData"
+    );
+    let message = [
+        response.auth_data.as_slice(),
+        &sha256(&v.bytes("auth_client_data_json")),
+    ]
+    .concat();
+    assert!(
+        vector_public_key(&v).verify(&message, &response.signature),
+        "signature verifies"
+    );
+    assert_eq!(
+        hex::encode(&response.signature),
+        v.text("auth_signature"),
+        "signature (RFC 6979)"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -407,8 +561,12 @@ fn hmac_vec(key: &[u8], message: &[u8]) -> Vec<u8> {
 fn vector_z(v: &Vectors) -> [u8; 32] {
     let sk = p256::SecretKey::from_slice(&v.bytes("platform_key_agreement_private_key")).unwrap();
     let point = p256::EncodedPoint::from_affine_coordinates(
-        v.bytes("authenticator_key_agreement_public_key_x").as_slice().into(),
-        v.bytes("authenticator_key_agreement_public_key_y").as_slice().into(),
+        v.bytes("authenticator_key_agreement_public_key_x")
+            .as_slice()
+            .into(),
+        v.bytes("authenticator_key_agreement_public_key_y")
+            .as_slice()
+            .into(),
         false,
     );
     let pk = p256::PublicKey::from_sec1_bytes(point.as_bytes()).unwrap();
@@ -426,8 +584,14 @@ fn prf_salts_match_the_vectors() {
             "{case}: salt1"
         );
     }
-    assert_eq!(hex::encode(prf_salt(&v.bytes("pp2_two_prf_eval_second"))), v.text("pp2_two_salt2"));
-    assert_eq!(v.bytes("prf_eval_first"), [v.bytes("seed"), vec![0x02]].concat());
+    assert_eq!(
+        hex::encode(prf_salt(&v.bytes("pp2_two_prf_eval_second"))),
+        v.text("pp2_two_salt2")
+    );
+    assert_eq!(
+        v.bytes("prf_eval_first"),
+        [v.bytes("seed"), vec![0x02]].concat()
+    );
 }
 
 #[test]
@@ -440,7 +604,11 @@ fn prf_outputs_are_hmac_of_cred_random() {
         ("pp2_two_salt2", "pp2_two_output2"),
         ("pp1_single_salt1", "pp1_single_output1"),
     ] {
-        assert_eq!(hex::encode(hmac_sha256(&cred_random, &v.bytes(salt))), v.text(output), "{output}");
+        assert_eq!(
+            hex::encode(hmac_sha256(&cred_random, &v.bytes(salt))),
+            v.text(output),
+            "{output}"
+        );
     }
 }
 
@@ -470,7 +638,11 @@ fn key_agreement_reproduces_both_shared_secrets() {
     assert_eq!(authenticator.public_cose(), authenticator_public);
 
     let message = b"any message";
-    for (protocol, case) in [(PinProtocol::Two, "pp2_single"), (PinProtocol::Two, "pp2_two"), (PinProtocol::One, "pp1_single")] {
+    for (protocol, case) in [
+        (PinProtocol::Two, "pp2_single"),
+        (PinProtocol::Two, "pp2_two"),
+        (PinProtocol::One, "pp1_single"),
+    ] {
         let shared = v.bytes(&format!("{case}_shared_secret"));
         // PP2: hmac key ‖ aes key; PP1: one key for both.
         let hmac_key = &shared[..32];
@@ -479,11 +651,27 @@ fn key_agreement_reproduces_both_shared_secrets() {
             PinProtocol::Two => hmac_vec(hmac_key, message),
         };
         let derived = SharedSecret::derive(protocol, &z);
-        assert_eq!(hex::encode(derived.authenticate(message)), hex::encode(&expected_mac), "{case}: derive(Z)");
-        let p = platform.shared_secret(protocol, &authenticator_public).unwrap();
-        let a = authenticator.shared_secret(protocol, &platform_public).unwrap();
-        assert_eq!(p.authenticate(message), expected_mac, "{case}: platform side");
-        assert_eq!(a.authenticate(message), expected_mac, "{case}: authenticator side");
+        assert_eq!(
+            hex::encode(derived.authenticate(message)),
+            hex::encode(&expected_mac),
+            "{case}: derive(Z)"
+        );
+        let p = platform
+            .shared_secret(protocol, &authenticator_public)
+            .unwrap();
+        let a = authenticator
+            .shared_secret(protocol, &platform_public)
+            .unwrap();
+        assert_eq!(
+            p.authenticate(message),
+            expected_mac,
+            "{case}: platform side"
+        );
+        assert_eq!(
+            a.authenticate(message),
+            expected_mac,
+            "{case}: authenticator side"
+        );
     }
 }
 
@@ -501,7 +689,11 @@ fn check_pin_protocol_case(v: &Vectors, case: &str, protocol: PinProtocol) {
     let output_enc = v.bytes(&format!("{case}_output_enc"));
 
     // Decrypt what the platform and authenticator sent.
-    assert_eq!(hex::encode(secret.decrypt(&salt_enc).unwrap().as_slice()), hex::encode(&salts), "{case}: salt_enc");
+    assert_eq!(
+        hex::encode(secret.decrypt(&salt_enc).unwrap().as_slice()),
+        hex::encode(&salts),
+        "{case}: salt_enc"
+    );
     assert_eq!(
         hex::encode(secret.decrypt(&output_enc).unwrap().as_slice()),
         hex::encode(&outputs),
@@ -510,11 +702,18 @@ fn check_pin_protocol_case(v: &Vectors, case: &str, protocol: PinProtocol) {
 
     // Encrypt with the spec's IVs (PP2 draws its IV from the RNG; PP1 draws nothing).
     let (iv_salt, iv_output) = match protocol {
-        PinProtocol::Two => (v.bytes(&format!("{case}_iv_salt")), v.bytes(&format!("{case}_iv_output"))),
+        PinProtocol::Two => (
+            v.bytes(&format!("{case}_iv_salt")),
+            v.bytes(&format!("{case}_iv_output")),
+        ),
         PinProtocol::One => (vec![], vec![]),
     };
     let mut rng = ScriptedRng::new("salt IV", &[&iv_salt]);
-    assert_eq!(hex::encode(secret.encrypt(&mut rng, &salts).unwrap()), hex::encode(&salt_enc), "{case}: encrypt salts");
+    assert_eq!(
+        hex::encode(secret.encrypt(&mut rng, &salts).unwrap()),
+        hex::encode(&salt_enc),
+        "{case}: encrypt salts"
+    );
     let mut rng = ScriptedRng::new("output IV", &[&iv_output]);
     assert_eq!(
         hex::encode(secret.encrypt(&mut rng, &outputs).unwrap()),
@@ -529,7 +728,11 @@ fn check_pin_protocol_case(v: &Vectors, case: &str, protocol: PinProtocol) {
         PinProtocol::One => mac[..16].to_vec(),
         PinProtocol::Two => mac,
     };
-    assert_eq!(secret.authenticate(&salt_enc), expected_auth, "{case}: saltAuth");
+    assert_eq!(
+        secret.authenticate(&salt_enc),
+        expected_auth,
+        "{case}: saltAuth"
+    );
     assert!(secret.verify(&salt_enc, &expected_auth));
     if protocol == PinProtocol::One {
         // PP1: AES key = HMAC key = SHA-256(Z).
@@ -560,10 +763,14 @@ fn authenticator_hmac_secret_output(v: &Vectors, case: &str, protocol: PinProtoc
         PinProtocol::One => vec![],
     };
     // The authenticator's randomness: its key agreement key, then the output IV.
-    let mut authenticator = Authenticator::new(Config::default(), MemoryStore::new()).with_rng(ScriptedRng::boxed(
-        "authenticator",
-        &[&v.bytes("authenticator_key_agreement_private_key"), &iv_output],
-    ));
+    let mut authenticator =
+        Authenticator::new(Config::default(), MemoryStore::new()).with_rng(ScriptedRng::boxed(
+            "authenticator",
+            &[
+                &v.bytes("authenticator_key_agreement_private_key"),
+                &iv_output,
+            ],
+        ));
     let cred_random: [u8; 32] = v.array("authenticator_cred_random");
     let credential = Credential {
         id: vec![0x42; 32],
@@ -581,7 +788,10 @@ fn authenticator_hmac_secret_output(v: &Vectors, case: &str, protocol: PinProtoc
         last_used_ms: None,
         hidden: false,
         cred_protect: CredProtect::UvOptional,
-        cred_random: Some(CredRandom { with_uv: cred_random, without_uv: cred_random }),
+        cred_random: Some(CredRandom {
+            with_uv: cred_random,
+            without_uv: cred_random,
+        }),
         sequence: 1,
     };
     authenticator.store_mut().insert(credential).unwrap();
@@ -624,7 +834,10 @@ fn authenticator_hmac_secret_output(v: &Vectors, case: &str, protocol: PinProtoc
         .expect("getAssertion with hmac-secret");
     let parsed = AuthenticatorData::parse(&response.auth_data).unwrap();
     assert!(parsed.flags.has(Flags::ED), "{case}: ED set");
-    match text_entry(parsed.extensions.as_ref().expect("extensions"), "hmac-secret") {
+    match text_entry(
+        parsed.extensions.as_ref().expect("extensions"),
+        "hmac-secret",
+    ) {
         Value::Bytes(b) => b.clone(),
         other => panic!("hmac-secret output is not bytes: {other:?}"),
     }
@@ -633,11 +846,17 @@ fn authenticator_hmac_secret_output(v: &Vectors, case: &str, protocol: PinProtoc
 #[test]
 fn authenticator_hmac_secret_output_is_byte_exact() {
     let v = Vectors::load("prf.txt");
-    for (case, protocol) in
-        [("pp2_single", PinProtocol::Two), ("pp2_two", PinProtocol::Two), ("pp1_single", PinProtocol::One)]
-    {
+    for (case, protocol) in [
+        ("pp2_single", PinProtocol::Two),
+        ("pp2_two", PinProtocol::Two),
+        ("pp1_single", PinProtocol::One),
+    ] {
         let output = authenticator_hmac_secret_output(&v, case, protocol);
-        assert_eq!(hex::encode(output), v.text(&format!("{case}_output_enc")), "{case}: output_enc");
+        assert_eq!(
+            hex::encode(output),
+            v.text(&format!("{case}_output_enc")),
+            "{case}: output_enc"
+        );
     }
 }
 
@@ -647,13 +866,20 @@ fn client_prf_results_match_the_vectors_end_to_end() {
     // authenticator key and output IV from the authenticator's. The results are output1/output2.
     let v = Vectors::load("prf.txt");
     let cred_random: [u8; 32] = v.array("authenticator_cred_random");
-    let authenticator = Authenticator::new(Config::default(), MemoryStore::new()).with_rng(ScriptedRng::boxed(
-        "authenticator",
-        &[&v.bytes("authenticator_key_agreement_private_key"), &v.bytes("pp2_two_iv_output")],
-    ));
+    let authenticator =
+        Authenticator::new(Config::default(), MemoryStore::new()).with_rng(ScriptedRng::boxed(
+            "authenticator",
+            &[
+                &v.bytes("authenticator_key_agreement_private_key"),
+                &v.bytes("pp2_two_iv_output"),
+            ],
+        ));
     let mut client = fauxkey::Client::new(authenticator).with_rng(ScriptedRng::boxed(
         "client",
-        &[&v.bytes("platform_key_agreement_private_key"), &v.bytes("pp2_two_iv_salt")],
+        &[
+            &v.bytes("platform_key_agreement_private_key"),
+            &v.bytes("pp2_two_iv_salt"),
+        ],
     ));
     let id = vec![0x42; 32];
     client
@@ -675,7 +901,10 @@ fn client_prf_results_match_the_vectors_end_to_end() {
             last_used_ms: None,
             hidden: false,
             cred_protect: CredProtect::UvOptional,
-            cred_random: Some(CredRandom { with_uv: cred_random, without_uv: cred_random }),
+            cred_random: Some(CredRandom {
+                with_uv: cred_random,
+                without_uv: cred_random,
+            }),
             sequence: 1,
         })
         .unwrap();
@@ -688,9 +917,19 @@ fn client_prf_results_match_the_vectors_end_to_end() {
             "second": b64(&v.bytes("pp2_two_prf_eval_second")),
         }}},
     });
-    let response = client.get("https://example.org", &options.to_string()).expect("get with prf");
-    let results = response.client_extension_results.prf.expect("prf output").results.expect("prf results");
-    assert_eq!(hex::encode(fauxkey::b64url::decode(&results.first).unwrap()), v.text("pp2_two_prf_results_first"));
+    let response = client
+        .get("https://example.org", &options.to_string())
+        .expect("get with prf");
+    let results = response
+        .client_extension_results
+        .prf
+        .expect("prf output")
+        .results
+        .expect("prf results");
+    assert_eq!(
+        hex::encode(fauxkey::b64url::decode(&results.first).unwrap()),
+        v.text("pp2_two_prf_results_first")
+    );
     assert_eq!(
         hex::encode(fauxkey::b64url::decode(results.second.as_deref().expect("second")).unwrap()),
         v.text("pp2_two_prf_results_second")
