@@ -17,6 +17,8 @@ impl<S: CredentialStore> Authenticator<S> {
     pub fn get_assertion(&mut self, request: Request) -> Result<Response, StatusCode> {
         self.pending = None;
         let rp_id = request.rp_id.clone();
+        // Another process may have changed a shared store (the vault) since we last looked.
+        self.store.refresh().map_err(store_status)?;
 
         // Steps 1–2: pinUvAuthParam (fauxkey sets no PIN).
         self.check_pin_uv_auth(

@@ -17,6 +17,8 @@ impl<S: CredentialStore> Authenticator<S> {
     pub fn make_credential(&mut self, request: Request) -> Result<Response, StatusCode> {
         self.pending = None;
         let rp_id = request.rp.id.clone();
+        // Another process may have changed a shared store (the vault) since we last looked.
+        self.store.refresh().map_err(store_status)?;
 
         // Steps 1–2: pinUvAuthParam (fauxkey sets no PIN).
         self.check_pin_uv_auth(
@@ -130,6 +132,7 @@ impl<S: CredentialStore> Authenticator<S> {
         };
 
         // Step 17: a discoverable credential replaces the one for the same (rpId, user handle).
+        let mut replaced = Vec::new();
         if rk {
             let same_user: Vec<Vec<u8>> = self
                 .store
@@ -141,9 +144,7 @@ impl<S: CredentialStore> Authenticator<S> {
                         .is_some_and(|c| c.discoverable && c.user_handle == request.user.id)
                 })
                 .collect();
-            for old in same_user {
-                self.store.remove(&old).map_err(store_status)?;
-            }
+            replaced = same_user;
         }
         // Sign before the store takes the key (packed self attestation needs it).
         let mut flags = Flags::UP;
@@ -197,7 +198,7 @@ impl<S: CredentialStore> Authenticator<S> {
                 )
             }
         };
-        self.store.insert(credential).map_err(store_status)?;
+        self.store.insert_replacing(credential, &replaced).map_err(store_status)?;
         Ok(Response { fmt: fmt.into(), auth_data, att_stmt })
     }
 }

@@ -51,6 +51,13 @@ impl Algorithm {
     }
 }
 
+fn alg_label(alg: Algorithm) -> &'static str {
+    match alg {
+        Algorithm::Es256 => "ES256",
+        Algorithm::EdDsa => "Ed25519",
+    }
+}
+
 /// Why key bytes could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -68,29 +75,72 @@ enum Inner {
     EdDsa(ed25519_dalek::SigningKey),
 }
 
-/// A credential private key. Wiped on drop (both inner key types zeroize); never printed.
-pub struct PrivateKey(Inner);
+impl Inner {
+    fn algorithm(&self) -> Algorithm {
+        match self {
+            Inner::Es256(_) => Algorithm::Es256,
+            Inner::EdDsa(_) => Algorithm::EdDsa,
+        }
+    }
+
+    fn secret(&self) -> Zeroizing<[u8; 32]> {
+        Zeroizing::new(match self {
+            Inner::Es256(k) => k.to_bytes().into(),
+            Inner::EdDsa(k) => k.to_bytes(),
+        })
+    }
+}
+
+/// A credential private key. Wiped on drop (the secret is `Zeroizing`, and both inner key types
+/// zeroize); never printed.
+///
+/// A key read back from storage is parsed lazily, on its first use: building a P-256 signing key
+/// costs a scalar multiplication, and opening a vault of 10,000 passkeys should not pay that.
+pub struct PrivateKey {
+    alg: Algorithm,
+    secret: Zeroizing<[u8; 32]>,
+    parsed: std::sync::OnceLock<Inner>,
+}
 
 impl std::fmt::Debug for PrivateKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "PrivateKey({}, <redacted>)", self.algorithm().name())
+        write!(f, "PrivateKey({}, <redacted>)", self.alg.name())
     }
 }
 
 impl Clone for PrivateKey {
     fn clone(&self) -> Self {
-        PrivateKey(match &self.0 {
-            Inner::Es256(k) => Inner::Es256(k.clone()),
-            Inner::EdDsa(k) => Inner::EdDsa(k.clone()),
-        })
+        PrivateKey { alg: self.alg, secret: self.secret.clone(), parsed: std::sync::OnceLock::new() }
     }
 }
 
 impl PrivateKey {
+    fn from_inner(inner: Inner) -> Self {
+        let key = PrivateKey {
+            alg: inner.algorithm(),
+            secret: inner.secret(),
+            parsed: std::sync::OnceLock::new(),
+        };
+        let _ = key.parsed.set(inner);
+        key
+    }
+
+    fn inner(&self) -> &Inner {
+        self.parsed.get_or_init(|| match self.alg {
+            // The secret was validated when this key was built, so these cannot fail.
+            Algorithm::Es256 => Inner::Es256(
+                p256::SecretKey::from_slice(self.secret.as_slice())
+                    .map(p256::ecdsa::SigningKey::from)
+                    .unwrap_or_else(|_| unreachable!("P-256 scalar validated at construction")),
+            ),
+            Algorithm::EdDsa => Inner::EdDsa(ed25519_dalek::SigningKey::from_bytes(&self.secret)),
+        })
+    }
+
     /// Generates a fresh key pair from `rng`.
     pub fn generate(alg: Algorithm, rng: &mut dyn CryptoRngCore) -> Self {
         let mut rng = rng;
-        PrivateKey(match alg {
+        Self::from_inner(match alg {
             Algorithm::Es256 => Inner::Es256(p256::ecdsa::SigningKey::random(&mut rng)),
             Algorithm::EdDsa => Inner::EdDsa(ed25519_dalek::SigningKey::generate(&mut rng)),
         })
@@ -98,15 +148,12 @@ impl PrivateKey {
 
     /// The key's algorithm.
     pub fn algorithm(&self) -> Algorithm {
-        match self.0 {
-            Inner::Es256(_) => Algorithm::Es256,
-            Inner::EdDsa(_) => Algorithm::EdDsa,
-        }
+        self.alg
     }
 
     /// Signs `message`: DER ECDSA (RFC 6979 nonce) for ES256, 64 raw bytes for Ed25519.
     pub fn sign(&self, message: &[u8]) -> Vec<u8> {
-        match &self.0 {
+        match self.inner() {
             Inner::Es256(k) => {
                 let sig: p256::ecdsa::Signature = k.sign(message);
                 sig.to_der().as_bytes().to_vec()
@@ -117,36 +164,34 @@ impl PrivateKey {
 
     /// The matching public key.
     pub fn public_key(&self) -> PublicKey {
-        match &self.0 {
+        match self.inner() {
             Inner::Es256(k) => PublicKey::Es256(*k.verifying_key()),
             Inner::EdDsa(k) => PublicKey::EdDsa(k.verifying_key()),
         }
     }
 
-    /// The raw secret: the 32-byte P-256 scalar or the 32-byte Ed25519 seed.
+    /// The raw secret: the 32-byte P-256 scalar (big-endian) or the 32-byte Ed25519 seed.
     pub fn secret_bytes(&self) -> Zeroizing<Vec<u8>> {
-        Zeroizing::new(match &self.0 {
-            Inner::Es256(k) => k.to_bytes().to_vec(),
-            Inner::EdDsa(k) => k.to_bytes().to_vec(),
-        })
+        Zeroizing::new(self.secret.to_vec())
     }
 
-    /// Rebuilds a key from [`PrivateKey::secret_bytes`].
+    /// Rebuilds a key from [`PrivateKey::secret_bytes`]. Cheap: the key is validated now and
+    /// parsed on first use.
     pub fn from_secret_bytes(alg: Algorithm, bytes: &[u8]) -> Result<Self, KeyError> {
-        Ok(PrivateKey(match alg {
-            Algorithm::Es256 => Inner::Es256(
-                p256::ecdsa::SigningKey::from_slice(bytes).map_err(|_| KeyError::Invalid("ES256"))?,
-            ),
-            Algorithm::EdDsa => {
-                let seed: &[u8; 32] = bytes.try_into().map_err(|_| KeyError::Invalid("Ed25519"))?;
-                Inner::EdDsa(ed25519_dalek::SigningKey::from_bytes(seed))
-            }
-        }))
+        let secret: [u8; 32] = bytes.try_into().map_err(|_| KeyError::Invalid(alg_label(alg)))?;
+        let secret = Zeroizing::new(secret);
+        if alg == Algorithm::Es256 {
+            // 1 <= d < n, without computing the public key.
+            let scalar: Option<p256::NonZeroScalar> =
+                p256::NonZeroScalar::from_repr((*secret).into()).into();
+            scalar.ok_or(KeyError::Invalid("ES256"))?;
+        }
+        Ok(PrivateKey { alg, secret, parsed: std::sync::OnceLock::new() })
     }
 
     /// The key as a PKCS#8 DER document (what WebDriver's `addCredential` exchanges).
     pub fn to_pkcs8_der(&self) -> Result<Zeroizing<Vec<u8>>, KeyError> {
-        let doc = match &self.0 {
+        let doc = match self.inner() {
             Inner::Es256(k) => k.to_pkcs8_der().map_err(|_| KeyError::Invalid("ES256"))?,
             Inner::EdDsa(k) => k.to_pkcs8_der().map_err(|_| KeyError::Invalid("Ed25519"))?,
         };
@@ -156,10 +201,10 @@ impl PrivateKey {
     /// Reads a PKCS#8 DER document holding a P-256 or Ed25519 key.
     pub fn from_pkcs8_der(der: &[u8]) -> Result<Self, KeyError> {
         if let Ok(k) = p256::ecdsa::SigningKey::from_pkcs8_der(der) {
-            return Ok(PrivateKey(Inner::Es256(k)));
+            return Ok(Self::from_inner(Inner::Es256(k)));
         }
         if let Ok(k) = ed25519_dalek::SigningKey::from_pkcs8_der(der) {
-            return Ok(PrivateKey(Inner::EdDsa(k)));
+            return Ok(Self::from_inner(Inner::EdDsa(k)));
         }
         Err(KeyError::UnsupportedPkcs8)
     }

@@ -114,6 +114,14 @@ pub trait CredentialStore: Send {
     fn ids_for_rp(&self, rp_id: &str) -> Vec<Vec<u8>>;
     /// Adds a credential (ids are unique; an existing id is replaced).
     fn insert(&mut self, credential: Credential) -> Result<(), StoreError>;
+    /// Inserts `credential` and removes the credentials in `replaced`, as one change (the vault
+    /// saves it once, so a crash cannot lose the old credential without keeping the new one).
+    fn insert_replacing(&mut self, credential: Credential, replaced: &[Vec<u8>]) -> Result<(), StoreError> {
+        for id in replaced {
+            self.remove(id)?;
+        }
+        self.insert(credential)
+    }
     /// Removes a credential, returning it.
     fn remove(&mut self, id: &[u8]) -> Result<Option<Credential>, StoreError>;
     /// Every credential, in no particular order.
@@ -123,6 +131,10 @@ pub trait CredentialStore: Send {
     /// Whether there are none.
     fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+    /// Catches up with changes another process made to a shared backing store (the vault).
+    fn refresh(&mut self) -> Result<(), StoreError> {
+        Ok(())
     }
     /// The largest `sequence` in use, so a restarted authenticator continues after it.
     fn max_sequence(&self) -> u64 {

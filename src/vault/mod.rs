@@ -1,0 +1,342 @@
+//! The encrypted vault: fauxkey's persistent authenticator state (settings and credentials) in
+//! one passphrase-protected file. The format is documented in `vault-format/SPEC.md`.
+//!
+//! [`Vault`] implements [`CredentialStore`]: every change is a transaction that takes the lock,
+//! re-reads the file if another process changed it, applies the change, and saves atomically.
+
+pub mod file;
+pub mod format;
+mod passphrase;
+pub mod payload;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use format::{KdfParams, VaultKeys};
+pub use passphrase::Passphrase;
+
+use crate::authenticator::Config;
+use crate::env::{self, Rng};
+use crate::store::{Credential, CredentialStore, MemoryStore, StoreError};
+use crate::Authenticator;
+
+/// Which part of a vault file is damaged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// Bytes 0..136: magic, version, KDF parameters, wrapped key, nonces, checksum.
+    Header,
+    /// The encrypted payload.
+    Payload,
+}
+
+impl std::fmt::Display for Part {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Part::Header => "header",
+            Part::Payload => "payload",
+        })
+    }
+}
+
+/// The classes of vault failure that SPEC.md §3.1 and the CLI's exit codes distinguish.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// There is no vault at the path.
+    NoVault,
+    /// Another process holds the vault's lock.
+    Locked,
+    /// The passphrase does not open the vault.
+    WrongPassphrase,
+    /// The header is damaged or the file is not a vault.
+    HeaderFailure,
+    /// The payload is damaged, truncated or extended.
+    PayloadFailure,
+    /// A version, revision or parameter this fauxkey does not support.
+    Unsupported,
+    /// Anything else (I/O, no passphrase source, …).
+    Other,
+}
+
+/// A vault operation failed. Never holds a secret.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum VaultError {
+    /// No vault file at the path.
+    #[error("no vault at {path}; create one with `fauxkey init`")]
+    NotFound {
+        /// The path looked at.
+        path: PathBuf,
+    },
+    /// Creating a vault where one exists.
+    #[error("a vault already exists at {path}")]
+    AlreadyExists {
+        /// The path.
+        path: PathBuf,
+    },
+    /// Another process held the lock for longer than the wait allows.
+    #[error("vault {path} is locked by another process (waited {waited:?}); try again when it finishes")]
+    Locked {
+        /// The vault.
+        path: PathBuf,
+        /// How long we waited.
+        waited: Duration,
+    },
+    /// The passphrase does not unwrap the data key.
+    #[error("wrong passphrase for this vault (or its key-wrapping header was altered)")]
+    WrongPassphrase,
+    /// The file is damaged.
+    #[error("vault is corrupt ({part}): {reason}")]
+    Corrupt {
+        /// Where.
+        part: Part,
+        /// What was found.
+        reason: String,
+    },
+    /// A version, revision or KDF parameter outside what this fauxkey supports.
+    #[error("unsupported vault: {reason}")]
+    Unsupported {
+        /// What exactly.
+        reason: String,
+    },
+    /// Another process re-wrapped the vault under a new passphrase since we opened it.
+    #[error("the vault's passphrase was changed by another process; open it again")]
+    PassphraseChanged,
+    /// No usable passphrase source.
+    #[error("{0}")]
+    Passphrase(String),
+    /// An I/O error on a path.
+    #[error("vault I/O error on {path}: {source}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl VaultError {
+    /// The failure's class.
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            VaultError::NotFound { .. } => ErrorClass::NoVault,
+            VaultError::Locked { .. } => ErrorClass::Locked,
+            VaultError::WrongPassphrase => ErrorClass::WrongPassphrase,
+            VaultError::Corrupt { part: Part::Header, .. } => ErrorClass::HeaderFailure,
+            VaultError::Corrupt { part: Part::Payload, .. } => ErrorClass::PayloadFailure,
+            VaultError::Unsupported { .. } => ErrorClass::Unsupported,
+            _ => ErrorClass::Other,
+        }
+    }
+}
+
+/// How long a writer waits for another process's lock before giving up.
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// An open vault: its keys, and the state as last read or written.
+pub struct Vault {
+    path: PathBuf,
+    keys: VaultKeys,
+    nonce: [u8; 12],
+    settings: Config,
+    store: MemoryStore,
+    rng: Rng,
+    lock_timeout: Duration,
+}
+
+impl std::fmt::Debug for Vault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Vault")
+            .field("path", &self.path)
+            .field("credentials", &self.store.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Vault {
+    /// Creates a new vault at `path` (its directory 0700, the file 0600). Fails if one exists.
+    pub fn create(path: &Path, passphrase: &Passphrase, kdf: KdfParams, settings: Config) -> Result<Self, VaultError> {
+        Self::create_with_rng(path, passphrase, kdf, settings, env::os_rng())
+    }
+
+    /// [`Vault::create`] with a given randomness source (for reproducible files).
+    pub fn create_with_rng(
+        path: &Path,
+        passphrase: &Passphrase,
+        kdf: KdfParams,
+        settings: Config,
+        mut rng: Rng,
+    ) -> Result<Self, VaultError> {
+        kdf.check_bounds()?;
+        let _lock = file::lock(path, DEFAULT_LOCK_TIMEOUT)?;
+        if path.exists() {
+            return Err(VaultError::AlreadyExists { path: path.to_owned() });
+        }
+        let keys = VaultKeys::generate(passphrase, kdf, rng.as_mut())?;
+        let mut vault = Vault {
+            path: path.to_owned(),
+            keys,
+            nonce: [0; 12],
+            settings,
+            store: MemoryStore::new(),
+            rng,
+            lock_timeout: DEFAULT_LOCK_TIMEOUT,
+        };
+        vault.save_locked()?;
+        Ok(vault)
+    }
+
+    /// Opens the vault at `path`.
+    pub fn open(path: &Path, passphrase: &Passphrase) -> Result<Self, VaultError> {
+        let bytes = file::read(path)?;
+        let (keys, plaintext) = format::open(&bytes, passphrase)?;
+        let state = payload::decode(&plaintext)?;
+        let mut store = MemoryStore::new();
+        for c in state.credentials {
+            store.insert(c).map_err(|_| VaultError::Corrupt {
+                part: Part::Payload,
+                reason: "credential store refused a credential".into(),
+            })?;
+        }
+        Ok(Vault {
+            path: path.to_owned(),
+            keys,
+            nonce: format::payload_nonce(&bytes).unwrap_or([0; 12]),
+            settings: state.settings,
+            store,
+            rng: env::os_rng(),
+            lock_timeout: DEFAULT_LOCK_TIMEOUT,
+        })
+    }
+
+    /// Replaces the randomness used for payload nonces and re-wraps.
+    pub fn with_rng(mut self, rng: Rng) -> Self {
+        self.rng = rng;
+        self
+    }
+
+    /// How long to wait for another process's lock.
+    pub fn set_lock_timeout(&mut self, timeout: Duration) {
+        self.lock_timeout = timeout;
+    }
+
+    /// The vault's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The authenticator settings stored in the vault.
+    pub fn settings(&self) -> &Config {
+        &self.settings
+    }
+
+    /// The KDF parameters the vault is wrapped with.
+    pub fn kdf(&self) -> KdfParams {
+        self.keys.kdf()
+    }
+
+    /// An authenticator over this vault, configured from the settings it stores.
+    pub fn into_authenticator(self) -> Authenticator<Vault> {
+        let config = self.settings.clone();
+        Authenticator::new(config, self)
+    }
+
+    /// Re-reads the file if another process saved since we last did; true if it changed.
+    pub fn refresh(&mut self) -> Result<bool, VaultError> {
+        let _lock = file::lock(&self.path, self.lock_timeout)?;
+        self.reload_if_changed()
+    }
+
+    fn reload_if_changed(&mut self) -> Result<bool, VaultError> {
+        // The payload nonce changes on every save: comparing the header prefix is enough.
+        if format::payload_nonce(&file::read_prefix(&self.path, 112)?) == Some(self.nonce) {
+            return Ok(false);
+        }
+        let bytes = file::read(&self.path)?;
+        let plaintext = format::open_with_keys(&bytes, &self.keys)?;
+        let state = payload::decode(&plaintext)?;
+        let mut store = MemoryStore::new();
+        for c in state.credentials {
+            let _ = store.insert(c);
+        }
+        self.store = store;
+        self.settings = state.settings;
+        self.nonce = format::payload_nonce(&bytes).unwrap_or([0; 12]);
+        Ok(true)
+    }
+
+    /// Applies `change` as one transaction: lock, catch up with other writers, change, save.
+    pub fn modify<R>(&mut self, change: impl FnOnce(&mut MemoryStore, &mut Config) -> R) -> Result<R, VaultError> {
+        let _lock = file::lock(&self.path, self.lock_timeout)?;
+        self.reload_if_changed()?;
+        let result = change(&mut self.store, &mut self.settings);
+        self.save_locked()?;
+        Ok(result)
+    }
+
+    /// Re-wraps the data key under a new passphrase (fresh salt and nonce); nothing else changes.
+    pub fn change_passphrase(&mut self, new: &Passphrase, kdf: KdfParams) -> Result<(), VaultError> {
+        kdf.check_bounds()?;
+        let _lock = file::lock(&self.path, self.lock_timeout)?;
+        self.reload_if_changed()?;
+        self.keys = self.keys.rewrap(new, kdf, self.rng.as_mut())?;
+        self.save_locked()
+    }
+
+    /// Encrypts the current state and writes it atomically; the caller holds the lock.
+    fn save_locked(&mut self) -> Result<(), VaultError> {
+        let credentials: Vec<&Credential> = self.store.all().collect();
+        let plaintext = payload::encode(&self.settings, &credentials);
+        let sealed = format::seal(&self.keys, &plaintext, self.rng.as_mut())?;
+        let keys = &self.keys;
+        file::ensure_parent(&self.path)?;
+        file::write_atomic(&self.path, &sealed, |back| {
+            // SPEC §5 step 4: what reached the disk must open.
+            format::open_with_keys(back, keys).map(|_| ())
+        })?;
+        self.nonce = format::payload_nonce(&sealed).unwrap_or([0; 12]);
+        Ok(())
+    }
+}
+
+fn store_error(e: VaultError) -> StoreError {
+    StoreError::Io(e.to_string())
+}
+
+impl CredentialStore for Vault {
+    fn get(&self, id: &[u8]) -> Option<&Credential> {
+        self.store.get(id)
+    }
+
+    fn update(&mut self, id: &[u8], update: &mut dyn FnMut(&mut Credential)) -> Result<bool, StoreError> {
+        self.modify(|s, _| s.update(id, update)).map_err(store_error)?
+    }
+
+    fn ids_for_rp(&self, rp_id: &str) -> Vec<Vec<u8>> {
+        self.store.ids_for_rp(rp_id)
+    }
+
+    fn insert(&mut self, credential: Credential) -> Result<(), StoreError> {
+        self.modify(|s, _| s.insert(credential)).map_err(store_error)?
+    }
+
+    fn remove(&mut self, id: &[u8]) -> Result<Option<Credential>, StoreError> {
+        self.modify(|s, _| s.remove(id)).map_err(store_error)?
+    }
+
+    fn insert_replacing(&mut self, credential: Credential, replaced: &[Vec<u8>]) -> Result<(), StoreError> {
+        self.modify(|s, _| s.insert_replacing(credential, replaced)).map_err(store_error)?
+    }
+
+    fn all(&self) -> Box<dyn Iterator<Item = &Credential> + '_> {
+        self.store.all()
+    }
+
+    fn len(&self) -> usize {
+        self.store.len()
+    }
+
+    fn refresh(&mut self) -> Result<(), StoreError> {
+        Vault::refresh(self).map(|_| ()).map_err(store_error)
+    }
+}
