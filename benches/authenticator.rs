@@ -51,12 +51,22 @@ fn user(n: u64) -> UserEntity {
 fn mc_request(rp: &str, n: u64, alg: Algorithm) -> make_credential::Request {
     make_credential::Request {
         client_data_hash: CDH.to_vec(),
-        rp: RpEntity { id: rp.to_owned(), name: Some("Example".into()) },
+        rp: RpEntity {
+            id: rp.to_owned(),
+            name: Some("Example".into()),
+        },
         user: user(n),
-        pub_key_cred_params: vec![CredentialParameters { type_: "public-key".into(), alg: alg.cose_id() }],
+        pub_key_cred_params: vec![CredentialParameters {
+            type_: "public-key".into(),
+            alg: alg.cose_id(),
+        }],
         exclude_list: Vec::new(),
         extensions: Extensions::default(),
-        options: Options { rk: Some(true), up: None, uv: Some(true) },
+        options: Options {
+            rk: Some(true),
+            up: None,
+            uv: Some(true),
+        },
         pin_uv_auth_param: None,
         pin_uv_auth_protocol: None,
         enterprise_attestation: None,
@@ -68,9 +78,15 @@ fn ga_request(rp: &str, allow: Option<&[u8]>) -> get_assertion::Request {
     get_assertion::Request {
         rp_id: rp.to_owned(),
         client_data_hash: CDH.to_vec(),
-        allow_list: allow.map(|id| vec![CredentialDescriptor::public_key(id.to_vec())]).unwrap_or_default(),
+        allow_list: allow
+            .map(|id| vec![CredentialDescriptor::public_key(id.to_vec())])
+            .unwrap_or_default(),
         hmac_secret: None,
-        options: Options { rk: None, up: None, uv: Some(true) },
+        options: Options {
+            rk: None,
+            up: None,
+            uv: Some(true),
+        },
         pin_uv_auth_param: None,
         pin_uv_auth_protocol: None,
     }
@@ -102,7 +118,8 @@ fn preloaded(alg: Algorithm) -> (Authenticator, Vec<u8>) {
             middle = credential_id(&r.auth_data);
         }
     }
-    a.make_credential(mc_request(SOLO_RP, u64::MAX, alg)).unwrap();
+    a.make_credential(mc_request(SOLO_RP, u64::MAX, alg))
+        .unwrap();
     (a, middle)
 }
 
@@ -150,7 +167,9 @@ fn raw_sign(c: &mut Criterion, alg: Algorithm) {
         }
         _ => {
             let k = ed25519_dalek::SigningKey::generate(&mut rand_core::OsRng);
-            g.bench_function("ed25519_sign", |b| b.iter(|| k.sign(black_box(&SIGNED)).to_bytes()))
+            g.bench_function("ed25519_sign", |b| {
+                b.iter(|| k.sign(black_box(&SIGNED)).to_bytes())
+            })
         }
     };
     g.finish();
@@ -289,7 +308,9 @@ fn mean_ns(home: &Path, id: &str, started: SystemTime) -> Option<(f64, bool)> {
     let path = home.join(id).join("new").join("estimates.json");
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).ok()?).ok()?;
     let ns = json["mean"]["point_estimate"].as_f64()?;
-    let fresh = std::fs::metadata(&path).and_then(|m| m.modified()).is_ok_and(|t| t >= started);
+    let fresh = std::fs::metadata(&path)
+        .and_then(|m| m.modified())
+        .is_ok_and(|t| t >= started);
     Some((ns, fresh))
 }
 
@@ -297,24 +318,75 @@ fn print_table(home: &Path, started: SystemTime) {
     // (operation, baseline it is compared with, target ratio if any)
     let rows: [(&str, &str, Option<f64>); 16] = [
         ("raw/p256_keygen", "raw/p256_keygen", None),
-        ("authenticator/make_credential_none_es256", "raw/p256_keygen", Some(0.9)),
-        ("authenticator/make_credential_none_es256_bytes", "raw/p256_keygen", None),
-        ("authenticator/make_credential_none_es256_distinct_rps", "raw/p256_keygen", None),
+        (
+            "authenticator/make_credential_none_es256",
+            "raw/p256_keygen",
+            Some(0.9),
+        ),
+        (
+            "authenticator/make_credential_none_es256_bytes",
+            "raw/p256_keygen",
+            None,
+        ),
+        (
+            "authenticator/make_credential_none_es256_distinct_rps",
+            "raw/p256_keygen",
+            None,
+        ),
         ("raw/p256_sign", "raw/p256_sign", None),
-        ("authenticator/get_assertion_es256", "raw/p256_sign", Some(0.9)),
-        ("authenticator/get_assertion_es256_bytes", "raw/p256_sign", None),
-        ("authenticator/get_assertion_es256_discoverable", "raw/p256_sign", None),
+        (
+            "authenticator/get_assertion_es256",
+            "raw/p256_sign",
+            Some(0.9),
+        ),
+        (
+            "authenticator/get_assertion_es256_bytes",
+            "raw/p256_sign",
+            None,
+        ),
+        (
+            "authenticator/get_assertion_es256_discoverable",
+            "raw/p256_sign",
+            None,
+        ),
         ("raw/ed25519_keygen", "raw/ed25519_keygen", None),
-        ("authenticator/make_credential_none_eddsa", "raw/ed25519_keygen", Some(0.9)),
-        ("authenticator/make_credential_none_eddsa_bytes", "raw/ed25519_keygen", None),
-        ("authenticator/make_credential_none_eddsa_distinct_rps", "raw/ed25519_keygen", None),
+        (
+            "authenticator/make_credential_none_eddsa",
+            "raw/ed25519_keygen",
+            Some(0.9),
+        ),
+        (
+            "authenticator/make_credential_none_eddsa_bytes",
+            "raw/ed25519_keygen",
+            None,
+        ),
+        (
+            "authenticator/make_credential_none_eddsa_distinct_rps",
+            "raw/ed25519_keygen",
+            None,
+        ),
         ("raw/ed25519_sign", "raw/ed25519_sign", None),
-        ("authenticator/get_assertion_eddsa", "raw/ed25519_sign", Some(0.9)),
-        ("authenticator/get_assertion_eddsa_bytes", "raw/ed25519_sign", None),
-        ("authenticator/get_assertion_eddsa_discoverable", "raw/ed25519_sign", None),
+        (
+            "authenticator/get_assertion_eddsa",
+            "raw/ed25519_sign",
+            Some(0.9),
+        ),
+        (
+            "authenticator/get_assertion_eddsa_bytes",
+            "raw/ed25519_sign",
+            None,
+        ),
+        (
+            "authenticator/get_assertion_eddsa_discoverable",
+            "raw/ed25519_sign",
+            None,
+        ),
     ];
     println!();
-    println!("Mean time per operation (criterion estimates in {}):", home.display());
+    println!(
+        "Mean time per operation (criterion estimates in {}):",
+        home.display()
+    );
     println!();
     println!("| operation | ns/op | ops/s | ratio vs baseline |");
     println!("|---|---:|---:|---|");
@@ -324,7 +396,11 @@ fn print_table(home: &Path, started: SystemTime) {
             println!("| {id} | not run | | |");
             continue;
         };
-        let stale = if fresh { "" } else { " (stale: not run this time)" };
+        let stale = if fresh {
+            ""
+        } else {
+            " (stale: not run this time)"
+        };
         let ratio = match mean_ns(home, base, started) {
             Some((_, _)) if base == id => "1.00 (baseline)".to_owned(),
             Some((base_ns, _)) => {

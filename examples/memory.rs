@@ -58,7 +58,10 @@ fn main() -> ExitCode {
         user_id[..8].copy_from_slice(&i.to_be_bytes());
         let request = make_credential::Request {
             client_data_hash: vec![0x5a; 32],
-            rp: RpEntity { id: format!("rp{}.example", i % RPS), name: Some("Example RP".into()) },
+            rp: RpEntity {
+                id: format!("rp{}.example", i % RPS),
+                name: Some("Example RP".into()),
+            },
             user: UserEntity {
                 id: user_id,
                 name: Some(format!("user{i}@example.com")),
@@ -70,7 +73,11 @@ fn main() -> ExitCode {
             }],
             exclude_list: Vec::new(),
             extensions: Extensions::default(),
-            options: Options { rk: Some(true), up: None, uv: Some(true) },
+            options: Options {
+                rk: Some(true),
+                up: None,
+                uv: Some(true),
+            },
             pin_uv_auth_param: None,
             pin_uv_auth_protocol: None,
             enterprise_attestation: None,
@@ -90,7 +97,11 @@ fn main() -> ExitCode {
             client_data_hash: vec![0x5a; 32],
             allow_list: Vec::new(),
             hmac_secret: None,
-            options: Options { rk: None, up: None, uv: Some(true) },
+            options: Options {
+                rk: None,
+                up: None,
+                uv: Some(true),
+            },
             pin_uv_auth_param: None,
             pin_uv_auth_protocol: None,
         })
@@ -98,11 +109,24 @@ fn main() -> ExitCode {
 
     println!("passkeys created:      {n} (ES256, discoverable, {RPS} RPs, 32-byte user ids)");
     println!("passkeys in store:     {stored}");
-    println!("makeCredential time:   {:.2} s ({:.0} ops/s)", elapsed.as_secs_f64(), n as f64 / elapsed.as_secs_f64());
+    println!(
+        "makeCredential time:   {:.2} s ({:.0} ops/s)",
+        elapsed.as_secs_f64(),
+        n as f64 / elapsed.as_secs_f64()
+    );
     println!("RSS (statm pages × {PAGE_SIZE} bytes):");
-    println!("  before:              {before} bytes ({:.1} MiB)", mib(before));
-    println!("  after:               {after} bytes ({:.1} MiB)", mib(after));
-    println!("  growth:              {growth} bytes ({:.1} MiB)", mib(growth));
+    println!(
+        "  before:              {before} bytes ({:.1} MiB)",
+        mib(before)
+    );
+    println!(
+        "  after:               {after} bytes ({:.1} MiB)",
+        mib(after)
+    );
+    println!(
+        "  growth:              {growth} bytes ({:.1} MiB)",
+        mib(growth)
+    );
     if let Some(per) = growth.checked_div(n) {
         println!("  per passkey:         {per} bytes");
     }
@@ -125,10 +149,18 @@ fn main() -> ExitCode {
         ok = false;
     }
     if growth > LIMIT {
-        println!("FAIL: RSS grew {:.1} MiB, over the {:.0} MiB limit", mib(growth), mib(LIMIT));
+        println!(
+            "FAIL: RSS grew {:.1} MiB, over the {:.0} MiB limit",
+            mib(growth),
+            mib(LIMIT)
+        );
         ok = false;
     } else {
-        println!("PASS: RSS growth {:.1} MiB ≤ {:.0} MiB limit", mib(growth), mib(LIMIT));
+        println!(
+            "PASS: RSS growth {:.1} MiB ≤ {:.0} MiB limit",
+            mib(growth),
+            mib(LIMIT)
+        );
     }
     if ok {
         ExitCode::SUCCESS

@@ -38,14 +38,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     eprintln!("RegistrationResponseJSON from fauxkey:\n{registration_json}\n");
     let parsed: RegisterPublicKeyCredential = serde_json::from_str(&registration_json)?;
     let mut credential = rp.register_credential(&parsed, &registration_state, None)?;
-    println!("registered: credential {} verified by webauthn-rs", registration.id);
+    println!(
+        "registered: credential {} verified by webauthn-rs",
+        registration.id
+    );
 
     // 2. Login, twice: a discoverable login (no allow list), checked by webauthn-rs each time.
     for round in 1..=2 {
-        let builder = rp.new_challenge_authenticate_builder(vec![], Some(UserVerificationPolicy::Required))?;
+        let builder =
+            rp.new_challenge_authenticate_builder(vec![], Some(UserVerificationPolicy::Required))?;
         let (request_options, mut auth_state) = rp.generate_challenge_authenticate(builder)?;
         let assertion = browser.get(origin, &serde_json::to_string(&request_options)?)?;
-        let parsed: PublicKeyCredential = serde_json::from_str(&serde_json::to_string(&assertion)?)?;
+        let parsed: PublicKeyCredential =
+            serde_json::from_str(&serde_json::to_string(&assertion)?)?;
         auth_state.set_allowed_credentials(vec![credential.clone()]);
         let result = rp.authenticate_credential(&parsed, &auth_state)?;
         credential.counter = result.counter();

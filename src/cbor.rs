@@ -68,10 +68,8 @@ pub fn encode_into(value: &Value, out: &mut Vec<u8>) {
         }
         Value::Map(entries) => {
             head(5, entries.len() as u64, out);
-            let mut encoded: Vec<(Vec<u8>, &Value)> = entries
-                .iter()
-                .map(|(k, v)| (encode(k), v))
-                .collect();
+            let mut encoded: Vec<(Vec<u8>, &Value)> =
+                entries.iter().map(|(k, v)| (encode(k), v)).collect();
             encoded.sort_by(|a, b| key_order(&a.0, &b.0));
             for (k, v) in encoded {
                 out.extend_from_slice(&k);
@@ -160,7 +158,9 @@ impl<'a> Reader<'a> {
             24 => {
                 let v = u64::from(self.take(1)?[0]);
                 if v < 24 && major != 7 {
-                    return Err(CborError::NonCanonical("integer or length not in shortest form"));
+                    return Err(CborError::NonCanonical(
+                        "integer or length not in shortest form",
+                    ));
                 }
                 v
             }
@@ -180,7 +180,9 @@ impl<'a> Reader<'a> {
             v = (v << 8) | u64::from(*b);
         }
         if v <= shorter_max && major != 7 {
-            return Err(CborError::NonCanonical("integer or length not in shortest form"));
+            return Err(CborError::NonCanonical(
+                "integer or length not in shortest form",
+            ));
         }
         Ok(v)
     }
@@ -249,7 +251,8 @@ impl<'a> Reader<'a> {
                 }
                 Value::Map(entries)
             }
-            6 => Value::Tag(arg, Box::new(self.item(depth + 1)?)),
+            // CTAP2 canonical CBOR (§8): tags MUST NOT be present.
+            6 => return Err(CborError::NotAllowed("tag")),
             _ => match (self.input[start] & 0x1f, arg) {
                 (20, _) => Value::Bool(false),
                 (21, _) => Value::Bool(true),
@@ -324,11 +327,23 @@ mod tests {
     #[test]
     fn refuses_non_canonical_and_malformed_input() {
         let cases: &[(&str, CborError)] = &[
-            ("1817", CborError::NonCanonical("integer or length not in shortest form")),
-            ("190017", CborError::NonCanonical("integer or length not in shortest form")),
-            ("a2020101f6", CborError::NonCanonical("map keys out of order")),
+            (
+                "1817",
+                CborError::NonCanonical("integer or length not in shortest form"),
+            ),
+            (
+                "190017",
+                CborError::NonCanonical("integer or length not in shortest form"),
+            ),
+            (
+                "a2020101f6",
+                CborError::NonCanonical("map keys out of order"),
+            ),
             ("a20101 01f6", CborError::NonCanonical("duplicate map key")),
-            ("5f41ff", CborError::NotAllowed("indefinite length or break")),
+            (
+                "5f41ff",
+                CborError::NotAllowed("indefinite length or break"),
+            ),
             ("62c328", CborError::InvalidUtf8),
             ("43aabb", CborError::Truncated),
             ("9a ffffffff", CborError::Truncated),

@@ -124,7 +124,8 @@ impl UserPolicy for SimulatedUser {
         match &self.account {
             None => (!accounts.is_empty()).then_some(0),
             Some(wanted) => accounts.iter().position(|u| {
-                u.name.as_deref() == Some(wanted.as_str()) || crate::b64url::encode(&u.id) == *wanted
+                u.name.as_deref() == Some(wanted.as_str())
+                    || crate::b64url::encode(&u.id) == *wanted
             }),
         }
     }

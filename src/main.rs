@@ -37,7 +37,9 @@ fn main() -> ExitCode {
             let algorithms: Vec<&str> = info
                 .algorithms
                 .iter()
-                .filter_map(|a| fauxkey::crypto::keys::Algorithm::from_cose_id(*a).map(|a| a.name()))
+                .filter_map(|a| {
+                    fauxkey::crypto::keys::Algorithm::from_cose_id(*a).map(|a| a.name())
+                })
                 .collect();
             let aaguid = uuid::Uuid::from_bytes(info.aaguid).to_string();
             if json {
@@ -56,7 +58,11 @@ fn main() -> ExitCode {
                 println!("versions    {}", info.versions.join(", "));
                 println!("algorithms  {}", algorithms.join(", "));
                 println!("extensions  {}", info.extensions.join(", "));
-                let opts: Vec<String> = info.options.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                let opts: Vec<String> = info
+                    .options
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect();
                 println!("options     {}", opts.join(", "));
                 println!("transports  {}", info.transports.join(", "));
             }

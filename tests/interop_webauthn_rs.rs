@@ -34,7 +34,10 @@ fn default_client(seed: u64) -> Client {
 }
 
 fn not_capable_user() -> SimulatedUser {
-    SimulatedUser { verification: Verification::NotCapable, ..SimulatedUser::default() }
+    SimulatedUser {
+        verification: Verification::NotCapable,
+        ..SimulatedUser::default()
+    }
 }
 
 /// Replaces one byte of the challenge inside base64url clientDataJSON, leaving every other byte
@@ -64,13 +67,24 @@ fn tamper_signature(signature_b64: &str) -> String {
 fn tamper_attestation_signature(attestation_object_b64: &str) -> String {
     use ciborium::value::Value;
     fn member<'a>(map: &'a mut [(Value, Value)], name: &str) -> &'a mut Value {
-        &mut map.iter_mut().find(|(k, _)| k.as_text() == Some(name)).unwrap().1
+        &mut map
+            .iter_mut()
+            .find(|(k, _)| k.as_text() == Some(name))
+            .unwrap()
+            .1
     }
-    let mut object = fauxkey::cbor::decode(&b64url::decode(attestation_object_b64).unwrap()).unwrap();
-    let Value::Map(entries) = &mut object else { panic!("attestation object is not a map") };
+    let mut object =
+        fauxkey::cbor::decode(&b64url::decode(attestation_object_b64).unwrap()).unwrap();
+    let Value::Map(entries) = &mut object else {
+        panic!("attestation object is not a map")
+    };
     assert_eq!(member(entries, "fmt").as_text(), Some("packed"));
-    let Value::Map(statement) = member(entries, "attStmt") else { panic!("attStmt is not a map") };
-    let Value::Bytes(sig) = member(statement, "sig") else { panic!("attStmt.sig is not bytes") };
+    let Value::Map(statement) = member(entries, "attStmt") else {
+        panic!("attStmt is not a map")
+    };
+    let Value::Bytes(sig) = member(statement, "sig") else {
+        panic!("attStmt.sig is not bytes")
+    };
     let i = sig.len() - 5;
     sig[i] ^= 0x01;
     b64url::encode(&fauxkey::cbor::encode(&object))
@@ -89,7 +103,6 @@ macro_rules! interop_suite {
             use std::collections::HashMap;
             use std::time::Duration;
 
-            use $core as wrs;
             use wrs::error::WebauthnError;
             use wrs::proto::{
                 AttestationConveyancePreference, AttestationFormat, AuthenticationResult,
@@ -98,6 +111,7 @@ macro_rules! interop_suite {
                 UserVerificationPolicy,
             };
             use wrs::WebauthnCore;
+            use $core as wrs;
 
             use super::*;
 
@@ -137,7 +151,11 @@ macro_rules! interop_suite {
             /// webauthn-rs's creation options, as the JSON a server would send.
             fn start_reg(core: &WebauthnCore, r: &Reg) -> (String, RegistrationState) {
                 let builder = core
-                    .new_challenge_register_builder(r.user_id, r.name, &format!("{} (display)", r.name))
+                    .new_challenge_register_builder(
+                        r.user_id,
+                        r.name,
+                        &format!("{} (display)", r.name),
+                    )
                     .unwrap()
                     .credential_algorithms(vec![ALG])
                     .user_verification_policy(r.uv)
@@ -153,7 +171,9 @@ macro_rules! interop_suite {
                 state: &RegistrationState,
             ) -> Result<Credential, WebauthnError> {
                 let reg: RegisterPublicKeyCredential = serde_json::from_str(response_json)
-                    .unwrap_or_else(|e| panic!("webauthn-rs cannot parse our response: {e}\n{response_json}"));
+                    .unwrap_or_else(|e| {
+                        panic!("webauthn-rs cannot parse our response: {e}\n{response_json}")
+                    });
                 core.register_credential(&reg, state, None)
             }
 
@@ -174,14 +194,17 @@ macro_rules! interop_suite {
                 creds: Vec<Credential>,
                 uv: UserVerificationPolicy,
             ) -> (String, AuthenticationState) {
-                let builder = core.new_challenge_authenticate_builder(creds, Some(uv)).unwrap();
+                let builder = core
+                    .new_challenge_authenticate_builder(creds, Some(uv))
+                    .unwrap();
                 let (rcr, state) = core.generate_challenge_authenticate(builder).unwrap();
                 (serde_json::to_string(&rcr).unwrap(), state)
             }
 
             fn parse_auth(response_json: &str) -> PublicKeyCredential {
-                serde_json::from_str(response_json)
-                    .unwrap_or_else(|e| panic!("webauthn-rs cannot parse our response: {e}\n{response_json}"))
+                serde_json::from_str(response_json).unwrap_or_else(|e| {
+                    panic!("webauthn-rs cannot parse our response: {e}\n{response_json}")
+                })
             }
 
             fn finish_auth(
@@ -219,9 +242,15 @@ macro_rules! interop_suite {
                 assert_eq!(sent["publicKey"]["allowCredentials"], serde_json::json!([]));
                 let response = client.get(ORIGIN, &options).unwrap();
                 let pkc = parse_auth(&serde_json::to_string(&response).unwrap());
-                let user_handle = pkc.get_user_unique_id().expect("discoverable login without userHandle").to_vec();
-                state.set_allowed_credentials(accounts.get(&user_handle).cloned().unwrap_or_default());
-                core.authenticate_credential(&pkc, &state).map(|r| (r, user_handle))
+                let user_handle = pkc
+                    .get_user_unique_id()
+                    .expect("discoverable login without userHandle")
+                    .to_vec();
+                state.set_allowed_credentials(
+                    accounts.get(&user_handle).cloned().unwrap_or_default(),
+                );
+                core.authenticate_credential(&pkc, &state)
+                    .map(|r| (r, user_handle))
             }
 
             // ------------------------------------------------------------------ 1. round trips
@@ -230,13 +259,22 @@ macro_rules! interop_suite {
             fn discoverable_registration_and_discoverable_login() {
                 let core = rp();
                 let mut client = default_client(1);
-                let reg = Reg { rk: true, uv: UserVerificationPolicy::Required, ..Reg::default() };
+                let reg = Reg {
+                    rk: true,
+                    uv: UserVerificationPolicy::Required,
+                    ..Reg::default()
+                };
                 let cred = register(&core, &mut client, &reg);
                 assert!(cred.user_verified);
 
                 let accounts = HashMap::from([(reg.user_id.to_vec(), vec![cred.clone()])]);
-                let (result, user_handle) =
-                    discoverable_login(&core, &mut client, &accounts, UserVerificationPolicy::Required).unwrap();
+                let (result, user_handle) = discoverable_login(
+                    &core,
+                    &mut client,
+                    &accounts,
+                    UserVerificationPolicy::Required,
+                )
+                .unwrap();
                 assert_eq!(user_handle, reg.user_id);
                 assert_eq!(result.cred_id(), &cred.cred_id);
                 assert!(result.user_verified());
@@ -246,12 +284,20 @@ macro_rules! interop_suite {
             fn non_discoverable_registration_and_allow_list_login() {
                 let core = rp();
                 let mut client = default_client(2);
-                let cred = register(&core, &mut client, &Reg { rk: false, ..Reg::default() });
+                let cred = register(
+                    &core,
+                    &mut client,
+                    &Reg {
+                        rk: false,
+                        ..Reg::default()
+                    },
+                );
                 let result = login(&core, &mut client, &cred, UserVerificationPolicy::Preferred);
                 assert_eq!(result.cred_id(), &cred.cred_id);
 
                 // The credential really is server-side only: a discoverable login finds nothing.
-                let (options, _state) = start_auth(&core, Vec::new(), UserVerificationPolicy::Preferred);
+                let (options, _state) =
+                    start_auth(&core, Vec::new(), UserVerificationPolicy::Preferred);
                 expect_dom_error(client.get(ORIGIN, &options), "NotAllowedError");
             }
 
@@ -264,7 +310,8 @@ macro_rules! interop_suite {
                 let mut other = default_client(4);
                 let cred = register(&core, &mut ours, &Reg::default());
                 let other_cred = register(&core, &mut other, &Reg::default());
-                let (options, mut state) = start_auth(&core, vec![cred.clone()], UserVerificationPolicy::Preferred);
+                let (options, mut state) =
+                    start_auth(&core, vec![cred.clone()], UserVerificationPolicy::Preferred);
                 let json = serde_json::to_string(&ours.get(ORIGIN, &options).unwrap()).unwrap();
                 state.set_allowed_credentials(vec![other_cred]);
                 assert!(finish_auth(&core, &json, &state).is_err());
@@ -277,9 +324,19 @@ macro_rules! interop_suite {
             #[test]
             fn uv_required_and_preferred_with_a_verifying_user() {
                 let core = rp();
-                for uv in [UserVerificationPolicy::Required, UserVerificationPolicy::Preferred] {
+                for uv in [
+                    UserVerificationPolicy::Required,
+                    UserVerificationPolicy::Preferred,
+                ] {
                     let mut client = default_client(10);
-                    let cred = register(&core, &mut client, &Reg { uv, ..Reg::default() });
+                    let cred = register(
+                        &core,
+                        &mut client,
+                        &Reg {
+                            uv,
+                            ..Reg::default()
+                        },
+                    );
                     assert!(cred.user_verified, "{uv:?}: registration not verified");
                     let result = login(&core, &mut client, &cred, uv);
                     assert!(result.user_verified(), "{uv:?}: assertion not verified");
@@ -290,8 +347,13 @@ macro_rules! interop_suite {
             fn uv_required_without_uv_capability_is_not_allowed() {
                 let core = rp();
                 let mut client = client_with(Config::default(), not_capable_user(), 11);
-                let (options, _state) =
-                    start_reg(&core, &Reg { uv: UserVerificationPolicy::Required, ..Reg::default() });
+                let (options, _state) = start_reg(
+                    &core,
+                    &Reg {
+                        uv: UserVerificationPolicy::Required,
+                        ..Reg::default()
+                    },
+                );
                 expect_dom_error(client.create(ORIGIN, &options), "NotAllowedError");
                 assert_eq!(client.authenticator().store().len(), 0);
 
@@ -299,7 +361,8 @@ macro_rules! interop_suite {
                 let mut client = default_client(12);
                 let cred = register(&core, &mut client, &Reg::default());
                 client.authenticator_mut().set_user(not_capable_user());
-                let (options, _state) = start_auth(&core, vec![cred], UserVerificationPolicy::Required);
+                let (options, _state) =
+                    start_auth(&core, vec![cred], UserVerificationPolicy::Required);
                 expect_dom_error(client.get(ORIGIN, &options), "NotAllowedError");
             }
 
@@ -307,7 +370,14 @@ macro_rules! interop_suite {
             fn uv_preferred_without_uv_capability_verifies_unverified() {
                 let core = rp();
                 let mut client = client_with(Config::default(), not_capable_user(), 13);
-                let cred = register(&core, &mut client, &Reg { uv: UserVerificationPolicy::Preferred, ..Reg::default() });
+                let cred = register(
+                    &core,
+                    &mut client,
+                    &Reg {
+                        uv: UserVerificationPolicy::Preferred,
+                        ..Reg::default()
+                    },
+                );
                 assert!(!cred.user_verified);
                 let result = login(&core, &mut client, &cred, UserVerificationPolicy::Preferred);
                 assert!(!result.user_verified());
@@ -322,7 +392,8 @@ macro_rules! interop_suite {
                 let mut cred = register(&core, &mut client, &Reg::default());
                 assert_eq!(cred.counter, 0);
                 for expected in 1..=3 {
-                    let result = login(&core, &mut client, &cred, UserVerificationPolicy::Preferred);
+                    let result =
+                        login(&core, &mut client, &cred, UserVerificationPolicy::Preferred);
                     assert_eq!(result.counter(), expected);
                     assert!(result.needs_update());
                     // What an RP persists after each login.
@@ -332,7 +403,8 @@ macro_rules! interop_suite {
                 // A replayed-looking (non-increasing) counter is what webauthn-rs rejects: hand it
                 // a stored counter above the authenticator's.
                 cred.counter = 10;
-                let (options, state) = start_auth(&core, vec![cred], UserVerificationPolicy::Preferred);
+                let (options, state) =
+                    start_auth(&core, vec![cred], UserVerificationPolicy::Preferred);
                 let json = serde_json::to_string(&client.get(ORIGIN, &options).unwrap()).unwrap();
                 assert!(matches!(
                     finish_auth(&core, &json, &state),
@@ -343,12 +415,16 @@ macro_rules! interop_suite {
             #[test]
             fn always_zero_counter_is_accepted() {
                 let core = rp();
-                let config = Config { counter: CounterPolicy::AlwaysZero, ..Config::default() };
+                let config = Config {
+                    counter: CounterPolicy::AlwaysZero,
+                    ..Config::default()
+                };
                 let mut client = client_with(config, SimulatedUser::default(), 21);
                 let cred = register(&core, &mut client, &Reg::default());
                 assert_eq!(cred.counter, 0);
                 for _ in 0..3 {
-                    let result = login(&core, &mut client, &cred, UserVerificationPolicy::Preferred);
+                    let result =
+                        login(&core, &mut client, &cred, UserVerificationPolicy::Preferred);
                     assert_eq!(result.counter(), 0);
                 }
             }
@@ -358,15 +434,29 @@ macro_rules! interop_suite {
             #[test]
             fn packed_self_attestation_with_direct_conveyance() {
                 let core = rp();
-                let config = Config { attestation: AttestationMode::PackedSelf, ..Config::default() };
+                let config = Config {
+                    attestation: AttestationMode::PackedSelf,
+                    ..Config::default()
+                };
                 let mut client = client_with(config, SimulatedUser::default(), 30);
                 let cred = register(
                     &core,
                     &mut client,
-                    &Reg { attestation: AttestationConveyancePreference::Direct, ..Reg::default() },
+                    &Reg {
+                        attestation: AttestationConveyancePreference::Direct,
+                        ..Reg::default()
+                    },
                 );
-                assert!(matches!(cred.attestation_format, AttestationFormat::Packed), "{:?}", cred.attestation_format);
-                assert!(matches!(cred.attestation.data, ParsedAttestationData::Self_), "{:?}", cred.attestation.data);
+                assert!(
+                    matches!(cred.attestation_format, AttestationFormat::Packed),
+                    "{:?}",
+                    cred.attestation_format
+                );
+                assert!(
+                    matches!(cred.attestation.data, ParsedAttestationData::Self_),
+                    "{:?}",
+                    cred.attestation.data
+                );
                 // The self-attested key is the one later assertions are checked against.
                 login(&core, &mut client, &cred, UserVerificationPolicy::Preferred);
             }
@@ -375,31 +465,57 @@ macro_rules! interop_suite {
             fn tampered_packed_self_attestation_signature_is_rejected() {
                 // Proves the library really verifies the self-attestation signature.
                 let core = rp();
-                let config = Config { attestation: AttestationMode::PackedSelf, ..Config::default() };
+                let config = Config {
+                    attestation: AttestationMode::PackedSelf,
+                    ..Config::default()
+                };
                 let mut client = client_with(config, SimulatedUser::default(), 31);
-                let (options, state) =
-                    start_reg(&core, &Reg { attestation: AttestationConveyancePreference::Direct, ..Reg::default() });
+                let (options, state) = start_reg(
+                    &core,
+                    &Reg {
+                        attestation: AttestationConveyancePreference::Direct,
+                        ..Reg::default()
+                    },
+                );
                 let response = client.create(ORIGIN, &options).unwrap();
                 let mut tampered = response.clone();
                 tampered.response.attestation_object =
                     tamper_attestation_signature(&response.response.attestation_object);
-                let err = finish_reg(&core, &serde_json::to_string(&tampered).unwrap(), &state).unwrap_err();
-                assert!(matches!(err, WebauthnError::AttestationStatementSigInvalid), "{err:?}");
+                let err = finish_reg(&core, &serde_json::to_string(&tampered).unwrap(), &state)
+                    .unwrap_err();
+                assert!(
+                    matches!(err, WebauthnError::AttestationStatementSigInvalid),
+                    "{err:?}"
+                );
                 finish_reg(&core, &serde_json::to_string(&response).unwrap(), &state).unwrap();
             }
 
             #[test]
             fn no_conveyance_gives_fmt_none_even_from_a_self_attesting_authenticator() {
                 let core = rp();
-                let config = Config { attestation: AttestationMode::PackedSelf, ..Config::default() };
+                let config = Config {
+                    attestation: AttestationMode::PackedSelf,
+                    ..Config::default()
+                };
                 let mut client = client_with(config, SimulatedUser::default(), 32);
                 let cred = register(
                     &core,
                     &mut client,
-                    &Reg { attestation: AttestationConveyancePreference::None, ..Reg::default() },
+                    &Reg {
+                        attestation: AttestationConveyancePreference::None,
+                        ..Reg::default()
+                    },
                 );
-                assert!(matches!(cred.attestation_format, AttestationFormat::None), "{:?}", cred.attestation_format);
-                assert!(matches!(cred.attestation.data, ParsedAttestationData::None), "{:?}", cred.attestation.data);
+                assert!(
+                    matches!(cred.attestation_format, AttestationFormat::None),
+                    "{:?}",
+                    cred.attestation_format
+                );
+                assert!(
+                    matches!(cred.attestation.data, ParsedAttestationData::None),
+                    "{:?}",
+                    cred.attestation.data
+                );
             }
 
             // ------------------------------------------------------------------ 5. BE / BS
@@ -418,7 +534,10 @@ macro_rules! interop_suite {
             #[test]
             fn backup_flags_off_when_not_eligible() {
                 let core = rp();
-                let config = Config { backup_eligible: false, ..Config::default() };
+                let config = Config {
+                    backup_eligible: false,
+                    ..Config::default()
+                };
                 let mut client = client_with(config, SimulatedUser::default(), 41);
                 let cred = register(&core, &mut client, &Reg::default());
                 assert!(!cred.backup_eligible && !cred.backup_state);
@@ -430,7 +549,11 @@ macro_rules! interop_suite {
             #[test]
             fn backup_eligible_but_not_backed_up() {
                 let core = rp();
-                let config = Config { backup_eligible: true, backup_state: false, ..Config::default() };
+                let config = Config {
+                    backup_eligible: true,
+                    backup_state: false,
+                    ..Config::default()
+                };
                 let mut client = client_with(config, SimulatedUser::default(), 42);
                 let cred = register(&core, &mut client, &Reg::default());
                 let result = login(&core, &mut client, &cred, UserVerificationPolicy::Preferred);
@@ -445,12 +568,17 @@ macro_rules! interop_suite {
                 let core = rp();
                 let mut client = default_client(50);
                 let cred = register(&core, &mut client, &Reg::default());
-                let (options, state) = start_auth(&core, vec![cred], UserVerificationPolicy::Preferred);
+                let (options, state) =
+                    start_auth(&core, vec![cred], UserVerificationPolicy::Preferred);
                 let response = client.get(ORIGIN, &options).unwrap();
                 let mut tampered = response.clone();
                 tampered.response.signature = tamper_signature(&response.response.signature);
-                let err = finish_auth(&core, &serde_json::to_string(&tampered).unwrap(), &state).unwrap_err();
-                assert!(matches!(err, WebauthnError::AuthenticationFailure), "{err:?}");
+                let err = finish_auth(&core, &serde_json::to_string(&tampered).unwrap(), &state)
+                    .unwrap_err();
+                assert!(
+                    matches!(err, WebauthnError::AuthenticationFailure),
+                    "{err:?}"
+                );
                 // The untouched response still verifies: the one byte was the whole difference.
                 finish_auth(&core, &serde_json::to_string(&response).unwrap(), &state).unwrap();
             }
@@ -460,11 +588,14 @@ macro_rules! interop_suite {
                 let core = rp();
                 let mut client = default_client(51);
                 let cred = register(&core, &mut client, &Reg::default());
-                let (options, state) = start_auth(&core, vec![cred], UserVerificationPolicy::Preferred);
+                let (options, state) =
+                    start_auth(&core, vec![cred], UserVerificationPolicy::Preferred);
                 let response = client.get(ORIGIN, &options).unwrap();
                 let mut tampered = response.clone();
-                tampered.response.client_data_json = tamper_challenge(&response.response.client_data_json);
-                let err = finish_auth(&core, &serde_json::to_string(&tampered).unwrap(), &state).unwrap_err();
+                tampered.response.client_data_json =
+                    tamper_challenge(&response.response.client_data_json);
+                let err = finish_auth(&core, &serde_json::to_string(&tampered).unwrap(), &state)
+                    .unwrap_err();
                 assert!(matches!(err, WebauthnError::MismatchedChallenge), "{err:?}");
                 finish_auth(&core, &serde_json::to_string(&response).unwrap(), &state).unwrap();
             }
@@ -476,8 +607,10 @@ macro_rules! interop_suite {
                 let (options, state) = start_reg(&core, &Reg::default());
                 let response = client.create(ORIGIN, &options).unwrap();
                 let mut tampered = response.clone();
-                tampered.response.client_data_json = tamper_challenge(&response.response.client_data_json);
-                let err = finish_reg(&core, &serde_json::to_string(&tampered).unwrap(), &state).unwrap_err();
+                tampered.response.client_data_json =
+                    tamper_challenge(&response.response.client_data_json);
+                let err = finish_reg(&core, &serde_json::to_string(&tampered).unwrap(), &state)
+                    .unwrap_err();
                 assert!(matches!(err, WebauthnError::MismatchedChallenge), "{err:?}");
                 finish_reg(&core, &serde_json::to_string(&response).unwrap(), &state).unwrap();
             }
@@ -487,12 +620,23 @@ macro_rules! interop_suite {
                 let core = rp();
                 let mut client = default_client(53);
                 let (options, _state) = start_reg(&core, &Reg::default());
-                expect_dom_error(client.create("https://evil.example", &options), "SecurityError");
-                assert_eq!(client.authenticator().store().len(), 0, "the authenticator was reached");
+                expect_dom_error(
+                    client.create("https://evil.example", &options),
+                    "SecurityError",
+                );
+                assert_eq!(
+                    client.authenticator().store().len(),
+                    0,
+                    "the authenticator was reached"
+                );
 
                 let cred = register(&core, &mut client, &Reg::default());
-                let (options, _state) = start_auth(&core, vec![cred], UserVerificationPolicy::Preferred);
-                expect_dom_error(client.get("https://evil.example", &options), "SecurityError");
+                let (options, _state) =
+                    start_auth(&core, vec![cred], UserVerificationPolicy::Preferred);
+                expect_dom_error(
+                    client.get("https://evil.example", &options),
+                    "SecurityError",
+                );
             }
 
             // ------------------------------------------------------------------ 7. account choice
@@ -501,8 +645,18 @@ macro_rules! interop_suite {
             fn two_passkeys_for_one_rp_user_picks_bob() {
                 let core = rp();
                 let mut client = default_client(60);
-                let alice = Reg { user_id: b"alice-user-handle", name: "alice", rk: true, ..Reg::default() };
-                let bob = Reg { user_id: b"bob-user-handle", name: "bob", rk: true, ..Reg::default() };
+                let alice = Reg {
+                    user_id: b"alice-user-handle",
+                    name: "alice",
+                    rk: true,
+                    ..Reg::default()
+                };
+                let bob = Reg {
+                    user_id: b"bob-user-handle",
+                    name: "bob",
+                    rk: true,
+                    ..Reg::default()
+                };
                 let alice_cred = register(&core, &mut client, &alice);
                 let bob_cred = register(&core, &mut client, &bob);
                 assert_ne!(alice_cred.cred_id, bob_cred.cred_id);
@@ -516,9 +670,13 @@ macro_rules! interop_suite {
                         account: Some(who.into()),
                         ..SimulatedUser::default()
                     });
-                    let (result, user_handle) =
-                        discoverable_login(&core, &mut client, &accounts, UserVerificationPolicy::Preferred)
-                            .unwrap_or_else(|e| panic!("{who}: {e:?}"));
+                    let (result, user_handle) = discoverable_login(
+                        &core,
+                        &mut client,
+                        &accounts,
+                        UserVerificationPolicy::Preferred,
+                    )
+                    .unwrap_or_else(|e| panic!("{who}: {e:?}"));
                     assert_eq!(user_handle, reg.user_id, "{who}");
                     assert_eq!(result.cred_id(), &cred.cred_id, "{who}");
                 }
@@ -528,8 +686,11 @@ macro_rules! interop_suite {
                     account: Some("bob".into()),
                     ..SimulatedUser::default()
                 });
-                let (options, mut state) = start_auth(&core, Vec::new(), UserVerificationPolicy::Preferred);
-                let pkc = parse_auth(&serde_json::to_string(&client.get(ORIGIN, &options).unwrap()).unwrap());
+                let (options, mut state) =
+                    start_auth(&core, Vec::new(), UserVerificationPolicy::Preferred);
+                let pkc = parse_auth(
+                    &serde_json::to_string(&client.get(ORIGIN, &options).unwrap()).unwrap(),
+                );
                 assert_eq!(pkc.get_user_unique_id(), Some(bob.user_id));
                 state.set_allowed_credentials(vec![alice_cred]);
                 assert!(core.authenticate_credential(&pkc, &state).is_err());

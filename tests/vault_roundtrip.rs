@@ -10,12 +10,29 @@ use fauxkey::Config;
 fn request(user: &[u8], alg: i64) -> Request {
     Request {
         client_data_hash: vec![7; 32],
-        rp: RpEntity { id: "example.com".into(), name: Some("Example".into()) },
-        user: UserEntity { id: user.to_vec(), name: Some("alice".into()), display_name: Some("Alice".into()) },
-        pub_key_cred_params: vec![CredentialParameters { type_: "public-key".into(), alg }],
+        rp: RpEntity {
+            id: "example.com".into(),
+            name: Some("Example".into()),
+        },
+        user: UserEntity {
+            id: user.to_vec(),
+            name: Some("alice".into()),
+            display_name: Some("Alice".into()),
+        },
+        pub_key_cred_params: vec![CredentialParameters {
+            type_: "public-key".into(),
+            alg,
+        }],
         exclude_list: vec![],
-        extensions: Extensions { hmac_secret: Some(true), cred_protect: Some(2) },
-        options: Options { rk: Some(true), up: None, uv: Some(true) },
+        extensions: Extensions {
+            hmac_secret: Some(true),
+            cred_protect: Some(2),
+        },
+        options: Options {
+            rk: Some(true),
+            up: None,
+            uv: Some(true),
+        },
         pin_uv_auth_param: None,
         pin_uv_auth_protocol: None,
         enterprise_attestation: None,
@@ -35,13 +52,32 @@ fn credentials_survive_reopen_and_the_passphrase_guards_them() {
     // Same user again: replaces u1's credential.
     auth.make_credential(request(b"u1", -7)).unwrap();
     let before: Vec<_> = {
-        let mut v: Vec<_> = auth.store().all().map(|c| (c.id.clone(), c.user_handle.clone(), c.key.secret_bytes().to_vec())).collect();
+        let mut v: Vec<_> = auth
+            .store()
+            .all()
+            .map(|c| {
+                (
+                    c.id.clone(),
+                    c.user_handle.clone(),
+                    c.key.secret_bytes().to_vec(),
+                )
+            })
+            .collect();
         v.sort();
         v
     };
     assert_eq!(before.len(), 2);
     let reopened = Vault::open(&path, &pass).unwrap();
-    let mut after: Vec<_> = reopened.all().map(|c| (c.id.clone(), c.user_handle.clone(), c.key.secret_bytes().to_vec())).collect();
+    let mut after: Vec<_> = reopened
+        .all()
+        .map(|c| {
+            (
+                c.id.clone(),
+                c.user_handle.clone(),
+                c.key.secret_bytes().to_vec(),
+            )
+        })
+        .collect();
     after.sort();
     assert_eq!(before, after);
     let wrong = Vault::open(&path, &Passphrase::new("wrong horse").unwrap()).unwrap_err();

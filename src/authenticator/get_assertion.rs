@@ -5,7 +5,9 @@ use std::collections::VecDeque;
 use sha2::{Digest, Sha256};
 
 use super::make_credential::store_status;
-use super::{hmac_secret, Authenticator, CounterPolicy, PendingAssertions, NEXT_ASSERTION_WINDOW_MS};
+use super::{
+    hmac_secret, Authenticator, CounterPolicy, PendingAssertions, NEXT_ASSERTION_WINDOW_MS,
+};
 use crate::ctap2::auth_data::{AuthenticatorData, Flags};
 use crate::ctap2::get_assertion::{Request, Response};
 use crate::ctap2::{CredentialDescriptor, StatusCode, UserEntity};
@@ -64,14 +66,20 @@ impl<S: CredentialStore> Authenticator<S> {
         let allow_list = !request.allow_list.is_empty();
         let mut applicable: Vec<Vec<u8>> = if allow_list {
             let mut ids: Vec<Vec<u8>> = Vec::new();
-            for d in request.allow_list.iter().filter(|d| d.type_ == "public-key") {
+            for d in request
+                .allow_list
+                .iter()
+                .filter(|d| d.type_ == "public-key")
+            {
                 if !ids.contains(&d.id) {
                     ids.push(d.id.clone());
                 }
             }
             ids.retain(|id| {
                 self.store.get(id).is_some_and(|c| {
-                    c.rp_id == rp_id && !c.hidden && (c.cred_protect != CredProtect::UvRequired || uv)
+                    c.rp_id == rp_id
+                        && !c.hidden
+                        && (c.cred_protect != CredProtect::UvRequired || uv)
                 })
             });
             ids
@@ -84,7 +92,11 @@ impl<S: CredentialStore> Authenticator<S> {
                     let c = self.store.get(&id)?;
                     // Without an allow list, credProtect 2 and 3 need UV.
                     let protected = c.cred_protect != CredProtect::UvOptional && !uv;
-                    (c.discoverable && !c.hidden && !protected).then_some((c.created_ms, c.sequence, id))
+                    (c.discoverable && !c.hidden && !protected).then_some((
+                        c.created_ms,
+                        c.sequence,
+                        id,
+                    ))
                 })
                 .collect();
             // Step 11 (no display): newest first.
@@ -127,7 +139,10 @@ impl<S: CredentialStore> Authenticator<S> {
         if now.saturating_sub(pending.last_ms) > NEXT_ASSERTION_WINDOW_MS {
             return Err(StatusCode::NotAllowed);
         }
-        let id = pending.remaining.pop_front().ok_or(StatusCode::NotAllowed)?;
+        let id = pending
+            .remaining
+            .pop_front()
+            .ok_or(StatusCode::NotAllowed)?;
         pending.last_ms = now;
         let response = self.sign_assertion(&id, &mut pending)?;
         if !pending.remaining.is_empty() {
@@ -137,7 +152,11 @@ impl<S: CredentialStore> Authenticator<S> {
     }
 
     /// Steps 13–14: bump the counter, build authenticatorData, sign.
-    fn sign_assertion(&mut self, id: &[u8], p: &mut PendingAssertions) -> Result<Response, StatusCode> {
+    fn sign_assertion(
+        &mut self,
+        id: &[u8],
+        p: &mut PendingAssertions,
+    ) -> Result<Response, StatusCode> {
         let now = self.clock.now_ms();
         let policy = self.config.counter;
         self.store
@@ -175,12 +194,22 @@ impl<S: CredentialStore> Authenticator<S> {
             extensions,
         }
         .to_bytes();
-        let signature = credential.key.sign(&[auth_data.as_slice(), &p.client_data_hash].concat());
+        let signature = credential
+            .key
+            .sign(&[auth_data.as_slice(), &p.client_data_hash].concat());
         // User details leave the authenticator only after UV (CTAP 2.1 §6.2.2 step 14).
         let user = credential.discoverable.then(|| UserEntity {
             id: credential.user_handle.clone(),
-            name: if p.flags_uv { credential.user_name.clone() } else { None },
-            display_name: if p.flags_uv { credential.user_display_name.clone() } else { None },
+            name: if p.flags_uv {
+                credential.user_name.clone()
+            } else {
+                None
+            },
+            display_name: if p.flags_uv {
+                credential.user_display_name.clone()
+            } else {
+                None
+            },
         });
         Ok(Response {
             credential: CredentialDescriptor::public_key(credential.id.clone()),

@@ -18,7 +18,10 @@ pub(super) struct Salts {
 }
 
 /// Checks saltAuth and decrypts saltEnc (one or two 32-byte salts).
-pub(super) fn decrypt_salts(key: &KeyAgreementKey, input: &HmacSecretInput) -> Result<Salts, StatusCode> {
+pub(super) fn decrypt_salts(
+    key: &KeyAgreementKey,
+    input: &HmacSecretInput,
+) -> Result<Salts, StatusCode> {
     let protocol =
         PinProtocol::from_number(input.pin_uv_auth_protocol).ok_or(StatusCode::InvalidParameter)?;
     let secret = key.shared_secret(protocol, &input.key_agreement)?;
@@ -40,8 +43,14 @@ pub(super) fn output(
     uv: bool,
     rng: &mut dyn CryptoRngCore,
 ) -> Result<Option<Value>, StatusCode> {
-    let Some(random) = &credential.cred_random else { return Ok(None) };
-    let key = if uv { &random.with_uv } else { &random.without_uv };
+    let Some(random) = &credential.cred_random else {
+        return Ok(None);
+    };
+    let key = if uv {
+        &random.with_uv
+    } else {
+        &random.without_uv
+    };
     let mut outputs = Zeroizing::new(Vec::with_capacity(64));
     for salt in salts.salts.chunks(32) {
         outputs.extend_from_slice(&hmac_sha256(key, salt));

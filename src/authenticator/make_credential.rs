@@ -94,7 +94,10 @@ impl<S: CredentialStore> Authenticator<S> {
             Some(None) | None => CredProtect::UvOptional,
         };
         let cred_random = if request.extensions.hmac_secret == Some(true) {
-            let mut r = CredRandom { with_uv: [0; 32], without_uv: [0; 32] };
+            let mut r = CredRandom {
+                with_uv: [0; 32],
+                without_uv: [0; 32],
+            };
             self.rng.fill_bytes(&mut r.with_uv);
             self.rng.fill_bytes(&mut r.without_uv);
             ext_out.push(("hmac-secret", Value::Bool(true)));
@@ -136,13 +139,9 @@ impl<S: CredentialStore> Authenticator<S> {
         if rk {
             let same_user: Vec<Vec<u8>> = self
                 .store
-                .ids_for_rp(&rp_id)
+                .ids_for_user(&rp_id, &request.user.id)
                 .into_iter()
-                .filter(|i| {
-                    self.store
-                        .get(i)
-                        .is_some_and(|c| c.discoverable && c.user_handle == request.user.id)
-                })
+                .filter(|i| self.store.get(i).is_some_and(|c| c.discoverable))
                 .collect();
             replaced = same_user;
         }
@@ -198,8 +197,14 @@ impl<S: CredentialStore> Authenticator<S> {
                 )
             }
         };
-        self.store.insert_replacing(credential, &replaced).map_err(store_status)?;
-        Ok(Response { fmt: fmt.into(), auth_data, att_stmt })
+        self.store
+            .insert_replacing(credential, &replaced)
+            .map_err(store_status)?;
+        Ok(Response {
+            fmt: fmt.into(),
+            auth_data,
+            att_stmt,
+        })
     }
 }
 

@@ -201,6 +201,7 @@ impl<S: CredentialStore> Authenticator<S> {
     /// The CTAP2 byte interface: `command ‖ CBOR` in, `status ‖ CBOR` out.
     pub fn process(&mut self, message: &[u8]) -> Vec<u8> {
         if message.len() > MAX_MSG_SIZE {
+            self.pending = None;
             return vec![StatusCode::RequestTooLarge.byte()];
         }
         let command = match Command::decode(message) {
@@ -257,18 +258,23 @@ impl<S: CredentialStore> Authenticator<S> {
         request: client_pin::Request,
     ) -> Result<client_pin::KeyAgreementResponse, StatusCode> {
         self.pending = None;
-        let protocol = request.pin_uv_auth_protocol.ok_or(StatusCode::MissingParameter)?;
+        let protocol = request
+            .pin_uv_auth_protocol
+            .ok_or(StatusCode::MissingParameter)?;
         PinProtocol::from_number(protocol).ok_or(StatusCode::InvalidParameter)?;
         if request.sub_command != client_pin::GET_KEY_AGREEMENT {
             return Err(StatusCode::InvalidSubcommand);
         }
         let key = self.key_agreement_key();
-        Ok(client_pin::KeyAgreementResponse { key_agreement: key.public_cose() })
+        Ok(client_pin::KeyAgreementResponse {
+            key_agreement: key.public_cose(),
+        })
     }
 
     fn key_agreement_key(&mut self) -> &KeyAgreementKey {
         let rng = &mut self.rng;
-        self.key_agreement.get_or_insert_with(|| KeyAgreementKey::generate(rng.as_mut()))
+        self.key_agreement
+            .get_or_insert_with(|| KeyAgreementKey::generate(rng.as_mut()))
     }
 
     fn next_sequence(&mut self) -> u64 {

@@ -87,8 +87,19 @@ fn parse_options<T: serde::de::DeserializeOwned>(json: &str, what: &str) -> Resu
         .map_err(|e| ClientError::Type(format!("{what} is not valid JSON: {e}")))?;
     let value = unwrap_public_key(value);
     serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
+        let mut path = e.path().to_string();
+        let inner = e.into_inner().to_string();
+        // serde reports a missing member at its parent's path; name the member itself.
+        if let Some(field) = inner
+            .strip_prefix("missing field `")
+            .and_then(|r| r.strip_suffix('`'))
+        {
+            path = if path == "." {
+                field.to_owned()
+            } else {
+                format!("{path}.{field}")
+            };
+        }
         if path == "." {
             ClientError::Type(format!("{what}: {inner}"))
         } else {
@@ -98,8 +109,9 @@ fn parse_options<T: serde::de::DeserializeOwned>(json: &str, what: &str) -> Resu
 }
 
 fn decode_b64(value: &str, member: &str) -> Result<Vec<u8>, ClientError> {
-    b64url::decode(value)
-        .map_err(|_| ClientError::Encoding(format!("`{member}` is not unpadded base64url: {value:?}")))
+    b64url::decode(value).map_err(|_| {
+        ClientError::Encoding(format!("`{member}` is not unpadded base64url: {value:?}"))
+    })
 }
 
 fn descriptors(
@@ -187,14 +199,22 @@ impl<S: CredentialStore> Client<S> {
 
     /// `navigator.credentials.create()` from an origin and the RP's creation options JSON
     /// (bare, or wrapped in `{"publicKey": …}`).
-    pub fn create(&mut self, origin: &str, options_json: &str) -> Result<RegistrationResponseJson, ClientError> {
+    pub fn create(
+        &mut self,
+        origin: &str,
+        options_json: &str,
+    ) -> Result<RegistrationResponseJson, ClientError> {
         let origin = CallerOrigin::parse(origin)?;
         let options = parse_options(options_json, "creation options")?;
         self.create_with(&origin, &options)
     }
 
     /// `navigator.credentials.get()` from an origin and the RP's request options JSON.
-    pub fn get(&mut self, origin: &str, options_json: &str) -> Result<AuthenticationResponseJson, ClientError> {
+    pub fn get(
+        &mut self,
+        origin: &str,
+        options_json: &str,
+    ) -> Result<AuthenticationResponseJson, ClientError> {
         let origin = CallerOrigin::parse(origin)?;
         let options = parse_options(options_json, "request options")?;
         self.get_with(&origin, &options)
@@ -218,28 +238,41 @@ impl<S: CredentialStore> Client<S> {
             )));
         }
         // Steps 5–6: RP ID.
-        let rp_id = origin::validate_rp_id(origin, options.rp.id.as_deref(), self.related_origins.as_ref())?;
+        let rp_id = origin::validate_rp_id(
+            origin,
+            options.rp.id.as_deref(),
+            self.related_origins.as_ref(),
+        )?;
         // Step 7: algorithms; empty means ES256 and RS256; unknown types are skipped.
         let params: Vec<CredentialParameters> = if options.pub_key_cred_params.is_empty() {
             [-7, -257]
                 .into_iter()
-                .map(|alg| CredentialParameters { type_: "public-key".into(), alg })
+                .map(|alg| CredentialParameters {
+                    type_: "public-key".into(),
+                    alg,
+                })
                 .collect()
         } else {
             options
                 .pub_key_cred_params
                 .iter()
                 .filter(|p| p.type_ == "public-key")
-                .map(|p| CredentialParameters { type_: p.type_.clone(), alg: p.alg })
+                .map(|p| CredentialParameters {
+                    type_: p.type_.clone(),
+                    alg: p.alg,
+                })
                 .collect()
         };
         if params.is_empty() {
-            return Err(ClientError::NotSupported("no pubKeyCredParams entry of type \"public-key\"".into()));
+            return Err(ClientError::NotSupported(
+                "no pubKeyCredParams entry of type \"public-key\"".into(),
+            ));
         }
         // Step 10: authenticator selection.
         let selection = options.authenticator_selection.clone().unwrap_or_default();
         if let Some(wanted) = selection.authenticator_attachment.as_deref() {
-            if matches!(wanted, "platform" | "cross-platform") && wanted != self.attachment.as_str() {
+            if matches!(wanted, "platform" | "cross-platform") && wanted != self.attachment.as_str()
+            {
                 return Err(ClientError::NotAllowed(format!(
                     "authenticatorAttachment is \"{wanted}\" but this authenticator is \"{}\"",
                     self.attachment.as_str()
@@ -255,10 +288,14 @@ impl<S: CredentialStore> Client<S> {
         };
         if rk && !can_rk {
             return Err(ClientError::NotAllowed(
-                "a discoverable credential is required but the authenticator cannot store one".into(),
+                "a discoverable credential is required but the authenticator cannot store one"
+                    .into(),
             ));
         }
-        let uv = effective_uv(selection.user_verification.as_deref(), self.authenticator.uv_capable())?;
+        let uv = effective_uv(
+            selection.user_verification.as_deref(),
+            self.authenticator.uv_capable(),
+        )?;
         // attestation "none" (the default) asks the authenticator for format "none".
         let conveyance = options.attestation.as_deref().unwrap_or("none");
         let formats = match conveyance {
@@ -271,16 +308,28 @@ impl<S: CredentialStore> Client<S> {
         // Step 8: extensions.
         let ext = options.extensions.clone().unwrap_or_default();
         let prf_requested = ext.prf.is_some();
-        if ext.prf.as_ref().is_some_and(|p| p.eval_by_credential.is_some()) {
-            return Err(ClientError::NotSupported("prf.evalByCredential is not valid in create()".into()));
+        if ext
+            .prf
+            .as_ref()
+            .is_some_and(|p| p.eval_by_credential.is_some())
+        {
+            return Err(ClientError::NotSupported(
+                "prf.evalByCredential is not valid in create()".into(),
+            ));
         }
-        let cred_protect = ext.credential_protection_policy.as_deref().and_then(cred_protect_level);
+        let cred_protect = ext
+            .credential_protection_policy
+            .as_deref()
+            .and_then(cred_protect_level);
 
         // Step 9: client data.
         let client_data_json = client_data::serialize(Ceremony::Create, &challenge, origin);
         let request = mc::Request {
             client_data_hash: Sha256::digest(&client_data_json).to_vec(),
-            rp: RpEntity { id: rp_id, name: Some(options.rp.name.clone()) },
+            rp: RpEntity {
+                id: rp_id,
+                name: Some(options.rp.name.clone()),
+            },
             user: UserEntity {
                 id: user_id,
                 name: Some(options.user.name.clone()),
@@ -292,7 +341,11 @@ impl<S: CredentialStore> Client<S> {
                 hmac_secret: prf_requested.then_some(true),
                 cred_protect,
             },
-            options: Options { rk: Some(rk), up: None, uv: uv.then_some(true) },
+            options: Options {
+                rk: Some(rk),
+                up: None,
+                uv: uv.then_some(true),
+            },
             pin_uv_auth_param: None,
             pin_uv_auth_protocol: None,
             enterprise_attestation: None,
@@ -309,12 +362,12 @@ impl<S: CredentialStore> Client<S> {
             StatusCode::OperationDenied => ClientError::NotAllowed("the user denied the request".into()),
             other => ClientError::NotAllowed(format!("the authenticator refused: {other}")),
         })?;
-        let auth_data = AuthenticatorData::parse(&response.auth_data)
-            .map_err(|e| ClientError::NotAllowed(format!("authenticator returned bad data: {e}")))?;
-        let attested = auth_data
-            .attested
-            .as_ref()
-            .ok_or_else(|| ClientError::NotAllowed("authenticator returned no credential".into()))?;
+        let auth_data = AuthenticatorData::parse(&response.auth_data).map_err(|e| {
+            ClientError::NotAllowed(format!("authenticator returned bad data: {e}"))
+        })?;
+        let attested = auth_data.attested.as_ref().ok_or_else(|| {
+            ClientError::NotAllowed("authenticator returned no credential".into())
+        })?;
         let cose = crate::cbor::decode(&attested.public_key_cose)
             .map_err(|e| ClientError::NotAllowed(format!("bad COSE key: {e}")))?;
         let public_key = PublicKey::from_cose(&cose)
@@ -324,7 +377,9 @@ impl<S: CredentialStore> Client<S> {
         // (WebAuthn L3 §5.1.3 step 22.1). The AAGUID is kept, as current browsers keep it.
         let self_attested_anon =
             response.fmt == "packed" && attested.aaguid == [0; 16] && !has_x5c(&response.att_stmt);
-        if conveyance != "direct" && conveyance != "enterprise" && conveyance != "indirect"
+        if conveyance != "direct"
+            && conveyance != "enterprise"
+            && conveyance != "indirect"
             && response.fmt != "none"
             && !self_attested_anon
         {
@@ -341,7 +396,10 @@ impl<S: CredentialStore> Client<S> {
             let enabled = auth_data.extensions.as_ref().is_some_and(|e| {
                 matches!(e, Value::Map(m) if crate::ctap2::text_key(m, "hmac-secret") == Some(&Value::Bool(true)))
             });
-            results.prf = Some(PrfOutputJson { enabled: Some(enabled), results: None });
+            results.prf = Some(PrfOutputJson {
+                enabled: Some(enabled),
+                results: None,
+            });
         }
         let id = b64url::encode(&attested.credential_id);
         let mut transports = self.authenticator.config().transports.clone();
@@ -373,8 +431,15 @@ impl<S: CredentialStore> Client<S> {
         let challenge = decode_b64(&options.challenge, "challenge")?;
         let mut allow_list = descriptors(&options.allow_credentials, "allowCredentials")?;
         allow_list.retain(|d| d.type_ == "public-key");
-        let rp_id = origin::validate_rp_id(origin, options.rp_id.as_deref(), self.related_origins.as_ref())?;
-        let uv = effective_uv(options.user_verification.as_deref(), self.authenticator.uv_capable())?;
+        let rp_id = origin::validate_rp_id(
+            origin,
+            options.rp_id.as_deref(),
+            self.related_origins.as_ref(),
+        )?;
+        let uv = effective_uv(
+            options.user_verification.as_deref(),
+            self.authenticator.uv_capable(),
+        )?;
         let ext = options.extensions.clone().unwrap_or_default();
 
         // prf: choose the inputs, per credential when evalByCredential names one.
@@ -387,9 +452,13 @@ impl<S: CredentialStore> Client<S> {
             }
             let mut decoded = Vec::new();
             for (key, values) in by_cred {
-                let id = b64url::decode(key).ok().filter(|id| allow_list.iter().any(|d| &d.id == id));
+                let id = b64url::decode(key)
+                    .ok()
+                    .filter(|id| allow_list.iter().any(|d| &d.id == id));
                 let id = id.ok_or_else(|| {
-                    ClientError::Syntax(format!("prf.evalByCredential key {key:?} is not an allowed credential id"))
+                    ClientError::Syntax(format!(
+                        "prf.evalByCredential key {key:?} is not an allowed credential id"
+                    ))
                 })?;
                 decoded.push((id, values.clone()));
             }
@@ -400,12 +469,19 @@ impl<S: CredentialStore> Client<S> {
                     client_data_hash: vec![0; 32],
                     allow_list: allow_list.clone(),
                     hmac_secret: None,
-                    options: Options { rk: None, up: Some(false), uv: None },
+                    options: Options {
+                        rk: None,
+                        up: Some(false),
+                        uv: None,
+                    },
                     pin_uv_auth_param: None,
                     pin_uv_auth_protocol: None,
                 });
                 if let Ok(found) = probe {
-                    if let Some((id, values)) = decoded.into_iter().find(|(id, _)| *id == found.credential.id) {
+                    if let Some((id, values)) = decoded
+                        .into_iter()
+                        .find(|(id, _)| *id == found.credential.id)
+                    {
                         allow_list = vec![CredentialDescriptor::public_key(id)];
                         prf_values = Some(values);
                     }
@@ -415,7 +491,12 @@ impl<S: CredentialStore> Client<S> {
         let prepared = match &prf_values {
             Some(v) => {
                 let (first, second) = prf::decode_values(v)?;
-                Some(prf::prepare(&mut self.authenticator, &mut self.rng, &first, second.as_deref())?)
+                Some(prf::prepare(
+                    &mut self.authenticator,
+                    &mut self.rng,
+                    &first,
+                    second.as_deref(),
+                )?)
             }
             None => None,
         };
@@ -426,15 +507,21 @@ impl<S: CredentialStore> Client<S> {
             client_data_hash: Sha256::digest(&client_data_json).to_vec(),
             allow_list: allow_list.clone(),
             hmac_secret: prepared.as_ref().map(|p| p.input.clone()),
-            options: Options { rk: None, up: None, uv: uv.then_some(true) },
+            options: Options {
+                rk: None,
+                up: None,
+                uv: uv.then_some(true),
+            },
             pin_uv_auth_param: None,
             pin_uv_auth_protocol: None,
         };
         let refused = |e: StatusCode| match e {
-            StatusCode::NoCredentials => {
-                ClientError::NotAllowed(format!("no passkey for RP ID \"{rp_id}\" on this authenticator matches the request"))
+            StatusCode::NoCredentials => ClientError::NotAllowed(format!(
+                "no passkey for RP ID \"{rp_id}\" on this authenticator matches the request"
+            )),
+            StatusCode::OperationDenied => {
+                ClientError::NotAllowed("the user denied the request".into())
             }
-            StatusCode::OperationDenied => ClientError::NotAllowed("the user denied the request".into()),
             other => ClientError::NotAllowed(format!("the authenticator refused: {other}")),
         };
         let first = self.authenticator.get_assertion(request).map_err(refused)?;
@@ -445,26 +532,36 @@ impl<S: CredentialStore> Client<S> {
             candidates.push(self.authenticator.get_next_assertion().map_err(refused)?);
         }
         let chosen = if candidates.len() > 1 {
-            let users: Vec<UserEntity> = candidates.iter().map(|c| c.user.clone().unwrap_or_default()).collect();
+            let users: Vec<UserEntity> = candidates
+                .iter()
+                .map(|c| c.user.clone().unwrap_or_default())
+                .collect();
             let index = self
                 .authenticator
                 .user_mut()
                 .choose_account(&users)
-                .ok_or_else(|| ClientError::NotAllowed("the user chose none of the accounts".into()))?;
+                .ok_or_else(|| {
+                    ClientError::NotAllowed("the user chose none of the accounts".into())
+                })?;
             candidates.swap_remove(index.min(candidates.len() - 1))
         } else {
             candidates.remove(0)
         };
         if allow_list.is_empty() && chosen.user.is_none() {
-            return Err(ClientError::NotAllowed("the authenticator returned no user handle".into()));
+            return Err(ClientError::NotAllowed(
+                "the authenticator returned no user handle".into(),
+            ));
         }
 
         let mut results = ClientExtensionResultsJson::default();
         if let Some(p) = &prepared {
-            let parsed = AuthenticatorData::parse(&chosen.auth_data)
-                .map_err(|e| ClientError::NotAllowed(format!("authenticator returned bad data: {e}")))?;
+            let parsed = AuthenticatorData::parse(&chosen.auth_data).map_err(|e| {
+                ClientError::NotAllowed(format!("authenticator returned bad data: {e}"))
+            })?;
             let output = parsed.extensions.as_ref().and_then(|e| match e {
-                Value::Map(m) => crate::ctap2::text_key(m, "hmac-secret").and_then(|v| v.as_bytes().cloned()),
+                Value::Map(m) => {
+                    crate::ctap2::text_key(m, "hmac-secret").and_then(|v| v.as_bytes().cloned())
+                }
                 _ => None,
             });
             results.prf = Some(PrfOutputJson {

@@ -45,7 +45,8 @@ pub(super) fn prepare<S: CredentialStore>(
     first: &[u8],
     second: Option<&[u8]>,
 ) -> Result<Prepared, ClientError> {
-    let fail = |e: StatusCode| ClientError::NotAllowed(format!("hmac-secret key agreement failed: {e}"));
+    let fail =
+        |e: StatusCode| ClientError::NotAllowed(format!("hmac-secret key agreement failed: {e}"));
     let peer = authenticator
         .client_pin(client_pin::Request {
             pin_uv_auth_protocol: Some(2),
@@ -54,7 +55,9 @@ pub(super) fn prepare<S: CredentialStore>(
         .map_err(fail)?
         .key_agreement;
     let platform = KeyAgreementKey::generate(rng.as_mut());
-    let secret = platform.shared_secret(PinProtocol::Two, &peer).map_err(fail)?;
+    let secret = platform
+        .shared_secret(PinProtocol::Two, &peer)
+        .map_err(fail)?;
     let mut salts = Zeroizing::new(prf_salt(first).to_vec());
     if let Some(s) = second {
         salts.extend_from_slice(&prf_salt(s));
@@ -81,7 +84,9 @@ pub(super) fn results(prepared: &Prepared, encrypted: &[u8]) -> Result<PrfValues
         .map_err(|e| ClientError::NotAllowed(format!("hmac-secret output did not decrypt: {e}")))?;
     let expected = if prepared.two { 64 } else { 32 };
     if out.len() != expected {
-        return Err(ClientError::NotAllowed("hmac-secret output has the wrong length".into()));
+        return Err(ClientError::NotAllowed(
+            "hmac-secret output has the wrong length".into(),
+        ));
     }
     Ok(PrfValuesJson {
         first: crate::b64url::encode(&out[..32]),

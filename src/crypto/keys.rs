@@ -110,7 +110,11 @@ impl std::fmt::Debug for PrivateKey {
 
 impl Clone for PrivateKey {
     fn clone(&self) -> Self {
-        PrivateKey { alg: self.alg, secret: self.secret.clone(), parsed: std::sync::OnceLock::new() }
+        PrivateKey {
+            alg: self.alg,
+            secret: self.secret.clone(),
+            parsed: std::sync::OnceLock::new(),
+        }
     }
 }
 
@@ -178,7 +182,9 @@ impl PrivateKey {
     /// Rebuilds a key from [`PrivateKey::secret_bytes`]. Cheap: the key is validated now and
     /// parsed on first use.
     pub fn from_secret_bytes(alg: Algorithm, bytes: &[u8]) -> Result<Self, KeyError> {
-        let secret: [u8; 32] = bytes.try_into().map_err(|_| KeyError::Invalid(alg_label(alg)))?;
+        let secret: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| KeyError::Invalid(alg_label(alg)))?;
         let secret = Zeroizing::new(secret);
         if alg == Algorithm::Es256 {
             // 1 <= d < n, without computing the public key.
@@ -186,7 +192,11 @@ impl PrivateKey {
                 p256::NonZeroScalar::from_repr((*secret).into()).into();
             scalar.ok_or(KeyError::Invalid("ES256"))?;
         }
-        Ok(PrivateKey { alg, secret, parsed: std::sync::OnceLock::new() })
+        Ok(PrivateKey {
+            alg,
+            secret,
+            parsed: std::sync::OnceLock::new(),
+        })
     }
 
     /// The key as a PKCS#8 DER document (what WebDriver's `addCredential` exchanges).
@@ -245,9 +255,12 @@ impl PublicKey {
 
     /// Reads a COSE_Key map for ES256 (EC2, P-256) or EdDSA (OKP, Ed25519).
     pub fn from_cose(v: &Value) -> Result<Self, KeyError> {
-        let Value::Map(m) = v else { return Err(KeyError::Invalid("COSE")) };
+        let Value::Map(m) = v else {
+            return Err(KeyError::Invalid("COSE"));
+        };
         let int = |k: i64| crate::ctap2::int_key(m, k).and_then(|v| crate::ctap2::as_int(v).ok());
-        let bytes = |k: i64| crate::ctap2::int_key(m, k).and_then(|v| crate::ctap2::as_bytes(v).ok());
+        let bytes =
+            |k: i64| crate::ctap2::int_key(m, k).and_then(|v| crate::ctap2::as_bytes(v).ok());
         match (int(1), int(3), int(-1)) {
             (Some(2), Some(-7), Some(1)) => {
                 let (x, y) = bytes(-2).zip(bytes(-3)).ok_or(KeyError::Invalid("ES256"))?;
@@ -260,7 +273,9 @@ impl PublicKey {
                     .map_err(|_| KeyError::Invalid("ES256"))
             }
             (Some(1), Some(-8), Some(6)) => {
-                let x: &[u8; 32] = bytes(-2).and_then(|x| x.try_into().ok()).ok_or(KeyError::Invalid("Ed25519"))?;
+                let x: &[u8; 32] = bytes(-2)
+                    .and_then(|x| x.try_into().ok())
+                    .ok_or(KeyError::Invalid("Ed25519"))?;
                 ed25519_dalek::VerifyingKey::from_bytes(x)
                     .map(PublicKey::EdDsa)
                     .map_err(|_| KeyError::Invalid("Ed25519"))
@@ -317,11 +332,16 @@ mod tests {
         for alg in Algorithm::ALL {
             let key = PrivateKey::generate(alg, &mut rng);
             let again = PrivateKey::from_secret_bytes(alg, &key.secret_bytes()).expect("secret");
-            let pkcs8 = PrivateKey::from_pkcs8_der(&key.to_pkcs8_der().expect("pkcs8")).expect("pkcs8");
+            let pkcs8 =
+                PrivateKey::from_pkcs8_der(&key.to_pkcs8_der().expect("pkcs8")).expect("pkcs8");
             assert_eq!(again.public_key(), key.public_key());
             assert_eq!(pkcs8.public_key(), key.public_key());
             let sig = key.sign(b"message");
-            assert_eq!(again.sign(b"message"), sig, "{alg:?} signatures are deterministic");
+            assert_eq!(
+                again.sign(b"message"),
+                sig,
+                "{alg:?} signatures are deterministic"
+            );
             assert!(key.public_key().verify(b"message", &sig));
             assert!(!key.public_key().verify(b"messagf", &sig));
             assert!(!format!("{key:?}").contains(&hex::encode(key.secret_bytes().as_slice())));
@@ -331,10 +351,20 @@ mod tests {
     #[test]
     fn cose_es256_has_the_canonical_prefix() {
         let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(1);
-        let cose = PrivateKey::generate(Algorithm::Es256, &mut rng).public_key().cose_bytes();
-        assert_eq!(&cose[..10], &hex::decode("a501020326200121 5820".replace(' ', "")).expect("hex")[..]);
+        let cose = PrivateKey::generate(Algorithm::Es256, &mut rng)
+            .public_key()
+            .cose_bytes();
+        assert_eq!(
+            &cose[..10],
+            &hex::decode("a501020326200121 5820".replace(' ', "")).expect("hex")[..]
+        );
         assert_eq!(cose.len(), 77);
-        let ed = PrivateKey::generate(Algorithm::EdDsa, &mut rng).public_key().cose_bytes();
-        assert_eq!(&ed[..9], &hex::decode("a4010103272006215820").expect("hex")[..9]);
+        let ed = PrivateKey::generate(Algorithm::EdDsa, &mut rng)
+            .public_key()
+            .cose_bytes();
+        assert_eq!(
+            &ed[..9],
+            &hex::decode("a4010103272006215820").expect("hex")[..9]
+        );
     }
 }

@@ -64,13 +64,23 @@ impl KeyAgreementKey {
             (1, Value::Integer(2.into())),
             (3, Value::Integer((-25).into())),
             (-1, Value::Integer(1.into())),
-            (-2, Value::Bytes(point.x().map(|x| x.to_vec()).unwrap_or_default())),
-            (-3, Value::Bytes(point.y().map(|y| y.to_vec()).unwrap_or_default())),
+            (
+                -2,
+                Value::Bytes(point.x().map(|x| x.to_vec()).unwrap_or_default()),
+            ),
+            (
+                -3,
+                Value::Bytes(point.y().map(|y| y.to_vec()).unwrap_or_default()),
+            ),
         ])
     }
 
     /// ECDH with the peer's COSE public key, then the protocol's KDF.
-    pub fn shared_secret(&self, protocol: PinProtocol, peer: &Value) -> Result<SharedSecret, StatusCode> {
+    pub fn shared_secret(
+        &self,
+        protocol: PinProtocol,
+        peer: &Value,
+    ) -> Result<SharedSecret, StatusCode> {
         let peer = public_from_cose(peer)?;
         let z = p256::ecdh::diffie_hellman(self.0.to_nonzero_scalar(), peer.as_affine());
         let mut z_bytes = Zeroizing::new([0u8; 32]);
@@ -86,8 +96,12 @@ fn public_from_cose(v: &Value) -> Result<p256::PublicKey, StatusCode> {
     if kty != Some(2) || crv != Some(1) {
         return Err(StatusCode::InvalidParameter);
     }
-    let x = int_key(m, -2).ok_or(StatusCode::MissingParameter).and_then(as_bytes)?;
-    let y = int_key(m, -3).ok_or(StatusCode::MissingParameter).and_then(as_bytes)?;
+    let x = int_key(m, -2)
+        .ok_or(StatusCode::MissingParameter)
+        .and_then(as_bytes)?;
+    let y = int_key(m, -3)
+        .ok_or(StatusCode::MissingParameter)
+        .and_then(as_bytes)?;
     if x.len() != 32 || y.len() != 32 {
         return Err(StatusCode::InvalidParameter);
     }
@@ -114,7 +128,11 @@ impl SharedSecret {
         match protocol {
             PinProtocol::One => {
                 let k: [u8; 32] = Sha256::digest(z).into();
-                Self { protocol, hmac_key: Zeroizing::new(k), aes_key: Zeroizing::new(k) }
+                Self {
+                    protocol,
+                    hmac_key: Zeroizing::new(k),
+                    aes_key: Zeroizing::new(k),
+                }
             }
             PinProtocol::Two => {
                 let hk = hkdf::Hkdf::<Sha256>::new(Some(&[0u8; 32]), z);
@@ -123,7 +141,11 @@ impl SharedSecret {
                 // 32 bytes is far below HKDF-SHA-256's output limit, so expand cannot fail.
                 let _ = hk.expand(b"CTAP2 HMAC key", hmac_key.as_mut());
                 let _ = hk.expand(b"CTAP2 AES key", aes_key.as_mut());
-                Self { protocol, hmac_key, aes_key }
+                Self {
+                    protocol,
+                    hmac_key,
+                    aes_key,
+                }
             }
         }
     }
@@ -134,7 +156,11 @@ impl SharedSecret {
     }
 
     /// AES-256-CBC without padding; protocol two prepends a random IV.
-    pub fn encrypt(&self, rng: &mut dyn CryptoRngCore, plaintext: &[u8]) -> Result<Vec<u8>, StatusCode> {
+    pub fn encrypt(
+        &self,
+        rng: &mut dyn CryptoRngCore,
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, StatusCode> {
         if plaintext.len() % 16 != 0 {
             return Err(StatusCode::InvalidLength);
         }
@@ -210,8 +236,12 @@ mod tests {
         let authenticator = KeyAgreementKey::generate(&mut rng);
         let platform = KeyAgreementKey::generate(&mut rng);
         for protocol in [PinProtocol::One, PinProtocol::Two] {
-            let a = authenticator.shared_secret(protocol, &platform.public_cose()).expect("ecdh");
-            let p = platform.shared_secret(protocol, &authenticator.public_cose()).expect("ecdh");
+            let a = authenticator
+                .shared_secret(protocol, &platform.public_cose())
+                .expect("ecdh");
+            let p = platform
+                .shared_secret(protocol, &authenticator.public_cose())
+                .expect("ecdh");
             let ct = p.encrypt(&mut rng, &[5u8; 64]).expect("encrypt");
             assert_eq!(ct.len(), if protocol == PinProtocol::One { 64 } else { 80 });
             assert_eq!(a.decrypt(&ct).expect("decrypt").as_slice(), &[5u8; 64]);

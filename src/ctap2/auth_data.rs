@@ -136,7 +136,13 @@ impl AuthenticatorData {
         if !rest.is_empty() {
             return Err(AuthDataError::TrailingBytes(rest.len()));
         }
-        Ok(Self { rp_id_hash, flags, sign_count, attested, extensions })
+        Ok(Self {
+            rp_id_hash,
+            flags,
+            sign_count,
+            attested,
+            extensions,
+        })
     }
 }
 
@@ -176,9 +182,15 @@ mod tests {
         };
         let bytes = data.to_bytes();
         assert_eq!(bytes.len(), 37);
-        assert_eq!(AuthenticatorData::parse(&bytes[..36]), Err(AuthDataError::Truncated));
+        assert_eq!(
+            AuthenticatorData::parse(&bytes[..36]),
+            Err(AuthDataError::Truncated)
+        );
         let mut longer = bytes.clone();
         longer.push(0);
-        assert_eq!(AuthenticatorData::parse(&longer), Err(AuthDataError::TrailingBytes(1)));
+        assert_eq!(
+            AuthenticatorData::parse(&longer),
+            Err(AuthDataError::TrailingBytes(1))
+        );
     }
 }

@@ -54,6 +54,8 @@ impl KeyAgreementResponse {
     pub fn from_cbor(m: &[(Value, Value)]) -> Result<Self, StatusCode> {
         let v = required(m, 0x01)?;
         as_map(v)?;
-        Ok(Self { key_agreement: v.clone() })
+        Ok(Self {
+            key_agreement: v.clone(),
+        })
     }
 }

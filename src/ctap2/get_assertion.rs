@@ -4,8 +4,8 @@
 use ciborium::value::Value;
 
 use super::{
-    as_array, as_bytes, as_int, as_map, as_text, int_key, required, text_key,
-    CredentialDescriptor, Options, StatusCode, UserEntity,
+    as_array, as_bytes, as_int, as_map, as_text, int_key, required, text_key, CredentialDescriptor,
+    Options, StatusCode, UserEntity,
 };
 use crate::cbor;
 
@@ -77,7 +77,9 @@ impl Request {
             None => Vec::new(),
         };
         let hmac_secret = match int_key(m, 0x04) {
-            Some(v) => text_key(as_map(v)?, "hmac-secret").map(HmacSecretInput::from_cbor).transpose()?,
+            Some(v) => text_key(as_map(v)?, "hmac-secret")
+                .map(HmacSecretInput::from_cbor)
+                .transpose()?,
             None => None,
         };
         Ok(Self {
@@ -85,8 +87,13 @@ impl Request {
             client_data_hash,
             allow_list,
             hmac_secret,
-            options: int_key(m, 0x05).map(Options::from_cbor).transpose()?.unwrap_or_default(),
-            pin_uv_auth_param: int_key(m, 0x06).map(|v| as_bytes(v).map(<[u8]>::to_vec)).transpose()?,
+            options: int_key(m, 0x05)
+                .map(Options::from_cbor)
+                .transpose()?
+                .unwrap_or_default(),
+            pin_uv_auth_param: int_key(m, 0x06)
+                .map(|v| as_bytes(v).map(<[u8]>::to_vec))
+                .transpose()?,
             pin_uv_auth_protocol: int_key(m, 0x07).map(as_int).transpose()?,
         })
     }
@@ -98,7 +105,10 @@ impl Request {
             (0x02, Value::Bytes(self.client_data_hash.clone())),
         ];
         if !self.allow_list.is_empty() {
-            e.push((0x03, Value::Array(self.allow_list.iter().map(|d| d.to_cbor()).collect())));
+            e.push((
+                0x03,
+                Value::Array(self.allow_list.iter().map(|d| d.to_cbor()).collect()),
+            ));
         }
         if let Some(h) = &self.hmac_secret {
             e.push((0x04, cbor::map([("hmac-secret", h.to_cbor())])));
@@ -156,7 +166,10 @@ impl Response {
             signature: as_bytes(required(m, 0x03)?)?.to_vec(),
             user: int_key(m, 0x04).map(UserEntity::from_cbor).transpose()?,
             number_of_credentials: int_key(m, 0x05)
-                .map(|v| as_int(v).and_then(|n| u32::try_from(n).map_err(|_| StatusCode::InvalidParameter)))
+                .map(|v| {
+                    as_int(v)
+                        .and_then(|n| u32::try_from(n).map_err(|_| StatusCode::InvalidParameter))
+                })
                 .transpose()?,
         })
     }

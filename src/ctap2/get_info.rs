@@ -42,7 +42,11 @@ impl Response {
         if !self.options.is_empty() {
             e.push((
                 0x04,
-                cbor::map(self.options.iter().map(|(k, v)| (k.as_str(), Value::Bool(*v)))),
+                cbor::map(
+                    self.options
+                        .iter()
+                        .map(|(k, v)| (k.as_str(), Value::Bool(*v))),
+                ),
             ));
         }
         if let Some(n) = self.max_msg_size {
@@ -51,7 +55,12 @@ impl Response {
         if !self.pin_uv_auth_protocols.is_empty() {
             e.push((
                 0x06,
-                Value::Array(self.pin_uv_auth_protocols.iter().map(|p| Value::Integer((*p).into())).collect()),
+                Value::Array(
+                    self.pin_uv_auth_protocols
+                        .iter()
+                        .map(|p| Value::Integer((*p).into()))
+                        .collect(),
+                ),
             ));
         }
         if let Some(n) = self.max_credential_count_in_list {
@@ -86,13 +95,19 @@ impl Response {
     pub fn from_cbor(m: &[(Value, Value)]) -> Result<Self, StatusCode> {
         let texts = |key: i64| -> Result<Vec<String>, StatusCode> {
             match int_key(m, key) {
-                Some(v) => as_array(v)?.iter().map(|t| as_text(t).map(str::to_owned)).collect(),
+                Some(v) => as_array(v)?
+                    .iter()
+                    .map(|t| as_text(t).map(str::to_owned))
+                    .collect(),
                 None => Ok(Vec::new()),
             }
         };
         let uint = |key: i64| -> Result<Option<u64>, StatusCode> {
             int_key(m, key)
-                .map(|v| as_int(v).and_then(|n| u64::try_from(n).map_err(|_| StatusCode::InvalidParameter)))
+                .map(|v| {
+                    as_int(v)
+                        .and_then(|n| u64::try_from(n).map_err(|_| StatusCode::InvalidParameter))
+                })
                 .transpose()
         };
         let aaguid: [u8; 16] = as_bytes(required(m, 0x03)?)?
@@ -132,6 +147,9 @@ impl Response {
 
     /// The value of option `name`, if reported.
     pub fn option(&self, name: &str) -> Option<bool> {
-        self.options.iter().find(|(k, _)| k == name).map(|(_, v)| *v)
+        self.options
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| *v)
     }
 }

@@ -93,18 +93,27 @@ impl Request {
             Some(v) => {
                 let em = as_map(v)?;
                 Extensions {
-                    hmac_secret: text_key(em, "hmac-secret").map(super::as_bool).transpose()?,
+                    hmac_secret: text_key(em, "hmac-secret")
+                        .map(super::as_bool)
+                        .transpose()?,
                     cred_protect: text_key(em, "credProtect")
                         .map(|v| {
-                            as_int(v).and_then(|i| u8::try_from(i).map_err(|_| StatusCode::InvalidParameter))
+                            as_int(v).and_then(|i| {
+                                u8::try_from(i).map_err(|_| StatusCode::InvalidParameter)
+                            })
                         })
                         .transpose()?,
                 }
             }
             None => Extensions::default(),
         };
-        let options = int_key(m, 0x07).map(Options::from_cbor).transpose()?.unwrap_or_default();
-        let pin_uv_auth_param = int_key(m, 0x08).map(|v| as_bytes(v).map(<[u8]>::to_vec)).transpose()?;
+        let options = int_key(m, 0x07)
+            .map(Options::from_cbor)
+            .transpose()?
+            .unwrap_or_default();
+        let pin_uv_auth_param = int_key(m, 0x08)
+            .map(|v| as_bytes(v).map(<[u8]>::to_vec))
+            .transpose()?;
         let pin_uv_auth_protocol = int_key(m, 0x09).map(as_int).transpose()?;
         let enterprise_attestation = int_key(m, 0x0A).map(as_int).transpose()?;
         let attestation_formats_preference = int_key(m, 0x0B)
@@ -156,7 +165,10 @@ impl Request {
             ),
         ];
         if !self.exclude_list.is_empty() {
-            e.push((0x05, Value::Array(self.exclude_list.iter().map(|d| d.to_cbor()).collect())));
+            e.push((
+                0x05,
+                Value::Array(self.exclude_list.iter().map(|d| d.to_cbor()).collect()),
+            ));
         }
         let mut ext = Vec::new();
         if let Some(h) = self.extensions.hmac_secret {
@@ -181,7 +193,10 @@ impl Request {
             e.push((0x0A, Value::Integer(p.into())));
         }
         if let Some(f) = &self.attestation_formats_preference {
-            e.push((0x0B, Value::Array(f.iter().cloned().map(Value::Text).collect())));
+            e.push((
+                0x0B,
+                Value::Array(f.iter().cloned().map(Value::Text).collect()),
+            ));
         }
         cbor::map(e)
     }

@@ -154,7 +154,9 @@ impl Command {
             CommandCode::GetAssertion => {
                 Self::GetAssertion(get_assertion::Request::from_cbor(&parse(params)?)?)
             }
-            CommandCode::ClientPin => Self::ClientPin(client_pin::Request::from_cbor(&parse(params)?)?),
+            CommandCode::ClientPin => {
+                Self::ClientPin(client_pin::Request::from_cbor(&parse(params)?)?)
+            }
             // Commands without parameters ignore nothing: trailing bytes are a length error.
             CommandCode::GetInfo if params.is_empty() => Self::GetInfo,
             CommandCode::GetNextAssertion if params.is_empty() => Self::GetNextAssertion,
@@ -177,7 +179,10 @@ pub struct CredentialDescriptor {
 impl CredentialDescriptor {
     /// A `public-key` descriptor for `id`.
     pub fn public_key(id: Vec<u8>) -> Self {
-        Self { type_: "public-key".into(), id }
+        Self {
+            type_: "public-key".into(),
+            id,
+        }
     }
 
     pub(crate) fn from_cbor(v: &Value) -> Result<Self, StatusCode> {
@@ -257,7 +262,9 @@ pub(crate) fn required_text<'a>(
 }
 
 pub(crate) fn optional_text(m: &[(Value, Value)], key: &str) -> Result<Option<String>, StatusCode> {
-    text_key(m, key).map(|v| as_text(v).map(str::to_owned)).transpose()
+    text_key(m, key)
+        .map(|v| as_text(v).map(str::to_owned))
+        .transpose()
 }
 
 pub(crate) fn as_map(v: &Value) -> Result<&[(Value, Value)], StatusCode> {
@@ -297,7 +304,9 @@ pub(crate) fn as_bool(v: &Value) -> Result<bool, StatusCode> {
 
 pub(crate) fn as_int(v: &Value) -> Result<i64, StatusCode> {
     match v {
-        Value::Integer(i) => i64::try_from(i128::from(*i)).map_err(|_| StatusCode::InvalidParameter),
+        Value::Integer(i) => {
+            i64::try_from(i128::from(*i)).map_err(|_| StatusCode::InvalidParameter)
+        }
         _ => Err(StatusCode::CborUnexpectedType),
     }
 }
@@ -318,7 +327,11 @@ impl Options {
     pub(crate) fn from_cbor(v: &Value) -> Result<Self, StatusCode> {
         let m = as_map(v)?;
         let get = |k: &str| text_key(m, k).map(as_bool).transpose();
-        Ok(Self { rk: get("rk")?, up: get("up")?, uv: get("uv")? })
+        Ok(Self {
+            rk: get("rk")?,
+            up: get("up")?,
+            uv: get("uv")?,
+        })
     }
 
     pub(crate) fn to_cbor(self) -> Option<Value> {

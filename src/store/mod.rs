@@ -109,14 +109,29 @@ pub trait CredentialStore: Send {
     /// The credential with this id.
     fn get(&self, id: &[u8]) -> Option<&Credential>;
     /// Applies `update` to the credential with this id; false if there is none.
-    fn update(&mut self, id: &[u8], update: &mut dyn FnMut(&mut Credential)) -> Result<bool, StoreError>;
+    fn update(
+        &mut self,
+        id: &[u8],
+        update: &mut dyn FnMut(&mut Credential),
+    ) -> Result<bool, StoreError>;
     /// The ids of all credentials bound to `rp_id`, in no particular order.
     fn ids_for_rp(&self, rp_id: &str) -> Vec<Vec<u8>>;
+    /// The ids of the credentials of one account (rpId, user handle), discoverable or not.
+    fn ids_for_user(&self, rp_id: &str, user_handle: &[u8]) -> Vec<Vec<u8>> {
+        self.ids_for_rp(rp_id)
+            .into_iter()
+            .filter(|id| self.get(id).is_some_and(|c| c.user_handle == user_handle))
+            .collect()
+    }
     /// Adds a credential (ids are unique; an existing id is replaced).
     fn insert(&mut self, credential: Credential) -> Result<(), StoreError>;
     /// Inserts `credential` and removes the credentials in `replaced`, as one change (the vault
     /// saves it once, so a crash cannot lose the old credential without keeping the new one).
-    fn insert_replacing(&mut self, credential: Credential, replaced: &[Vec<u8>]) -> Result<(), StoreError> {
+    fn insert_replacing(
+        &mut self,
+        credential: Credential,
+        replaced: &[Vec<u8>],
+    ) -> Result<(), StoreError> {
         for id in replaced {
             self.remove(id)?;
         }

@@ -11,14 +11,22 @@ use std::time::{Duration, Instant};
 use super::VaultError;
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> VaultError + '_ {
-    move |source| VaultError::Io { path: path.to_owned(), source }
+    move |source| VaultError::Io {
+        path: path.to_owned(),
+        source,
+    }
 }
 
 /// Reads the whole vault file; a missing file is [`VaultError::NotFound`].
 pub fn read(path: &Path) -> Result<Vec<u8>, VaultError> {
     fs::read(path).map_err(|e| match e.kind() {
-        ErrorKind::NotFound => VaultError::NotFound { path: path.to_owned() },
-        _ => VaultError::Io { path: path.to_owned(), source: e },
+        ErrorKind::NotFound => VaultError::NotFound {
+            path: path.to_owned(),
+        },
+        _ => VaultError::Io {
+            path: path.to_owned(),
+            source: e,
+        },
     })
 }
 
@@ -26,8 +34,13 @@ pub fn read(path: &Path) -> Result<Vec<u8>, VaultError> {
 pub fn read_prefix(path: &Path, n: usize) -> Result<Vec<u8>, VaultError> {
     use std::io::Read as _;
     let f = File::open(path).map_err(|e| match e.kind() {
-        ErrorKind::NotFound => VaultError::NotFound { path: path.to_owned() },
-        _ => VaultError::Io { path: path.to_owned(), source: e },
+        ErrorKind::NotFound => VaultError::NotFound {
+            path: path.to_owned(),
+        },
+        _ => VaultError::Io {
+            path: path.to_owned(),
+            source: e,
+        },
     })?;
     let mut buf = Vec::with_capacity(n);
     f.take(n as u64).read_to_end(&mut buf).map_err(io(path))?;
@@ -37,9 +50,11 @@ pub fn read_prefix(path: &Path, n: usize) -> Result<Vec<u8>, VaultError> {
 /// Creates the vault's directory (and parents) with mode 0700 where they do not exist yet.
 pub fn ensure_parent(path: &Path) -> Result<(), VaultError> {
     match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() && !dir.exists() => {
-            fs::DirBuilder::new().recursive(true).mode(0o700).create(dir).map_err(io(dir))
-        }
+        Some(dir) if !dir.as_os_str().is_empty() && !dir.exists() => fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(io(dir)),
         _ => Ok(()),
     }
 }
@@ -61,21 +76,31 @@ pub fn write_atomic(
     verify: impl FnOnce(&[u8]) -> Result<(), VaultError>,
 ) -> Result<(), VaultError> {
     let dir = parent_dir(path);
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "vault".into());
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "vault".into());
     let tmp = dir.join(format!(
         ".{name}.tmp.{}.{}",
         std::process::id(),
         TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
     ));
     let result = (|| {
-        let mut f = OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp).map_err(io(&tmp))?;
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&tmp)
+            .map_err(io(&tmp))?;
         f.write_all(bytes).map_err(io(&tmp))?;
         f.sync_all().map_err(io(&tmp))?;
         drop(f);
         let back = fs::read(&tmp).map_err(io(&tmp))?;
         verify(&back)?;
         fs::rename(&tmp, path).map_err(io(path))?;
-        File::open(&dir).and_then(|d| d.sync_all()).map_err(io(&dir))
+        File::open(&dir)
+            .and_then(|d| d.sync_all())
+            .map_err(io(&dir))
     })();
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
@@ -97,7 +122,10 @@ impl Drop for LockGuard {
 
 /// The lock file that guards `vault`.
 pub fn lock_path(vault: &Path) -> PathBuf {
-    let mut name = vault.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    let mut name = vault
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
     name.push(".lock");
     vault.with_file_name(name)
 }
@@ -124,7 +152,10 @@ pub fn lock(vault: &Path, timeout: Duration) -> Result<LockGuard, VaultError> {
                 pause = (pause * 2).min(Duration::from_millis(25));
             }
             Err(std::fs::TryLockError::WouldBlock) => {
-                return Err(VaultError::Locked { path: vault.to_owned(), waited: start.elapsed() })
+                return Err(VaultError::Locked {
+                    path: vault.to_owned(),
+                    waited: start.elapsed(),
+                })
             }
             Err(std::fs::TryLockError::Error(e)) => return Err(VaultError::Io { path, source: e }),
         }

@@ -33,10 +33,18 @@ pub struct KdfParams {
 
 impl KdfParams {
     /// RFC 9106's second recommended option: 64 MiB, t=3, p=4.
-    pub const DEFAULT: KdfParams = KdfParams { m_cost_kib: 65_536, t_cost: 3, parallelism: 4 };
+    pub const DEFAULT: KdfParams = KdfParams {
+        m_cost_kib: 65_536,
+        t_cost: 3,
+        parallelism: 4,
+    };
     /// **INSECURE**: the smallest parameters Argon2id allows. For tests and CI only; a passphrase
     /// under this preset resists no guessing at all.
-    pub const INSECURE_FAST: KdfParams = KdfParams { m_cost_kib: 8, t_cost: 1, parallelism: 1 };
+    pub const INSECURE_FAST: KdfParams = KdfParams {
+        m_cost_kib: 8,
+        t_cost: 1,
+        parallelism: 1,
+    };
     /// Largest memory cost a reader accepts (1 GiB).
     pub const MAX_M_COST_KIB: u32 = 1 << 20;
     /// Largest iteration count and lane count a reader accepts.
@@ -55,7 +63,11 @@ impl KdfParams {
             ));
         }
         if self.t_cost == 0 || self.t_cost > Self::MAX_T_COST {
-            return refuse(format!("KDF iterations {} are outside 1..={}", self.t_cost, Self::MAX_T_COST));
+            return refuse(format!(
+                "KDF iterations {} are outside 1..={}",
+                self.t_cost,
+                Self::MAX_T_COST
+            ));
         }
         let min_m = 8 * self.parallelism;
         if self.m_cost_kib < min_m || self.m_cost_kib > Self::MAX_M_COST_KIB {
@@ -74,15 +86,24 @@ impl KdfParams {
         self.m_cost_kib < KdfParams::DEFAULT.m_cost_kib / 4
     }
 
-    fn derive(&self, passphrase: &Passphrase, salt: &[u8; 16]) -> Result<Zeroizing<[u8; 32]>, VaultError> {
+    fn derive(
+        &self,
+        passphrase: &Passphrase,
+        salt: &[u8; 16],
+    ) -> Result<Zeroizing<[u8; 32]>, VaultError> {
         self.check_bounds()?;
         let params = argon2::Params::new(self.m_cost_kib, self.t_cost, self.parallelism, Some(32))
-            .map_err(|e| VaultError::Unsupported { reason: format!("KDF parameters refused: {e}") })?;
-        let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+            .map_err(|e| VaultError::Unsupported {
+                reason: format!("KDF parameters refused: {e}"),
+            })?;
+        let argon =
+            argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
         let mut kek = Zeroizing::new([0u8; 32]);
         argon
             .hash_password_into(passphrase.expose().as_bytes(), salt, kek.as_mut())
-            .map_err(|e| VaultError::Unsupported { reason: format!("KDF failed: {e}") })?;
+            .map_err(|e| VaultError::Unsupported {
+                reason: format!("KDF failed: {e}"),
+            })?;
         Ok(kek)
     }
 }
@@ -146,8 +167,17 @@ impl VaultKeys {
         wrap[24..40].copy_from_slice(&salt);
         wrap[40..52].copy_from_slice(&nonce);
         let wrapped = gcm(&kek)
-            .encrypt(Nonce::from_slice(&nonce), Payload { msg: data_key.as_slice(), aad: &wrap[..WRAP_AAD_LEN] })
-            .map_err(|_| VaultError::Corrupt { part: Part::Header, reason: "key wrap failed".into() })?;
+            .encrypt(
+                Nonce::from_slice(&nonce),
+                Payload {
+                    msg: data_key.as_slice(),
+                    aad: &wrap[..WRAP_AAD_LEN],
+                },
+            )
+            .map_err(|_| VaultError::Corrupt {
+                part: Part::Header,
+                reason: "key wrap failed".into(),
+            })?;
         wrap[52..100].copy_from_slice(&wrapped);
         Ok(Self { data_key, wrap })
     }
@@ -167,11 +197,19 @@ fn u32_at(b: &[u8], at: usize) -> u32 {
 }
 
 fn read_kdf(header: &[u8]) -> KdfParams {
-    KdfParams { m_cost_kib: u32_at(header, 12), t_cost: u32_at(header, 16), parallelism: u32_at(header, 20) }
+    KdfParams {
+        m_cost_kib: u32_at(header, 12),
+        t_cost: u32_at(header, 16),
+        parallelism: u32_at(header, 20),
+    }
 }
 
 /// Encrypts `payload` into a whole vault file with a fresh payload nonce.
-pub fn seal(keys: &VaultKeys, payload: &[u8], rng: &mut dyn CryptoRngCore) -> Result<Vec<u8>, VaultError> {
+pub fn seal(
+    keys: &VaultKeys,
+    payload: &[u8],
+    rng: &mut dyn CryptoRngCore,
+) -> Result<Vec<u8>, VaultError> {
     let mut nonce = [0u8; 12];
     rng.fill_bytes(&mut nonce);
     let len = (payload.len() + TAG_LEN) as u64;
@@ -182,8 +220,17 @@ pub fn seal(keys: &VaultKeys, payload: &[u8], rng: &mut dyn CryptoRngCore) -> Re
     let check = Sha256::digest(&out[..120]);
     out.extend_from_slice(&check[..16]);
     let ct = gcm(&keys.data_key)
-        .encrypt(Nonce::from_slice(&nonce), Payload { msg: payload, aad: &out[..HEADER_LEN] })
-        .map_err(|_| VaultError::Corrupt { part: Part::Payload, reason: "encryption failed".into() })?;
+        .encrypt(
+            Nonce::from_slice(&nonce),
+            Payload {
+                msg: payload,
+                aad: &out[..HEADER_LEN],
+            },
+        )
+        .map_err(|_| VaultError::Corrupt {
+            part: Part::Payload,
+            reason: "encryption failed".into(),
+        })?;
     out.extend_from_slice(&ct);
     Ok(out)
 }
@@ -195,7 +242,12 @@ pub fn payload_nonce(file: &[u8]) -> Option<[u8; 12]> {
 
 /// Steps 1–7 of SPEC §3.1: everything that can be checked without a key.
 fn check_header(file: &[u8]) -> Result<(), VaultError> {
-    let header = |reason: &str| Err(VaultError::Corrupt { part: Part::Header, reason: reason.into() });
+    let header = |reason: &str| {
+        Err(VaultError::Corrupt {
+            part: Part::Header,
+            reason: reason.into(),
+        })
+    };
     if file.len() < 10 || file[..8] != MAGIC {
         return header("not a fauxkey vault (bad magic)");
     }
@@ -215,7 +267,9 @@ fn check_header(file: &[u8]) -> Result<(), VaultError> {
         return header("reserved header byte is not zero");
     }
     if file[10] != KDF_ARGON2ID {
-        return Err(VaultError::Unsupported { reason: format!("unknown KDF id {}", file[10]) });
+        return Err(VaultError::Unsupported {
+            reason: format!("unknown KDF id {}", file[10]),
+        });
     }
     read_kdf(file).check_bounds()?;
     let len = u64::from_be_bytes(file[112..120].try_into().unwrap_or([0; 8]));
@@ -234,19 +288,31 @@ fn check_header(file: &[u8]) -> Result<(), VaultError> {
 }
 
 /// Opens a vault file with a passphrase: returns the keys and the payload plaintext.
-pub fn open(file: &[u8], passphrase: &Passphrase) -> Result<(VaultKeys, Zeroizing<Vec<u8>>), VaultError> {
+pub fn open(
+    file: &[u8],
+    passphrase: &Passphrase,
+) -> Result<(VaultKeys, Zeroizing<Vec<u8>>), VaultError> {
     check_header(file)?;
     let kdf = read_kdf(file);
     let salt: [u8; 16] = file[24..40].try_into().unwrap_or([0; 16]);
     let kek = kdf.derive(passphrase, &salt)?;
     let data_key = gcm(&kek)
-        .decrypt(Nonce::from_slice(&file[40..52]), Payload { msg: &file[52..100], aad: &file[..WRAP_AAD_LEN] })
+        .decrypt(
+            Nonce::from_slice(&file[40..52]),
+            Payload {
+                msg: &file[52..100],
+                aad: &file[..WRAP_AAD_LEN],
+            },
+        )
         .map_err(|_| VaultError::WrongPassphrase)?;
     let mut key = Zeroizing::new([0u8; 32]);
     key.copy_from_slice(&data_key);
     let mut wrap = [0u8; 100];
     wrap.copy_from_slice(&file[..100]);
-    let keys = VaultKeys { data_key: key, wrap };
+    let keys = VaultKeys {
+        data_key: key,
+        wrap,
+    };
     let plaintext = open_with_keys(file, &keys)?;
     Ok((keys, plaintext))
 }
@@ -259,7 +325,16 @@ pub fn open_with_keys(file: &[u8], keys: &VaultKeys) -> Result<Zeroizing<Vec<u8>
         return Err(VaultError::PassphraseChanged);
     }
     gcm(&keys.data_key)
-        .decrypt(Nonce::from_slice(&file[100..112]), Payload { msg: &file[HEADER_LEN..], aad: &file[..HEADER_LEN] })
+        .decrypt(
+            Nonce::from_slice(&file[100..112]),
+            Payload {
+                msg: &file[HEADER_LEN..],
+                aad: &file[..HEADER_LEN],
+            },
+        )
         .map(Zeroizing::new)
-        .map_err(|_| VaultError::Corrupt { part: Part::Payload, reason: "payload authentication failed".into() })
+        .map_err(|_| VaultError::Corrupt {
+            part: Part::Payload,
+            reason: "payload authentication failed".into(),
+        })
 }

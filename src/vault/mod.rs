@@ -74,7 +74,9 @@ pub enum VaultError {
         path: PathBuf,
     },
     /// Another process held the lock for longer than the wait allows.
-    #[error("vault {path} is locked by another process (waited {waited:?}); try again when it finishes")]
+    #[error(
+        "vault {path} is locked by another process (waited {waited:?}); try again when it finishes"
+    )]
     Locked {
         /// The vault.
         path: PathBuf,
@@ -122,8 +124,13 @@ impl VaultError {
             VaultError::NotFound { .. } => ErrorClass::NoVault,
             VaultError::Locked { .. } => ErrorClass::Locked,
             VaultError::WrongPassphrase => ErrorClass::WrongPassphrase,
-            VaultError::Corrupt { part: Part::Header, .. } => ErrorClass::HeaderFailure,
-            VaultError::Corrupt { part: Part::Payload, .. } => ErrorClass::PayloadFailure,
+            VaultError::Corrupt {
+                part: Part::Header, ..
+            } => ErrorClass::HeaderFailure,
+            VaultError::Corrupt {
+                part: Part::Payload,
+                ..
+            } => ErrorClass::PayloadFailure,
             VaultError::Unsupported { .. } => ErrorClass::Unsupported,
             _ => ErrorClass::Other,
         }
@@ -155,7 +162,12 @@ impl std::fmt::Debug for Vault {
 
 impl Vault {
     /// Creates a new vault at `path` (its directory 0700, the file 0600). Fails if one exists.
-    pub fn create(path: &Path, passphrase: &Passphrase, kdf: KdfParams, settings: Config) -> Result<Self, VaultError> {
+    pub fn create(
+        path: &Path,
+        passphrase: &Passphrase,
+        kdf: KdfParams,
+        settings: Config,
+    ) -> Result<Self, VaultError> {
         Self::create_with_rng(path, passphrase, kdf, settings, env::os_rng())
     }
 
@@ -170,7 +182,9 @@ impl Vault {
         kdf.check_bounds()?;
         let _lock = file::lock(path, DEFAULT_LOCK_TIMEOUT)?;
         if path.exists() {
-            return Err(VaultError::AlreadyExists { path: path.to_owned() });
+            return Err(VaultError::AlreadyExists {
+                path: path.to_owned(),
+            });
         }
         let keys = VaultKeys::generate(passphrase, kdf, rng.as_mut())?;
         let mut vault = Vault {
@@ -266,7 +280,10 @@ impl Vault {
     }
 
     /// Applies `change` as one transaction: lock, catch up with other writers, change, save.
-    pub fn modify<R>(&mut self, change: impl FnOnce(&mut MemoryStore, &mut Config) -> R) -> Result<R, VaultError> {
+    pub fn modify<R>(
+        &mut self,
+        change: impl FnOnce(&mut MemoryStore, &mut Config) -> R,
+    ) -> Result<R, VaultError> {
         let _lock = file::lock(&self.path, self.lock_timeout)?;
         self.reload_if_changed()?;
         let result = change(&mut self.store, &mut self.settings);
@@ -275,7 +292,11 @@ impl Vault {
     }
 
     /// Re-wraps the data key under a new passphrase (fresh salt and nonce); nothing else changes.
-    pub fn change_passphrase(&mut self, new: &Passphrase, kdf: KdfParams) -> Result<(), VaultError> {
+    pub fn change_passphrase(
+        &mut self,
+        new: &Passphrase,
+        kdf: KdfParams,
+    ) -> Result<(), VaultError> {
         kdf.check_bounds()?;
         let _lock = file::lock(&self.path, self.lock_timeout)?;
         self.reload_if_changed()?;
@@ -308,24 +329,39 @@ impl CredentialStore for Vault {
         self.store.get(id)
     }
 
-    fn update(&mut self, id: &[u8], update: &mut dyn FnMut(&mut Credential)) -> Result<bool, StoreError> {
-        self.modify(|s, _| s.update(id, update)).map_err(store_error)?
+    fn update(
+        &mut self,
+        id: &[u8],
+        update: &mut dyn FnMut(&mut Credential),
+    ) -> Result<bool, StoreError> {
+        self.modify(|s, _| s.update(id, update))
+            .map_err(store_error)?
     }
 
     fn ids_for_rp(&self, rp_id: &str) -> Vec<Vec<u8>> {
         self.store.ids_for_rp(rp_id)
     }
 
+    fn ids_for_user(&self, rp_id: &str, user_handle: &[u8]) -> Vec<Vec<u8>> {
+        self.store.ids_for_user(rp_id, user_handle)
+    }
+
     fn insert(&mut self, credential: Credential) -> Result<(), StoreError> {
-        self.modify(|s, _| s.insert(credential)).map_err(store_error)?
+        self.modify(|s, _| s.insert(credential))
+            .map_err(store_error)?
     }
 
     fn remove(&mut self, id: &[u8]) -> Result<Option<Credential>, StoreError> {
         self.modify(|s, _| s.remove(id)).map_err(store_error)?
     }
 
-    fn insert_replacing(&mut self, credential: Credential, replaced: &[Vec<u8>]) -> Result<(), StoreError> {
-        self.modify(|s, _| s.insert_replacing(credential, replaced)).map_err(store_error)?
+    fn insert_replacing(
+        &mut self,
+        credential: Credential,
+        replaced: &[Vec<u8>],
+    ) -> Result<(), StoreError> {
+        self.modify(|s, _| s.insert_replacing(credential, replaced))
+            .map_err(store_error)?
     }
 
     fn all(&self) -> Box<dyn Iterator<Item = &Credential> + '_> {

@@ -28,7 +28,9 @@ impl Passphrase {
     pub fn new(text: impl Into<String>) -> Result<Self, VaultError> {
         let text = Zeroizing::new(text.into());
         if text.is_empty() {
-            return Err(VaultError::Passphrase("the vault passphrase must not be empty".into()));
+            return Err(VaultError::Passphrase(
+                "the vault passphrase must not be empty".into(),
+            ));
         }
         Ok(Self(text))
     }
@@ -95,9 +97,16 @@ mod tests {
         let file = dir.join("pp");
         std::fs::write(&file, "correct horse\n\n").expect("write");
         let p = Passphrase::from_sources(None, Some(file.clone().into()), "").expect("file");
-        assert_eq!(p.expose(), "correct horse\n", "only one trailing newline is removed");
+        assert_eq!(
+            p.expose(),
+            "correct horse\n",
+            "only one trailing newline is removed"
+        );
         std::fs::write(&file, "").expect("write");
-        assert!(Passphrase::from_sources(None, Some(file.into()), "").is_err(), "empty refused");
+        assert!(
+            Passphrase::from_sources(None, Some(file.into()), "").is_err(),
+            "empty refused"
+        );
         assert_eq!(format!("{p:?}"), "Passphrase(<redacted>)");
         let _ = std::fs::remove_dir_all(dir);
     }

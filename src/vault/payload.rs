@@ -38,14 +38,34 @@ pub fn encode(settings: &Config, credentials: &[&Credential]) -> Zeroizing<Vec<u
     let s = settings;
     let settings = cbor::map([
         (1, Value::Bytes(s.aaguid.as_bytes().to_vec())),
-        (2, int(if s.counter == CounterPolicy::AlwaysZero { 1 } else { 0 })),
-        (3, int(if s.attestation == AttestationMode::PackedSelf { 1 } else { 0 })),
+        (
+            2,
+            int(if s.counter == CounterPolicy::AlwaysZero {
+                1
+            } else {
+                0
+            }),
+        ),
+        (
+            3,
+            int(if s.attestation == AttestationMode::PackedSelf {
+                1
+            } else {
+                0
+            }),
+        ),
         (4, Value::Bool(s.backup_eligible)),
         (5, Value::Bool(s.backup_state)),
         (6, uint(s.credential_id_length as u64)),
-        (7, Value::Array(s.algorithms.iter().map(|a| int(a.cose_id())).collect())),
+        (
+            7,
+            Value::Array(s.algorithms.iter().map(|a| int(a.cose_id())).collect()),
+        ),
         (8, Value::Bool(s.resident_keys)),
-        (9, Value::Array(s.transports.iter().cloned().map(Value::Text).collect())),
+        (
+            9,
+            Value::Array(s.transports.iter().cloned().map(Value::Text).collect()),
+        ),
         (10, uint(u64::from(s.max_credential_count_in_list))),
     ]);
     let mut creds: Vec<&Credential> = credentials.to_vec();
@@ -87,7 +107,11 @@ fn encode_credential(c: &Credential) -> Value {
         (18, uint(c.sequence)),
     ];
     let text = |v: &Option<String>| v.clone().map(Value::Text);
-    for (k, v) in [(3, text(&c.rp_name)), (5, text(&c.user_name)), (6, text(&c.user_display_name))] {
+    for (k, v) in [
+        (3, text(&c.rp_name)),
+        (5, text(&c.user_name)),
+        (6, text(&c.user_display_name)),
+    ] {
         if let Some(v) = v {
             e.push((k, v));
         }
@@ -96,13 +120,19 @@ fn encode_credential(c: &Credential) -> Value {
         e.push((14, uint(t)));
     }
     if let Some(r) = &c.cred_random {
-        e.push((17, Value::Bytes([r.with_uv.as_slice(), &r.without_uv].concat())));
+        e.push((
+            17,
+            Value::Bytes([r.with_uv.as_slice(), &r.without_uv].concat()),
+        ));
     }
     cbor::map(e)
 }
 
 fn bad(reason: impl Into<String>) -> VaultError {
-    VaultError::Corrupt { part: Part::Payload, reason: reason.into() }
+    VaultError::Corrupt {
+        part: Part::Payload,
+        reason: reason.into(),
+    }
 }
 
 /// Reads a map with integer keys 1..=max: every key known, none repeated (canonical CBOR already
@@ -111,7 +141,10 @@ fn fields<'a>(v: &'a Value, max: usize, what: &str) -> Result<Vec<Option<&'a Val
     let m = as_map(v).map_err(|_| bad(format!("{what} is not a map")))?;
     let mut out = vec![None; max + 1];
     for (k, v) in m {
-        let key = as_int(k).ok().and_then(|k| usize::try_from(k).ok()).filter(|k| (1..=max).contains(k));
+        let key = as_int(k)
+            .ok()
+            .and_then(|k| usize::try_from(k).ok())
+            .filter(|k| (1..=max).contains(k));
         let key = key.ok_or_else(|| bad(format!("{what} has an unknown key")))?;
         out[key] = Some(v);
     }
@@ -140,7 +173,11 @@ fn get_bytes<'a>(f: &[Option<&'a Value>], key: usize, what: &str) -> Result<&'a 
 
 fn opt_text(f: &[Option<&Value>], key: usize, what: &str) -> Result<Option<String>, VaultError> {
     f[key]
-        .map(|v| as_text(v).map(str::to_owned).map_err(|_| bad(format!("{what} key {key} is not text"))))
+        .map(|v| {
+            as_text(v)
+                .map(str::to_owned)
+                .map_err(|_| bad(format!("{what} key {key} is not text")))
+        })
         .transpose()
 }
 
@@ -161,17 +198,27 @@ fn decode_value(top: &Value) -> Result<State, VaultError> {
         });
     }
     let s = fields(need(&t, 2, "payload")?, 10, "settings")?;
-    let aaguid: [u8; 16] =
-        get_bytes(&s, 1, "settings")?.try_into().map_err(|_| bad("settings AAGUID is not 16 bytes"))?;
+    let aaguid: [u8; 16] = get_bytes(&s, 1, "settings")?
+        .try_into()
+        .map_err(|_| bad("settings AAGUID is not 16 bytes"))?;
     let algorithms = as_array(need(&s, 7, "settings")?)
         .map_err(|_| bad("settings algorithms is not an array"))?
         .iter()
-        .map(|a| as_int(a).ok().and_then(Algorithm::from_cose_id).ok_or_else(|| bad("unknown algorithm in settings")))
+        .map(|a| {
+            as_int(a)
+                .ok()
+                .and_then(Algorithm::from_cose_id)
+                .ok_or_else(|| bad("unknown algorithm in settings"))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let transports = as_array(need(&s, 9, "settings")?)
         .map_err(|_| bad("settings transports is not an array"))?
         .iter()
-        .map(|t| as_text(t).map(str::to_owned).map_err(|_| bad("transport is not text")))
+        .map(|t| {
+            as_text(t)
+                .map(str::to_owned)
+                .map_err(|_| bad("transport is not text"))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let id_len = get_uint(&s, 6, "settings")?;
     if !(16..=64).contains(&id_len) {
@@ -203,7 +250,10 @@ fn decode_value(top: &Value) -> Result<State, VaultError> {
     let mut seen = std::collections::HashSet::with_capacity(list.len());
     for (i, v) in list.iter().enumerate() {
         let c = decode_credential(v).map_err(|e| match e {
-            VaultError::Corrupt { part, reason } => VaultError::Corrupt { part, reason: format!("credential {i}: {reason}") },
+            VaultError::Corrupt { part, reason } => VaultError::Corrupt {
+                part,
+                reason: format!("credential {i}: {reason}"),
+            },
             other => other,
         })?;
         if !seen.insert(c.id.clone()) {
@@ -211,7 +261,10 @@ fn decode_value(top: &Value) -> Result<State, VaultError> {
         }
         credentials.push(c);
     }
-    Ok(State { settings, credentials })
+    Ok(State {
+        settings,
+        credentials,
+    })
 }
 
 fn decode_credential(v: &Value) -> Result<Credential, VaultError> {
@@ -225,8 +278,10 @@ fn decode_credential(v: &Value) -> Result<Credential, VaultError> {
     if user_handle.len() > 64 {
         return Err(bad("user handle is longer than 64 bytes"));
     }
-    let alg = Algorithm::from_cose_id(get_int(&f, 7, W)?).ok_or_else(|| bad("unknown credential algorithm"))?;
-    let key = PrivateKey::from_secret_bytes(alg, get_bytes(&f, 8, W)?).map_err(|e| bad(e.to_string()))?;
+    let alg = Algorithm::from_cose_id(get_int(&f, 7, W)?)
+        .ok_or_else(|| bad("unknown credential algorithm"))?;
+    let key =
+        PrivateKey::from_secret_bytes(alg, get_bytes(&f, 8, W)?).map_err(|e| bad(e.to_string()))?;
     let backup_eligible = get_bool(&f, 11, W)?;
     let backup_state = get_bool(&f, 12, W)?;
     if backup_state && !backup_eligible {
@@ -238,7 +293,10 @@ fn decode_credential(v: &Value) -> Result<Credential, VaultError> {
             if b.len() != 64 {
                 return Err(bad("cred_random is not 64 bytes"));
             }
-            let mut r = CredRandom { with_uv: [0; 32], without_uv: [0; 32] };
+            let mut r = CredRandom {
+                with_uv: [0; 32],
+                without_uv: [0; 32],
+            };
             r.with_uv.copy_from_slice(&b[..32]);
             r.without_uv.copy_from_slice(&b[32..]);
             Some(r)
@@ -247,14 +305,17 @@ fn decode_credential(v: &Value) -> Result<Credential, VaultError> {
     };
     Ok(Credential {
         id,
-        rp_id: as_text(need(&f, 2, W)?).map_err(|_| bad("rp id is not text"))?.to_owned(),
+        rp_id: as_text(need(&f, 2, W)?)
+            .map_err(|_| bad("rp id is not text"))?
+            .to_owned(),
         rp_name: opt_text(&f, 3, W)?,
         user_handle,
         user_name: opt_text(&f, 5, W)?,
         user_display_name: opt_text(&f, 6, W)?,
         key,
         discoverable: get_bool(&f, 9, W)?,
-        sign_count: u32::try_from(get_uint(&f, 10, W)?).map_err(|_| bad("sign count exceeds 2^32-1"))?,
+        sign_count: u32::try_from(get_uint(&f, 10, W)?)
+            .map_err(|_| bad("sign count exceeds 2^32-1"))?,
         backup_eligible,
         backup_state,
         created_ms: get_uint(&f, 13, W)?,
