@@ -1,82 +1,228 @@
-//! The `fauxkey` command line (a thin front end over the library).
+//! The `fauxkey` command line: a thin front end over the library. It parses arguments, calls
+//! `cli::run`, and maps the error to a documented exit code.
 
+mod cli;
+
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  1  the operation was refused (the DOMException cases: NotAllowedError, SecurityError, …),
+     or the passkey named does not exist
+  2  usage error (bad arguments)
+  3  no vault at the path
+  4  the vault is locked by another process
+  5  wrong passphrase
+  6  the vault is corrupt or was tampered with
+  7  the vault's format version (or its KDF parameters) is not supported
+  8  any other error (I/O, no passphrase source, an existing vault on init)
+
+Environment:
+  FAUXKEY_VAULT              vault path (overridden by --vault)
+  FAUXKEY_PASSPHRASE         the vault passphrase
+  FAUXKEY_PASSPHRASE_FILE    a file holding it (set at most one of the two; else a TTY prompt)
+  FAUXKEY_NEW_PASSPHRASE[_FILE]  the new passphrase for `passwd`
+  NO_COLOR                   no colours in tables";
 
 /// fauxkey: a software passkey provider for relying-party developers.
+///
+/// Creates and uses passkeys kept in an encrypted vault, emulating a browser (the WebAuthn
+/// client) and a passkey provider (a CTAP2 authenticator). `create` and `get` print only
+/// WebAuthn L3 JSON on stdout; everything for humans goes to stderr.
 #[derive(Debug, Parser)]
-#[command(name = "fauxkey", version, about)]
-struct Cli {
+#[command(name = "fauxkey", version, about, long_about = None, after_help = EXIT_CODES)]
+pub struct Cli {
+    /// The vault file [default: $FAUXKEY_VAULT, else the platform data dir's fauxkey/vault.fxk]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub vault: Option<PathBuf>,
+
+    /// The command to run.
     #[command(subcommand)]
-    command: Command,
+    pub command: Command,
 }
 
+/// The commands.
 #[derive(Debug, Subcommand)]
-enum Command {
-    /// Print the authenticator's getInfo: AAGUID, versions, algorithms, extensions, options.
-    Info {
-        /// Print JSON instead of text.
+pub enum Command {
+    /// Create a new, empty vault.
+    #[command(
+        after_help = "Example:\n  FAUXKEY_PASSPHRASE=s3cret fauxkey init --insecure-fast-kdf   # for tests and CI"
+    )]
+    Init {
+        /// The provider profile to emulate (only `fauxkey` for now).
+        #[arg(long, value_name = "NAME", default_value = "fauxkey")]
+        profile: String,
+        /// Derive the vault key with a fast, INSECURE KDF preset (tests and CI only).
+        #[arg(long)]
+        insecure_fast_kdf: bool,
+    },
+    /// Register a passkey: RP creation options JSON in, RegistrationResponseJSON out.
+    #[command(after_help = "Examples:\n  \
+        fauxkey create --origin https://example.com --options options.json\n  \
+        curl -s https://rp.test/register/options | fauxkey create --origin https://rp.test --options -\n  \
+        fauxkey create --rp-id example.com --user alice --display-name 'Alice A.' --alg eddsa")]
+    Create(CreateArgs),
+    /// Log in: RP request options JSON in, AuthenticationResponseJSON out.
+    #[command(after_help = "Examples:\n  \
+        fauxkey get --origin https://example.com --options request.json\n  \
+        fauxkey get --rp-id example.com --account alice")]
+    Get(GetArgs),
+    /// List the passkeys in the vault.
+    #[command(
+        after_help = "Examples:\n  fauxkey list\n  fauxkey list --rp-id example.com --all --json"
+    )]
+    List {
+        /// Only passkeys of this RP ID.
+        #[arg(long, value_name = "ID")]
+        rp_id: Option<String>,
+        /// Include passkeys hidden by a signal.
+        #[arg(long)]
+        all: bool,
+        /// Print a JSON array instead of a table.
         #[arg(long)]
         json: bool,
+    },
+    /// Show one passkey (never its private key).
+    #[command(
+        after_help = "Example:\n  fauxkey show 3q2-7w --json   # a unique prefix of the base64url id is enough"
+    )]
+    Show {
+        /// The credential id (base64url), or a unique prefix of it.
+        credential_id: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a passkey.
+    #[command(after_help = "Example:\n  fauxkey delete 3q2-7w")]
+    Delete {
+        /// The credential id (base64url), or a unique prefix of it.
+        credential_id: String,
     },
     /// Print getClientCapabilities() of the emulated client.
+    #[command(after_help = "Example:\n  fauxkey capabilities --json")]
     Capabilities {
-        /// Print JSON instead of text.
+        /// Print JSON.
         #[arg(long)]
         json: bool,
     },
+    /// Print getInfo: AAGUID, versions, algorithms, extensions, options.
+    #[command(after_help = "Example:\n  fauxkey info --json | jq -r .aaguid")]
+    Info {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change the vault passphrase (re-wraps the vault key; nothing else changes).
+    #[command(
+        after_help = "Example:\n  FAUXKEY_PASSPHRASE=old FAUXKEY_NEW_PASSPHRASE=new fauxkey passwd"
+    )]
+    Passwd {
+        /// Re-wrap with the fast, INSECURE KDF preset (tests and CI only).
+        #[arg(long)]
+        insecure_fast_kdf: bool,
+    },
+    /// Print a shell completion script.
+    #[command(hide = true)]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// How the emulated user behaves.
+#[derive(Debug, Args, Clone, Default)]
+pub struct UserArgs {
+    /// The user refuses the presence test (NotAllowedError).
+    #[arg(long)]
+    pub deny_presence: bool,
+    /// User verification fails (NotAllowedError).
+    #[arg(long, conflicts_with = "no_uv")]
+    pub fail_uv: bool,
+    /// The authenticator has no user verification (UV stays clear; `required` fails).
+    #[arg(long)]
+    pub no_uv: bool,
+}
+
+/// Arguments of `create`.
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// The caller's origin, e.g. https://example.com (RP mode).
+    #[arg(
+        long,
+        value_name = "URL",
+        required_unless_present = "rp_id",
+        conflicts_with = "rp_id"
+    )]
+    pub origin: Option<String>,
+    /// The creation options JSON: a file, or - for stdin [default: stdin].
+    #[arg(long, value_name = "FILE|-", requires = "origin")]
+    pub options: Option<String>,
+    /// Quick mode: the RP ID to register at (origin https://ID).
+    #[arg(long, value_name = "ID", requires = "user")]
+    pub rp_id: Option<String>,
+    /// Quick mode: the account name.
+    #[arg(long, value_name = "NAME", requires = "rp_id")]
+    pub user: Option<String>,
+    /// Quick mode: the display name [default: the account name].
+    #[arg(long, value_name = "D", requires = "rp_id")]
+    pub display_name: Option<String>,
+    /// Quick mode: the algorithm.
+    #[arg(long, value_enum, default_value_t = AlgArg::Es256, requires = "rp_id")]
+    pub alg: AlgArg,
+    /// How the emulated user behaves.
+    #[command(flatten)]
+    pub user_behaviour: UserArgs,
+}
+
+/// Arguments of `get`.
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    /// The caller's origin, e.g. https://example.com (RP mode).
+    #[arg(
+        long,
+        value_name = "URL",
+        required_unless_present = "rp_id",
+        conflicts_with = "rp_id"
+    )]
+    pub origin: Option<String>,
+    /// The request options JSON: a file, or - for stdin [default: stdin].
+    #[arg(long, value_name = "FILE|-", requires = "origin")]
+    pub options: Option<String>,
+    /// Quick mode: a discoverable login at this RP ID with a random challenge.
+    #[arg(long, value_name = "ID")]
+    pub rp_id: Option<String>,
+    /// When several passkeys match, pick the one with this account name or base64url user handle.
+    #[arg(long, value_name = "NAME|USER_HANDLE")]
+    pub account: Option<String>,
+    /// How the emulated user behaves.
+    #[command(flatten)]
+    pub user_behaviour: UserArgs,
+}
+
+/// `--alg` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AlgArg {
+    /// ES256 (ECDSA P-256).
+    Es256,
+    /// EdDSA (Ed25519).
+    Eddsa,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let client = fauxkey::Client::in_memory();
-    match cli.command {
-        Command::Info { json } => {
-            let info = client.authenticator().get_info();
-            let algorithms: Vec<&str> = info
-                .algorithms
-                .iter()
-                .filter_map(|a| {
-                    fauxkey::crypto::keys::Algorithm::from_cose_id(*a).map(|a| a.name())
-                })
-                .collect();
-            let aaguid = uuid::Uuid::from_bytes(info.aaguid).to_string();
-            if json {
-                let value = serde_json::json!({
-                    "aaguid": aaguid,
-                    "versions": info.versions,
-                    "extensions": info.extensions,
-                    "algorithms": algorithms,
-                    "options": info.options.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
-                    "maxMsgSize": info.max_msg_size,
-                    "transports": info.transports,
-                });
-                println!("{value:#}");
-            } else {
-                println!("aaguid      {aaguid}");
-                println!("versions    {}", info.versions.join(", "));
-                println!("algorithms  {}", algorithms.join(", "));
-                println!("extensions  {}", info.extensions.join(", "));
-                let opts: Vec<String> = info
-                    .options
-                    .iter()
-                    .map(|(k, v)| format!("{k}={v}"))
-                    .collect();
-                println!("options     {}", opts.join(", "));
-                println!("transports  {}", info.transports.join(", "));
+    match cli::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("fauxkey: {e}");
+            if let Some(hint) = e.hint() {
+                eprintln!("hint: {hint}");
             }
-        }
-        Command::Capabilities { json } => {
-            let caps = client.capabilities();
-            if json {
-                println!("{:#}", serde_json::json!(caps));
-            } else {
-                for (k, v) in caps {
-                    println!("{k:<36} {v}");
-                }
-            }
+            ExitCode::from(e.exit_code())
         }
     }
-    ExitCode::SUCCESS
 }

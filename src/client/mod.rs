@@ -7,6 +7,7 @@ mod error;
 pub mod json;
 pub mod origin;
 pub mod prf;
+pub mod quick;
 
 use std::collections::BTreeMap;
 
@@ -106,6 +107,17 @@ fn parse_options<T: serde::de::DeserializeOwned>(json: &str, what: &str) -> Resu
             ClientError::Type(format!("{what}: member `{path}`: {inner}"))
         }
     })
+}
+
+/// Parses `PublicKeyCredentialCreationOptionsJSON` (bare or `{"publicKey": …}`); errors name the
+/// bad member (`TypeError`).
+pub fn parse_creation_options(json: &str) -> Result<CreationOptionsJson, ClientError> {
+    parse_options(json, "creation options")
+}
+
+/// Parses `PublicKeyCredentialRequestOptionsJSON` (bare or `{"publicKey": …}`).
+pub fn parse_request_options(json: &str) -> Result<RequestOptionsJson, ClientError> {
+    parse_options(json, "request options")
 }
 
 fn decode_b64(value: &str, member: &str) -> Result<Vec<u8>, ClientError> {

@@ -2,8 +2,10 @@
 //! talks to, and [`MemoryStore`]. The encrypted vault implements the same trait.
 
 mod memory;
+mod summary;
 
 pub use memory::MemoryStore;
+pub use summary::{rfc3339, PasskeySummary};
 
 use zeroize::{Zeroize, ZeroizeOnDrop};
 

@@ -1,0 +1,433 @@
+//! What each command does: open the vault, call the library, print. No protocol logic here.
+
+mod output;
+
+use std::io::{IsTerminal as _, Read as _, Write as _};
+use std::path::{Path, PathBuf};
+
+use fauxkey::client::{quick, ClientError};
+use fauxkey::crypto::keys::Algorithm;
+use fauxkey::env::{SimulatedUser, Verification};
+use fauxkey::store::{Credential, CredentialStore};
+use fauxkey::vault::{ErrorClass, KdfParams, Passphrase, Vault, VaultError};
+use fauxkey::{Authenticator, Client, Config};
+
+use crate::{AlgArg, Cli, Command, CreateArgs, GetArgs, UserArgs};
+
+/// A failed command, with its exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// The WebAuthn operation was refused, as a browser would refuse it.
+    #[error("{0}")]
+    Refused(#[from] ClientError),
+    /// No passkey matched.
+    #[error("{0}")]
+    NotFound(String),
+    /// Bad arguments that clap could not catch.
+    #[error("{0}")]
+    Usage(String),
+    /// A vault failure.
+    #[error("{0}")]
+    Vault(#[from] VaultError),
+    /// Anything else.
+    #[error("{0}")]
+    Other(String),
+}
+
+impl CliError {
+    /// The documented exit code (see `fauxkey --help`).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Refused(_) | CliError::NotFound(_) => 1,
+            CliError::Usage(_) => 2,
+            CliError::Vault(v) => match v.class() {
+                ErrorClass::NoVault => 3,
+                ErrorClass::Locked => 4,
+                ErrorClass::WrongPassphrase => 5,
+                ErrorClass::HeaderFailure | ErrorClass::PayloadFailure => 6,
+                ErrorClass::Unsupported => 7,
+                _ => 8,
+            },
+            CliError::Other(_) => 8,
+        }
+    }
+
+    /// What to do about it, when there is something to say.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            CliError::Vault(v) => match v.class() {
+                ErrorClass::NoVault => {
+                    Some("create one with `fauxkey init` (or `fauxkey create`, which creates it)")
+                }
+                ErrorClass::WrongPassphrase => {
+                    Some("check FAUXKEY_PASSPHRASE / FAUXKEY_PASSPHRASE_FILE")
+                }
+                ErrorClass::HeaderFailure | ErrorClass::PayloadFailure => {
+                    Some("the file was not changed; restore it from a backup")
+                }
+                ErrorClass::Locked => {
+                    Some("another fauxkey holds the vault; retry when it finishes")
+                }
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+}
+
+type Result<T> = std::result::Result<T, CliError>;
+
+/// Runs one command.
+pub fn run(cli: Cli) -> Result<()> {
+    let path = vault_path(cli.vault.as_deref())?;
+    match cli.command {
+        Command::Init {
+            profile,
+            insecure_fast_kdf,
+        } => init(&path, &profile, insecure_fast_kdf),
+        Command::Create(args) => create(&path, args),
+        Command::Get(args) => get(&path, args),
+        Command::List { rp_id, all, json } => {
+            let vault = open(&path)?;
+            let mut list: Vec<&Credential> = vault
+                .all()
+                .filter(|c| all || !c.hidden)
+                .filter(|c| rp_id.as_deref().is_none_or(|r| c.rp_id == r))
+                .collect();
+            list.sort_by(|a, b| {
+                (&a.rp_id, a.created_ms, &a.id).cmp(&(&b.rp_id, b.created_ms, &b.id))
+            });
+            if json {
+                let summaries: Vec<_> = list.iter().map(|c| c.summary()).collect();
+                print_json(&summaries)
+            } else {
+                output::table(&list);
+                Ok(())
+            }
+        }
+        Command::Show {
+            credential_id,
+            json,
+        } => {
+            let vault = open(&path)?;
+            let c = find(&vault, &credential_id)?;
+            if json {
+                print_json(&output::details_json(c))
+            } else {
+                output::details(c);
+                Ok(())
+            }
+        }
+        Command::Delete { credential_id } => {
+            let mut vault = open(&path)?;
+            let id = find(&vault, &credential_id)?.id.clone();
+            let removed = vault.modify(|store, _| store.remove(&id))?;
+            if let Ok(Some(c)) = removed {
+                eprintln!(
+                    "deleted passkey {} ({} at {})",
+                    fauxkey::b64url::encode(&c.id),
+                    c.user_name.as_deref().unwrap_or("-"),
+                    c.rp_id
+                );
+            }
+            Ok(())
+        }
+        Command::Capabilities { json } => {
+            let client = Client::new(Authenticator::new(
+                settings_or_default(&path)?,
+                fauxkey::store::MemoryStore::new(),
+            ));
+            let caps = client.capabilities();
+            if json {
+                print_json(&caps)
+            } else {
+                for (k, v) in caps {
+                    println!("{k:<36} {v}");
+                }
+                Ok(())
+            }
+        }
+        Command::Info { json } => {
+            let authenticator = Authenticator::new(
+                settings_or_default(&path)?,
+                fauxkey::store::MemoryStore::new(),
+            );
+            output::info(&authenticator.get_info(), json);
+            Ok(())
+        }
+        Command::Passwd { insecure_fast_kdf } => {
+            let mut vault = open(&path)?;
+            let new = new_passphrase()?;
+            let kdf = kdf_preset(insecure_fast_kdf);
+            vault.change_passphrase(&new, kdf)?;
+            eprintln!("vault passphrase changed for {}", path.display());
+            Ok(())
+        }
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "fauxkey", &mut std::io::stdout());
+            Ok(())
+        }
+    }
+}
+
+fn vault_path(flag: Option<&Path>) -> Result<PathBuf> {
+    if let Some(p) = flag {
+        return Ok(p.to_owned());
+    }
+    if let Some(p) = std::env::var_os("FAUXKEY_VAULT").filter(|p| !p.is_empty()) {
+        return Ok(PathBuf::from(p));
+    }
+    directories::ProjectDirs::from("", "", "fauxkey")
+        .map(|d| d.data_dir().join("vault.fxk"))
+        .ok_or_else(|| {
+            CliError::Other("no home directory to keep the vault in; pass --vault PATH".into())
+        })
+}
+
+fn passphrase() -> Result<Passphrase> {
+    Ok(Passphrase::from_environment("fauxkey vault passphrase: ")?)
+}
+
+fn open(path: &Path) -> Result<Vault> {
+    if !path.exists() {
+        return Err(VaultError::NotFound {
+            path: path.to_owned(),
+        }
+        .into());
+    }
+    Ok(Vault::open(path, &passphrase()?)?)
+}
+
+fn kdf_preset(insecure: bool) -> KdfParams {
+    if insecure {
+        eprintln!(
+            "WARNING: --insecure-fast-kdf: this vault's passphrase offers NO protection against \
+             guessing. Use it for tests and CI only."
+        );
+        KdfParams::INSECURE_FAST
+    } else {
+        KdfParams::DEFAULT
+    }
+}
+
+fn profile_config(name: &str) -> Result<Config> {
+    match name {
+        "fauxkey" => Ok(Config::default()),
+        other => Err(CliError::Usage(format!(
+            "unknown profile {other:?}; available profiles: fauxkey"
+        ))),
+    }
+}
+
+fn init(path: &Path, profile: &str, insecure: bool) -> Result<()> {
+    let config = profile_config(profile)?;
+    if path.exists() {
+        return Err(VaultError::AlreadyExists {
+            path: path.to_owned(),
+        }
+        .into());
+    }
+    let kdf = kdf_preset(insecure);
+    Vault::create(path, &passphrase()?, kdf, config)?;
+    eprintln!("created vault {} (profile {profile})", path.display());
+    Ok(())
+}
+
+/// Opens the vault, creating it (default KDF, default profile) if there is none.
+fn open_or_create(path: &Path) -> Result<Vault> {
+    if path.exists() {
+        return open(path);
+    }
+    let vault = Vault::create(path, &passphrase()?, KdfParams::DEFAULT, Config::default())?;
+    eprintln!("created a new vault at {}", path.display());
+    Ok(vault)
+}
+
+/// The vault's settings when a vault exists, else the defaults a new vault gets.
+fn settings_or_default(path: &Path) -> Result<Config> {
+    if path.exists() {
+        Ok(open(path)?.settings().clone())
+    } else {
+        Ok(Config::default())
+    }
+}
+
+fn user(args: &UserArgs, account: Option<String>) -> SimulatedUser {
+    SimulatedUser {
+        presence: if args.deny_presence {
+            fauxkey::env::Presence::Deny
+        } else {
+            Default::default()
+        },
+        verification: if args.no_uv {
+            Verification::NotCapable
+        } else if args.fail_uv {
+            Verification::Fail
+        } else {
+            Verification::Succeed
+        },
+        account,
+    }
+}
+
+fn client(vault: Vault, user: SimulatedUser) -> Client<Vault> {
+    Client::new(vault.into_authenticator().with_user(user))
+}
+
+fn read_options(source: Option<&str>) -> Result<String> {
+    let mut text = String::new();
+    match source {
+        None | Some("-") => {
+            if source.is_none() && std::io::stdin().is_terminal() {
+                eprintln!("reading options JSON from stdin (end with Ctrl-D)…");
+            }
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .map_err(|e| CliError::Other(format!("cannot read options from stdin: {e}")))?;
+        }
+        Some(file) => {
+            text = std::fs::read_to_string(file)
+                .map_err(|e| CliError::Other(format!("cannot read options file {file}: {e}")))?;
+        }
+    }
+    Ok(text)
+}
+
+fn create(path: &Path, args: CreateArgs) -> Result<()> {
+    // Parse the options before touching the vault, so bad input changes nothing.
+    let (origin, options) = match (&args.origin, &args.rp_id, &args.user) {
+        (Some(origin), _, _) => {
+            let text = read_options(args.options.as_deref())?;
+            (
+                origin.clone(),
+                fauxkey::client::parse_creation_options(&text)?,
+            )
+        }
+        (None, Some(rp_id), Some(user_name)) => {
+            let alg = match args.alg {
+                AlgArg::Es256 => Algorithm::Es256,
+                AlgArg::Eddsa => Algorithm::EdDsa,
+            };
+            let mut rng = fauxkey::env::os_rng();
+            let options = quick::creation_options(
+                rp_id,
+                user_name,
+                args.display_name.as_deref(),
+                alg,
+                rng.as_mut(),
+            );
+            (quick::origin_for(rp_id), options)
+        }
+        _ => {
+            return Err(CliError::Usage(
+                "create needs --origin, or --rp-id with --user".into(),
+            ))
+        }
+    };
+    let origin = fauxkey::client::CallerOrigin::parse(&origin).map_err(ClientError::from)?;
+    let vault = open_or_create(path)?;
+    let mut client = client(vault, user(&args.user_behaviour, None));
+    let response = client.create_with(&origin, &options)?;
+    eprintln!(
+        "created passkey {} for {} at {}",
+        response.id,
+        options.user.name,
+        client
+            .authenticator()
+            .store()
+            .get(&decode(&response.id)?)
+            .map_or("?", |c| c.rp_id.as_str())
+    );
+    print_json(&response)
+}
+
+fn get(path: &Path, args: GetArgs) -> Result<()> {
+    let (origin, options) = match (&args.origin, &args.rp_id) {
+        (Some(origin), _) => {
+            let text = read_options(args.options.as_deref())?;
+            (
+                origin.clone(),
+                fauxkey::client::parse_request_options(&text)?,
+            )
+        }
+        (None, Some(rp_id)) => {
+            let mut rng = fauxkey::env::os_rng();
+            (
+                quick::origin_for(rp_id),
+                quick::request_options(rp_id, rng.as_mut()),
+            )
+        }
+        _ => return Err(CliError::Usage("get needs --origin or --rp-id".into())),
+    };
+    let origin = fauxkey::client::CallerOrigin::parse(&origin).map_err(ClientError::from)?;
+    let vault = open(path)?;
+    let mut client = client(vault, user(&args.user_behaviour, args.account.clone()));
+    let response = client.get_with(&origin, &options)?;
+    eprintln!("signed in with passkey {}", response.id);
+    print_json(&response)
+}
+
+fn decode(id: &str) -> Result<Vec<u8>> {
+    fauxkey::b64url::decode(id).map_err(|_| CliError::Usage(format!("{id:?} is not base64url")))
+}
+
+/// The credential whose base64url id is `query` or starts with it (unique prefixes only).
+fn find<'a>(vault: &'a Vault, query: &str) -> Result<&'a Credential> {
+    if query.is_empty() {
+        return Err(CliError::Usage("empty credential id".into()));
+    }
+    let matches: Vec<&Credential> = vault
+        .all()
+        .filter(|c| fauxkey::b64url::encode(&c.id).starts_with(query))
+        .collect();
+    match matches.as_slice() {
+        [one] => Ok(one),
+        [] => Err(CliError::NotFound(format!(
+            "no passkey with id {query:?} in the vault"
+        ))),
+        many => Err(CliError::Usage(format!(
+            "{query:?} matches {} passkeys; give more of the id",
+            many.len()
+        ))),
+    }
+}
+
+fn new_passphrase() -> Result<Passphrase> {
+    let direct = std::env::var("FAUXKEY_NEW_PASSPHRASE").ok();
+    let file = std::env::var_os("FAUXKEY_NEW_PASSPHRASE_FILE");
+    match (direct, file) {
+        (Some(_), Some(_)) => Err(CliError::Other(
+            "both FAUXKEY_NEW_PASSPHRASE and FAUXKEY_NEW_PASSPHRASE_FILE are set; set exactly one".into(),
+        )),
+        (Some(p), None) => Ok(Passphrase::new(p)?),
+        (None, Some(f)) => {
+            let text = zeroize::Zeroizing::new(std::fs::read_to_string(&f).map_err(|e| {
+                CliError::Other(format!("cannot read FAUXKEY_NEW_PASSPHRASE_FILE: {e}"))
+            })?);
+            let text = text.strip_suffix('\n').unwrap_or(&text);
+            Ok(Passphrase::new(text.strip_suffix('\r').unwrap_or(text))?)
+        }
+        (None, None) if std::io::stdin().is_terminal() => {
+            let first = zeroize::Zeroizing::new(
+                rpassword::prompt_password("new passphrase: ").map_err(|e| CliError::Other(e.to_string()))?,
+            );
+            let second = zeroize::Zeroizing::new(
+                rpassword::prompt_password("repeat new passphrase: ").map_err(|e| CliError::Other(e.to_string()))?,
+            );
+            if *first != *second {
+                return Err(CliError::Other("the two new passphrases differ; nothing changed".into()));
+            }
+            Ok(Passphrase::new(first.as_str())?)
+        }
+        (None, None) => Err(CliError::Other(
+            "no new passphrase: set FAUXKEY_NEW_PASSPHRASE or FAUXKEY_NEW_PASSPHRASE_FILE, or run on a terminal".into(),
+        )),
+    }
+}
+
+fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| CliError::Other(e.to_string()))?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}").map_err(|e| CliError::Other(format!("cannot write to stdout: {e}")))
+}

@@ -1,0 +1,156 @@
+//! Printing for humans: the passkey table, details, getInfo. Colours only on a TTY and never
+//! with `NO_COLOR`.
+
+use std::io::IsTerminal as _;
+
+use fauxkey::b64url;
+use fauxkey::crypto::keys::Algorithm;
+use fauxkey::ctap2::get_info;
+use fauxkey::store::{rfc3339, Credential};
+
+fn colour() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+fn bold(s: &str) -> String {
+    if colour() {
+        format!("\x1b[1m{s}\x1b[0m")
+    } else {
+        s.to_owned()
+    }
+}
+
+fn dim(s: &str) -> String {
+    if colour() {
+        format!("\x1b[2m{s}\x1b[0m")
+    } else {
+        s.to_owned()
+    }
+}
+
+fn short_time(ms: u64) -> String {
+    // "2026-11-21 13:40" (UTC) from the RFC 3339 form.
+    let t = rfc3339(ms);
+    format!("{} {}", &t[..10], &t[11..16])
+}
+
+/// The passkey table: rp, user, created, last used, counter, hidden, id prefix.
+pub fn table(list: &[&Credential]) {
+    if list.is_empty() {
+        eprintln!("no passkeys (use --all to include hidden ones)");
+        return;
+    }
+    let rows: Vec<[String; 7]> = list
+        .iter()
+        .map(|c| {
+            [
+                c.rp_id.clone(),
+                c.user_name
+                    .clone()
+                    .unwrap_or_else(|| format!("({})", b64url::encode(&c.user_handle))),
+                short_time(c.created_ms),
+                c.last_used_ms.map_or_else(|| "never".into(), short_time),
+                c.sign_count.to_string(),
+                if c.hidden { "yes".into() } else { "no".into() },
+                b64url::encode(&c.id).chars().take(12).collect(),
+            ]
+        })
+        .collect();
+    let header = [
+        "RP",
+        "USER",
+        "CREATED (UTC)",
+        "LAST USED",
+        "COUNTER",
+        "HIDDEN",
+        "ID",
+    ];
+    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: &[String]| {
+        cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_owned()
+    };
+    println!("{}", bold(&line(&header.map(str::to_owned))));
+    for (row, c) in rows.iter().zip(list) {
+        let text = line(row);
+        println!("{}", if c.hidden { dim(&text) } else { text });
+    }
+}
+
+/// Everything `show --json` prints: the summary plus the public key.
+pub fn details_json(c: &Credential) -> serde_json::Value {
+    let mut v = serde_json::to_value(c.summary()).unwrap_or_default();
+    if let Some(obj) = v.as_object_mut() {
+        let public = c.key.public_key();
+        obj.insert(
+            "publicKey".into(),
+            b64url::encode(&public.spki_der()).into(),
+        );
+        obj.insert(
+            "publicKeyCose".into(),
+            b64url::encode(&public.cose_bytes()).into(),
+        );
+    }
+    v
+}
+
+/// `show` for humans.
+pub fn details(c: &Credential) {
+    let v = details_json(c);
+    if let Some(obj) = v.as_object() {
+        for (k, value) in obj {
+            let text = match value {
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Null => "-".into(),
+                other => other.to_string(),
+            };
+            println!("{:<16} {text}", bold(k));
+        }
+    }
+}
+
+/// `info`: the getInfo response.
+pub fn info(info: &get_info::Response, json: bool) {
+    let algorithms: Vec<&str> = info
+        .algorithms
+        .iter()
+        .filter_map(|a| Algorithm::from_cose_id(*a).map(Algorithm::name))
+        .collect();
+    let aaguid = uuid::Uuid::from_bytes(info.aaguid).to_string();
+    if json {
+        let value = serde_json::json!({
+            "aaguid": aaguid,
+            "versions": info.versions,
+            "extensions": info.extensions,
+            "algorithms": algorithms,
+            "options": info.options.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
+            "maxMsgSize": info.max_msg_size,
+            "pinUvAuthProtocols": info.pin_uv_auth_protocols,
+            "transports": info.transports,
+        });
+        println!("{value:#}");
+    } else {
+        println!("{:<12} {aaguid}", bold("aaguid"));
+        println!("{:<12} {}", bold("versions"), info.versions.join(", "));
+        println!("{:<12} {}", bold("algorithms"), algorithms.join(", "));
+        println!("{:<12} {}", bold("extensions"), info.extensions.join(", "));
+        let opts: Vec<String> = info
+            .options
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        println!("{:<12} {}", bold("options"), opts.join(", "));
+        println!("{:<12} {}", bold("transports"), info.transports.join(", "));
+    }
+}
