@@ -161,7 +161,7 @@ impl SharedSecret {
         rng: &mut dyn CryptoRngCore,
         plaintext: &[u8],
     ) -> Result<Vec<u8>, StatusCode> {
-        if plaintext.len() % 16 != 0 {
+        if !plaintext.len().is_multiple_of(16) {
             return Err(StatusCode::InvalidLength);
         }
         let mut iv = [0u8; 16];
@@ -189,7 +189,7 @@ impl SharedSecret {
                 (iv, &ciphertext[16..])
             }
         };
-        if ct.len() % 16 != 0 {
+        if !ct.len().is_multiple_of(16) {
             return Err(StatusCode::InvalidLength);
         }
         cbc::Decryptor::<aes::Aes256>::new(self.aes_key.as_ref().into(), &iv.into())

@@ -1,0 +1,686 @@
+//! The vault format's test vectors (vault-format/SPEC.md §8): a deterministic generator, a check
+//! that the files in `vault-format/vectors/` are exactly what it produces, and a reader test that
+//! opens every file and compares the outcome with its `expect:` class.
+//!
+//! Regenerate with `FAUXKEY_REGENERATE_VECTORS=1 cargo test --test vault_vectors`.
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use ciborium::value::Value;
+use fauxkey::crypto::keys::{Algorithm, PrivateKey};
+use fauxkey::env::seeded_rng;
+use fauxkey::store::{CredProtect, CredRandom, Credential};
+use fauxkey::vault::format::{self, VaultKeys};
+use fauxkey::vault::{payload, ErrorClass, KdfParams, Passphrase};
+use fauxkey::Config;
+use rand_core::RngCore as _;
+use sha2::{Digest, Sha256};
+
+const REGENERATE: &str = "FAUXKEY_REGENERATE_VECTORS";
+const PASS: &str = "correct horse battery staple";
+/// 2023-11-14T22:13:20Z: every `created_ms` is an offset from it.
+const T0: u64 = 1_700_000_000_000;
+
+const SUCCESS: &str = "success";
+const WRONG_PASSPHRASE: &str = "wrong passphrase";
+const HEADER_FAILURE: &str = "header failure";
+const PAYLOAD_FAILURE: &str = "payload failure";
+const UNSUPPORTED: &str = "unsupported";
+
+fn vectors_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("vault-format/vectors")
+}
+
+/// One vector file.
+struct Scenario {
+    name: &'static str,
+    expect: &'static str,
+    passphrase: &'static str,
+    comment: &'static str,
+    credentials: Option<usize>,
+    bytes: Vec<u8>,
+}
+
+impl Scenario {
+    fn render(&self) -> String {
+        assert!(
+            !self.comment.contains('\n'),
+            "{}: comment spans lines",
+            self.name
+        );
+        let mut out = format!("expect: {}\n", self.expect);
+        out += &format!("passphrase: {}\n", self.passphrase);
+        out += &format!("comment: {}\n", self.comment);
+        if let Some(n) = self.credentials {
+            out += &format!("credentials: {n}\n");
+        }
+        out.push('\n');
+        for line in self.bytes.chunks(32) {
+            out += &hex::encode(line);
+            out.push('\n');
+        }
+        out
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The generator: everything from fixed seeds.
+// ---------------------------------------------------------------------------------------------
+
+fn pass(text: &str) -> Passphrase {
+    Passphrase::new(text).unwrap()
+}
+
+fn random<const N: usize>(rng: &mut fauxkey::env::Rng) -> [u8; N] {
+    let mut b = [0u8; N];
+    rng.fill_bytes(&mut b);
+    b
+}
+
+/// A plain discoverable ES256 credential; callers adjust fields.
+fn credential(rng: &mut fauxkey::env::Rng, alg: Algorithm, sequence: u64) -> Credential {
+    let id = random::<32>(rng).to_vec();
+    let user_handle = random::<16>(rng).to_vec();
+    Credential {
+        id,
+        rp_id: "example.com".into(),
+        rp_name: Some("Example".into()),
+        user_handle,
+        user_name: Some("alice@example.com".into()),
+        user_display_name: Some("Alice".into()),
+        key: PrivateKey::generate(alg, &mut **rng),
+        discoverable: true,
+        sign_count: 0,
+        backup_eligible: true,
+        backup_state: true,
+        created_ms: T0 + sequence * 60_000,
+        last_used_ms: None,
+        hidden: false,
+        cred_protect: CredProtect::UvOptional,
+        cred_random: None,
+        sequence,
+    }
+}
+
+/// The three credentials of `success-three-credentials.txt`.
+fn three_credentials() -> Vec<Credential> {
+    let mut rng = seeded_rng(0x0103);
+    let first = Credential {
+        sign_count: 7,
+        last_used_ms: Some(T0 + 86_400_000),
+        ..credential(&mut rng, Algorithm::Es256, 1)
+    };
+    let mut second = Credential {
+        rp_id: "bank.example".into(),
+        rp_name: Some("Banque Élysée".into()),
+        user_name: Some("zoë".into()),
+        user_display_name: Some("Zoë Ünal 日本".into()),
+        discoverable: false,
+        backup_eligible: false,
+        backup_state: false,
+        cred_protect: CredProtect::UvOptionalWithCredentialIdList,
+        ..credential(&mut rng, Algorithm::EdDsa, 2)
+    };
+    second.cred_random = Some(CredRandom {
+        with_uv: random(&mut rng),
+        without_uv: random(&mut rng),
+    });
+    let third = Credential {
+        rp_name: None,
+        user_name: Some("łukasz".into()),
+        user_display_name: Some("Łukasz 🔑".into()),
+        sign_count: 42,
+        backup_state: false,
+        last_used_ms: Some(T0 + 2 * 86_400_000),
+        hidden: true,
+        cred_protect: CredProtect::UvRequired,
+        ..credential(&mut rng, Algorithm::Es256, 3)
+    };
+    // Handed over out of order: the writer sorts by `sequence`.
+    vec![third, first, second]
+}
+
+fn settings_three() -> Config {
+    Config {
+        attestation: fauxkey::authenticator::AttestationMode::PackedSelf,
+        transports: vec!["hybrid".into(), "internal".into()],
+        max_credential_count_in_list: 16,
+        ..Config::default()
+    }
+}
+
+/// Keys and a sealed file from one seed: data key, salt, wrap nonce, then payload nonce.
+fn seal_with(seed: u64, passphrase: &str, kdf: KdfParams, plaintext: &[u8]) -> Vec<u8> {
+    let mut rng = seeded_rng(seed);
+    let keys = VaultKeys::generate(&pass(passphrase), kdf, &mut *rng).unwrap();
+    format::seal(&keys, plaintext, &mut *rng).unwrap()
+}
+
+fn encode(settings: &Config, credentials: &[Credential]) -> Vec<u8> {
+    let refs: Vec<&Credential> = credentials.iter().collect();
+    payload::encode(settings, &refs).to_vec()
+}
+
+/// The payload most failure vectors start from: default settings, one ES256 credential.
+fn base_payload() -> Vec<u8> {
+    let mut rng = seeded_rng(0x0200);
+    encode(
+        &Config::default(),
+        &[credential(&mut rng, Algorithm::Es256, 1)],
+    )
+}
+
+/// The valid vault most failure vectors damage.
+fn base_vault() -> Vec<u8> {
+    seal_with(0x0201, PASS, KdfParams::INSECURE_FAST, &base_payload())
+}
+
+/// Recomputes `header_check` after a header edit, so only the edit itself is wrong.
+fn fix_checksum(file: &mut [u8]) {
+    let check = Sha256::digest(&file[..120]);
+    file[120..136].copy_from_slice(&check[..16]);
+}
+
+fn edited(edit: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
+    let mut file = base_vault();
+    edit(&mut file);
+    file
+}
+
+fn header_edit(edit: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
+    edited(|f| {
+        edit(f);
+        fix_checksum(f);
+    })
+}
+
+fn map_entry(map: &mut Value, key: i64) -> &mut Value {
+    let Value::Map(entries) = map else {
+        panic!("not a map")
+    };
+    &mut entries
+        .iter_mut()
+        .find(|(k, _)| *k == Value::Integer(key.into()))
+        .unwrap()
+        .1
+}
+
+/// The base payload with a change made to its CBOR, re-encoded canonically.
+fn payload_edit(edit: impl FnOnce(&mut Value)) -> Vec<u8> {
+    let mut top = fauxkey::cbor::decode(&base_payload()).unwrap();
+    edit(&mut top);
+    fauxkey::cbor::encode(&top)
+}
+
+fn first_credential(top: &mut Value) -> &mut Value {
+    let Value::Array(list) = map_entry(top, 3) else {
+        panic!("credentials not an array")
+    };
+    &mut list[0]
+}
+
+fn scenarios() -> Vec<Scenario> {
+    let fast = KdfParams::INSECURE_FAST;
+    let s = |name, expect, passphrase, comment, bytes| Scenario {
+        name,
+        expect,
+        passphrase,
+        comment,
+        credentials: None,
+        bytes,
+    };
+    let success = |name, passphrase, comment, credentials, bytes| Scenario {
+        credentials: Some(credentials),
+        ..s(name, SUCCESS, passphrase, comment, bytes)
+    };
+    let three = three_credentials();
+    let mut default_rng = seeded_rng(0x0300);
+    let one = [Credential {
+        rp_id: "login.example.org".into(),
+        rp_name: Some("Example Login".into()),
+        ..credential(&mut default_rng, Algorithm::EdDsa, 1)
+    }];
+    vec![
+        // --- success ---
+        success(
+            "success-empty.txt",
+            PASS,
+            "a new vault: default settings, no credentials, insecure-fast KDF",
+            0,
+            seal_with(
+                0x0101,
+                PASS,
+                fast,
+                &encode(&Config::default(), &[]),
+            ),
+        ),
+        success(
+            "success-three-credentials.txt",
+            "pässwörd ✓ 合言葉",
+            "ES256 discoverable; EdDSA non-discoverable with cred_random and credProtect 2, BE clear; hidden ES256 with last_used_ms; non-ASCII names and passphrase (UTF-8, NFC, as is)",
+            3,
+            seal_with(
+                0x0102,
+                "pässwörd ✓ 合言葉",
+                fast,
+                &encode(&settings_three(), &three),
+            ),
+        ),
+        success(
+            "success-default-kdf.txt",
+            PASS,
+            "the default KDF preset (m=65536 KiB, t=3, p=4): about 0.3 s to open; one EdDSA credential",
+            1,
+            seal_with(
+                0x0301,
+                PASS,
+                KdfParams::DEFAULT,
+                &encode(&Config::default(), &one),
+            ),
+        ),
+        // --- wrong passphrase ---
+        s(
+            "wrong-passphrase.txt",
+            WRONG_PASSPHRASE,
+            "correct horse battery stapler",
+            "a valid vault whose passphrase is 'correct horse battery staple'",
+            base_vault(),
+        ),
+        s(
+            "wrong-passphrase-altered-wrap-nonce.txt",
+            WRONG_PASSPHRASE,
+            PASS,
+            "wrap_nonce byte 40 flipped and header_check recomputed: the key wrap fails, indistinguishable from a wrong passphrase",
+            header_edit(|f| f[40] ^= 0x01),
+        ),
+        // --- header failures ---
+        s(
+            "header-failure-bad-magic.txt",
+            HEADER_FAILURE,
+            PASS,
+            "magic byte 0 is 0x09 instead of 0x89 (high bit stripped in transit)",
+            edited(|f| f[0] = 0x09),
+        ),
+        s(
+            "header-failure-short-file.txt",
+            HEADER_FAILURE,
+            PASS,
+            "only the first 9 bytes of a vault: too short to hold magic and version",
+            edited(|f| f.truncate(9)),
+        ),
+        s(
+            "header-failure-flipped-salt.txt",
+            HEADER_FAILURE,
+            PASS,
+            "salt byte 24 flipped: header_check no longer matches",
+            edited(|f| f[24] ^= 0x01),
+        ),
+        s(
+            "header-failure-flipped-checksum.txt",
+            HEADER_FAILURE,
+            PASS,
+            "header_check byte 135 flipped",
+            edited(|f| f[135] ^= 0x80),
+        ),
+        s(
+            "header-failure-truncated-header.txt",
+            HEADER_FAILURE,
+            PASS,
+            "the file ends at byte 100, inside the header",
+            edited(|f| f.truncate(100)),
+        ),
+        s(
+            "header-failure-reserved-byte.txt",
+            HEADER_FAILURE,
+            PASS,
+            "reserved byte 11 is 0x01, header_check recomputed",
+            header_edit(|f| f[11] = 0x01),
+        ),
+        // --- payload failures ---
+        s(
+            "payload-failure-flipped-ciphertext.txt",
+            PAYLOAD_FAILURE,
+            PASS,
+            "payload ciphertext byte 136 flipped: the payload tag fails",
+            edited(|f| f[136] ^= 0x01),
+        ),
+        s(
+            "payload-failure-flipped-tag.txt",
+            PAYLOAD_FAILURE,
+            PASS,
+            "the last byte of the payload tag flipped",
+            edited(|f| *f.last_mut().unwrap() ^= 0x01),
+        ),
+        s(
+            "payload-failure-altered-payload-nonce.txt",
+            PAYLOAD_FAILURE,
+            PASS,
+            "payload_nonce byte 100 flipped and header_check recomputed: the key unwraps, the payload tag fails",
+            header_edit(|f| f[100] ^= 0x01),
+        ),
+        s(
+            "payload-failure-truncated.txt",
+            PAYLOAD_FAILURE,
+            PASS,
+            "the last byte is missing: the file is shorter than 136 + payload_len",
+            edited(|f| {
+                f.pop();
+            }),
+        ),
+        s(
+            "payload-failure-trailing-byte.txt",
+            PAYLOAD_FAILURE,
+            PASS,
+            "one 0x00 byte after the payload: the file is longer than 136 + payload_len",
+            edited(|f| f.push(0x00)),
+        ),
+        s(
+            "payload-failure-not-cbor.txt",
+            PAYLOAD_FAILURE,
+            PASS,
+            "validly encrypted JSON text; as CBOR its first byte 0x7b announces a text string of 2^61 bytes (do not allocate it)",
+            seal_with(
+                0x0401,
+                PASS,
+                fast,
+                br#"{"revision":1,"settings":{},"credentials":[]}"#,
+            ),
+        ),
+        s(
+            "payload-failure-unknown-credential-key.txt",
+            PAYLOAD_FAILURE,
+            PASS,
+            "validly encrypted canonical CBOR whose credential has an unknown key 19",
+            seal_with(
+                0x0402,
+                PASS,
+                fast,
+                &payload_edit(|top| {
+                    let Value::Map(cred) = first_credential(top) else {
+                        panic!("credential not a map")
+                    };
+                    cred.push((Value::Integer(19.into()), Value::Integer(0.into())));
+                }),
+            ),
+        ),
+        s(
+            "payload-failure-backup-state-without-eligibility.txt",
+            PAYLOAD_FAILURE,
+            PASS,
+            "validly encrypted payload whose credential has backup_state true and backup_eligible false",
+            seal_with(
+                0x0403,
+                PASS,
+                fast,
+                &payload_edit(|top| {
+                    let cred = first_credential(top);
+                    *map_entry(cred, 11) = Value::Bool(false);
+                    *map_entry(cred, 12) = Value::Bool(true);
+                }),
+            ),
+        ),
+        // --- unsupported ---
+        s(
+            "unsupported-version-2.txt",
+            UNSUPPORTED,
+            PASS,
+            "version 00 02, header_check recomputed",
+            header_edit(|f| f[8..10].copy_from_slice(&[0x00, 0x02])),
+        ),
+        s(
+            "unsupported-kdf-id.txt",
+            UNSUPPORTED,
+            PASS,
+            "kdf id 0x02, header_check recomputed",
+            header_edit(|f| f[10] = 0x02),
+        ),
+        s(
+            "unsupported-m-cost-max.txt",
+            UNSUPPORTED,
+            PASS,
+            "m_cost 0xffffffff KiB (4 TiB), header_check recomputed: refused before any derivation",
+            header_edit(|f| f[12..16].copy_from_slice(&[0xff; 4])),
+        ),
+        s(
+            "unsupported-parallelism-0.txt",
+            UNSUPPORTED,
+            PASS,
+            "parallelism 0, header_check recomputed",
+            header_edit(|f| f[20..24].copy_from_slice(&0u32.to_be_bytes())),
+        ),
+        s(
+            "unsupported-payload-revision-2.txt",
+            UNSUPPORTED,
+            PASS,
+            "validly encrypted payload with revision 2 and otherwise revision-1 content",
+            seal_with(
+                0x0501,
+                PASS,
+                fast,
+                &payload_edit(|top| *map_entry(top, 1) = Value::Integer(2.into())),
+            ),
+        ),
+    ]
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files.
+// ---------------------------------------------------------------------------------------------
+
+/// With `FAUXKEY_REGENERATE_VECTORS=1`, writes the vectors once per test run, before any test
+/// reads them; stale `*.txt` files are removed.
+fn ensure_regenerated() {
+    static DONE: OnceLock<()> = OnceLock::new();
+    if std::env::var(REGENERATE).as_deref() != Ok("1") {
+        return;
+    }
+    DONE.get_or_init(|| {
+        let dir = vectors_dir();
+        std::fs::create_dir_all(&dir).unwrap();
+        let all = scenarios();
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let name = entry.unwrap().file_name().into_string().unwrap();
+            if name.ends_with(".txt") && !all.iter().any(|s| s.name == name) {
+                std::fs::remove_file(dir.join(&name)).unwrap();
+            }
+        }
+        for s in &all {
+            std::fs::write(dir.join(s.name), s.render()).unwrap();
+        }
+    });
+}
+
+/// Every `*.txt` file in the folder, sorted by name.
+fn vector_files() -> Vec<(String, String)> {
+    let dir = vectors_dir();
+    let mut files: Vec<(String, String)> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.ends_with(".txt"))
+        .map(|n| {
+            let text = std::fs::read_to_string(dir.join(&n)).unwrap();
+            (n, text)
+        })
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no vectors in {}", dir.display());
+    files
+}
+
+/// A parsed vector: its `key: value` header and the file bytes.
+struct Vector {
+    header: BTreeMap<String, String>,
+    bytes: Vec<u8>,
+}
+
+impl Vector {
+    fn get(&self, key: &str) -> Result<&str, String> {
+        self.header
+            .get(key)
+            .map(String::as_str)
+            .ok_or_else(|| format!("no `{key}:` line"))
+    }
+}
+
+fn parse(text: &str) -> Result<Vector, String> {
+    let (head, body) = text
+        .split_once("\n\n")
+        .ok_or("no blank line after the header")?;
+    let mut header = BTreeMap::new();
+    for line in head.lines() {
+        let (k, v) = line
+            .split_once(": ")
+            .ok_or_else(|| format!("header line without `: `: {line:?}"))?;
+        if !["expect", "passphrase", "comment", "credentials"].contains(&k) {
+            return Err(format!("unknown header key {k:?}"));
+        }
+        if header.insert(k.to_owned(), v.to_owned()).is_some() {
+            return Err(format!("header key {k:?} repeated"));
+        }
+    }
+    if !body.ends_with('\n') {
+        return Err("no trailing newline".into());
+    }
+    let mut bytes = Vec::new();
+    for line in body.lines() {
+        if line.len() > 64 || line.is_empty() || line.bytes().any(|b| b.is_ascii_uppercase()) {
+            return Err(format!("bad hex line {line:?}"));
+        }
+        bytes.extend(hex::decode(line).map_err(|e| format!("bad hex line {line:?}: {e}"))?);
+    }
+    Ok(Vector { header, bytes })
+}
+
+fn class_name(class: ErrorClass) -> &'static str {
+    match class {
+        ErrorClass::WrongPassphrase => WRONG_PASSPHRASE,
+        ErrorClass::HeaderFailure => HEADER_FAILURE,
+        ErrorClass::PayloadFailure => PAYLOAD_FAILURE,
+        ErrorClass::Unsupported => UNSUPPORTED,
+        _ => "other",
+    }
+}
+
+/// What a reader makes of a vector: `success` and the credential count, or an error class.
+fn outcome(v: &Vector) -> Result<(&'static str, Option<usize>), String> {
+    let passphrase = Passphrase::new(v.get("passphrase")?).map_err(|e| e.to_string())?;
+    let result =
+        format::open(&v.bytes, &passphrase).and_then(|(_, plaintext)| payload::decode(&plaintext));
+    Ok(match result {
+        Ok(state) => (SUCCESS, Some(state.credentials.len())),
+        Err(e) => (class_name(e.class()), None),
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tests.
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn vectors_match_the_generator() {
+    ensure_regenerated();
+    let dir = vectors_dir();
+    let all = scenarios();
+    let mut failures = Vec::new();
+    for s in &all {
+        match std::fs::read(dir.join(s.name)) {
+            Ok(on_disk) if on_disk == s.render().as_bytes() => {}
+            Ok(_) => failures.push(format!("{}: differs from the generator", s.name)),
+            Err(e) => failures.push(format!("{}: {e}", s.name)),
+        }
+    }
+    let names = std::fs::read_dir(&dir).into_iter().flatten();
+    for entry in names {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        if name != "README.md" && !all.iter().any(|s| s.name == name) {
+            failures.push(format!("{name}: not produced by the generator"));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "vault-format/vectors/ is out of date (run `{REGENERATE}=1 cargo test --test \
+         vault_vectors` after changing the spec or the generator):\n  {}",
+        failures.join("\n  ")
+    );
+}
+
+#[test]
+fn vectors_open_as_expected() {
+    ensure_regenerated();
+    let mut failures = Vec::new();
+    for (name, text) in vector_files() {
+        let v = match parse(&text) {
+            Ok(v) => v,
+            Err(e) => {
+                failures.push(format!("{name}: {e}"));
+                continue;
+            }
+        };
+        let check = || -> Result<(), String> {
+            let expect = v.get("expect")?;
+            let count = v
+                .header
+                .get("credentials")
+                .map(|n| n.parse::<usize>().map_err(|e| format!("credentials: {e}")))
+                .transpose()?;
+            if (expect == SUCCESS) != count.is_some() {
+                return Err("`credentials:` belongs on success vectors only".into());
+            }
+            let got = outcome(&v)?;
+            if got != (expect, count) {
+                return Err(format!(
+                    "expected {expect}{}, got {}{}",
+                    count.map_or(String::new(), |n| format!(" with {n} credentials")),
+                    got.0,
+                    got.1
+                        .map_or(String::new(), |n| format!(" with {n} credentials"))
+                ));
+            }
+            Ok(())
+        };
+        if let Err(e) = check() {
+            failures.push(format!("{name}: {e}"));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "vectors failed:\n  {}",
+        failures.join("\n  ")
+    );
+}
+
+#[test]
+fn success_vectors_round_trip() {
+    ensure_regenerated();
+    let mut seen = 0;
+    for (name, text) in vector_files() {
+        let v = parse(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        if v.get("expect") != Ok(SUCCESS) {
+            continue;
+        }
+        seen += 1;
+        let passphrase = pass(v.get("passphrase").unwrap());
+        let (keys, plaintext) = format::open(&v.bytes, &passphrase).unwrap();
+        // write(read(x)) == x for the payload.
+        let state = payload::decode(&plaintext).unwrap();
+        let refs: Vec<&Credential> = state.credentials.iter().collect();
+        let again = payload::encode(&state.settings, &refs);
+        assert!(
+            again.as_slice() == plaintext.as_slice(),
+            "{name}: encode(decode(payload)) differs from the payload"
+        );
+        // Re-sealing with the same keys: a new payload nonce, the same header prefix, the same
+        // plaintext back, with the keys in hand and with the passphrase.
+        let resealed = format::seal(&keys, &again, &mut *seeded_rng(0xFFFF)).unwrap();
+        assert_eq!(resealed[..100], v.bytes[..100], "{name}: key wrap changed");
+        assert_ne!(resealed, v.bytes, "{name}: payload nonce reused");
+        let reopened = format::open_with_keys(&resealed, &keys).unwrap();
+        assert!(reopened.as_slice() == plaintext.as_slice(), "{name}");
+        let (_, reopened) = format::open(&resealed, &passphrase).unwrap();
+        assert!(reopened.as_slice() == plaintext.as_slice(), "{name}");
+    }
+    assert_eq!(seen, 3, "expected three success vectors");
+}
