@@ -112,6 +112,25 @@ impl<S: CredentialStore> Authenticator<S> {
             return Err(StatusCode::OperationDenied);
         }
 
+        // Step 11, with a display: the user picks the account on the authenticator itself.
+        let chosen_on_authenticator = !allow_list && applicable.len() > 1 && self.config.account_chooser;
+        if chosen_on_authenticator {
+            let users: Vec<UserEntity> = applicable
+                .iter()
+                .filter_map(|id| self.store.get(id))
+                .map(|c| UserEntity {
+                    id: c.user_handle.clone(),
+                    name: c.user_name.clone(),
+                    display_name: c.user_display_name.clone(),
+                })
+                .collect();
+            let index = self.user.choose_account(&users).ok_or(StatusCode::OperationDenied)?;
+            if index >= applicable.len() {
+                return Err(StatusCode::OperationDenied);
+            }
+            applicable = vec![applicable.swap_remove(index)];
+        }
+
         let count = applicable.len();
         let first = applicable.remove(0);
         let mut pending = PendingAssertions {
@@ -124,6 +143,9 @@ impl<S: CredentialStore> Authenticator<S> {
             last_ms: self.clock.now_ms(),
         };
         let mut response = self.sign_assertion(&first, &mut pending)?;
+        if chosen_on_authenticator {
+            response.user_selected = Some(true);
+        }
         if !allow_list && count > 1 {
             response.number_of_credentials = Some(count as u32);
             self.pending = Some(pending);
@@ -217,6 +239,7 @@ impl<S: CredentialStore> Authenticator<S> {
             signature,
             user,
             number_of_credentials: None,
+            user_selected: None,
         })
     }
 }

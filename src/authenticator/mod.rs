@@ -67,6 +67,12 @@ pub struct Config {
     pub transports: Vec<String>,
     /// getInfo `maxCredentialCountInList`.
     pub max_credential_count_in_list: u32,
+    /// The authenticator has its own account chooser, as passkey providers do: a discoverable
+    /// request matching several credentials asks the emulated user to pick one and signs only
+    /// that one (`userSelected`). Without it (a display-less security key, the default) the
+    /// first response carries `numberOfCredentials` and the client picks after
+    /// getNextAssertion, which signs, and so advances the counter of, every candidate.
+    pub account_chooser: bool,
 }
 
 impl Default for Config {
@@ -82,6 +88,7 @@ impl Default for Config {
             resident_keys: true,
             transports: vec!["internal".into()],
             max_credential_count_in_list: 64,
+            account_chooser: false,
         }
     }
 }

@@ -213,7 +213,8 @@ fn kdf_preset(insecure: bool) -> KdfParams {
 
 fn profile_config(name: &str) -> Result<Config> {
     match name {
-        "fauxkey" => Ok(Config::default()),
+        // A passkey provider: it shows its own account chooser.
+        "fauxkey" => Ok(Config { account_chooser: true, ..Config::default() }),
         other => Err(CliError::Usage(format!(
             "unknown profile {other:?}; available profiles: fauxkey"
         ))),
@@ -239,7 +240,7 @@ fn open_or_create(path: &Path) -> Result<Vault> {
     if path.exists() {
         return open(path);
     }
-    let vault = Vault::create(path, &passphrase()?, KdfParams::DEFAULT, Config::default())?;
+    let vault = Vault::create(path, &passphrase()?, KdfParams::DEFAULT, profile_config("fauxkey")?)?;
     eprintln!("created a new vault at {}", path.display());
     Ok(vault)
 }
@@ -249,7 +250,7 @@ fn settings_or_default(path: &Path) -> Result<Config> {
     if path.exists() {
         Ok(open(path)?.settings().clone())
     } else {
-        Ok(Config::default())
+        profile_config("fauxkey")
     }
 }
 

@@ -139,6 +139,8 @@ pub struct Response {
     pub user: Option<UserEntity>,
     /// 0x05 how many credentials apply (first response of a discoverable request only).
     pub number_of_credentials: Option<u32>,
+    /// 0x06 the user picked this account on the authenticator's own chooser.
+    pub user_selected: Option<bool>,
 }
 
 impl Response {
@@ -154,6 +156,9 @@ impl Response {
         }
         if let Some(n) = self.number_of_credentials {
             e.push((0x05, Value::Integer(n.into())));
+        }
+        if let Some(b) = self.user_selected {
+            e.push((0x06, Value::Bool(b)));
         }
         cbor::map(e)
     }
@@ -171,6 +176,7 @@ impl Response {
                         .and_then(|n| u32::try_from(n).map_err(|_| StatusCode::InvalidParameter))
                 })
                 .transpose()?,
+            user_selected: int_key(m, 0x06).map(super::as_bool).transpose()?,
         })
     }
 }

@@ -67,6 +67,7 @@ pub fn encode(settings: &Config, credentials: &[&Credential]) -> Zeroizing<Vec<u
             Value::Array(s.transports.iter().cloned().map(Value::Text).collect()),
         ),
         (10, uint(u64::from(s.max_credential_count_in_list))),
+        (11, Value::Bool(s.account_chooser)),
     ]);
     let mut creds: Vec<&Credential> = credentials.to_vec();
     creds.sort_by_key(|c| c.sequence);
@@ -197,7 +198,7 @@ fn decode_value(top: &Value) -> Result<State, VaultError> {
             reason: format!("payload revision {revision}; this fauxkey reads revision {REVISION}"),
         });
     }
-    let s = fields(need(&t, 2, "payload")?, 10, "settings")?;
+    let s = fields(need(&t, 2, "payload")?, 11, "settings")?;
     let aaguid: [u8; 16] = get_bytes(&s, 1, "settings")?
         .try_into()
         .map_err(|_| bad("settings AAGUID is not 16 bytes"))?;
@@ -244,6 +245,7 @@ fn decode_value(top: &Value) -> Result<State, VaultError> {
         transports,
         max_credential_count_in_list: u32::try_from(get_uint(&s, 10, "settings")?)
             .map_err(|_| bad("maxCredentialCountInList too large"))?,
+        account_chooser: get_bool(&s, 11, "settings")?,
     };
     let list = as_array(need(&t, 3, "payload")?).map_err(|_| bad("credentials is not an array"))?;
     let mut credentials = Vec::with_capacity(list.len());
