@@ -327,7 +327,17 @@ fn create(path: &Path, args: CreateArgs) -> Result<()> {
         }
     };
     let origin = fauxkey::client::CallerOrigin::parse(&origin).map_err(ClientError::from)?;
-    let vault = open_or_create(path)?;
+    if !path.exists() {
+        // A refused call must leave no vault behind: try it on a throwaway authenticator first.
+        Client::new(
+            Authenticator::new(profile_config("fauxkey")?, fauxkey::store::MemoryStore::new())
+                .with_user(user(&args.user_behaviour, None)),
+        )
+        .create_with(&origin, &options)?;
+    }
+    let mut vault = open_or_create(path)?;
+    // Take the lock now, so a busy vault is reported as locked (exit 4), not as a refusal.
+    vault.refresh()?;
     let mut client = client(vault, user(&args.user_behaviour, None));
     let response = client.create_with(&origin, &options)?;
     eprintln!(
@@ -362,7 +372,8 @@ fn get(path: &Path, args: GetArgs) -> Result<()> {
         _ => return Err(CliError::Usage("get needs --origin or --rp-id".into())),
     };
     let origin = fauxkey::client::CallerOrigin::parse(&origin).map_err(ClientError::from)?;
-    let vault = open(path)?;
+    let mut vault = open(path)?;
+    vault.refresh()?;
     let mut client = client(vault, user(&args.user_behaviour, args.account.clone()));
     let response = client.get_with(&origin, &options)?;
     eprintln!("signed in with passkey {}", response.id);
