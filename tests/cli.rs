@@ -6,7 +6,7 @@
 //! 5 wrong passphrase, 6 corrupt, 7 unsupported version, 8 other. The end-to-end test has an
 //! independent relying-party library (webauthn-rs 0.6) verify what the binary prints.
 
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::type_complexity)]
 
 use std::path::PathBuf;
 use std::process::Output;

@@ -19,6 +19,7 @@ impl<S: CredentialStore> Authenticator<S> {
         let rp_id = request.rp.id.clone();
         // Another process may have changed a shared store (the vault) since we last looked.
         self.store.refresh().map_err(store_status)?;
+        self.sequence = self.sequence.max(self.store.max_sequence());
 
         // Steps 1–2: pinUvAuthParam (fauxkey sets no PIN).
         self.check_pin_uv_auth(

@@ -14,6 +14,9 @@ pub struct MemoryStore {
     by_id: HashMap<Vec<u8>, Box<Credential>>,
     by_rp: HashMap<String, HashMap<Vec<u8>, Vec<Vec<u8>>>>,
     capacity: Option<usize>,
+    /// The largest `sequence` ever inserted (kept when that credential is removed, so a new one
+    /// never reuses a number).
+    max_sequence: u64,
 }
 
 impl MemoryStore {
@@ -102,8 +105,8 @@ impl CredentialStore for MemoryStore {
             return Err(StoreError::Full);
         }
         self.index(&credential);
-        self.by_id
-            .insert(credential.id.clone(), Box::new(credential));
+        self.max_sequence = self.max_sequence.max(credential.sequence);
+        self.by_id.insert(credential.id.clone(), Box::new(credential));
         Ok(())
     }
 
@@ -121,6 +124,10 @@ impl CredentialStore for MemoryStore {
 
     fn len(&self) -> usize {
         self.by_id.len()
+    }
+
+    fn max_sequence(&self) -> u64 {
+        self.max_sequence
     }
 }
 
@@ -175,6 +182,10 @@ mod tests {
         s.insert(credential(3, "c.example", b"u9")).expect("insert");
         assert!(s.ids_for_user("a.example", b"u1").is_empty());
         assert_eq!(s.len(), 2);
+        // The largest sequence ever inserted stays, even after its credential is removed.
+        assert_eq!(s.max_sequence(), 3);
+        s.remove(&[3; 16]).expect("remove");
+        assert_eq!(s.max_sequence(), 3);
         let mut full = MemoryStore::with_capacity_limit(1);
         full.insert(credential(1, "a", b"u")).expect("first fits");
         assert!(matches!(

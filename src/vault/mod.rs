@@ -320,6 +320,15 @@ impl Vault {
     }
 }
 
+/// Another process may have used this sequence number since our authenticator picked it (SPEC
+/// §4.4 wants them unique): under the lock, renumber after the largest in the vault.
+fn unique_sequence(store: &MemoryStore, mut credential: Credential) -> Credential {
+    if credential.sequence <= store.max_sequence() && store.get(&credential.id).is_none() {
+        credential.sequence = store.max_sequence() + 1;
+    }
+    credential
+}
+
 fn store_error(e: VaultError) -> StoreError {
     StoreError::Io(e.to_string())
 }
@@ -347,7 +356,7 @@ impl CredentialStore for Vault {
     }
 
     fn insert(&mut self, credential: Credential) -> Result<(), StoreError> {
-        self.modify(|s, _| s.insert(credential))
+        self.modify(|s, _| s.insert(unique_sequence(s, credential)))
             .map_err(store_error)?
     }
 
@@ -360,12 +369,16 @@ impl CredentialStore for Vault {
         credential: Credential,
         replaced: &[Vec<u8>],
     ) -> Result<(), StoreError> {
-        self.modify(|s, _| s.insert_replacing(credential, replaced))
+        self.modify(|s, _| s.insert_replacing(unique_sequence(s, credential), replaced))
             .map_err(store_error)?
     }
 
     fn all(&self) -> Box<dyn Iterator<Item = &Credential> + '_> {
         self.store.all()
+    }
+
+    fn max_sequence(&self) -> u64 {
+        self.store.max_sequence()
     }
 
     fn len(&self) -> usize {
