@@ -103,6 +103,31 @@ pub enum Command {
         /// The credential id (base64url), or a unique prefix of it.
         credential_id: String,
     },
+    /// Send a WebAuthn signal (signalUnknownCredential, signalAllAcceptedCredentials,
+    /// signalCurrentUserDetails) as an RP's page would.
+    Signal {
+        /// Which signal.
+        #[command(subcommand)]
+        signal: SignalCommand,
+    },
+    /// Un-hide a passkey that a signal hid.
+    #[command(after_help = "Example:\n  fauxkey restore 3q2-7w")]
+    Restore {
+        /// The credential id (base64url), or a unique prefix of it.
+        credential_id: String,
+    },
+    /// Show the log of signals received and what they changed.
+    #[command(
+        after_help = "Examples:\n  fauxkey events\n  fauxkey events --rp-id example.com --json"
+    )]
+    Events {
+        /// Only events of this RP ID.
+        #[arg(long, value_name = "ID")]
+        rp_id: Option<String>,
+        /// Print a JSON array.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print getClientCapabilities() of the emulated client.
     #[command(after_help = "Example:\n  fauxkey capabilities --json")]
     Capabilities {
@@ -131,6 +156,62 @@ pub enum Command {
     Completions {
         /// The shell.
         shell: clap_complete::Shell,
+    },
+}
+
+/// The three WebAuthn signals.
+#[derive(Debug, Subcommand)]
+pub enum SignalCommand {
+    /// signalUnknownCredential: the RP does not know this credential (fauxkey hides it).
+    #[command(after_help = "Example:\n  \
+        fauxkey signal unknown-credential --origin https://example.com --rp-id example.com --credential-id 3q2-7w...")]
+    UnknownCredential {
+        /// The caller's origin.
+        #[arg(long, value_name = "URL")]
+        origin: String,
+        /// The RP ID.
+        #[arg(long, value_name = "ID")]
+        rp_id: String,
+        /// The credential id, base64url.
+        #[arg(long, value_name = "B64URL")]
+        credential_id: String,
+    },
+    /// signalAllAcceptedCredentials: the user's passkeys not listed are hidden, listed ones shown.
+    #[command(after_help = "Example:\n  \
+        fauxkey signal all-accepted --origin https://example.com --rp-id example.com --user-id dXNlcg --credential-ids ID1,ID2")]
+    AllAccepted {
+        /// The caller's origin.
+        #[arg(long, value_name = "URL")]
+        origin: String,
+        /// The RP ID.
+        #[arg(long, value_name = "ID")]
+        rp_id: String,
+        /// The user handle, base64url.
+        #[arg(long, value_name = "B64URL")]
+        user_id: String,
+        /// Every credential id the RP accepts for the user, comma-separated (may be empty).
+        #[arg(long, value_name = "ID,ID,...", allow_hyphen_values = true)]
+        credential_ids: String,
+    },
+    /// signalCurrentUserDetails: new name and display name for the user's passkeys.
+    #[command(after_help = "Example:\n  \
+        fauxkey signal user-details --origin https://example.com --rp-id example.com --user-id dXNlcg --name alice2 --display-name 'Alice Two'")]
+    UserDetails {
+        /// The caller's origin.
+        #[arg(long, value_name = "URL")]
+        origin: String,
+        /// The RP ID.
+        #[arg(long, value_name = "ID")]
+        rp_id: String,
+        /// The user handle, base64url.
+        #[arg(long, value_name = "B64URL")]
+        user_id: String,
+        /// The account name.
+        #[arg(long, value_name = "N")]
+        name: String,
+        /// The display name.
+        #[arg(long, value_name = "D")]
+        display_name: String,
     },
 }
 

@@ -254,6 +254,7 @@ fn vector_credential(v: &Vectors, backup_state: bool) -> Credential {
         created_ms: 0,
         last_used_ms: None,
         hidden: false,
+        hidden_at_ms: None,
         cred_protect: CredProtect::UvOptional,
         cred_random: None,
         sequence: 1,
@@ -787,6 +788,7 @@ fn authenticator_hmac_secret_output(v: &Vectors, case: &str, protocol: PinProtoc
         created_ms: 0,
         last_used_ms: None,
         hidden: false,
+        hidden_at_ms: None,
         cred_protect: CredProtect::UvOptional,
         cred_random: Some(CredRandom {
             with_uv: cred_random,
@@ -900,6 +902,7 @@ fn client_prf_results_match_the_vectors_end_to_end() {
             created_ms: 0,
             last_used_ms: None,
             hidden: false,
+            hidden_at_ms: None,
             cred_protect: CredProtect::UvOptional,
             cred_random: Some(CredRandom {
                 with_uv: cred_random,

@@ -99,6 +99,7 @@ fn credential(rng: &mut fauxkey::env::Rng, alg: Algorithm, sequence: u64) -> Cre
         created_ms: T0 + sequence * 60_000,
         last_used_ms: None,
         hidden: false,
+        hidden_at_ms: None,
         cred_protect: CredProtect::UvOptional,
         cred_random: None,
         sequence,
@@ -136,6 +137,7 @@ fn three_credentials() -> Vec<Credential> {
         backup_state: false,
         last_used_ms: Some(T0 + 2 * 86_400_000),
         hidden: true,
+        hidden_at_ms: None,
         cred_protect: CredProtect::UvRequired,
         ..credential(&mut rng, Algorithm::Es256, 3)
     };
@@ -161,7 +163,7 @@ fn seal_with(seed: u64, passphrase: &str, kdf: KdfParams, plaintext: &[u8]) -> V
 
 fn encode(settings: &Config, credentials: &[Credential]) -> Vec<u8> {
     let refs: Vec<&Credential> = credentials.iter().collect();
-    payload::encode(settings, &refs).to_vec()
+    payload::encode(settings, &refs, &[]).to_vec()
 }
 
 /// The payload most failure vectors start from: default settings, one ES256 credential.
@@ -393,7 +395,7 @@ fn scenarios() -> Vec<Scenario> {
             "payload-failure-unknown-credential-key.txt",
             PAYLOAD_FAILURE,
             PASS,
-            "validly encrypted canonical CBOR whose credential has an unknown key 19",
+            "validly encrypted canonical CBOR whose credential has an unknown key 20",
             seal_with(
                 0x0402,
                 PASS,
@@ -402,7 +404,7 @@ fn scenarios() -> Vec<Scenario> {
                     let Value::Map(cred) = first_credential(top) else {
                         panic!("credential not a map")
                     };
-                    cred.push((Value::Integer(19.into()), Value::Integer(0.into())));
+                    cred.push((Value::Integer(20.into()), Value::Integer(0.into())));
                 }),
             ),
         ),
@@ -667,7 +669,7 @@ fn success_vectors_round_trip() {
         // write(read(x)) == x for the payload.
         let state = payload::decode(&plaintext).unwrap();
         let refs: Vec<&Credential> = state.credentials.iter().collect();
-        let again = payload::encode(&state.settings, &refs);
+        let again = payload::encode(&state.settings, &refs, &state.events);
         assert!(
             again.as_slice() == plaintext.as_slice(),
             "{name}: encode(decode(payload)) differs from the payload"

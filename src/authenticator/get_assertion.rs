@@ -113,7 +113,8 @@ impl<S: CredentialStore> Authenticator<S> {
         }
 
         // Step 11, with a display: the user picks the account on the authenticator itself.
-        let chosen_on_authenticator = !allow_list && applicable.len() > 1 && self.config.account_chooser;
+        let chosen_on_authenticator =
+            !allow_list && applicable.len() > 1 && self.config.account_chooser;
         if chosen_on_authenticator {
             let users: Vec<UserEntity> = applicable
                 .iter()
@@ -124,7 +125,10 @@ impl<S: CredentialStore> Authenticator<S> {
                     display_name: c.user_display_name.clone(),
                 })
                 .collect();
-            let index = self.user.choose_account(&users).ok_or(StatusCode::OperationDenied)?;
+            let index = self
+                .user
+                .choose_account(&users)
+                .ok_or(StatusCode::OperationDenied)?;
             if index >= applicable.len() {
                 return Err(StatusCode::OperationDenied);
             }

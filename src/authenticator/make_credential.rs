@@ -130,6 +130,7 @@ impl<S: CredentialStore> Authenticator<S> {
             created_ms: self.clock.now_ms(),
             last_used_ms: None,
             hidden: false,
+            hidden_at_ms: None,
             cred_protect,
             cred_random,
             sequence,

@@ -8,6 +8,7 @@
 mod get_assertion;
 mod hmac_secret;
 mod make_credential;
+mod signals;
 
 use uuid::Uuid;
 
@@ -23,6 +24,9 @@ pub const FAUXKEY_AAGUID: Uuid = Uuid::from_u128(0xa317_7236_0861_4496_8ac0_b5d4
 
 /// The largest CTAP message fauxkey accepts (the CTAPHID maximum, 57 + 128 × 59 bytes).
 pub const MAX_MSG_SIZE: usize = 7609;
+
+/// How long hidden credentials are kept by default: 30 days.
+pub const DEFAULT_HIDDEN_RETENTION_MS: u64 = 30 * 24 * 60 * 60 * 1000;
 
 /// How the signature counter moves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -73,6 +77,8 @@ pub struct Config {
     /// first response carries `numberOfCredentials` and the client picks after
     /// getNextAssertion, which signs, and so advances the counter of, every candidate.
     pub account_chooser: bool,
+    /// How long a credential hidden by a signal is kept before it is purged (ms).
+    pub hidden_retention_ms: u64,
 }
 
 impl Default for Config {
@@ -89,6 +95,7 @@ impl Default for Config {
             transports: vec!["internal".into()],
             max_credential_count_in_list: 64,
             account_chooser: false,
+            hidden_retention_ms: DEFAULT_HIDDEN_RETENTION_MS,
         }
     }
 }

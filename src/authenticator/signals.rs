@@ -24,19 +24,33 @@ impl<S: CredentialStore> Authenticator<S> {
             credential_ids,
             changes,
         };
-        self.store.apply(&event.changes, event.clone(), event.time_ms).map_err(store_status)?;
+        self.store
+            .apply(&event.changes, event.clone(), event.time_ms)
+            .map_err(store_status)?;
         Ok(event)
     }
 
     /// `unknownCredentialId`: hide the credential of `rp_id` with this id (its key is kept).
     /// Logged even when nothing matches.
-    pub fn signal_unknown_credential(&mut self, rp_id: &str, credential_id: &[u8]) -> Result<Event, StatusCode> {
-        self.store.refresh().map_err(store_status)?;
+    pub fn signal_unknown_credential(
+        &mut self,
+        rp_id: &str,
+        credential_id: &[u8],
+    ) -> Result<Event, StatusCode> {
+        self.purge_expired()?;
         let changes = match self.store.get(credential_id) {
-            Some(c) if c.rp_id == rp_id && !c.hidden => vec![Change::Hide { id: credential_id.to_vec() }],
+            Some(c) if c.rp_id == rp_id && !c.hidden => vec![Change::Hide {
+                id: credential_id.to_vec(),
+            }],
             _ => Vec::new(),
         };
-        self.record(EventKind::UnknownCredential, rp_id, None, vec![credential_id.to_vec()], changes)
+        self.record(
+            EventKind::UnknownCredential,
+            rp_id,
+            None,
+            vec![credential_id.to_vec()],
+            changes,
+        )
     }
 
     /// `allAcceptedCredentialIds`: every credential of (rpId, user) not in `accepted` is
@@ -48,12 +62,14 @@ impl<S: CredentialStore> Authenticator<S> {
         user_id: &[u8],
         accepted: &[Vec<u8>],
     ) -> Result<Event, StatusCode> {
-        self.store.refresh().map_err(store_status)?;
+        self.purge_expired()?;
         let mut ids = self.store.ids_for_user(rp_id, user_id);
         ids.sort();
         let mut changes = Vec::new();
         for id in ids {
-            let Some(c) = self.store.get(&id) else { continue };
+            let Some(c) = self.store.get(&id) else {
+                continue;
+            };
             let listed = accepted.contains(&id);
             if !listed && !c.hidden {
                 changes.push(Change::Hide { id });
@@ -61,7 +77,13 @@ impl<S: CredentialStore> Authenticator<S> {
                 changes.push(Change::Unhide { id });
             }
         }
-        self.record(EventKind::AllAcceptedCredentials, rp_id, Some(user_id), accepted.to_vec(), changes)
+        self.record(
+            EventKind::AllAcceptedCredentials,
+            rp_id,
+            Some(user_id),
+            accepted.to_vec(),
+            changes,
+        )
     }
 
     /// `currentUserDetails`: every credential of (rpId, user) gets the new name and display name.
@@ -72,28 +94,53 @@ impl<S: CredentialStore> Authenticator<S> {
         name: &str,
         display_name: &str,
     ) -> Result<Event, StatusCode> {
-        self.store.refresh().map_err(store_status)?;
+        self.purge_expired()?;
         let mut ids = self.store.ids_for_user(rp_id, user_id);
         ids.sort();
         let changes = ids
             .into_iter()
             .filter(|id| {
                 self.store.get(id).is_some_and(|c| {
-                    c.user_name.as_deref() != Some(name) || c.user_display_name.as_deref() != Some(display_name)
+                    c.user_name.as_deref() != Some(name)
+                        || c.user_display_name.as_deref() != Some(display_name)
                 })
             })
-            .map(|id| Change::Rename { id, name: name.to_owned(), display_name: display_name.to_owned() })
+            .map(|id| Change::Rename {
+                id,
+                name: name.to_owned(),
+                display_name: display_name.to_owned(),
+            })
             .collect();
-        self.record(EventKind::CurrentUserDetails, rp_id, Some(user_id), Vec::new(), changes)
+        self.record(
+            EventKind::CurrentUserDetails,
+            rp_id,
+            Some(user_id),
+            Vec::new(),
+            changes,
+        )
     }
 
     /// Un-hides a credential by hand; false if there is no such credential.
     pub fn restore(&mut self, credential_id: &[u8]) -> Result<bool, StatusCode> {
         self.store.refresh().map_err(store_status)?;
-        let Some(c) = self.store.get(credential_id) else { return Ok(false) };
+        let Some(c) = self.store.get(credential_id) else {
+            return Ok(false);
+        };
         let rp_id = c.rp_id.clone();
-        let changes = if c.hidden { vec![Change::Unhide { id: credential_id.to_vec() }] } else { Vec::new() };
-        self.record(EventKind::Restore, &rp_id, None, vec![credential_id.to_vec()], changes)?;
+        let changes = if c.hidden {
+            vec![Change::Unhide {
+                id: credential_id.to_vec(),
+            }]
+        } else {
+            Vec::new()
+        };
+        self.record(
+            EventKind::Restore,
+            &rp_id,
+            None,
+            vec![credential_id.to_vec()],
+            changes,
+        )?;
         Ok(true)
     }
 
@@ -105,14 +152,21 @@ impl<S: CredentialStore> Authenticator<S> {
         let mut expired: Vec<Vec<u8>> = self
             .store
             .all()
-            .filter(|c| c.hidden && c.hidden_at_ms.is_some_and(|t| now.saturating_sub(t) >= retention))
+            .filter(|c| {
+                c.hidden
+                    && c.hidden_at_ms
+                        .is_some_and(|t| now.saturating_sub(t) >= retention)
+            })
             .map(|c| c.id.clone())
             .collect();
         if expired.is_empty() {
             return Ok(expired);
         }
         expired.sort();
-        let changes = expired.iter().map(|id| Change::Remove { id: id.clone() }).collect();
+        let changes = expired
+            .iter()
+            .map(|id| Change::Remove { id: id.clone() })
+            .collect();
         self.record(EventKind::Purge, "", None, Vec::new(), changes)?;
         Ok(expired)
     }

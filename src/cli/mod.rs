@@ -12,7 +12,7 @@ use fauxkey::store::{Credential, CredentialStore};
 use fauxkey::vault::{ErrorClass, KdfParams, Passphrase, Vault, VaultError};
 use fauxkey::{Authenticator, Client, Config};
 
-use crate::{AlgArg, Cli, Command, CreateArgs, GetArgs, UserArgs};
+use crate::{AlgArg, Cli, Command, CreateArgs, GetArgs, SignalCommand, UserArgs};
 
 /// A failed command, with its exit code.
 #[derive(Debug, thiserror::Error)]
@@ -132,6 +132,32 @@ pub fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
+        Command::Signal { signal } => signal_command(&path, signal),
+        Command::Restore { credential_id } => {
+            let vault = open(&path)?;
+            let id = find(&vault, &credential_id)?.id.clone();
+            let mut authenticator = vault.into_authenticator();
+            authenticator
+                .restore(&id)
+                .map_err(|e| CliError::Other(format!("restore failed: {e}")))?;
+            eprintln!("restored passkey {}", fauxkey::b64url::encode(&id));
+            Ok(())
+        }
+        Command::Events { rp_id, json } => {
+            let vault = open(&path)?;
+            let events: Vec<_> = vault
+                .events()
+                .into_iter()
+                .filter(|e| rp_id.as_deref().is_none_or(|r| e.rp_id == r))
+                .collect();
+            if json {
+                let list: Vec<_> = events.iter().map(|e| e.to_json()).collect();
+                print_json(&list)
+            } else {
+                output::events(&events);
+                Ok(())
+            }
+        }
         Command::Capabilities { json } => {
             let client = Client::new(Authenticator::new(
                 settings_or_default(&path)?,
@@ -214,7 +240,10 @@ fn kdf_preset(insecure: bool) -> KdfParams {
 fn profile_config(name: &str) -> Result<Config> {
     match name {
         // A passkey provider: it shows its own account chooser.
-        "fauxkey" => Ok(Config { account_chooser: true, ..Config::default() }),
+        "fauxkey" => Ok(Config {
+            account_chooser: true,
+            ..Config::default()
+        }),
         other => Err(CliError::Usage(format!(
             "unknown profile {other:?}; available profiles: fauxkey"
         ))),
@@ -240,7 +269,12 @@ fn open_or_create(path: &Path) -> Result<Vault> {
     if path.exists() {
         return open(path);
     }
-    let vault = Vault::create(path, &passphrase()?, KdfParams::DEFAULT, profile_config("fauxkey")?)?;
+    let vault = Vault::create(
+        path,
+        &passphrase()?,
+        KdfParams::DEFAULT,
+        profile_config("fauxkey")?,
+    )?;
     eprintln!("created a new vault at {}", path.display());
     Ok(vault)
 }
@@ -330,8 +364,11 @@ fn create(path: &Path, args: CreateArgs) -> Result<()> {
     if !path.exists() {
         // A refused call must leave no vault behind: try it on a throwaway authenticator first.
         Client::new(
-            Authenticator::new(profile_config("fauxkey")?, fauxkey::store::MemoryStore::new())
-                .with_user(user(&args.user_behaviour, None)),
+            Authenticator::new(
+                profile_config("fauxkey")?,
+                fauxkey::store::MemoryStore::new(),
+            )
+            .with_user(user(&args.user_behaviour, None)),
         )
         .create_with(&origin, &options)?;
     }
@@ -378,6 +415,71 @@ fn get(path: &Path, args: GetArgs) -> Result<()> {
     let response = client.get_with(&origin, &options)?;
     eprintln!("signed in with passkey {}", response.id);
     print_json(&response)
+}
+
+fn signal_command(path: &Path, signal: SignalCommand) -> Result<()> {
+    use fauxkey::client::signals::{
+        AllAcceptedCredentialsOptions, CurrentUserDetailsOptions, UnknownCredentialOptions,
+    };
+    let parse = |o: &str| fauxkey::client::CallerOrigin::parse(o).map_err(ClientError::from);
+    let mut vault = open(path)?;
+    vault.refresh()?;
+    let mut client = client(vault, SimulatedUser::default());
+    let before = client.authenticator().events().len();
+    match signal {
+        SignalCommand::UnknownCredential {
+            origin,
+            rp_id,
+            credential_id,
+        } => client.signal_unknown_credential(
+            &parse(&origin)?,
+            &UnknownCredentialOptions {
+                rp_id,
+                credential_id,
+            },
+        )?,
+        SignalCommand::AllAccepted {
+            origin,
+            rp_id,
+            user_id,
+            credential_ids,
+        } => {
+            let ids = credential_ids
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect();
+            client.signal_all_accepted_credentials(
+                &parse(&origin)?,
+                &AllAcceptedCredentialsOptions {
+                    rp_id,
+                    user_id,
+                    all_accepted_credential_ids: ids,
+                },
+            )?
+        }
+        SignalCommand::UserDetails {
+            origin,
+            rp_id,
+            user_id,
+            name,
+            display_name,
+        } => client.signal_current_user_details(
+            &parse(&origin)?,
+            &CurrentUserDetailsOptions {
+                rp_id,
+                user_id,
+                name,
+                display_name,
+            },
+        )?,
+    }
+    // The page learns nothing; the vault's owner may see what the signal did.
+    let events = client.authenticator().events();
+    for e in events.iter().skip(before) {
+        output::event_line(e);
+    }
+    Ok(())
 }
 
 fn decode(id: &str) -> Result<Vec<u8>> {

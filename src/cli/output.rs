@@ -120,6 +120,46 @@ pub fn details(c: &Credential) {
     }
 }
 
+/// One event, for humans, on stderr.
+pub fn event_line(e: &fauxkey::store::Event) {
+    eprintln!("{}", event_text(e));
+}
+
+fn event_text(e: &fauxkey::store::Event) -> String {
+    let j = e.to_json();
+    let changes = if j.changes.is_empty() {
+        "no change".to_owned()
+    } else {
+        j.changes
+            .iter()
+            .map(|c| {
+                let id: String = c.credential_id.chars().take(12).collect();
+                match (&c.name, &c.display_name) {
+                    (Some(n), Some(d)) => format!("{} {id} → {n} ({d})", c.change),
+                    _ => format!("{} {id}", c.change),
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let rp = if j.rp_id.is_empty() {
+        String::new()
+    } else {
+        format!(" {}", j.rp_id)
+    };
+    format!("{} {:?}{rp}: {changes}", j.time, j.signal)
+}
+
+/// The event log, one line each.
+pub fn events(list: &[fauxkey::store::Event]) {
+    if list.is_empty() {
+        eprintln!("no events");
+    }
+    for e in list {
+        println!("{}", event_text(e));
+    }
+}
+
 /// `info`: the getInfo response.
 pub fn info(info: &get_info::Response, json: bool) {
     let algorithms: Vec<&str> = info

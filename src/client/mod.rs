@@ -8,6 +8,7 @@ pub mod json;
 pub mod origin;
 pub mod prf;
 pub mod quick;
+pub mod signals;
 
 use std::collections::BTreeMap;
 
@@ -608,9 +609,9 @@ impl<S: CredentialStore> Client<S> {
             ("hybridTransport", false),
             ("passkeyPlatformAuthenticator", platform && uv && rk),
             ("relatedOrigins", false),
-            ("signalAllAcceptedCredentials", false),
-            ("signalCurrentUserDetails", false),
-            ("signalUnknownCredential", false),
+            ("signalAllAcceptedCredentials", true),
+            ("signalCurrentUserDetails", true),
+            ("signalUnknownCredential", true),
             ("userVerifyingPlatformAuthenticator", platform && uv),
             ("extension:credProps", true),
             ("extension:credProtect", true),

@@ -47,12 +47,17 @@ pub struct CurrentUserDetailsOptions {
 
 fn decode(value: &str, member: &str) -> Result<Vec<u8>, ClientError> {
     // Signals decode with "base64url decode"; a failure is a TypeError (WebAuthn L3 §5.1.10).
-    b64url::decode(value).map_err(|_| ClientError::Type(format!("`{member}` is not unpadded base64url: {value:?}")))
+    b64url::decode(value)
+        .map_err(|_| ClientError::Type(format!("`{member}` is not unpadded base64url: {value:?}")))
 }
 
 impl<S: CredentialStore> Client<S> {
     fn check_rp_id(&self, origin: &CallerOrigin, rp_id: &str) -> Result<String, ClientError> {
-        Ok(origin::validate_rp_id(origin, Some(rp_id), self.related_origins.as_ref())?)
+        Ok(origin::validate_rp_id(
+            origin,
+            Some(rp_id),
+            self.related_origins.as_ref(),
+        )?)
     }
 
     /// `PublicKeyCredential.signalUnknownCredential()`.
@@ -82,7 +87,9 @@ impl<S: CredentialStore> Client<S> {
             .map(|(i, id)| decode(id, &format!("allAcceptedCredentialIds[{i}]")))
             .collect::<Result<Vec<_>, _>>()?;
         let rp_id = self.check_rp_id(origin, &options.rp_id)?;
-        let _ = self.authenticator.signal_all_accepted_credentials(&rp_id, &user_id, &ids);
+        let _ = self
+            .authenticator
+            .signal_all_accepted_credentials(&rp_id, &user_id, &ids);
         Ok(())
     }
 
@@ -94,25 +101,51 @@ impl<S: CredentialStore> Client<S> {
     ) -> Result<(), ClientError> {
         let user_id = decode(&options.user_id, "userId")?;
         let rp_id = self.check_rp_id(origin, &options.rp_id)?;
-        let _ = self.authenticator.signal_current_user_details(&rp_id, &user_id, &options.name, &options.display_name);
+        let _ = self.authenticator.signal_current_user_details(
+            &rp_id,
+            &user_id,
+            &options.name,
+            &options.display_name,
+        );
         Ok(())
     }
 
     /// [`Client::signal_unknown_credential`] from an origin string and the options' JSON.
-    pub fn signal_unknown_credential_json(&mut self, origin: &str, json: &str) -> Result<(), ClientError> {
+    pub fn signal_unknown_credential_json(
+        &mut self,
+        origin: &str,
+        json: &str,
+    ) -> Result<(), ClientError> {
         let origin = CallerOrigin::parse(origin)?;
-        self.signal_unknown_credential(&origin, &parse_options(json, "signalUnknownCredential options")?)
+        self.signal_unknown_credential(
+            &origin,
+            &parse_options(json, "signalUnknownCredential options")?,
+        )
     }
 
     /// [`Client::signal_all_accepted_credentials`] from an origin string and the options' JSON.
-    pub fn signal_all_accepted_credentials_json(&mut self, origin: &str, json: &str) -> Result<(), ClientError> {
+    pub fn signal_all_accepted_credentials_json(
+        &mut self,
+        origin: &str,
+        json: &str,
+    ) -> Result<(), ClientError> {
         let origin = CallerOrigin::parse(origin)?;
-        self.signal_all_accepted_credentials(&origin, &parse_options(json, "signalAllAcceptedCredentials options")?)
+        self.signal_all_accepted_credentials(
+            &origin,
+            &parse_options(json, "signalAllAcceptedCredentials options")?,
+        )
     }
 
     /// [`Client::signal_current_user_details`] from an origin string and the options' JSON.
-    pub fn signal_current_user_details_json(&mut self, origin: &str, json: &str) -> Result<(), ClientError> {
+    pub fn signal_current_user_details_json(
+        &mut self,
+        origin: &str,
+        json: &str,
+    ) -> Result<(), ClientError> {
         let origin = CallerOrigin::parse(origin)?;
-        self.signal_current_user_details(&origin, &parse_options(json, "signalCurrentUserDetails options")?)
+        self.signal_current_user_details(
+            &origin,
+            &parse_options(json, "signalCurrentUserDetails options")?,
+        )
     }
 }

@@ -80,7 +80,10 @@ impl Change {
     /// The credential the change applies to.
     pub fn id(&self) -> &[u8] {
         match self {
-            Change::Hide { id } | Change::Unhide { id } | Change::Rename { id, .. } | Change::Remove { id } => id,
+            Change::Hide { id }
+            | Change::Unhide { id }
+            | Change::Rename { id, .. }
+            | Change::Remove { id } => id,
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use super::{Credential, CredentialStore, StoreError};
+use super::{Change, Credential, CredentialStore, Event, StoreError, MAX_EVENTS};
 
 /// Credentials in memory; nothing survives the process.
 ///
@@ -17,6 +17,7 @@ pub struct MemoryStore {
     /// The largest `sequence` ever inserted (kept when that credential is removed, so a new one
     /// never reuses a number).
     max_sequence: u64,
+    events: Vec<Event>,
 }
 
 impl MemoryStore {
@@ -30,6 +31,15 @@ impl MemoryStore {
         Self {
             capacity: Some(capacity),
             ..Self::default()
+        }
+    }
+
+    /// Appends to the event log, dropping the oldest beyond [`MAX_EVENTS`].
+    pub fn push_event(&mut self, event: Event) {
+        self.events.push(event);
+        if self.events.len() > MAX_EVENTS {
+            let excess = self.events.len() - MAX_EVENTS;
+            self.events.drain(..excess);
         }
     }
 
@@ -106,7 +116,8 @@ impl CredentialStore for MemoryStore {
         }
         self.index(&credential);
         self.max_sequence = self.max_sequence.max(credential.sequence);
-        self.by_id.insert(credential.id.clone(), Box::new(credential));
+        self.by_id
+            .insert(credential.id.clone(), Box::new(credential));
         Ok(())
     }
 
@@ -128,6 +139,46 @@ impl CredentialStore for MemoryStore {
 
     fn max_sequence(&self) -> u64 {
         self.max_sequence
+    }
+
+    fn events(&self) -> Vec<Event> {
+        self.events.clone()
+    }
+
+    fn apply(&mut self, changes: &[Change], event: Event, now_ms: u64) -> Result<(), StoreError> {
+        for change in changes {
+            match change {
+                Change::Hide { id } => {
+                    self.update(id, &mut |c| {
+                        if !c.hidden {
+                            c.hidden = true;
+                            c.hidden_at_ms = Some(now_ms);
+                        }
+                    })?;
+                }
+                Change::Unhide { id } => {
+                    self.update(id, &mut |c| {
+                        c.hidden = false;
+                        c.hidden_at_ms = None;
+                    })?;
+                }
+                Change::Rename {
+                    id,
+                    name,
+                    display_name,
+                } => {
+                    self.update(id, &mut |c| {
+                        c.user_name = Some(name.clone());
+                        c.user_display_name = Some(display_name.clone());
+                    })?;
+                }
+                Change::Remove { id } => {
+                    self.remove(id)?;
+                }
+            }
+        }
+        self.push_event(event);
+        Ok(())
     }
 }
 
@@ -154,6 +205,7 @@ mod tests {
             created_ms: 0,
             last_used_ms: None,
             hidden: false,
+            hidden_at_ms: None,
             cred_protect: Default::default(),
             cred_random: None,
             sequence: u64::from(id),

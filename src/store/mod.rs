@@ -1,9 +1,11 @@
 //! Credential storage: the [`Credential`] record, the [`CredentialStore`] trait the authenticator
 //! talks to, and [`MemoryStore`]. The encrypted vault implements the same trait.
 
+mod events;
 mod memory;
 mod summary;
 
+pub use events::{Change, ChangeJson, Event, EventJson, EventKind, MAX_EVENTS};
 pub use memory::MemoryStore;
 pub use summary::{rfc3339, PasskeySummary};
 
@@ -86,6 +88,8 @@ pub struct Credential {
     pub last_used_ms: Option<u64>,
     /// Hidden by a signal: kept, but not offered in assertions.
     pub hidden: bool,
+    /// When it was hidden (ms since the Unix epoch); purged after the retention period.
+    pub hidden_at_ms: Option<u64>,
     /// The credProtect level.
     pub cred_protect: CredProtect,
     /// hmac-secret keys, when the credential was created with `hmac-secret`.
@@ -149,6 +153,11 @@ pub trait CredentialStore: Send {
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
+    /// The event log, oldest first.
+    fn events(&self) -> Vec<Event>;
+    /// Applies `changes` and appends `event` to the log, as one change (the vault saves once).
+    /// `now_ms` stamps credentials that become hidden.
+    fn apply(&mut self, changes: &[Change], event: Event, now_ms: u64) -> Result<(), StoreError>;
     /// Catches up with changes another process made to a shared backing store (the vault).
     fn refresh(&mut self) -> Result<(), StoreError> {
         Ok(())

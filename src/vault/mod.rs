@@ -17,7 +17,7 @@ pub use passphrase::Passphrase;
 
 use crate::authenticator::Config;
 use crate::env::{self, Rng};
-use crate::store::{Credential, CredentialStore, MemoryStore, StoreError};
+use crate::store::{Change, Credential, CredentialStore, Event, MemoryStore, StoreError};
 use crate::Authenticator;
 
 /// Which part of a vault file is damaged.
@@ -206,6 +206,9 @@ impl Vault {
         let (keys, plaintext) = format::open(&bytes, passphrase)?;
         let state = payload::decode(&plaintext)?;
         let mut store = MemoryStore::new();
+        for e in state.events {
+            store.push_event(e);
+        }
         for c in state.credentials {
             store.insert(c).map_err(|_| VaultError::Corrupt {
                 part: Part::Payload,
@@ -270,6 +273,9 @@ impl Vault {
         let plaintext = format::open_with_keys(&bytes, &self.keys)?;
         let state = payload::decode(&plaintext)?;
         let mut store = MemoryStore::new();
+        for e in state.events {
+            store.push_event(e);
+        }
         for c in state.credentials {
             let _ = store.insert(c);
         }
@@ -307,7 +313,8 @@ impl Vault {
     /// Encrypts the current state and writes it atomically; the caller holds the lock.
     fn save_locked(&mut self) -> Result<(), VaultError> {
         let credentials: Vec<&Credential> = self.store.all().collect();
-        let plaintext = payload::encode(&self.settings, &credentials);
+        let events = self.store.events();
+        let plaintext = payload::encode(&self.settings, &credentials, &events);
         let sealed = format::seal(&self.keys, &plaintext, self.rng.as_mut())?;
         let keys = &self.keys;
         file::ensure_parent(&self.path)?;
@@ -379,6 +386,15 @@ impl CredentialStore for Vault {
 
     fn max_sequence(&self) -> u64 {
         self.store.max_sequence()
+    }
+
+    fn events(&self) -> Vec<Event> {
+        self.store.events()
+    }
+
+    fn apply(&mut self, changes: &[Change], event: Event, now_ms: u64) -> Result<(), StoreError> {
+        self.modify(|s, _| s.apply(changes, event, now_ms))
+            .map_err(store_error)?
     }
 
     fn len(&self) -> usize {

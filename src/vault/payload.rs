@@ -11,7 +11,7 @@ use crate::authenticator::{AttestationMode, Config, CounterPolicy};
 use crate::cbor;
 use crate::crypto::keys::{Algorithm, PrivateKey};
 use crate::ctap2::{as_array, as_bool, as_bytes, as_int, as_map, as_text};
-use crate::store::{CredProtect, CredRandom, Credential};
+use crate::store::{Change, CredProtect, CredRandom, Credential, Event, EventKind};
 
 /// The payload revision this code reads and writes.
 pub const REVISION: i64 = 1;
@@ -23,6 +23,8 @@ pub struct State {
     pub settings: Config,
     /// The credentials, in any order (written in `sequence` order).
     pub credentials: Vec<Credential>,
+    /// The signal event log, oldest first.
+    pub events: Vec<Event>,
 }
 
 fn int(v: i64) -> Value {
@@ -34,7 +36,11 @@ fn uint(v: u64) -> Value {
 }
 
 /// Encodes settings and credentials as canonical CBOR (zeroized on drop: it holds private keys).
-pub fn encode(settings: &Config, credentials: &[&Credential]) -> Zeroizing<Vec<u8>> {
+pub fn encode(
+    settings: &Config,
+    credentials: &[&Credential],
+    events: &[Event],
+) -> Zeroizing<Vec<u8>> {
     let s = settings;
     let settings = cbor::map([
         (1, Value::Bytes(s.aaguid.as_bytes().to_vec())),
@@ -68,11 +74,18 @@ pub fn encode(settings: &Config, credentials: &[&Credential]) -> Zeroizing<Vec<u
         ),
         (10, uint(u64::from(s.max_credential_count_in_list))),
         (11, Value::Bool(s.account_chooser)),
+        (12, uint(s.hidden_retention_ms)),
     ]);
     let mut creds: Vec<&Credential> = credentials.to_vec();
     creds.sort_by_key(|c| c.sequence);
     let credentials = Value::Array(creds.into_iter().map(encode_credential).collect());
-    let top = cbor::map([(1, int(REVISION)), (2, settings), (3, credentials)]);
+    let events = Value::Array(events.iter().map(encode_event).collect());
+    let top = cbor::map([
+        (1, int(REVISION)),
+        (2, settings),
+        (3, credentials),
+        (4, events),
+    ]);
     let bytes = Zeroizing::new(cbor::encode(&top));
     // The Value tree held copies of private keys; wipe them before it is dropped.
     wipe(top);
@@ -120,6 +133,9 @@ fn encode_credential(c: &Credential) -> Value {
     if let Some(t) = c.last_used_ms {
         e.push((14, uint(t)));
     }
+    if let Some(t) = c.hidden_at_ms {
+        e.push((19, uint(t)));
+    }
     if let Some(r) = &c.cred_random {
         e.push((
             17,
@@ -127,6 +143,97 @@ fn encode_credential(c: &Credential) -> Value {
         ));
     }
     cbor::map(e)
+}
+
+fn encode_event(e: &Event) -> Value {
+    let mut m: Vec<(i64, Value)> = vec![
+        (1, uint(e.time_ms)),
+        (2, int(i64::from(e.kind.code()))),
+        (3, Value::Text(e.rp_id.clone())),
+        (
+            5,
+            Value::Array(e.credential_ids.iter().cloned().map(Value::Bytes).collect()),
+        ),
+        (
+            6,
+            Value::Array(
+                e.changes
+                    .iter()
+                    .map(|c| {
+                        let (code, extra) = match c {
+                            Change::Hide { .. } => (1, None),
+                            Change::Unhide { .. } => (2, None),
+                            Change::Rename {
+                                name, display_name, ..
+                            } => (3, Some((name, display_name))),
+                            Change::Remove { .. } => (4, None),
+                        };
+                        let mut f = vec![(1, int(code)), (2, Value::Bytes(c.id().to_vec()))];
+                        if let Some((n, d)) = extra {
+                            f.push((3, Value::Text(n.clone())));
+                            f.push((4, Value::Text(d.clone())));
+                        }
+                        cbor::map(f)
+                    })
+                    .collect(),
+            ),
+        ),
+    ];
+    if let Some(u) = &e.user_id {
+        m.push((4, Value::Bytes(u.clone())));
+    }
+    cbor::map(m)
+}
+
+fn decode_event(v: &Value) -> Result<Event, VaultError> {
+    const W: &str = "event";
+    let f = fields(v, 6, W)?;
+    let kind = u8::try_from(get_int(&f, 2, W)?)
+        .ok()
+        .and_then(EventKind::from_code)
+        .ok_or_else(|| bad("unknown event kind"))?;
+    let credential_ids = as_array(need(&f, 5, W)?)
+        .map_err(|_| bad("event credential ids is not an array"))?
+        .iter()
+        .map(|i| {
+            as_bytes(i)
+                .map(<[u8]>::to_vec)
+                .map_err(|_| bad("event credential id is not bytes"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let changes = as_array(need(&f, 6, W)?)
+        .map_err(|_| bad("event changes is not an array"))?
+        .iter()
+        .map(|c| {
+            let g = fields(c, 4, "event change")?;
+            let id = get_bytes(&g, 2, "event change")?.to_vec();
+            Ok(match get_int(&g, 1, "event change")? {
+                1 => Change::Hide { id },
+                2 => Change::Unhide { id },
+                3 => Change::Rename {
+                    id,
+                    name: opt_text(&g, 3, "event change")?
+                        .ok_or_else(|| bad("rename without a name"))?,
+                    display_name: opt_text(&g, 4, "event change")?
+                        .ok_or_else(|| bad("rename without a display name"))?,
+                },
+                4 => Change::Remove { id },
+                _ => return Err(bad("unknown event change")),
+            })
+        })
+        .collect::<Result<Vec<_>, VaultError>>()?;
+    Ok(Event {
+        time_ms: get_uint(&f, 1, W)?,
+        kind,
+        rp_id: as_text(need(&f, 3, W)?)
+            .map_err(|_| bad("event rp id is not text"))?
+            .to_owned(),
+        user_id: f[4]
+            .map(|_| get_bytes(&f, 4, W).map(<[u8]>::to_vec))
+            .transpose()?,
+        credential_ids,
+        changes,
+    })
 }
 
 fn bad(reason: impl Into<String>) -> VaultError {
@@ -191,14 +298,14 @@ pub fn decode(bytes: &[u8]) -> Result<State, VaultError> {
 }
 
 fn decode_value(top: &Value) -> Result<State, VaultError> {
-    let t = fields(top, 3, "payload")?;
+    let t = fields(top, 4, "payload")?;
     let revision = get_int(&t, 1, "payload")?;
     if revision != REVISION {
         return Err(VaultError::Unsupported {
             reason: format!("payload revision {revision}; this fauxkey reads revision {REVISION}"),
         });
     }
-    let s = fields(need(&t, 2, "payload")?, 11, "settings")?;
+    let s = fields(need(&t, 2, "payload")?, 12, "settings")?;
     let aaguid: [u8; 16] = get_bytes(&s, 1, "settings")?
         .try_into()
         .map_err(|_| bad("settings AAGUID is not 16 bytes"))?;
@@ -246,6 +353,7 @@ fn decode_value(top: &Value) -> Result<State, VaultError> {
         max_credential_count_in_list: u32::try_from(get_uint(&s, 10, "settings")?)
             .map_err(|_| bad("maxCredentialCountInList too large"))?,
         account_chooser: get_bool(&s, 11, "settings")?,
+        hidden_retention_ms: get_uint(&s, 12, "settings")?,
     };
     let list = as_array(need(&t, 3, "payload")?).map_err(|_| bad("credentials is not an array"))?;
     let mut credentials = Vec::with_capacity(list.len());
@@ -263,15 +371,21 @@ fn decode_value(top: &Value) -> Result<State, VaultError> {
         }
         credentials.push(c);
     }
+    let events = as_array(need(&t, 4, "payload")?)
+        .map_err(|_| bad("events is not an array"))?
+        .iter()
+        .map(decode_event)
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(State {
         settings,
         credentials,
+        events,
     })
 }
 
 fn decode_credential(v: &Value) -> Result<Credential, VaultError> {
     const W: &str = "credential";
-    let f = fields(v, 18, W)?;
+    let f = fields(v, 19, W)?;
     let id = get_bytes(&f, 1, W)?.to_vec();
     if id.is_empty() || id.len() > 1023 {
         return Err(bad("credential id length is outside 1..=1023"));
@@ -323,6 +437,7 @@ fn decode_credential(v: &Value) -> Result<Credential, VaultError> {
         created_ms: get_uint(&f, 13, W)?,
         last_used_ms: f[14].map(|_| get_uint(&f, 14, W)).transpose()?,
         hidden: get_bool(&f, 15, W)?,
+        hidden_at_ms: f[19].map(|_| get_uint(&f, 19, W)).transpose()?,
         cred_protect: u8::try_from(get_int(&f, 16, W)?)
             .ok()
             .and_then(CredProtect::from_level)
