@@ -115,7 +115,7 @@ impl<S: CredentialStore> Authenticator<S> {
         let backup_state = backup_eligible && self.config.backup_state;
         let public_key_cose = key.public_key().cose_bytes();
         let sequence = self.next_sequence();
-        let credential = Credential {
+        let mut credential = Credential {
             id: id.clone(),
             rp_id: rp_id.clone(),
             rp_name: request.rp.name.clone(),
@@ -199,6 +199,8 @@ impl<S: CredentialStore> Authenticator<S> {
                 )
             }
         };
+        // The store keeps the 32-byte secret; the parsed key is rebuilt on the first assertion.
+        credential.key.drop_parsed();
         self.store
             .insert_replacing(credential, &replaced)
             .map_err(store_status)?;

@@ -99,7 +99,7 @@ impl Inner {
 pub struct PrivateKey {
     alg: Algorithm,
     secret: Zeroizing<[u8; 32]>,
-    parsed: std::sync::OnceLock<Inner>,
+    parsed: std::sync::OnceLock<Box<Inner>>,
 }
 
 impl std::fmt::Debug for PrivateKey {
@@ -125,12 +125,13 @@ impl PrivateKey {
             secret: inner.secret(),
             parsed: std::sync::OnceLock::new(),
         };
-        let _ = key.parsed.set(inner);
+        let _ = key.parsed.set(Box::new(inner));
         key
     }
 
     fn inner(&self) -> &Inner {
-        self.parsed.get_or_init(|| match self.alg {
+        self.parsed.get_or_init(|| {
+            Box::new(match self.alg {
             // The secret was validated when this key was built, so these cannot fail.
             Algorithm::Es256 => Inner::Es256(
                 p256::SecretKey::from_slice(self.secret.as_slice())
@@ -138,7 +139,14 @@ impl PrivateKey {
                     .unwrap_or_else(|_| unreachable!("P-256 scalar validated at construction")),
             ),
             Algorithm::EdDsa => Inner::EdDsa(ed25519_dalek::SigningKey::from_bytes(&self.secret)),
+            })
         })
+    }
+
+    /// Drops the parsed form (it is rebuilt from the secret on the next use). A store holding
+    /// many keys keeps only the 32-byte secrets of the ones not in use.
+    pub fn drop_parsed(&mut self) {
+        self.parsed.take();
     }
 
     /// Generates a fresh key pair from `rng`.

@@ -44,12 +44,20 @@ impl MemoryStore {
     }
 
     fn index(&mut self, c: &Credential) {
-        self.by_rp
-            .entry(c.rp_id.clone())
-            .or_default()
-            .entry(c.user_handle.clone())
-            .or_default()
-            .push(c.id.clone());
+        // Look up before inserting, so an existing RP or user costs no allocation; a user's id
+        // list starts with room for one (most accounts have one passkey per RP).
+        if !self.by_rp.contains_key(&c.rp_id) {
+            self.by_rp.insert(c.rp_id.clone(), HashMap::new());
+        }
+        let Some(users) = self.by_rp.get_mut(&c.rp_id) else { return };
+        match users.get_mut(&c.user_handle) {
+            Some(ids) => ids.push(c.id.clone()),
+            None => {
+                let mut ids = Vec::with_capacity(1);
+                ids.push(c.id.clone());
+                users.insert(c.user_handle.clone(), ids);
+            }
+        }
     }
 
     fn unindex(&mut self, rp_id: &str, user_handle: &[u8], id: &[u8]) {
