@@ -132,13 +132,15 @@ impl PrivateKey {
     fn inner(&self) -> &Inner {
         self.parsed.get_or_init(|| {
             Box::new(match self.alg {
-            // The secret was validated when this key was built, so these cannot fail.
-            Algorithm::Es256 => Inner::Es256(
-                p256::SecretKey::from_slice(self.secret.as_slice())
-                    .map(p256::ecdsa::SigningKey::from)
-                    .unwrap_or_else(|_| unreachable!("P-256 scalar validated at construction")),
-            ),
-            Algorithm::EdDsa => Inner::EdDsa(ed25519_dalek::SigningKey::from_bytes(&self.secret)),
+                // The secret was validated when this key was built, so these cannot fail.
+                Algorithm::Es256 => Inner::Es256(
+                    p256::SecretKey::from_slice(self.secret.as_slice())
+                        .map(p256::ecdsa::SigningKey::from)
+                        .unwrap_or_else(|_| unreachable!("P-256 scalar validated at construction")),
+                ),
+                Algorithm::EdDsa => {
+                    Inner::EdDsa(ed25519_dalek::SigningKey::from_bytes(&self.secret))
+                }
             })
         })
     }

@@ -49,13 +49,14 @@ impl MemoryStore {
         if !self.by_rp.contains_key(&c.rp_id) {
             self.by_rp.insert(c.rp_id.clone(), HashMap::new());
         }
-        let Some(users) = self.by_rp.get_mut(&c.rp_id) else { return };
+        let Some(users) = self.by_rp.get_mut(&c.rp_id) else {
+            return;
+        };
         match users.get_mut(&c.user_handle) {
             Some(ids) => ids.push(c.id.clone()),
             None => {
-                let mut ids = Vec::with_capacity(1);
-                ids.push(c.id.clone());
-                users.insert(c.user_handle.clone(), ids);
+                // `vec![x]` allocates exactly one slot.
+                users.insert(c.user_handle.clone(), vec![c.id.clone()]);
             }
         }
     }
