@@ -627,5 +627,3 @@ fn has_x5c(att_stmt: &Value) -> bool {
     matches!(att_stmt, Value::Map(m) if crate::ctap2::text_key(m, "x5c").is_some())
 }
 
-#[cfg(test)]
-mod tests;
