@@ -92,6 +92,7 @@ pub enum Command {
     )]
     Show {
         /// The credential id (base64url), or a unique prefix of it.
+        #[arg(allow_hyphen_values = true)]
         credential_id: String,
         /// Print JSON.
         #[arg(long)]
@@ -101,6 +102,7 @@ pub enum Command {
     #[command(after_help = "Example:\n  fauxkey delete 3q2-7w")]
     Delete {
         /// The credential id (base64url), or a unique prefix of it.
+        #[arg(allow_hyphen_values = true)]
         credential_id: String,
     },
     /// Send a WebAuthn signal (signalUnknownCredential, signalAllAcceptedCredentials,
@@ -114,6 +116,7 @@ pub enum Command {
     #[command(after_help = "Example:\n  fauxkey restore 3q2-7w")]
     Restore {
         /// The credential id (base64url), or a unique prefix of it.
+        #[arg(allow_hyphen_values = true)]
         credential_id: String,
     },
     /// Show the log of signals received and what they changed.
@@ -173,7 +176,7 @@ pub enum SignalCommand {
         #[arg(long, value_name = "ID")]
         rp_id: String,
         /// The credential id, base64url.
-        #[arg(long, value_name = "B64URL")]
+        #[arg(long, value_name = "B64URL", allow_hyphen_values = true)]
         credential_id: String,
     },
     /// signalAllAcceptedCredentials: the user's passkeys not listed are hidden, listed ones shown.
@@ -187,7 +190,7 @@ pub enum SignalCommand {
         #[arg(long, value_name = "ID")]
         rp_id: String,
         /// The user handle, base64url.
-        #[arg(long, value_name = "B64URL")]
+        #[arg(long, value_name = "B64URL", allow_hyphen_values = true)]
         user_id: String,
         /// Every credential id the RP accepts for the user, comma-separated (may be empty).
         #[arg(long, value_name = "ID,ID,...", allow_hyphen_values = true)]
@@ -204,7 +207,7 @@ pub enum SignalCommand {
         #[arg(long, value_name = "ID")]
         rp_id: String,
         /// The user handle, base64url.
-        #[arg(long, value_name = "B64URL")]
+        #[arg(long, value_name = "B64URL", allow_hyphen_values = true)]
         user_id: String,
         /// The account name.
         #[arg(long, value_name = "N")]

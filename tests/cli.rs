@@ -642,7 +642,7 @@ fn get_without_a_vault_is_exit_3_and_creates_nothing() {
             env.vault.display()
         ),
     );
-    assert!(stderr.contains("\nhint: create one with "), "{stderr}");
+    assert!(stderr.contains("\nhint: `fauxkey create` also makes one"), "{stderr}");
     assert!(!env.vault.exists());
 }
 
@@ -1104,7 +1104,7 @@ fn no_vault_is_exit_3_with_a_hint() {
         );
         assert_eq!(
             stderr.lines().nth(1),
-            Some("hint: create one with `fauxkey init` (or `fauxkey create`, which creates it)"),
+            Some("hint: `fauxkey create` also makes one on first use; --vault or FAUXKEY_VAULT choose another path"),
             "{args:?}"
         );
         assert!(!env.vault.exists());

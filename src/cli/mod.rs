@@ -57,7 +57,7 @@ impl CliError {
         match self {
             CliError::Vault(v) => match v.class() {
                 ErrorClass::NoVault => {
-                    Some("create one with `fauxkey init` (or `fauxkey create`, which creates it)")
+                    Some("`fauxkey create` also makes one on first use; --vault or FAUXKEY_VAULT choose another path")
                 }
                 ErrorClass::WrongPassphrase => {
                     Some("check FAUXKEY_PASSPHRASE / FAUXKEY_PASSPHRASE_FILE")
