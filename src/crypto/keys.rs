@@ -302,9 +302,28 @@ impl PublicKey {
         }
     }
 
-    /// The COSE_Key in canonical CBOR.
+    /// The COSE_Key in canonical CBOR. Written directly: the layout of these two key types is
+    /// fixed (WebAuthn L3 §6.5.1.1), and makeCredential should not build a value tree for it.
     pub fn cose_bytes(&self) -> Vec<u8> {
-        cbor::encode(&self.cose())
+        match self {
+            PublicKey::Es256(k) => {
+                let point = k.to_encoded_point(false);
+                let mut out = Vec::with_capacity(77);
+                // {1: 2, 3: -7, -1: 1, -2: x(32), -3: y(32)}
+                out.extend_from_slice(&[0xa5, 0x01, 0x02, 0x03, 0x26, 0x20, 0x01, 0x21, 0x58, 0x20]);
+                out.extend_from_slice(point.x().map_or(&[0u8; 32][..], |x| x.as_slice()));
+                out.extend_from_slice(&[0x22, 0x58, 0x20]);
+                out.extend_from_slice(point.y().map_or(&[0u8; 32][..], |y| y.as_slice()));
+                out
+            }
+            PublicKey::EdDsa(k) => {
+                let mut out = Vec::with_capacity(42);
+                // {1: 1, 3: -8, -1: 6, -2: x(32)}
+                out.extend_from_slice(&[0xa4, 0x01, 0x01, 0x03, 0x27, 0x20, 0x06, 0x21, 0x58, 0x20]);
+                out.extend_from_slice(k.as_bytes());
+                out
+            }
+        }
     }
 
     /// The DER SubjectPublicKeyInfo (what `getPublicKey()` returns).
@@ -355,6 +374,19 @@ mod tests {
             assert!(key.public_key().verify(b"message", &sig));
             assert!(!key.public_key().verify(b"messagf", &sig));
             assert!(!format!("{key:?}").contains(&hex::encode(key.secret_bytes().as_slice())));
+        }
+    }
+
+    #[test]
+    fn direct_cose_bytes_equal_the_canonical_encoding_of_the_map() {
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(9);
+        for alg in Algorithm::ALL {
+            for _ in 0..8 {
+                let public = PrivateKey::generate(alg, &mut rng).public_key();
+                assert_eq!(public.cose_bytes(), cbor::encode(&public.cose()), "{alg:?}");
+                let back = PublicKey::from_cose(&cbor::decode(&public.cose_bytes()).expect("cbor"));
+                assert_eq!(back.expect("parses"), public);
+            }
         }
     }
 
