@@ -59,6 +59,9 @@ pub enum Command {
         /// Derive the vault key with a fast, INSECURE KDF preset (tests and CI only).
         #[arg(long)]
         insecure_fast_kdf: bool,
+        /// Keep passkeys hidden by a signal this many days before purging them.
+        #[arg(long, value_name = "DAYS", default_value_t = 30)]
+        retention_days: u64,
     },
     /// Register a passkey: RP creation options JSON in, RegistrationResponseJSON out.
     #[command(after_help = "Examples:\n  \

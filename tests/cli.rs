@@ -237,6 +237,40 @@ fn init_with_an_unknown_profile_is_a_usage_error_naming_the_available_ones() {
     assert!(!env.vault.exists(), "no vault written");
 }
 
+#[test]
+fn init_stores_the_retention_period_and_refuses_an_overflowing_one() {
+    let env = Env::new("init-retention");
+    expect(
+        &env.run(&["init", "--insecure-fast-kdf", "--retention-days", "7"]),
+        0,
+    );
+    let pass = fauxkey::vault::Passphrase::new(PASSPHRASE).unwrap();
+    let vault = fauxkey::vault::Vault::open(&env.vault, &pass).unwrap();
+    assert_eq!(
+        vault.settings().hidden_retention_ms,
+        7 * 24 * 60 * 60 * 1000
+    );
+    let other = Env::new("init-retention-default");
+    expect(&other.run(&["init", "--insecure-fast-kdf"]), 0);
+    let vault = fauxkey::vault::Vault::open(&other.vault, &pass).unwrap();
+    assert_eq!(
+        vault.settings().hidden_retention_ms,
+        fauxkey::authenticator::DEFAULT_HIDDEN_RETENTION_MS
+    );
+    let big = Env::new("init-retention-big");
+    expect_error(
+        &big.run(&[
+            "init",
+            "--insecure-fast-kdf",
+            "--retention-days",
+            "999999999999999",
+        ]),
+        2,
+        "fauxkey: --retention-days 999999999999999 is too large",
+    );
+    assert!(!big.vault.exists(), "no vault written");
+}
+
 // -------------------------------------------------------------------------------------- create
 
 #[test]
@@ -642,7 +676,10 @@ fn get_without_a_vault_is_exit_3_and_creates_nothing() {
             env.vault.display()
         ),
     );
-    assert!(stderr.contains("\nhint: `fauxkey create` also makes one"), "{stderr}");
+    assert!(
+        stderr.contains("\nhint: `fauxkey create` also makes one"),
+        "{stderr}"
+    );
     assert!(!env.vault.exists());
 }
 

@@ -84,7 +84,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Init {
             profile,
             insecure_fast_kdf,
-        } => init(&path, &profile, insecure_fast_kdf),
+            retention_days,
+        } => init(&path, &profile, insecure_fast_kdf, retention_days),
         Command::Create(args) => create(&path, args),
         Command::Get(args) => get(&path, args),
         Command::List { rp_id, all, json } => {
@@ -250,8 +251,14 @@ fn profile_config(name: &str) -> Result<Config> {
     }
 }
 
-fn init(path: &Path, profile: &str, insecure: bool) -> Result<()> {
-    let config = profile_config(profile)?;
+fn init(path: &Path, profile: &str, insecure: bool, retention_days: u64) -> Result<()> {
+    let mut config = profile_config(profile)?;
+    config.hidden_retention_ms =
+        retention_days
+            .checked_mul(24 * 60 * 60 * 1000)
+            .ok_or_else(|| {
+                CliError::Usage(format!("--retention-days {retention_days} is too large"))
+            })?;
     if path.exists() {
         return Err(VaultError::AlreadyExists {
             path: path.to_owned(),

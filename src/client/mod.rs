@@ -626,4 +626,3 @@ impl<S: CredentialStore> Client<S> {
 fn has_x5c(att_stmt: &Value) -> bool {
     matches!(att_stmt, Value::Map(m) if crate::ctap2::text_key(m, "x5c").is_some())
 }
-

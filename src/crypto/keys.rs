@@ -310,7 +310,9 @@ impl PublicKey {
                 let point = k.to_encoded_point(false);
                 let mut out = Vec::with_capacity(77);
                 // {1: 2, 3: -7, -1: 1, -2: x(32), -3: y(32)}
-                out.extend_from_slice(&[0xa5, 0x01, 0x02, 0x03, 0x26, 0x20, 0x01, 0x21, 0x58, 0x20]);
+                out.extend_from_slice(&[
+                    0xa5, 0x01, 0x02, 0x03, 0x26, 0x20, 0x01, 0x21, 0x58, 0x20,
+                ]);
                 out.extend_from_slice(point.x().map_or(&[0u8; 32][..], |x| x.as_slice()));
                 out.extend_from_slice(&[0x22, 0x58, 0x20]);
                 out.extend_from_slice(point.y().map_or(&[0u8; 32][..], |y| y.as_slice()));
@@ -319,7 +321,9 @@ impl PublicKey {
             PublicKey::EdDsa(k) => {
                 let mut out = Vec::with_capacity(42);
                 // {1: 1, 3: -8, -1: 6, -2: x(32)}
-                out.extend_from_slice(&[0xa4, 0x01, 0x01, 0x03, 0x27, 0x20, 0x06, 0x21, 0x58, 0x20]);
+                out.extend_from_slice(&[
+                    0xa4, 0x01, 0x01, 0x03, 0x27, 0x20, 0x06, 0x21, 0x58, 0x20,
+                ]);
                 out.extend_from_slice(k.as_bytes());
                 out
             }
