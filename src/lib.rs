@@ -4,6 +4,27 @@
 //! [`authenticator`] (a virtual CTAP2 authenticator) → [`store`] (in memory, or the encrypted
 //! [`vault`]). [`ctap2`] holds the wire types.
 //! Randomness, time and the user come in through [`env`](mod@env), so output can be made reproducible.
+//!
+//! ```
+//! // An emulated browser with an in-memory passkey provider behind it.
+//! let mut browser = fauxkey::Client::in_memory();
+//! let options = r#"{"rp": {"id": "example.com", "name": "Example"},
+//!     "user": {"id": "dXNlci0x", "name": "alice", "displayName": "Alice"},
+//!     "challenge": "Y2hhbGxlbmdlLTE", "pubKeyCredParams": [{"type": "public-key", "alg": -7}],
+//!     "authenticatorSelection": {"residentKey": "required"}}"#;
+//! let registration = browser.create("https://example.com", options)?;
+//! assert_eq!(registration.response.public_key_algorithm, -7);
+//!
+//! // A discoverable login: no allow list, the passkey names its user.
+//! let login = browser.get("https://example.com", r#"{"challenge": "Y2hhbGxlbmdlLTI"}"#)?;
+//! assert_eq!(login.id, registration.id);
+//! assert_eq!(login.response.user_handle.as_deref(), Some("dXNlci0x"));
+//!
+//! // A page on another site may not use example.com's passkeys.
+//! let refused = browser.get("https://evilexample.com", r#"{"challenge": "Y2hhbGxlbmdlLTM", "rpId": "example.com"}"#);
+//! assert_eq!(refused.map(|_| ()).map_err(|e| e.name()), Err("SecurityError"));
+//! # Ok::<(), fauxkey::client::ClientError>(())
+//! ```
 
 #![forbid(unsafe_code)]
 
