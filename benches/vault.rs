@@ -170,7 +170,7 @@ fn open(path: &Path, keys: &VaultKeys) -> Result<(Config, MemoryStore), VaultErr
     let bytes = file::read(path)?;
     let plaintext = format::open_with_keys(&bytes, keys)?;
     let state = payload::decode(&plaintext)?;
-    let mut store = MemoryStore::new();
+    let mut store = MemoryStore::with_capacity(state.credentials.len());
     for e in state.events {
         store.push_event(e);
     }
@@ -282,7 +282,7 @@ fn sub_steps(c: &mut Criterion, dir: &Path) {
             for _ in 0..iters {
                 let list = payload::decode(&plaintext).unwrap().credentials;
                 let start = Instant::now();
-                let mut store = MemoryStore::new();
+                let mut store = MemoryStore::with_capacity(list.len());
                 for c in list {
                     store.insert(c).unwrap();
                 }

@@ -136,6 +136,7 @@ pub fn decode_prefix(input: &[u8]) -> Result<(Value, usize), CborError> {
     Ok((value, reader.pos))
 }
 
+#[derive(Debug)]
 struct Reader<'a> {
     input: &'a [u8],
     pos: usize,
@@ -263,6 +264,105 @@ impl<'a> Reader<'a> {
                 _ => return Err(CborError::NotAllowed("simple value")),
             },
         })
+    }
+}
+
+/// A forward-only reader of canonical CBOR that yields typed items without building a value
+/// tree, for large inputs with a known shape (the vault payload). Heads are checked exactly as
+/// [`decode`] checks them (shortest form, definite lengths); the caller checks key order.
+#[derive(Debug)]
+pub struct Cursor<'a> {
+    reader: Reader<'a>,
+}
+
+/// A [`Cursor`] read failed: bad CBOR, or an item of another type than asked for.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CursorError {
+    /// The bytes are not canonical CBOR.
+    #[error("{0}")]
+    Cbor(#[from] CborError),
+    /// The item has another major type or value than expected.
+    #[error("expected {expected}")]
+    Unexpected {
+        /// What was asked for.
+        expected: &'static str,
+    },
+}
+
+impl<'a> Cursor<'a> {
+    /// A cursor at the start of `input`.
+    pub fn new(input: &'a [u8]) -> Self {
+        Self {
+            reader: Reader { input, pos: 0 },
+        }
+    }
+
+    /// Whether every byte was read.
+    pub fn at_end(&self) -> bool {
+        self.reader.pos == self.reader.input.len()
+    }
+
+    fn expect(&mut self, major: u8, expected: &'static str) -> Result<u64, CursorError> {
+        let (m, arg) = self.reader.head()?;
+        if m != major {
+            return Err(CursorError::Unexpected { expected });
+        }
+        Ok(arg)
+    }
+
+    /// A map head: its number of entries.
+    pub fn map(&mut self) -> Result<usize, CursorError> {
+        let n = self.expect(5, "a map")?;
+        Ok(self.reader.len(n)?)
+    }
+
+    /// An array head: its number of items.
+    pub fn array(&mut self) -> Result<usize, CursorError> {
+        let n = self.expect(4, "an array")?;
+        Ok(self.reader.len(n)?)
+    }
+
+    /// An unsigned integer.
+    pub fn uint(&mut self) -> Result<u64, CursorError> {
+        self.expect(0, "an unsigned integer")
+    }
+
+    /// A signed integer that fits in an i64.
+    pub fn int(&mut self) -> Result<i64, CursorError> {
+        let unexpected = CursorError::Unexpected {
+            expected: "an integer",
+        };
+        match self.reader.head()? {
+            (0, n) => i64::try_from(n).map_err(|_| unexpected),
+            (1, n) => i64::try_from(n).map(|n| -1 - n).map_err(|_| unexpected),
+            _ => Err(unexpected),
+        }
+    }
+
+    /// A byte string.
+    pub fn bytes(&mut self) -> Result<&'a [u8], CursorError> {
+        let n = self.expect(2, "a byte string")?;
+        let n = self.reader.len(n)?;
+        Ok(self.reader.take(n)?)
+    }
+
+    /// A text string (valid UTF-8).
+    pub fn text(&mut self) -> Result<&'a str, CursorError> {
+        let n = self.expect(3, "a text string")?;
+        let n = self.reader.len(n)?;
+        std::str::from_utf8(self.reader.take(n)?)
+            .map_err(|_| CursorError::Cbor(CborError::InvalidUtf8))
+    }
+
+    /// `true` or `false`.
+    pub fn bool(&mut self) -> Result<bool, CursorError> {
+        let start = self.reader.pos;
+        match self.reader.head()? {
+            (7, 20) if self.reader.input[start] == 0xf4 => Ok(false),
+            (7, 21) if self.reader.input[start] == 0xf5 => Ok(true),
+            _ => Err(CursorError::Unexpected { expected: "a bool" }),
+        }
     }
 }
 

@@ -26,6 +26,14 @@ impl MemoryStore {
         Self::default()
     }
 
+    /// An empty, unbounded store with room for `n` credentials before it reallocates.
+    pub fn with_capacity(n: usize) -> Self {
+        Self {
+            by_id: HashMap::with_capacity(n),
+            ..Self::default()
+        }
+    }
+
     /// An empty store that refuses more than `capacity` credentials (`KEY_STORE_FULL`).
     pub fn with_capacity_limit(capacity: usize) -> Self {
         Self {

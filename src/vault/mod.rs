@@ -205,7 +205,7 @@ impl Vault {
         let bytes = file::read(path)?;
         let (keys, plaintext) = format::open(&bytes, passphrase)?;
         let state = payload::decode(&plaintext)?;
-        let mut store = MemoryStore::new();
+        let mut store = MemoryStore::with_capacity(state.credentials.len());
         for e in state.events {
             store.push_event(e);
         }
@@ -272,7 +272,7 @@ impl Vault {
         let bytes = file::read(&self.path)?;
         let plaintext = format::open_with_keys(&bytes, &self.keys)?;
         let state = payload::decode(&plaintext)?;
-        let mut store = MemoryStore::new();
+        let mut store = MemoryStore::with_capacity(state.credentials.len());
         for e in state.events {
             store.push_event(e);
         }

@@ -9,8 +9,8 @@ use zeroize::Zeroizing;
 use super::{Part, VaultError};
 use crate::authenticator::{AttestationMode, Config, CounterPolicy};
 use crate::cbor;
+use crate::cbor::{Cursor, CursorError};
 use crate::crypto::keys::{Algorithm, PrivateKey};
-use crate::ctap2::{as_array, as_bool, as_bytes, as_int, as_map, as_text};
 use crate::store::{Change, CredProtect, CredRandom, Credential, Event, EventKind};
 
 /// The payload revision this code reads and writes.
@@ -185,57 +185,6 @@ fn encode_event(e: &Event) -> Value {
     cbor::map(m)
 }
 
-fn decode_event(v: &Value) -> Result<Event, VaultError> {
-    const W: &str = "event";
-    let f = fields(v, 6, W)?;
-    let kind = u8::try_from(get_int(&f, 2, W)?)
-        .ok()
-        .and_then(EventKind::from_code)
-        .ok_or_else(|| bad("unknown event kind"))?;
-    let credential_ids = as_array(need(&f, 5, W)?)
-        .map_err(|_| bad("event credential ids is not an array"))?
-        .iter()
-        .map(|i| {
-            as_bytes(i)
-                .map(<[u8]>::to_vec)
-                .map_err(|_| bad("event credential id is not bytes"))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let changes = as_array(need(&f, 6, W)?)
-        .map_err(|_| bad("event changes is not an array"))?
-        .iter()
-        .map(|c| {
-            let g = fields(c, 4, "event change")?;
-            let id = get_bytes(&g, 2, "event change")?.to_vec();
-            Ok(match get_int(&g, 1, "event change")? {
-                1 => Change::Hide { id },
-                2 => Change::Unhide { id },
-                3 => Change::Rename {
-                    id,
-                    name: opt_text(&g, 3, "event change")?
-                        .ok_or_else(|| bad("rename without a name"))?,
-                    display_name: opt_text(&g, 4, "event change")?
-                        .ok_or_else(|| bad("rename without a display name"))?,
-                },
-                4 => Change::Remove { id },
-                _ => return Err(bad("unknown event change")),
-            })
-        })
-        .collect::<Result<Vec<_>, VaultError>>()?;
-    Ok(Event {
-        time_ms: get_uint(&f, 1, W)?,
-        kind,
-        rp_id: as_text(need(&f, 3, W)?)
-            .map_err(|_| bad("event rp id is not text"))?
-            .to_owned(),
-        user_id: f[4]
-            .map(|_| get_bytes(&f, 4, W).map(<[u8]>::to_vec))
-            .transpose()?,
-        credential_ids,
-        changes,
-    })
-}
-
 fn bad(reason: impl Into<String>) -> VaultError {
     VaultError::Corrupt {
         part: Part::Payload,
@@ -243,172 +192,277 @@ fn bad(reason: impl Into<String>) -> VaultError {
     }
 }
 
-/// Reads a map with integer keys 1..=max: every key known, none repeated (canonical CBOR already
-/// rules out duplicates). Returns the values by key.
-fn fields<'a>(v: &'a Value, max: usize, what: &str) -> Result<Vec<Option<&'a Value>>, VaultError> {
-    let m = as_map(v).map_err(|_| bad(format!("{what} is not a map")))?;
-    let mut out = vec![None; max + 1];
-    for (k, v) in m {
-        let key = as_int(k)
-            .ok()
-            .and_then(|k| usize::try_from(k).ok())
-            .filter(|k| (1..=max).contains(k));
-        let key = key.ok_or_else(|| bad(format!("{what} has an unknown key")))?;
-        out[key] = Some(v);
+/// Reads the payload straight from its bytes (no CBOR value tree: a vault of 100,000 passkeys
+/// would need ~170 MB for one). Strict: canonical heads, integer keys strictly increasing, each
+/// known, each of its type; anything else is a payload failure.
+struct In<'a> {
+    cur: Cursor<'a>,
+}
+
+impl<'a> In<'a> {
+    fn err(what: &str, e: CursorError) -> VaultError {
+        bad(format!("{what}: {e}"))
     }
-    Ok(out)
+
+    fn uint(&mut self, what: &str) -> Result<u64, VaultError> {
+        self.cur.uint().map_err(|e| Self::err(what, e))
+    }
+
+    fn int(&mut self, what: &str) -> Result<i64, VaultError> {
+        self.cur.int().map_err(|e| Self::err(what, e))
+    }
+
+    fn bool(&mut self, what: &str) -> Result<bool, VaultError> {
+        self.cur.bool().map_err(|e| Self::err(what, e))
+    }
+
+    fn bytes(&mut self, what: &str) -> Result<&'a [u8], VaultError> {
+        self.cur.bytes().map_err(|e| Self::err(what, e))
+    }
+
+    fn text(&mut self, what: &str) -> Result<String, VaultError> {
+        self.cur
+            .text()
+            .map(str::to_owned)
+            .map_err(|e| Self::err(what, e))
+    }
+
+    fn array(&mut self, what: &str) -> Result<usize, VaultError> {
+        self.cur.array().map_err(|e| Self::err(what, e))
+    }
+
+    /// Reads a map head, then calls `field` once per key; keys are integers 1..=max, strictly
+    /// increasing (which canonical order means for small unsigned keys).
+    fn map(
+        &mut self,
+        what: &str,
+        max: u64,
+        mut field: impl FnMut(&mut Self, u64) -> Result<(), VaultError>,
+    ) -> Result<(), VaultError> {
+        let n = self.cur.map().map_err(|e| Self::err(what, e))?;
+        let mut previous = 0;
+        for _ in 0..n {
+            let key = self
+                .cur
+                .uint()
+                .map_err(|_| bad(format!("{what} has an unknown key")))?;
+            if key == 0 || key > max {
+                return Err(bad(format!("{what} has an unknown key")));
+            }
+            if key <= previous {
+                return Err(bad(format!("{what} keys are out of order or repeated")));
+            }
+            previous = key;
+            field(self, key)?;
+        }
+        Ok(())
+    }
 }
 
-fn need<'a>(f: &[Option<&'a Value>], key: usize, what: &str) -> Result<&'a Value, VaultError> {
-    f[key].ok_or_else(|| bad(format!("{what} lacks key {key}")))
-}
-
-fn get_int(f: &[Option<&Value>], key: usize, what: &str) -> Result<i64, VaultError> {
-    as_int(need(f, key, what)?).map_err(|_| bad(format!("{what} key {key} is not an integer")))
-}
-
-fn get_uint(f: &[Option<&Value>], key: usize, what: &str) -> Result<u64, VaultError> {
-    u64::try_from(get_int(f, key, what)?).map_err(|_| bad(format!("{what} key {key} is negative")))
-}
-
-fn get_bool(f: &[Option<&Value>], key: usize, what: &str) -> Result<bool, VaultError> {
-    as_bool(need(f, key, what)?).map_err(|_| bad(format!("{what} key {key} is not a bool")))
-}
-
-fn get_bytes<'a>(f: &[Option<&'a Value>], key: usize, what: &str) -> Result<&'a [u8], VaultError> {
-    as_bytes(need(f, key, what)?).map_err(|_| bad(format!("{what} key {key} is not a byte string")))
-}
-
-fn opt_text(f: &[Option<&Value>], key: usize, what: &str) -> Result<Option<String>, VaultError> {
-    f[key]
-        .map(|v| {
-            as_text(v)
-                .map(str::to_owned)
-                .map_err(|_| bad(format!("{what} key {key} is not text")))
-        })
-        .transpose()
+fn need<T>(v: Option<T>, what: &str, key: u64) -> Result<T, VaultError> {
+    v.ok_or_else(|| bad(format!("{what} lacks key {key}")))
 }
 
 /// Decodes a payload (SPEC §4); anything off is a payload failure.
 pub fn decode(bytes: &[u8]) -> Result<State, VaultError> {
-    let top = cbor::decode(bytes).map_err(|e| bad(format!("payload CBOR: {e}")))?;
-    let result = decode_value(&top);
-    wipe(top);
-    result
+    let mut r = In {
+        cur: Cursor::new(bytes),
+    };
+    let mut revision = None;
+    let mut settings = None;
+    let mut credentials = None;
+    let mut events = None;
+    r.map("payload", 4, |r, key| {
+        match key {
+            1 => {
+                let rev = r.int("payload revision")?;
+                // Unknown revisions are unsupported, and must be refused before reading on.
+                if rev != REVISION {
+                    return Err(VaultError::Unsupported {
+                        reason: format!(
+                            "payload revision {rev}; this fauxkey reads revision {REVISION}"
+                        ),
+                    });
+                }
+                revision = Some(rev);
+            }
+            2 => settings = Some(decode_settings(r)?),
+            3 => {
+                let n = r.array("credentials")?;
+                let mut list: Vec<Credential> = Vec::with_capacity(n);
+                for i in 0..n {
+                    let c = decode_credential(r).map_err(|e| match e {
+                        VaultError::Corrupt { part, reason } => VaultError::Corrupt {
+                            part,
+                            reason: format!("credential {i}: {reason}"),
+                        },
+                        other => other,
+                    })?;
+                    list.push(c);
+                }
+                // Ids are unique (SPEC §4.4); borrowed, so the check copies nothing.
+                let mut seen = std::collections::HashSet::with_capacity(list.len());
+                if let Some(i) = list.iter().position(|c| !seen.insert(c.id.as_slice())) {
+                    return Err(bad(format!("credential {i}: duplicate credential id")));
+                }
+                credentials = Some(list);
+            }
+            _ => {
+                let n = r.array("events")?;
+                let mut list = Vec::with_capacity(n.min(crate::store::MAX_EVENTS));
+                for _ in 0..n {
+                    list.push(decode_event(r)?);
+                }
+                events = Some(list);
+            }
+        }
+        Ok(())
+    })?;
+    if !r.cur.at_end() {
+        return Err(bad("payload has trailing bytes"));
+    }
+    need(revision, "payload", 1)?;
+    Ok(State {
+        settings: need(settings, "payload", 2)?,
+        credentials: need(credentials, "payload", 3)?,
+        events: need(events, "payload", 4)?,
+    })
 }
 
-fn decode_value(top: &Value) -> Result<State, VaultError> {
-    let t = fields(top, 4, "payload")?;
-    let revision = get_int(&t, 1, "payload")?;
-    if revision != REVISION {
-        return Err(VaultError::Unsupported {
-            reason: format!("payload revision {revision}; this fauxkey reads revision {REVISION}"),
-        });
-    }
-    let s = fields(need(&t, 2, "payload")?, 12, "settings")?;
-    let aaguid: [u8; 16] = get_bytes(&s, 1, "settings")?
-        .try_into()
-        .map_err(|_| bad("settings AAGUID is not 16 bytes"))?;
-    let algorithms = as_array(need(&s, 7, "settings")?)
-        .map_err(|_| bad("settings algorithms is not an array"))?
-        .iter()
-        .map(|a| {
-            as_int(a)
-                .ok()
-                .and_then(Algorithm::from_cose_id)
-                .ok_or_else(|| bad("unknown algorithm in settings"))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let transports = as_array(need(&s, 9, "settings")?)
-        .map_err(|_| bad("settings transports is not an array"))?
-        .iter()
-        .map(|t| {
-            as_text(t)
-                .map(str::to_owned)
-                .map_err(|_| bad("transport is not text"))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let id_len = get_uint(&s, 6, "settings")?;
+fn decode_settings(r: &mut In<'_>) -> Result<Config, VaultError> {
+    const W: &str = "settings";
+    let mut f: [Option<Value>; 13] = Default::default();
+    let mut algorithms = None;
+    let mut transports = None;
+    r.map(W, 12, |r, key| {
+        match key {
+            1 => f[1] = Some(Value::Bytes(r.bytes("settings AAGUID")?.to_vec())),
+            2 | 3 => f[key as usize] = Some(Value::Integer(r.int(W)?.into())),
+            4 | 5 | 8 | 11 => f[key as usize] = Some(Value::Bool(r.bool(W)?)),
+            6 | 10 | 12 => f[key as usize] = Some(Value::Integer(r.uint(W)?.into())),
+            7 => {
+                let n = r.array("settings algorithms")?;
+                let mut list = Vec::with_capacity(n);
+                for _ in 0..n {
+                    let id = r.int("algorithm")?;
+                    list.push(
+                        Algorithm::from_cose_id(id)
+                            .ok_or_else(|| bad("unknown algorithm in settings"))?,
+                    );
+                }
+                algorithms = Some(list);
+            }
+            _ => {
+                let n = r.array("settings transports")?;
+                let mut list = Vec::with_capacity(n);
+                for _ in 0..n {
+                    list.push(r.text("transport")?);
+                }
+                transports = Some(list);
+            }
+        }
+        Ok(())
+    })?;
+    let int = |k: usize| -> Result<i64, VaultError> {
+        match need(f[k].as_ref(), W, k as u64)? {
+            Value::Integer(i) => {
+                i64::try_from(i128::from(*i)).map_err(|_| bad("settings integer out of range"))
+            }
+            _ => Err(bad("settings type")),
+        }
+    };
+    let flag = |k: usize| -> Result<bool, VaultError> {
+        match need(f[k].as_ref(), W, k as u64)? {
+            Value::Bool(b) => Ok(*b),
+            _ => Err(bad("settings type")),
+        }
+    };
+    let aaguid: [u8; 16] = match need(f[1].as_ref(), W, 1)? {
+        Value::Bytes(b) => b
+            .as_slice()
+            .try_into()
+            .map_err(|_| bad("settings AAGUID is not 16 bytes"))?,
+        _ => return Err(bad("settings type")),
+    };
+    let id_len = int(6)?;
     if !(16..=64).contains(&id_len) {
         return Err(bad("settings credential id length is outside 16..=64"));
     }
-    let settings = Config {
+    Ok(Config {
         aaguid: Uuid::from_bytes(aaguid),
-        algorithms,
-        counter: match get_int(&s, 2, "settings")? {
+        algorithms: need(algorithms, W, 7)?,
+        counter: match int(2)? {
             0 => CounterPolicy::PerCredential,
             1 => CounterPolicy::AlwaysZero,
             _ => return Err(bad("unknown counter policy")),
         },
-        attestation: match get_int(&s, 3, "settings")? {
+        attestation: match int(3)? {
             0 => AttestationMode::None,
             1 => AttestationMode::PackedSelf,
             _ => return Err(bad("unknown attestation mode")),
         },
-        backup_eligible: get_bool(&s, 4, "settings")?,
-        backup_state: get_bool(&s, 5, "settings")?,
+        backup_eligible: flag(4)?,
+        backup_state: flag(5)?,
         credential_id_length: id_len as usize,
-        resident_keys: get_bool(&s, 8, "settings")?,
-        transports,
-        max_credential_count_in_list: u32::try_from(get_uint(&s, 10, "settings")?)
+        resident_keys: flag(8)?,
+        transports: need(transports, W, 9)?,
+        max_credential_count_in_list: u32::try_from(int(10)?)
             .map_err(|_| bad("maxCredentialCountInList too large"))?,
-        account_chooser: get_bool(&s, 11, "settings")?,
-        hidden_retention_ms: get_uint(&s, 12, "settings")?,
-    };
-    let list = as_array(need(&t, 3, "payload")?).map_err(|_| bad("credentials is not an array"))?;
-    let mut credentials = Vec::with_capacity(list.len());
-    let mut seen = std::collections::HashSet::with_capacity(list.len());
-    for (i, v) in list.iter().enumerate() {
-        let c = decode_credential(v).map_err(|e| match e {
-            VaultError::Corrupt { part, reason } => VaultError::Corrupt {
-                part,
-                reason: format!("credential {i}: {reason}"),
-            },
-            other => other,
-        })?;
-        if !seen.insert(c.id.clone()) {
-            return Err(bad(format!("credential {i}: duplicate credential id")));
-        }
-        credentials.push(c);
-    }
-    let events = as_array(need(&t, 4, "payload")?)
-        .map_err(|_| bad("events is not an array"))?
-        .iter()
-        .map(decode_event)
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(State {
-        settings,
-        credentials,
-        events,
+        account_chooser: flag(11)?,
+        hidden_retention_ms: u64::try_from(int(12)?).map_err(|_| bad("retention out of range"))?,
     })
 }
 
-fn decode_credential(v: &Value) -> Result<Credential, VaultError> {
+fn decode_credential(r: &mut In<'_>) -> Result<Credential, VaultError> {
     const W: &str = "credential";
-    let f = fields(v, 19, W)?;
-    let id = get_bytes(&f, 1, W)?.to_vec();
+    let (mut id, mut rp_id, mut rp_name, mut user_handle) = (None, None, None, None);
+    let (mut user_name, mut display, mut alg, mut secret) = (None, None, None, None);
+    let (mut discoverable, mut sign_count, mut be, mut bs) = (None, None, None, None);
+    let (mut created, mut last_used, mut hidden, mut protect) = (None, None, None, None);
+    let (mut random, mut sequence, mut hidden_at) = (None, None, None);
+    r.map(W, 19, |r, key| {
+        match key {
+            1 => id = Some(r.bytes(W)?.to_vec()),
+            2 => rp_id = Some(r.text(W)?),
+            3 => rp_name = Some(r.text(W)?),
+            4 => user_handle = Some(r.bytes(W)?.to_vec()),
+            5 => user_name = Some(r.text(W)?),
+            6 => display = Some(r.text(W)?),
+            7 => alg = Some(r.int(W)?),
+            8 => secret = Some(r.bytes(W)?),
+            9 => discoverable = Some(r.bool(W)?),
+            10 => sign_count = Some(r.uint(W)?),
+            11 => be = Some(r.bool(W)?),
+            12 => bs = Some(r.bool(W)?),
+            13 => created = Some(r.uint(W)?),
+            14 => last_used = Some(r.uint(W)?),
+            15 => hidden = Some(r.bool(W)?),
+            16 => protect = Some(r.int(W)?),
+            17 => random = Some(r.bytes(W)?),
+            18 => sequence = Some(r.uint(W)?),
+            _ => hidden_at = Some(r.uint(W)?),
+        }
+        Ok(())
+    })?;
+    let id = need(id, W, 1)?;
     if id.is_empty() || id.len() > 1023 {
         return Err(bad("credential id length is outside 1..=1023"));
     }
-    let user_handle = get_bytes(&f, 4, W)?.to_vec();
+    let user_handle = need(user_handle, W, 4)?;
     if user_handle.len() > 64 {
         return Err(bad("user handle is longer than 64 bytes"));
     }
-    let alg = Algorithm::from_cose_id(get_int(&f, 7, W)?)
+    let alg = Algorithm::from_cose_id(need(alg, W, 7)?)
         .ok_or_else(|| bad("unknown credential algorithm"))?;
     let key =
-        PrivateKey::from_secret_bytes(alg, get_bytes(&f, 8, W)?).map_err(|e| bad(e.to_string()))?;
-    let backup_eligible = get_bool(&f, 11, W)?;
-    let backup_state = get_bool(&f, 12, W)?;
+        PrivateKey::from_secret_bytes(alg, need(secret, W, 8)?).map_err(|e| bad(e.to_string()))?;
+    let backup_eligible = need(be, W, 11)?;
+    let backup_state = need(bs, W, 12)?;
     if backup_state && !backup_eligible {
         return Err(bad("backup state set without backup eligibility"));
     }
-    let cred_random = match f[17] {
-        Some(v) => {
-            let b = as_bytes(v).map_err(|_| bad("cred_random is not a byte string"))?;
-            if b.len() != 64 {
-                return Err(bad("cred_random is not 64 bytes"));
-            }
+    let cred_random = match random {
+        Some(b) if b.len() == 64 => {
             let mut r = CredRandom {
                 with_uv: [0; 32],
                 without_uv: [0; 32],
@@ -417,32 +471,138 @@ fn decode_credential(v: &Value) -> Result<Credential, VaultError> {
             r.without_uv.copy_from_slice(&b[32..]);
             Some(r)
         }
+        Some(_) => return Err(bad("cred_random is not 64 bytes")),
         None => None,
     };
     Ok(Credential {
         id,
-        rp_id: as_text(need(&f, 2, W)?)
-            .map_err(|_| bad("rp id is not text"))?
-            .to_owned(),
-        rp_name: opt_text(&f, 3, W)?,
+        rp_id: need(rp_id, W, 2)?,
+        rp_name,
         user_handle,
-        user_name: opt_text(&f, 5, W)?,
-        user_display_name: opt_text(&f, 6, W)?,
+        user_name,
+        user_display_name: display,
         key,
-        discoverable: get_bool(&f, 9, W)?,
-        sign_count: u32::try_from(get_uint(&f, 10, W)?)
+        discoverable: need(discoverable, W, 9)?,
+        sign_count: u32::try_from(need(sign_count, W, 10)?)
             .map_err(|_| bad("sign count exceeds 2^32-1"))?,
         backup_eligible,
         backup_state,
-        created_ms: get_uint(&f, 13, W)?,
-        last_used_ms: f[14].map(|_| get_uint(&f, 14, W)).transpose()?,
-        hidden: get_bool(&f, 15, W)?,
-        hidden_at_ms: f[19].map(|_| get_uint(&f, 19, W)).transpose()?,
-        cred_protect: u8::try_from(get_int(&f, 16, W)?)
+        created_ms: need(created, W, 13)?,
+        last_used_ms: last_used,
+        hidden: need(hidden, W, 15)?,
+        hidden_at_ms: hidden_at,
+        cred_protect: u8::try_from(need(protect, W, 16)?)
             .ok()
             .and_then(CredProtect::from_level)
             .ok_or_else(|| bad("credProtect level is not 1, 2 or 3"))?,
         cred_random,
-        sequence: get_uint(&f, 18, W)?,
+        sequence: need(sequence, W, 18)?,
     })
+}
+
+fn decode_event(r: &mut In<'_>) -> Result<Event, VaultError> {
+    const W: &str = "event";
+    let (mut time, mut kind, mut rp_id, mut user_id, mut ids, mut changes) =
+        (None, None, None, None, None, None);
+    r.map(W, 6, |r, key| {
+        match key {
+            1 => time = Some(r.uint(W)?),
+            2 => {
+                let code = u8::try_from(r.int(W)?).ok().and_then(EventKind::from_code);
+                kind = Some(code.ok_or_else(|| bad("unknown event kind"))?);
+            }
+            3 => rp_id = Some(r.text(W)?),
+            4 => user_id = Some(r.bytes(W)?.to_vec()),
+            5 => {
+                let n = r.array("event credential ids")?;
+                let mut list = Vec::with_capacity(n);
+                for _ in 0..n {
+                    list.push(r.bytes("event credential id")?.to_vec());
+                }
+                ids = Some(list);
+            }
+            _ => {
+                let n = r.array("event changes")?;
+                let mut list = Vec::with_capacity(n);
+                for _ in 0..n {
+                    list.push(decode_change(r)?);
+                }
+                changes = Some(list);
+            }
+        }
+        Ok(())
+    })?;
+    Ok(Event {
+        time_ms: need(time, W, 1)?,
+        kind: need(kind, W, 2)?,
+        rp_id: need(rp_id, W, 3)?,
+        user_id,
+        credential_ids: need(ids, W, 5)?,
+        changes: need(changes, W, 6)?,
+    })
+}
+
+fn decode_change(r: &mut In<'_>) -> Result<Change, VaultError> {
+    const W: &str = "event change";
+    let (mut code, mut id, mut name, mut display) = (None, None, None, None);
+    r.map(W, 4, |r, key| {
+        match key {
+            1 => code = Some(r.int(W)?),
+            2 => id = Some(r.bytes(W)?.to_vec()),
+            3 => name = Some(r.text(W)?),
+            _ => display = Some(r.text(W)?),
+        }
+        Ok(())
+    })?;
+    let id = need(id, W, 2)?;
+    Ok(match need(code, W, 1)? {
+        1 => Change::Hide { id },
+        2 => Change::Unhide { id },
+        3 => Change::Rename {
+            id,
+            name: name.ok_or_else(|| bad("rename without a name"))?,
+            display_name: display.ok_or_else(|| bad("rename without a display name"))?,
+        },
+        4 => Change::Remove { id },
+        _ => return Err(bad("unknown event change")),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vault::ErrorClass;
+
+    fn settings_bytes() -> Vec<u8> {
+        encode(&Config::default(), &[], &[]).to_vec()
+    }
+
+    #[test]
+    fn round_trip_of_an_empty_state() {
+        let bytes = settings_bytes();
+        let state = decode(&bytes).expect("decodes");
+        assert_eq!(state.settings, Config::default());
+        assert_eq!(encode(&state.settings, &[], &state.events).to_vec(), bytes);
+    }
+
+    #[test]
+    fn strict_about_key_order_repeats_and_trailing_bytes() {
+        // {1: 1, 1: 1}: a repeated key.
+        let repeated = [0xa2, 0x01, 0x01, 0x01, 0x01];
+        // {2: …, 1: 1}: out of order (the settings value is irrelevant: the order fails first).
+        let unordered = [0xa2, 0x02, 0xa0, 0x01, 0x01];
+        let mut trailing = settings_bytes();
+        trailing.push(0x00);
+        for (name, bytes) in [
+            ("repeated", &repeated[..]),
+            ("unordered", &unordered[..]),
+            ("trailing", &trailing),
+        ] {
+            let err = decode(bytes).map(|_| ()).expect_err(name);
+            assert_eq!(err.class(), ErrorClass::PayloadFailure, "{name}: {err}");
+        }
+        // A top-level item that is not a map (encrypted JSON, say) is a payload failure too.
+        let err = decode(b"{\"json\":true}").map(|_| ()).expect_err("json");
+        assert_eq!(err.class(), ErrorClass::PayloadFailure);
+    }
 }
