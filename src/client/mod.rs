@@ -614,7 +614,10 @@ impl<S: CredentialStore> Client<S> {
             ("signalUnknownCredential", true),
             ("userVerifyingPlatformAuthenticator", platform && uv),
             ("extension:credProps", true),
-            ("extension:credProtect", true),
+            // Browsers name credProtect's capability after its input members (Chromium's and
+            // Firefox's getClientCapabilities do), so RP code checks for these two keys.
+            ("extension:credentialProtectionPolicy", true),
+            ("extension:enforceCredentialProtectionPolicy", true),
             ("extension:prf", true),
         ]
         .into_iter()
