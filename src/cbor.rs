@@ -258,9 +258,8 @@ impl<'a> Reader<'a> {
                 (20, _) => Value::Bool(false),
                 (21, _) => Value::Bool(true),
                 (22, _) => Value::Null,
-                (25, a) => Value::Float(half_to_f64(a as u16)),
-                (26, a) => Value::Float(f64::from(f32::from_bits(a as u32))),
-                (27, a) => Value::Float(f64::from_bits(a)),
+                // CTAP2 messages carry no floats, and one float has several encodings.
+                (25..=27, _) => return Err(CborError::NotAllowed("floating-point number")),
                 _ => return Err(CborError::NotAllowed("simple value")),
             },
         })
@@ -366,18 +365,6 @@ impl<'a> Cursor<'a> {
     }
 }
 
-fn half_to_f64(h: u16) -> f64 {
-    let sign = if h & 0x8000 != 0 { -1.0 } else { 1.0 };
-    let exp = i32::from((h >> 10) & 0x1f);
-    let frac = f64::from(h & 0x3ff);
-    sign * match exp {
-        0 => frac * 2f64.powi(-24),
-        31 if frac == 0.0 => f64::INFINITY,
-        31 => f64::NAN,
-        e => (1.0 + frac / 1024.0) * 2f64.powi(e - 15),
-    }
-}
-
 /// Builds a CBOR map value from (key, value) pairs; the encoder sorts them.
 pub fn map<K: Into<Value>>(entries: impl IntoIterator<Item = (K, Value)>) -> Value {
     Value::Map(entries.into_iter().map(|(k, v)| (k.into(), v)).collect())
@@ -448,6 +435,12 @@ mod tests {
             ("43aabb", CborError::Truncated),
             ("9a ffffffff", CborError::Truncated),
             ("0101", CborError::TrailingBytes(1)),
+            ("f90000", CborError::NotAllowed("floating-point number")),
+            (
+                "fb0000000000000000",
+                CborError::NotAllowed("floating-point number"),
+            ),
+            ("c101", CborError::NotAllowed("tag")),
             ("", CborError::Truncated),
         ];
         for (input, expected) in cases {

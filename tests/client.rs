@@ -881,8 +881,14 @@ fn capabilities_are_sorted_and_honest() {
     );
     assert_eq!(caps.get("extension:prf"), Some(&true));
     // credProtect is reported under its input members' names, as Chromium and Firefox do.
-    assert_eq!(caps.get("extension:credentialProtectionPolicy"), Some(&true));
-    assert_eq!(caps.get("extension:enforceCredentialProtectionPolicy"), Some(&true));
+    assert_eq!(
+        caps.get("extension:credentialProtectionPolicy"),
+        Some(&true)
+    );
+    assert_eq!(
+        caps.get("extension:enforceCredentialProtectionPolicy"),
+        Some(&true)
+    );
     assert_eq!(caps.get("extension:credProtect"), None);
     assert_eq!(caps.get("conditionalGet"), Some(&false));
     assert_eq!(caps.get("userVerifyingPlatformAuthenticator"), Some(&true));
