@@ -515,36 +515,31 @@ fn find<'a>(vault: &'a Vault, query: &str) -> Result<&'a Credential> {
 }
 
 fn new_passphrase() -> Result<Passphrase> {
-    let direct = std::env::var("FAUXKEY_NEW_PASSPHRASE").ok();
-    let file = std::env::var_os("FAUXKEY_NEW_PASSPHRASE_FILE");
-    match (direct, file) {
-        (Some(_), Some(_)) => Err(CliError::Other(
-            "both FAUXKEY_NEW_PASSPHRASE and FAUXKEY_NEW_PASSPHRASE_FILE are set; set exactly one".into(),
-        )),
-        (Some(p), None) => Ok(Passphrase::new(p)?),
-        (None, Some(f)) => {
-            let text = zeroize::Zeroizing::new(std::fs::read_to_string(&f).map_err(|e| {
-                CliError::Other(format!("cannot read FAUXKEY_NEW_PASSPHRASE_FILE: {e}"))
-            })?);
-            let text = text.strip_suffix('\n').unwrap_or(&text);
-            Ok(Passphrase::new(text.strip_suffix('\r').unwrap_or(text))?)
-        }
-        (None, None) if std::io::stdin().is_terminal() => {
-            let first = zeroize::Zeroizing::new(
-                rpassword::prompt_password("new passphrase: ").map_err(|e| CliError::Other(e.to_string()))?,
-            );
-            let second = zeroize::Zeroizing::new(
-                rpassword::prompt_password("repeat new passphrase: ").map_err(|e| CliError::Other(e.to_string()))?,
-            );
-            if *first != *second {
-                return Err(CliError::Other("the two new passphrases differ; nothing changed".into()));
-            }
-            Ok(Passphrase::new(first.as_str())?)
-        }
-        (None, None) => Err(CliError::Other(
-            "no new passphrase: set FAUXKEY_NEW_PASSPHRASE or FAUXKEY_NEW_PASSPHRASE_FILE, or run on a terminal".into(),
-        )),
+    if let Some(p) =
+        Passphrase::from_env_vars("FAUXKEY_NEW_PASSPHRASE", "FAUXKEY_NEW_PASSPHRASE_FILE")?
+    {
+        return Ok(p);
     }
+    if !std::io::stdin().is_terminal() {
+        return Err(CliError::Other(
+            "no new passphrase: set FAUXKEY_NEW_PASSPHRASE or FAUXKEY_NEW_PASSPHRASE_FILE, or run on a terminal".into(),
+        ));
+    }
+    let prompt = |p: &str| {
+        rpassword::prompt_password(p)
+            .map(zeroize::Zeroizing::new)
+            .map_err(|e| CliError::Other(e.to_string()))
+    };
+    let (first, second) = (
+        prompt("new passphrase: ")?,
+        prompt("repeat new passphrase: ")?,
+    );
+    if *first != *second {
+        return Err(CliError::Other(
+            "the two new passphrases differ; nothing changed".into(),
+        ));
+    }
+    Ok(Passphrase::new(first.as_str())?)
 }
 
 fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {

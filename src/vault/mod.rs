@@ -204,22 +204,12 @@ impl Vault {
     pub fn open(path: &Path, passphrase: &Passphrase) -> Result<Self, VaultError> {
         let bytes = file::read(path)?;
         let (keys, plaintext) = format::open(&bytes, passphrase)?;
-        let state = payload::decode(&plaintext)?;
-        let mut store = MemoryStore::with_capacity(state.credentials.len());
-        for e in state.events {
-            store.push_event(e);
-        }
-        for c in state.credentials {
-            store.insert(c).map_err(|_| VaultError::Corrupt {
-                part: Part::Payload,
-                reason: "credential store refused a credential".into(),
-            })?;
-        }
+        let (settings, store) = loaded(payload::decode(&plaintext)?);
         Ok(Vault {
             path: path.to_owned(),
             keys,
             nonce: format::payload_nonce(&bytes).unwrap_or([0; 12]),
-            settings: state.settings,
+            settings,
             store,
             rng: env::os_rng(),
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
@@ -271,16 +261,7 @@ impl Vault {
         }
         let bytes = file::read(&self.path)?;
         let plaintext = format::open_with_keys(&bytes, &self.keys)?;
-        let state = payload::decode(&plaintext)?;
-        let mut store = MemoryStore::with_capacity(state.credentials.len());
-        for e in state.events {
-            store.push_event(e);
-        }
-        for c in state.credentials {
-            let _ = store.insert(c);
-        }
-        self.store = store;
-        self.settings = state.settings;
+        (self.settings, self.store) = loaded(payload::decode(&plaintext)?);
         self.nonce = format::payload_nonce(&bytes).unwrap_or([0; 12]);
         Ok(true)
     }
@@ -325,6 +306,19 @@ impl Vault {
         self.nonce = format::payload_nonce(&sealed).unwrap_or([0; 12]);
         Ok(())
     }
+}
+
+/// The settings and an indexed store for a decoded payload (ids are already known unique).
+fn loaded(state: payload::State) -> (Config, MemoryStore) {
+    let mut store = MemoryStore::with_capacity(state.credentials.len());
+    for e in state.events {
+        store.push_event(e);
+    }
+    for c in state.credentials {
+        // An unbounded store never refuses an insert.
+        let _ = store.insert(c);
+    }
+    (state.settings, store)
 }
 
 /// Another process may have used this sequence number since our authenticator picked it (SPEC

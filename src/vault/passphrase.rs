@@ -42,44 +42,56 @@ impl Passphrase {
 
     /// Reads the passphrase from the environment, or prompts on a TTY with `prompt`.
     pub fn from_environment(prompt: &str) -> Result<Self, VaultError> {
-        Self::from_sources(
-            std::env::var(ENV_PASSPHRASE).ok().map(Zeroizing::new),
-            std::env::var_os(ENV_PASSPHRASE_FILE),
-            prompt,
+        if let Some(p) = Self::from_env_vars(ENV_PASSPHRASE, ENV_PASSPHRASE_FILE)? {
+            return Ok(p);
+        }
+        if !std::io::stdin().is_terminal() {
+            return Err(VaultError::Passphrase(format!(
+                "no vault passphrase: set {ENV_PASSPHRASE} or {ENV_PASSPHRASE_FILE}, or run on a terminal"
+            )));
+        }
+        let text = Zeroizing::new(
+            rpassword::prompt_password(prompt)
+                .map_err(|e| VaultError::Passphrase(format!("cannot read the passphrase: {e}")))?,
+        );
+        Self::new(text.as_str())
+    }
+
+    /// A passphrase from the variable `direct` (the text) or `file` (a file holding it, one
+    /// trailing newline removed); `None` if neither is set, an error if both are. The CLI uses
+    /// this for the vault passphrase and for `passwd`'s new one.
+    pub fn from_env_vars(direct: &str, file: &str) -> Result<Option<Self>, VaultError> {
+        Self::from_values(
+            direct,
+            std::env::var(direct).ok().map(Zeroizing::new),
+            file,
+            std::env::var_os(file),
         )
     }
 
-    fn from_sources(
+    fn from_values(
+        direct_name: &str,
         direct: Option<Zeroizing<String>>,
+        file_name: &str,
         file: Option<std::ffi::OsString>,
-        prompt: &str,
-    ) -> Result<Self, VaultError> {
+    ) -> Result<Option<Self>, VaultError> {
         match (direct, file) {
             (Some(_), Some(_)) => Err(VaultError::Passphrase(format!(
-                "both {ENV_PASSPHRASE} and {ENV_PASSPHRASE_FILE} are set; set exactly one"
+                "both {direct_name} and {file_name} are set; set exactly one"
             ))),
-            (Some(text), None) => Self::new(text.as_str()),
+            (Some(text), None) => Self::new(text.as_str()).map(Some),
             (None, Some(path)) => {
                 let content = Zeroizing::new(std::fs::read_to_string(&path).map_err(|e| {
                     VaultError::Passphrase(format!(
-                        "cannot read {ENV_PASSPHRASE_FILE} ({}): {e}",
+                        "cannot read {file_name} ({}): {e}",
                         std::path::Path::new(&path).display()
                     ))
                 })?);
                 let text = content.strip_suffix('\n').unwrap_or(&content);
                 let text = text.strip_suffix('\r').unwrap_or(text);
-                Self::new(text)
+                Self::new(text).map(Some)
             }
-            (None, None) if std::io::stdin().is_terminal() => {
-                let text = Zeroizing::new(
-                    rpassword::prompt_password(prompt)
-                        .map_err(|e| VaultError::Passphrase(format!("cannot read the passphrase: {e}")))?,
-                );
-                Self::new(text.as_str())
-            }
-            (None, None) => Err(VaultError::Passphrase(format!(
-                "no vault passphrase: set {ENV_PASSPHRASE} or {ENV_PASSPHRASE_FILE}, or run on a terminal"
-            ))),
+            (None, None) => Ok(None),
         }
     }
 }
@@ -90,13 +102,16 @@ mod tests {
 
     #[test]
     fn sources_are_exclusive_and_files_lose_one_newline() {
-        let both = Passphrase::from_sources(Some(Zeroizing::new("a".into())), Some("f".into()), "");
+        let both =
+            Passphrase::from_values("D", Some(Zeroizing::new("a".into())), "F", Some("f".into()));
         assert!(matches!(both, Err(VaultError::Passphrase(m)) if m.contains("exactly one")));
         let dir = std::env::temp_dir().join(format!("fauxkey-pp-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("dir");
         let file = dir.join("pp");
         std::fs::write(&file, "correct horse\n\n").expect("write");
-        let p = Passphrase::from_sources(None, Some(file.clone().into()), "").expect("file");
+        let p = Passphrase::from_values("D", None, "F", Some(file.clone().into()))
+            .expect("file")
+            .expect("set");
         assert_eq!(
             p.expose(),
             "correct horse\n",
@@ -104,7 +119,7 @@ mod tests {
         );
         std::fs::write(&file, "").expect("write");
         assert!(
-            Passphrase::from_sources(None, Some(file.into()), "").is_err(),
+            Passphrase::from_values("D", None, "F", Some(file.into())).is_err(),
             "empty refused"
         );
         assert_eq!(format!("{p:?}"), "Passphrase(<redacted>)");
