@@ -331,15 +331,17 @@ pub fn decode(bytes: &[u8]) -> Result<State, VaultError> {
 
 fn decode_settings(r: &mut In<'_>) -> Result<Config, VaultError> {
     const W: &str = "settings";
-    let mut f: [Option<Value>; 13] = Default::default();
-    let mut algorithms = None;
-    let mut transports = None;
+    let (mut aaguid, mut counter, mut attestation, mut be, mut bs) = (None, None, None, None, None);
+    let (mut id_len, mut algorithms, mut rk, mut transports) = (None, None, None, None);
+    let (mut max_list, mut chooser, mut retention) = (None, None, None);
     r.map(W, 12, |r, key| {
         match key {
-            1 => f[1] = Some(Value::Bytes(r.bytes("settings AAGUID")?.to_vec())),
-            2 | 3 => f[key as usize] = Some(Value::Integer(r.int(W)?.into())),
-            4 | 5 | 8 | 11 => f[key as usize] = Some(Value::Bool(r.bool(W)?)),
-            6 | 10 | 12 => f[key as usize] = Some(Value::Integer(r.uint(W)?.into())),
+            1 => aaguid = Some(r.bytes("settings AAGUID")?),
+            2 => counter = Some(r.int(W)?),
+            3 => attestation = Some(r.int(W)?),
+            4 => be = Some(r.bool(W)?),
+            5 => bs = Some(r.bool(W)?),
+            6 => id_len = Some(r.uint(W)?),
             7 => {
                 let n = r.array("settings algorithms")?;
                 let mut list = Vec::with_capacity(n);
@@ -352,7 +354,8 @@ fn decode_settings(r: &mut In<'_>) -> Result<Config, VaultError> {
                 }
                 algorithms = Some(list);
             }
-            _ => {
+            8 => rk = Some(r.bool(W)?),
+            9 => {
                 let n = r.array("settings transports")?;
                 let mut list = Vec::with_capacity(n);
                 for _ in 0..n {
@@ -360,56 +363,41 @@ fn decode_settings(r: &mut In<'_>) -> Result<Config, VaultError> {
                 }
                 transports = Some(list);
             }
+            10 => max_list = Some(r.uint(W)?),
+            11 => chooser = Some(r.bool(W)?),
+            _ => retention = Some(r.uint(W)?),
         }
         Ok(())
     })?;
-    let int = |k: usize| -> Result<i64, VaultError> {
-        match need(f[k].as_ref(), W, k as u64)? {
-            Value::Integer(i) => {
-                i64::try_from(i128::from(*i)).map_err(|_| bad("settings integer out of range"))
-            }
-            _ => Err(bad("settings type")),
-        }
-    };
-    let flag = |k: usize| -> Result<bool, VaultError> {
-        match need(f[k].as_ref(), W, k as u64)? {
-            Value::Bool(b) => Ok(*b),
-            _ => Err(bad("settings type")),
-        }
-    };
-    let aaguid: [u8; 16] = match need(f[1].as_ref(), W, 1)? {
-        Value::Bytes(b) => b
-            .as_slice()
-            .try_into()
-            .map_err(|_| bad("settings AAGUID is not 16 bytes"))?,
-        _ => return Err(bad("settings type")),
-    };
-    let id_len = int(6)?;
+    let aaguid: [u8; 16] = need(aaguid, W, 1)?
+        .try_into()
+        .map_err(|_| bad("settings AAGUID is not 16 bytes"))?;
+    let id_len = need(id_len, W, 6)?;
     if !(16..=64).contains(&id_len) {
         return Err(bad("settings credential id length is outside 16..=64"));
     }
     Ok(Config {
         aaguid: Uuid::from_bytes(aaguid),
         algorithms: need(algorithms, W, 7)?,
-        counter: match int(2)? {
+        counter: match need(counter, W, 2)? {
             0 => CounterPolicy::PerCredential,
             1 => CounterPolicy::AlwaysZero,
             _ => return Err(bad("unknown counter policy")),
         },
-        attestation: match int(3)? {
+        attestation: match need(attestation, W, 3)? {
             0 => AttestationMode::None,
             1 => AttestationMode::PackedSelf,
             _ => return Err(bad("unknown attestation mode")),
         },
-        backup_eligible: flag(4)?,
-        backup_state: flag(5)?,
+        backup_eligible: need(be, W, 4)?,
+        backup_state: need(bs, W, 5)?,
         credential_id_length: id_len as usize,
-        resident_keys: flag(8)?,
+        resident_keys: need(rk, W, 8)?,
         transports: need(transports, W, 9)?,
-        max_credential_count_in_list: u32::try_from(int(10)?)
+        max_credential_count_in_list: u32::try_from(need(max_list, W, 10)?)
             .map_err(|_| bad("maxCredentialCountInList too large"))?,
-        account_chooser: flag(11)?,
-        hidden_retention_ms: u64::try_from(int(12)?).map_err(|_| bad("retention out of range"))?,
+        account_chooser: need(chooser, W, 11)?,
+        hidden_retention_ms: need(retention, W, 12)?,
     })
 }
 
