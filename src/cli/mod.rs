@@ -239,16 +239,9 @@ fn kdf_preset(insecure: bool) -> KdfParams {
 }
 
 fn profile_config(name: &str) -> Result<Config> {
-    match name {
-        // A passkey provider: it shows its own account chooser.
-        "fauxkey" => Ok(Config {
-            account_chooser: true,
-            ..Config::default()
-        }),
-        other => Err(CliError::Usage(format!(
-            "unknown profile {other:?}; available profiles: fauxkey"
-        ))),
-    }
+    fauxkey::profiles::find(name)
+        .map(|p| p.config)
+        .map_err(|e| CliError::Usage(e.to_string()))
 }
 
 fn init(path: &Path, profile: &str, insecure: bool, retention_days: u64) -> Result<()> {
