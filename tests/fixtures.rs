@@ -169,6 +169,15 @@ fn manifest_indexes_every_case_file_and_nothing_else() {
     let broken: std::collections::BTreeSet<&str> =
         m.cases.iter().filter_map(|c| c.broken.as_deref()).collect();
     for name in [
+        "wrong-challenge",
+        "wrong-origin",
+        "wrong-type",
+        "wrong-rp-id-hash",
+        "bad-signature",
+        "up-cleared",
+        "uv-cleared",
+        "bs-without-be",
+        "counter-backwards",
         "missing-user-handle",
         "wrong-user-handle",
         "id-rawid-mismatch",
