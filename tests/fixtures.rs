@@ -278,6 +278,34 @@ fn corpus_for_interop() -> Corpus {
     fixtures::generate(&options(11, true)).unwrap()
 }
 
+/// The start of webauthn-rs's error (or of the RP's own refusal, for the account lookup) for
+/// each broken kind: a rejection for another reason would prove nothing about the case.
+fn rejection_reason(ceremony: CeremonyKind, broken: &str) -> Option<&'static str> {
+    use CeremonyKind::{Authentication as Auth, Registration as Reg};
+    Some(match (ceremony, broken) {
+        (Reg, "bad-signature") => "AttestationStatementSigInvalid",
+        (Auth, "bad-signature") => "AuthenticationFailure",
+        // webauthn-rs's registration check for BS without BE reuses this error.
+        (Reg, "bs-without-be") => "CredentialMayNotBeHardwareBound",
+        (Auth, "bs-without-be") => "CredentialBackupEligibilityInconsistent",
+        (_, broken) => match broken {
+            "wrong-challenge" => "MismatchedChallenge",
+            "wrong-origin" => "InvalidRPOrigin",
+            "wrong-type" => "InvalidClientDataType",
+            "wrong-rp-id-hash" => "InvalidRPIDHash",
+            "up-cleared" => "UserNotPresent",
+            "uv-cleared" => "UserNotVerified",
+            "counter-backwards" => "CredentialPossibleCompromise",
+            "missing-user-handle" => "no userHandle",
+            "wrong-user-handle" => "userHandle names no account",
+            "truncated-authenticator-data" => "ParseNOMFailure",
+            "alg-not-offered" => "CredentialAlteredAlgFromRequest",
+            "trailing-bytes" | "malformed-cbor" => "ParseCBORFailure",
+            _ => return None,
+        },
+    })
+}
+
 /// Checks webauthn-rs's outcome on a case against the manifest.
 fn judge(
     library: &str,
@@ -293,6 +321,15 @@ fn judge(
             case.id, outcome.detail
         ),
         (Verdict::Reject, false) => {
+            let broken = case.broken.as_deref().unwrap();
+            let why = rejection_reason(case.ceremony, broken)
+                .unwrap_or_else(|| panic!("no expected webauthn-rs error listed for {broken}"));
+            assert!(
+                outcome.detail.starts_with(why),
+                "{library} rejected {} for another reason than {broken}: {}",
+                case.id,
+                outcome.detail
+            );
             assert!(
                 !named,
                 "the manifest says {library} misses {} but it rejected it: {}",
