@@ -157,6 +157,12 @@ pub enum Command {
         #[arg(long)]
         insecure_fast_kdf: bool,
     },
+    /// Generate a deterministic corpus of golden and broken WebAuthn responses, with a
+    /// manifest of the verdict a correct RP reaches on each, for an RP's test suite.
+    #[command(after_help = "Examples:\n  \
+        fauxkey fixtures --out tests/webauthn-fixtures --seed 1 --negative\n  \
+        fauxkey fixtures --out fx --rp-id login.example.org --origin https://login.example.org --alg es256 --all-profiles")]
+    Fixtures(cli::fixtures::FixturesArgs),
     /// Print a shell completion script.
     #[command(hide = true)]
     Completions {

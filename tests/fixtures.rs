@@ -210,13 +210,16 @@ fn bad_options_are_refused_with_a_clear_error() {
         ..FixtureOptions::default()
     })
     .unwrap_err();
-    assert_eq!(err.to_string(), "nothing to generate: no profile selected");
+    assert_eq!(
+        err.to_string(),
+        "invalid fixture options: no profile selected"
+    );
     let err = fixtures::generate(&FixtureOptions {
         users: 0,
         ..FixtureOptions::default()
     })
     .unwrap_err();
-    assert_eq!(err.to_string(), "nothing to generate: users is 0");
+    assert_eq!(err.to_string(), "invalid fixture options: users is 0");
 }
 
 #[test]
