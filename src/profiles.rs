@@ -4,7 +4,11 @@
 //! Every front end (CLI, HTTP server, fixture generator, CTAPHID) selects a profile by name
 //! through [`find`]; [`builtin`] lists them in a stable order.
 
+mod custom;
+
 use uuid::Uuid;
+
+pub use custom::{from_file, from_json, ProfileFileError};
 
 use crate::attestation::{AttestationCa, AttestationError};
 use crate::authenticator::{AttestationMode, CounterPolicy, CredentialIdFormat};
