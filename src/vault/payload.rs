@@ -758,6 +758,67 @@ mod tests {
     }
 
     #[test]
+    fn optional_settings_and_extras_round_trip_and_defaults_are_not_written() {
+        use crate::env::seeded_rng;
+        let ca = AttestationCa::generate(&mut seeded_rng(1)).expect("ca");
+        let cert = ca
+            .issue(crate::FAUXKEY_AAGUID, "o", "cn", &mut seeded_rng(2))
+            .expect("cert");
+        for (attestation, format) in [
+            (AttestationMode::Packed, CredentialIdFormat::UuidText),
+            (AttestationMode::AlwaysNone, CredentialIdFormat::UuidBytes),
+        ] {
+            let settings = Config {
+                attestation,
+                attestation_cert: Some(cert.clone()),
+                extensions: vec!["hmac-secret".into()],
+                always_uv: true,
+                credential_id_format: format,
+                ..Config::default()
+            };
+            let extras = Extras {
+                attestation_ca: Some(ca.clone()),
+                client: Some(ClientSettings {
+                    profile: "p".into(),
+                    attachment: Attachment::CrossPlatform,
+                    zero_aaguid_for_none: true,
+                }),
+            };
+            let bytes = encode_with(&settings, &extras, &[], &[]);
+            let state = decode(&bytes).expect("decodes");
+            assert_eq!(state.settings, settings);
+            assert_eq!(state.extras, extras);
+            assert_eq!(
+                *encode_with(&state.settings, &state.extras, &[], &[]),
+                *bytes
+            );
+        }
+        // Defaults add nothing: an old reader's payload is unchanged.
+        assert_eq!(
+            *encode_with(&Config::default(), &Extras::default(), &[], &[]),
+            *encode(&Config::default(), &[], &[])
+        );
+        let mut top = cbor::decode(&settings_bytes()).expect("cbor");
+        if let Value::Map(entries) = &mut top {
+            entries.push((
+                Value::Integer(6.into()),
+                cbor::map([
+                    (1, Value::Text("p".into())),
+                    (2, int(7)),
+                    (3, Value::Bool(false)),
+                ]),
+            ));
+        }
+        let err = decode(&cbor::encode(&top))
+            .map(|_| ())
+            .expect_err("bad attachment");
+        assert!(
+            err.to_string().contains("unknown authenticator attachment"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn strict_about_key_order_repeats_and_trailing_bytes() {
         // {1: 1, 1: 1}: a repeated key.
         let repeated = [0xa2, 0x01, 0x01, 0x01, 0x01];
