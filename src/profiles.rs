@@ -407,6 +407,27 @@ pub struct UnknownProfile {
     pub available: Vec<String>,
 }
 
+/// [`find`] or [`from_file`] failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ResolveError {
+    /// No built-in profile has this name.
+    #[error(transparent)]
+    Unknown(#[from] UnknownProfile),
+    /// The custom profile file could not be used.
+    #[error(transparent)]
+    File(#[from] ProfileFileError),
+}
+
+/// What every front end's `--profile` takes: a built-in profile's name, or the path of a custom
+/// profile JSON file (any `spec` ending in `.json`).
+pub fn resolve(spec: &str) -> Result<Profile, ResolveError> {
+    if spec.ends_with(".json") {
+        return Ok(from_file(std::path::Path::new(spec))?);
+    }
+    Ok(find(spec)?)
+}
+
 /// The built-in profile called `name`.
 pub fn find(name: &str) -> Result<Profile, UnknownProfile> {
     builtin()

@@ -136,6 +136,11 @@ fn the_exported_root_is_the_trust_anchor_for_the_binarys_registrations() {
     let d = dir("root");
     let vault = d.0.join("yk.fxk");
     init(&vault, "yubikey-5");
+    // A security key: the client reports no platform authenticator.
+    let caps: Value =
+        serde_json::from_str(&ok(&fauxkey(&vault, &["capabilities", "--json"]))).unwrap();
+    assert_eq!(caps["passkeyPlatformAuthenticator"], false);
+    assert_eq!(caps["userVerifyingPlatformAuthenticator"], false);
     let pem = ok(&fauxkey(&vault, &["attestation-root", "--pem"]));
     assert!(pem.starts_with("-----BEGIN CERTIFICATE-----\n"), "{pem}");
     // Same root in every form, every time.

@@ -161,10 +161,13 @@ pub fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Capabilities { json } => {
-            let client = Client::new(Authenticator::new(
+            let mut client = Client::new(Authenticator::new(
                 settings_or_default(&path)?,
                 fauxkey::store::MemoryStore::new(),
             ));
+            if let Some(s) = profiles::stored_client(&path)? {
+                client = client.with_attachment(s.attachment);
+            }
             let caps = client.capabilities();
             if json {
                 print_json(&caps)

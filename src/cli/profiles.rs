@@ -6,16 +6,21 @@ use std::path::Path;
 use fauxkey::attestation::{metadata, AttestationCa};
 use fauxkey::authenticator::{AttestationMode, CounterPolicy};
 use fauxkey::profiles::{self, Profile};
-use fauxkey::vault::payload::Extras;
+use fauxkey::vault::payload::{ClientSettings, Extras};
 
 use super::{open, print_json, CliError, Result};
 
 /// A built-in profile by name, or a custom one when `spec` names a `.json` file.
 fn resolve(spec: &str) -> Result<Profile> {
-    if spec.ends_with(".json") {
-        return profiles::from_file(Path::new(spec)).map_err(|e| CliError::Usage(e.to_string()));
+    profiles::resolve(spec).map_err(|e| CliError::Usage(e.to_string()))
+}
+
+/// The client settings a vault at `path` stores, if there is a vault and it has them.
+pub(super) fn stored_client(path: &Path) -> Result<Option<ClientSettings>> {
+    if !path.exists() {
+        return Ok(None);
     }
-    profiles::find(spec).map_err(|e| CliError::Usage(e.to_string()))
+    Ok(open(path)?.extras().client.clone())
 }
 
 /// The profile for a new vault, with its attestation certificate issued by a fresh test CA,
