@@ -34,8 +34,10 @@ use crate::env::Rng;
 pub const AAGUID_EXTENSION_OID: der::oid::ObjectIdentifier =
     der::oid::ObjectIdentifier::new_unwrap("1.3.6.1.4.1.45724.1.1.4");
 
-/// Subject of the root: a made-up test organisation, never a real vendor.
-const ROOT_SUBJECT: &str = "CN=fauxkey Test Attestation Root CA,OU=fauxkey test CA,O=fauxkey,C=ZZ";
+/// Subject of the root: a made-up test organisation, never a real vendor. The CN ends in the
+/// first 8 hex digits of the SHA-256 of the root's public key, so that roots from different
+/// vaults have different names (RP tools often match a root by subject).
+const ROOT_SUBJECT_PREFIX: &str = "fauxkey Test Attestation Root CA";
 
 /// Certificates are valid from 2024-01-01T00:00:00Z (seconds since the Unix epoch)…
 const NOT_BEFORE_SECS: u64 = 1_704_067_200;
@@ -151,8 +153,13 @@ impl AttestationCa {
     pub fn generate(rng: &mut Rng) -> Result<Self, AttestationError> {
         let key = PrivateKey::generate(Algorithm::Es256, rng.as_mut());
         let signer = signing_key(&key)?;
-        let subject =
-            Name::from_str(ROOT_SUBJECT).map_err(|e| AttestationError::Build(e.to_string()))?;
+        let point = signer.verifying_key().to_encoded_point(false);
+        let digest = <sha2::Sha256 as sha2::Digest>::digest(point.as_bytes());
+        let tag: String = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
+        let subject = Name::from_str(&format!(
+            "CN={ROOT_SUBJECT_PREFIX} {tag},OU=fauxkey test CA,O=fauxkey,C=ZZ"
+        ))
+        .map_err(|e| AttestationError::Build(e.to_string()))?;
         let builder = CertificateBuilder::new(
             CertProfile::Root,
             serial(rng)?,
@@ -311,6 +318,19 @@ mod tests {
         let c = AttestationCa::generate(&mut seeded_rng(8)).expect("root");
         assert_eq!(a.root_der(), b.root_der());
         assert_ne!(a.root_der(), c.root_der());
+        let subject = |ca: &AttestationCa| {
+            Certificate::from_der(ca.root_der())
+                .expect("DER")
+                .tbs_certificate
+                .subject
+                .to_string()
+        };
+        assert!(subject(&a).starts_with("CN=fauxkey Test Attestation Root CA "));
+        assert_ne!(
+            subject(&a),
+            subject(&c),
+            "roots of different vaults differ by name"
+        );
         let aaguid = crate::FAUXKEY_AAGUID;
         let la = a
             .issue(aaguid, "o", "cn", &mut seeded_rng(1))
