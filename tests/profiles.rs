@@ -370,6 +370,28 @@ fn none_conveyance_strips_the_certificate_and_windows_zeroes_the_aaguid() {
 }
 
 #[test]
+fn indirect_and_enterprise_pass_the_statement_through() {
+    let ca = test_ca(7);
+    let profile = profiles::find("windows-hello").unwrap();
+    for conveyance in ["indirect", "enterprise"] {
+        let mut client = client_for(&profile, &ca, 80);
+        let options = format!(
+            r#"{{"rp": {{"id": "example.com", "name": "Example"}},
+            "user": {{"id": "dXNlcg", "name": "u", "displayName": "U"}}, "challenge": "Y2hhbGxlbmdl",
+            "pubKeyCredParams": [{{"type": "public-key", "alg": -7}}], "attestation": "{conveyance}"}}"#
+        );
+        let reg = client.create(ORIGIN, &options).unwrap();
+        assert_eq!(attestation_fmt(&reg), "packed", "{conveyance}");
+        let auth_data = b64url::decode(&reg.response.authenticator_data).unwrap();
+        assert_eq!(
+            &auth_data[37..53],
+            profile.config.aaguid.as_bytes(),
+            "{conveyance}: the AAGUID is not zeroed"
+        );
+    }
+}
+
+#[test]
 fn providers_that_never_attest_answer_none_even_to_direct() {
     let core = rp();
     let ca = test_ca(7);
