@@ -106,13 +106,13 @@ pub fn from_json(text: &str, origin: &str) -> Result<Profile, ProfileFileError> 
     }
     let base = file.base.as_deref().unwrap_or("fauxkey");
     let mut p = find(base).map_err(|e| invalid(format!("`base`: {e}")))?;
-    p.name = file.name;
     p.description = file
         .description
         .unwrap_or_else(|| format!("custom profile based on {base}"));
-    if let Some(v) = file.vendor {
-        p.vendor = v;
-    }
+    // The base's vendor would be a false claim in the attestation certificate: default to the
+    // custom profile's own name.
+    p.vendor = file.vendor.unwrap_or_else(|| file.name.clone());
+    p.name = file.name;
     let c = &mut p.config;
     if let Some(a) = file.aaguid {
         c.aaguid = uuid::Uuid::parse_str(&a)
@@ -241,6 +241,7 @@ mod tests {
         )
         .expect("valid");
         assert_eq!(p.name, "acme");
+        assert_eq!(p.vendor, "acme", "not Bitwarden's name");
         assert_eq!(
             p.config.aaguid.to_string(),
             "00112233-4455-6677-8899-aabbccddeeff"
