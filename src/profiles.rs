@@ -390,7 +390,7 @@ pub fn builtin() -> Vec<Profile> {
             sources: strings(&[S1, S15, S30, S31]),
             deviations: strings(&[
                 "attestation chains to fauxkey's test CA, not Yubico's root",
-                "one counter per credential; a real YubiKey has one global counter (1 at registration in S15)",
+                "counter 0 at registration, then +1 per login per credential; the S15 capture shows 1 at registration (whether the real counter is shared across credentials is unverified)",
                 "UV is built in; a real YubiKey verifies with a PIN (clientPin)",
             ]),
         },
