@@ -108,6 +108,7 @@ impl Profile {
                 CredentialIdFormat::UuidText => "36-byte ASCII v4 UUID".to_owned(),
             },
             "zeroesAaguidForNone": self.zero_aaguid_for_none,
+            "unsyncedAtCreation": c.unsynced_at_creation,
             "sources": self.sources,
             "deviations": self.deviations,
         })
@@ -148,6 +149,8 @@ const S15: &str = "S15 1Password/passkey-rs attestation_fmt.rs test (captured Yu
 const S16: &str = "S16 chromium device/fido/enclave/enclave_protocol_utils.cc";
 const S17: &str = "S17 chromium components/webauthn/core/browser/passkey_model_utils.cc";
 const S20: &str = "S20 blog.millerti.me/2022/07/07/apple-passkeys-direct-attestation-test-july-6-2022 (Safari capture)";
+const S23: &str =
+    "S23 github.com/supabase/auth/pull/2779 (iCloud BE=0 before the first sync, 1 later)";
 const S22: &str = "S22 github.com/lbuchs/WebAuthn/pull/100 (Apple counter stays 0)";
 const S24: &str = "S24 github.com/passkeydeveloper/passkey-authenticator-aaguids/issues/55 (Windows zeroes the AAGUID)";
 const S25: &str = "S25 github.com/lbuchs/WebAuthn/issues/11, github.com/gravitational/teleport/pull/16360 (RS256, tpm)";
@@ -157,6 +160,24 @@ const S29: &str = "S29 github.com/kanidm/webauthn-rs/issues/229 (Dashlane captur
 const S30: &str = "S30 Yubico's AAGUID list (yubi.co/aaguids) as reproduced in the entraYK module";
 const S31: &str = "S31 getInfo and metadata statement of a YubiKey 5 NFC, firmware 5.4.2";
 const S32: &str = "S32 this repository";
+
+/// iCloud Keychain's authenticator settings (shared by both iCloud profiles).
+fn icloud_config() -> Config {
+    Config {
+        aaguid: aaguid("fbfc3007-154e-4ecc-8c0b-6e020557d7bd"), // S1
+        algorithms: vec![Algorithm::Es256], // S20: ES256 chosen from [-7, -257]; others untested
+        attestation: AttestationMode::AlwaysNone, // S20: none even with "direct"
+        backup_eligible: true,              // S20: flags 0x5d
+        backup_state: true,                 // S20
+        counter: CounterPolicy::AlwaysZero, // S20, S22
+        credential_id_length: 20,           // S20 (one 2022 sample)
+        transports: strings(&["hybrid", "internal"]), // S20 ("cable", since renamed hybrid)
+        always_uv: true,                    // S20: UV set on every response
+        extensions: strings(&["hmac-secret"]), // prf on iOS 18 / macOS 15: *unverified* (blog only)
+        account_chooser: true,              // fauxkey choice: the platform sheet lists accounts
+        ..Config::default()
+    }
+}
 
 /// Every built-in profile, `fauxkey` first. Each value carries its source id (see the
 /// `S…` constants above and docs/profiles-research.md); *unverified* marks a value no source
@@ -181,26 +202,31 @@ pub fn builtin() -> Vec<Profile> {
         Profile {
             name: "icloud-keychain".into(),
             description: "Apple iCloud Keychain (\"Apple Passwords\") as Safari reports it".into(),
-            config: Config {
-                aaguid: aaguid("fbfc3007-154e-4ecc-8c0b-6e020557d7bd"), // S1
-                algorithms: vec![Algorithm::Es256], // S20: ES256 chosen from [-7, -257]; others untested
-                attestation: AttestationMode::AlwaysNone, // S20: none even with "direct"
-                backup_eligible: true, // S20: flags 0x5d
-                backup_state: true,    // S20
-                counter: CounterPolicy::AlwaysZero, // S20, S22
-                credential_id_length: 20, // S20 (one 2022 sample)
-                transports: strings(&["hybrid", "internal"]), // S20 ("cable", since renamed hybrid)
-                always_uv: true, // S20: UV set on every response
-                extensions: strings(&["hmac-secret"]), // prf on iOS 18 / macOS 15: *unverified* (blog only)
-                account_chooser: true, // fauxkey choice: the platform sheet lists accounts
-                ..Config::default()
-            },
+            config: icloud_config(),
             attachment: Attachment::Platform, // S20
             vendor: "Apple Inc.".into(),
             zero_aaguid_for_none: false, // S1 lists a non-zero AAGUID for current releases
             sources: strings(&[S1, S20, S22]),
             deviations: strings(&[
-                "BE=0 before the first iCloud sync (reported) is not reproduced",
+                "the BE=0-before-sync quirk (S23) is the separate icloud-keychain-unsynced profile",
+                "prf support is unverified",
+            ]),
+        },
+        Profile {
+            name: "icloud-keychain-unsynced".into(),
+            description: "iCloud Keychain before its first sync: BE=BS=0 at registration, 1 on \
+                          later logins (a BE change strict RPs reject)"
+                .into(),
+            config: Config {
+                unsynced_at_creation: true, // S23 (reported)
+                ..icloud_config()
+            },
+            attachment: Attachment::Platform, // S20
+            vendor: "Apple Inc.".into(),
+            zero_aaguid_for_none: false,
+            sources: strings(&[S1, S20, S22, S23]),
+            deviations: strings(&[
+                "the BE flip is reported by one RP project (S23), not captured",
                 "prf support is unverified",
             ]),
         },
@@ -469,7 +495,10 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         for p in builtin() {
             assert!(!p.config.aaguid.is_nil(), "{}: AAGUID typo", p.name);
-            assert!(seen.insert(p.config.aaguid), "{}: duplicate AAGUID", p.name);
+            // Variants of one provider (`…-unsynced`) share its AAGUID.
+            if !p.name.ends_with("-unsynced") {
+                assert!(seen.insert(p.config.aaguid), "{}: duplicate AAGUID", p.name);
+            }
             assert!(!p.sources.is_empty(), "{}: no source", p.name);
         }
         assert_eq!(

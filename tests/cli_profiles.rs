@@ -93,6 +93,7 @@ fn profiles_lists_every_builtin_with_sources() {
         [
             "fauxkey",
             "icloud-keychain",
+            "icloud-keychain-unsynced",
             "google-password-manager",
             "windows-hello",
             "1password",
@@ -102,7 +103,7 @@ fn profiles_lists_every_builtin_with_sources() {
             "yubikey-5"
         ]
     );
-    let bitwarden = &json[5];
+    let bitwarden = &json[6];
     assert_eq!(bitwarden["aaguid"], "d548826e-79b4-db40-a3d8-11116f7e8349");
     assert_eq!(bitwarden["counter"], "always 0");
     assert_eq!(bitwarden["credentialId"], "16 bytes of a v4 UUID");

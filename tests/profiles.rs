@@ -109,16 +109,18 @@ fn attestation_fmt(response: &RegistrationResponseJson) -> String {
         .to_owned()
 }
 
-fn expected_flags(profile: &Profile) -> u8 {
+/// Flags at login; at registration a provider that has not synced yet reports BE=BS=0.
+fn expected_flags(profile: &Profile, registration: bool) -> u8 {
     let c = &profile.config;
     let mut f = UP;
     if c.always_uv {
         f |= UV;
     }
-    if c.backup_eligible {
+    let synced = !(registration && c.unsynced_at_creation);
+    if c.backup_eligible && synced {
         f |= BE;
     }
-    if c.backup_eligible && c.backup_state {
+    if c.backup_eligible && c.backup_state && synced {
         f |= BS;
     }
     f
@@ -144,7 +146,7 @@ fn every_profile_registers_and_logs_in_as_its_provider_does() {
         let (flags, counter) = flags_and_counter(&auth_data);
         assert_eq!(
             flags,
-            expected_flags(profile) | AT,
+            expected_flags(profile, true) | AT,
             "{name}: registration flags"
         );
         assert_eq!(counter, 0, "{name}: registration counter");
@@ -193,13 +195,15 @@ fn every_profile_registers_and_logs_in_as_its_provider_does() {
             "{name}: attachment"
         );
         // webauthn-rs's own reading agrees.
+        let synced = !c.unsynced_at_creation;
         assert_eq!(
-            cred.backup_eligible, c.backup_eligible,
+            cred.backup_eligible,
+            c.backup_eligible && synced,
             "{name}: BE per webauthn-rs"
         );
         assert_eq!(
             cred.backup_state,
-            c.backup_eligible && c.backup_state,
+            c.backup_eligible && c.backup_state && synced,
             "{name}: BS per webauthn-rs"
         );
         assert_eq!(
@@ -210,6 +214,12 @@ fn every_profile_registers_and_logs_in_as_its_provider_does() {
 
         // Two logins with an allow list: the counter moves only for counting providers.
         let mut stored = cred.clone();
+        if c.unsynced_at_creation {
+            // What an RP that tolerates the pre-sync flip does (S23's fix): take BE/BS from
+            // the login. The strict behaviours are tested on their own below.
+            stored.backup_eligible = c.backup_eligible;
+            stored.backup_state = c.backup_eligible && c.backup_state;
+        }
         for n in 1..=2u32 {
             let builder = core
                 .new_challenge_authenticate_builder(
@@ -228,7 +238,11 @@ fn every_profile_registers_and_logs_in_as_its_provider_does() {
                 .unwrap_or_else(|e| panic!("{name}: webauthn-rs rejected login {n}: {e:?}"));
             let auth_data = b64url::decode(&response.response.authenticator_data).unwrap();
             let (flags, counter) = flags_and_counter(&auth_data);
-            assert_eq!(flags, expected_flags(profile), "{name}: login {n} flags");
+            assert_eq!(
+                flags,
+                expected_flags(profile, false),
+                "{name}: login {n} flags"
+            );
             let expected = match c.counter {
                 CounterPolicy::PerCredential => n,
                 CounterPolicy::AlwaysZero => 0,
@@ -243,8 +257,60 @@ fn every_profile_registers_and_logs_in_as_its_provider_does() {
             assert_eq!(result.user_verified(), c.always_uv, "{name}: login UV");
             // What an RP stores after a login: the new counter.
             stored.counter = result.counter();
+            stored.backup_eligible = result.backup_eligible();
+            stored.backup_state = result.backup_state();
         }
     }
+}
+
+#[test]
+fn an_unsynced_icloud_passkey_flips_be_and_a_strict_rp_rejects_the_login() {
+    let core = rp();
+    let ca = test_ca(1);
+    let profile = profiles::find("icloud-keychain-unsynced").unwrap();
+    let mut client = client_for(&profile, &ca, 90);
+    let (options, state) = start_reg(&core, AttestationConveyancePreference::None);
+    let reg = client.create(ORIGIN, &options).unwrap();
+    let cred = finish_reg(&core, &reg, &state, None).unwrap();
+    assert!(!cred.backup_eligible && !cred.backup_state);
+    let login = |client: &mut Client, stored: &Credential, allow_upgrade: bool| {
+        let builder = core
+            .new_challenge_authenticate_builder(vec![stored.clone()], None)
+            .unwrap()
+            .allow_backup_eligible_upgrade(allow_upgrade);
+        let (rcr, state) = core.generate_challenge_authenticate(builder).unwrap();
+        let response = client
+            .get(ORIGIN, &serde_json::to_string(&rcr).unwrap())
+            .unwrap();
+        let auth_data = b64url::decode(&response.response.authenticator_data).unwrap();
+        assert_eq!(
+            auth_data[32] & (BE | BS),
+            BE | BS,
+            "the login reports BE=BS=1"
+        );
+        let pkc: PublicKeyCredential =
+            serde_json::from_str(&serde_json::to_string(&response).unwrap()).unwrap();
+        core.authenticate_credential(&pkc, &state)
+    };
+    // webauthn-rs by default: BE may never change.
+    let err = login(&mut client, &cred, false).expect_err("BE changed after registration");
+    assert!(
+        matches!(err, WebauthnError::CredentialBackupEligibilityInconsistent),
+        "{err:?}"
+    );
+    // Even allowing the BE upgrade, webauthn-rs 0.6 refuses BS=1 against the stored BE=0.
+    let err = login(&mut client, &cred, true).expect_err("BS=1 with stored BE=0");
+    assert!(
+        matches!(err, WebauthnError::CredentialMayNotBeHardwareBound),
+        "{err:?}"
+    );
+    // An RP that takes the flags from the login (S23's fix) accepts it.
+    let mut updated = cred.clone();
+    updated.backup_eligible = true;
+    updated.backup_state = true;
+    assert!(login(&mut client, &updated, false)
+        .unwrap()
+        .backup_eligible());
 }
 
 #[test]

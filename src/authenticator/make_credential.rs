@@ -174,10 +174,11 @@ impl<S: CredentialStore> Authenticator<S> {
         if uv {
             flags |= Flags::UV;
         }
-        if backup_eligible {
+        // A provider that has not synced yet reports BE=BS=0 at creation only.
+        if backup_eligible && !self.config.unsynced_at_creation {
             flags |= Flags::BE;
         }
-        if backup_state {
+        if backup_state && !self.config.unsynced_at_creation {
             flags |= Flags::BS;
         }
         let auth_data = AuthenticatorData {

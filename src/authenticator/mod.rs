@@ -108,6 +108,10 @@ pub struct Config {
     pub always_uv: bool,
     /// Shape of new credential ids.
     pub credential_id_format: CredentialIdFormat,
+    /// Registration reports BE=BS=0, as a synced provider does before its first sync; the
+    /// credential keeps the configured BE/BS, so later assertions report them. RPs that insist
+    /// BE never changes reject those assertions.
+    pub unsynced_at_creation: bool,
 }
 
 impl Config {
@@ -136,6 +140,7 @@ impl Default for Config {
             extensions: vec!["credProtect".into(), "hmac-secret".into()],
             always_uv: false,
             credential_id_format: CredentialIdFormat::Random,
+            unsynced_at_creation: false,
         }
     }
 }

@@ -67,6 +67,7 @@ struct ProfileFile {
     extensions: Option<Vec<String>>,
     account_chooser: Option<bool>,
     zeroes_aaguid_for_none: Option<bool>,
+    unsynced_at_creation: Option<bool>,
     sources: Option<Vec<String>>,
 }
 
@@ -203,6 +204,9 @@ pub fn from_json(text: &str, origin: &str) -> Result<Profile, ProfileFileError> 
             )));
         }
         c.extensions = list;
+    }
+    if let Some(b) = file.unsynced_at_creation {
+        c.unsynced_at_creation = b;
     }
     if let Some(b) = file.account_chooser {
         c.account_chooser = b;

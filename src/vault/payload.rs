@@ -145,6 +145,9 @@ pub fn encode_with(
         };
         settings.push((16, int(code)));
     }
+    if s.unsynced_at_creation {
+        settings.push((17, Value::Bool(true)));
+    }
     let settings = cbor::map(settings);
     let mut creds: Vec<&Credential> = credentials.to_vec();
     creds.sort_by_key(|c| c.sequence);
@@ -494,7 +497,8 @@ fn decode_settings(r: &mut In<'_>) -> Result<Config, VaultError> {
     let (mut id_len, mut algorithms, mut rk, mut transports) = (None, None, None, None);
     let (mut max_list, mut chooser, mut retention) = (None, None, None);
     let (mut att_cert, mut extensions, mut always_uv, mut id_format) = (None, None, None, None);
-    r.map(W, 16, |r, key| {
+    let mut unsynced = None;
+    r.map(W, 17, |r, key| {
         match key {
             1 => aaguid = Some(r.bytes("settings AAGUID")?),
             2 => counter = Some(r.int(W)?),
@@ -536,6 +540,7 @@ fn decode_settings(r: &mut In<'_>) -> Result<Config, VaultError> {
                 extensions = Some(list);
             }
             15 => always_uv = Some(r.bool(W)?),
+            17 => unsynced = Some(r.bool(W)?),
             _ => {
                 id_format = Some(match r.int(W)? {
                     0 => CredentialIdFormat::Random,
@@ -582,6 +587,7 @@ fn decode_settings(r: &mut In<'_>) -> Result<Config, VaultError> {
         extensions: extensions.unwrap_or_else(|| Config::default().extensions),
         always_uv: always_uv.unwrap_or(false),
         credential_id_format: id_format.unwrap_or_default(),
+        unsynced_at_creation: unsynced.unwrap_or(false),
     })
 }
 
@@ -774,6 +780,7 @@ mod tests {
                 extensions: vec!["hmac-secret".into()],
                 always_uv: true,
                 credential_id_format: format,
+                unsynced_at_creation: true,
                 ..Config::default()
             };
             let extras = Extras {
