@@ -41,7 +41,8 @@ pub struct Profile {
 }
 
 impl Profile {
-    /// An authenticator with this profile's config over `store`.
+    /// An authenticator with this profile's config over `store`. A profile that attests with a
+    /// certificate needs [`Profile::with_attestation`] first; without it, it self-attests.
     pub fn authenticator<S: CredentialStore>(&self, store: S) -> Authenticator<S> {
         Authenticator::new(self.config.clone(), store)
     }

@@ -113,7 +113,7 @@ pub fn encode_with(
         (11, Value::Bool(s.account_chooser)),
         (12, uint(s.hidden_retention_ms)),
     ];
-    // Keys 13–16 are optional and written only when they differ from the default, so a vault
+    // Keys 13–17 are optional and written only when they differ from the default, so a vault
     // that does not use them encodes exactly as before they existed.
     if let Some(cert) = &s.attestation_cert {
         settings.push((
