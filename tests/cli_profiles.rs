@@ -111,7 +111,8 @@ fn profiles_lists_every_builtin_with_sources() {
         assert!(!p["sources"].as_array().unwrap().is_empty(), "{p}");
     }
     let table = ok(&fauxkey(&vault, &["profiles"]));
-    assert!(table.contains("yubikey-5                2fc0579f-8113-47ea-b116-bb5a8db9202a packed x5c   0/0   +1       cross-platform"), "{table}");
+    assert!(table.contains("yubikey-5                2fc0579f-8113-47ea-b116-bb5a8db9202a packed x5c   0/0       +1       cross-platform"), "{table}");
+    assert!(table.contains("icloud-keychain-unsynced fbfc3007-154e-4ecc-8c0b-6e020557d7bd none         0/0→1/1   0 "), "{table}");
     // Listing needs no vault and makes none.
     assert!(!vault.exists());
 }

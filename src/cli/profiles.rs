@@ -47,7 +47,7 @@ pub(super) fn list(json: bool) -> Result<()> {
         return print_json(&list);
     }
     println!(
-        "{:<24} {:<36} {:<12} {:<5} {:<8} {:<15} DESCRIPTION",
+        "{:<24} {:<36} {:<12} {:<9} {:<8} {:<15} DESCRIPTION",
         "NAME", "AAGUID", "ATTESTATION", "BE/BS", "COUNTER", "ATTACHMENT"
     );
     for p in &all {
@@ -62,12 +62,18 @@ pub(super) fn list(json: bool) -> Result<()> {
             u8::from(c.backup_eligible),
             u8::from(c.backup_eligible && c.backup_state)
         );
+        // BE=BS=0 at registration, the configured flags on logins.
+        let flags = if c.unsynced_at_creation {
+            format!("0/0→{flags}")
+        } else {
+            flags
+        };
         let counter = match c.counter {
             CounterPolicy::PerCredential => "+1",
             CounterPolicy::AlwaysZero => "0",
         };
         println!(
-            "{:<24} {:<36} {:<12} {:<5} {:<8} {:<15} {}",
+            "{:<24} {:<36} {:<12} {:<9} {:<8} {:<15} {}",
             p.name,
             c.aaguid.hyphenated(),
             attestation,
