@@ -36,6 +36,7 @@ pub mod client;
 pub mod crypto;
 pub mod ctap2;
 pub mod env;
+pub mod faults;
 pub mod profiles;
 pub mod store;
 pub mod vault;

@@ -181,7 +181,7 @@ impl<S: CredentialStore> Authenticator<S> {
         if backup_state && !self.config.unsynced_at_creation {
             flags |= Flags::BS;
         }
-        let auth_data = AuthenticatorData {
+        let mut auth_data = AuthenticatorData {
             rp_id_hash: Sha256::digest(rp_id.as_bytes()).into(),
             flags: Flags(flags),
             sign_count: match self.config.counter {
@@ -195,6 +195,7 @@ impl<S: CredentialStore> Authenticator<S> {
             extensions: (!ext_out.is_empty()).then(|| cbor::map(ext_out)),
         }
         .to_bytes();
+        self.faults.edit_auth_data(&mut auth_data, None);
 
         // Step 19: attestation, honouring attestationFormatsPreference (CTAP 2.2) when given.
         // `packed` means this authenticator's own packed kind (basic with x5c, else self).
@@ -253,6 +254,14 @@ impl<S: CredentialStore> Authenticator<S> {
                 )
             }
         };
+        let mut att_stmt = att_stmt;
+        if let Value::Map(entries) = &mut att_stmt {
+            for (key, value) in entries.iter_mut() {
+                if let (Some("sig"), Value::Bytes(sig)) = (key.as_text(), value) {
+                    self.faults.edit_signature(sig);
+                }
+            }
+        }
         // The store keeps the 32-byte secret; the parsed key is rebuilt on the first assertion.
         credential.key.drop_parsed();
         self.store
