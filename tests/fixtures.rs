@@ -329,6 +329,7 @@ fn rejection_reason(ceremony: CeremonyKind, broken: &str) -> Option<&'static [&'
             "CredentialBackupEligibilityInconsistent",
             "CredentialMayNotBeHardwareBound",
         ],
+        (Auth, "be-changed") => &["CredentialBackupEligibilityInconsistent"],
         (_, broken) => match broken {
             "wrong-challenge" => &["MismatchedChallenge"],
             "wrong-origin" => &["InvalidRPOrigin"],
@@ -621,14 +622,22 @@ macro_rules! interop {
                 // The extra profiles make sure the packed-attestation signature and the
                 // zero-counter and non-discoverable paths were all exercised.
                 let has = |ceremony, broken: &str| {
-                    cases.iter().any(|c| c.ceremony == ceremony && c.broken.as_deref() == Some(broken))
+                    cases
+                        .iter()
+                        .any(|c| c.ceremony == ceremony && c.broken.as_deref() == Some(broken))
                 };
                 assert!(has(CeremonyKind::Registration, "bad-signature"));
                 assert!(has(CeremonyKind::Authentication, "counter-backwards"));
-                assert!(cases.iter().any(|c| c.ceremony == CeremonyKind::Authentication
-                    && c.verdict == Verdict::Accept
-                    && !c.inputs.discoverable));
-                assert!(corpus.manifest().not_applicable.iter().any(|n| n.broken == "counter-backwards"));
+                assert!(cases
+                    .iter()
+                    .any(|c| c.ceremony == CeremonyKind::Authentication
+                        && c.verdict == Verdict::Accept
+                        && !c.inputs.discoverable));
+                assert!(corpus
+                    .manifest()
+                    .not_applicable
+                    .iter()
+                    .any(|n| n.broken == "counter-backwards"));
                 assert!(tally.get("accepted").copied().unwrap_or(0) >= 4);
                 assert!(tally.get("rejected").copied().unwrap_or(0) >= 10);
             }

@@ -67,7 +67,7 @@ fn node_modules() -> Option<PathBuf> {
     }
 }
 
-/// A corpus with every broken case, on disk in a fresh directory.
+/// A corpus of every built-in profile with every broken case, on disk in a fresh directory.
 fn corpus_dir(name: &str) -> (PathBuf, fixtures::Corpus) {
     let dir = std::env::temp_dir().join(format!(
         "fauxkey-fixtures-consumer-{name}-{}",
@@ -77,6 +77,7 @@ fn corpus_dir(name: &str) -> (PathBuf, fixtures::Corpus) {
     let corpus = fixtures::generate(&FixtureOptions {
         seed: 21,
         negative: true,
+        profiles: fauxkey::profiles::builtin(),
         ..FixtureOptions::default()
     })
     .unwrap();
