@@ -142,6 +142,33 @@ fn options_reach_the_manifest() {
     assert_eq!(m["algorithms"], serde_json::json!(["eddsa"]));
     assert_eq!(m["profiles"], serde_json::json!(["fauxkey"]));
     assert_eq!(m["cases"].as_array().unwrap().len(), 2 * 2 * 2);
+
+    let all = s.0.join("all");
+    let out = fauxkey(&[
+        "fixtures",
+        "--out",
+        all.to_str().unwrap(),
+        "--all-profiles",
+        "--alg",
+        "es256",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(all.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(m["profiles"], serde_json::json!(fauxkey::profiles::names()));
+    let ids: Vec<&str> = m["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    for name in fauxkey::profiles::names() {
+        assert!(
+            ids.iter()
+                .any(|id| id.starts_with(&format!("{name}.es256."))),
+            "no case of {name}"
+        );
+    }
 }
 
 #[test]
