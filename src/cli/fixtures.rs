@@ -47,7 +47,7 @@ pub struct FixturesArgs {
     /// Accounts per profile × algorithm × attestation (for large corpora).
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
     pub users: u32,
-    /// Replace a corpus fauxkey wrote before: DIR's manifest.json, README.md and cases/ are
+    /// Replace a corpus fauxkey wrote before: its manifest.json, README.md, attestation-root.pem and cases/ are
     /// removed first. Other files in DIR are never touched (their presence is an error).
     #[arg(long)]
     pub force: bool,
@@ -148,7 +148,12 @@ fn progress_bar() -> Option<indicatif::ProgressBar> {
 }
 
 /// The names a corpus consists of at its top level.
-const CORPUS_ENTRIES: [&str; 3] = ["README.md", "cases", "manifest.json"];
+const CORPUS_ENTRIES: [&str; 4] = [
+    "README.md",
+    "attestation-root.pem",
+    "cases",
+    "manifest.json",
+];
 
 /// Ok(false): DIR is missing or empty. Ok(true): DIR holds a previous corpus and --force allows
 /// replacing it. Otherwise an error saying what to do.
