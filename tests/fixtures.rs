@@ -82,6 +82,28 @@ fn same_seed_gives_a_byte_identical_tree_on_disk() {
 }
 
 #[test]
+fn every_builtin_profile_is_deterministic_too() {
+    // Includes the profiles with x5c attestation certificates (issued by the seeded test CA).
+    let all = || FixtureOptions {
+        profiles: fauxkey::profiles::builtin(),
+        ..options(8, true)
+    };
+    let a = fixtures::generate(&all()).unwrap();
+    let b = fixtures::generate(&all()).unwrap();
+    assert!(a.files() == b.files(), "two runs differ");
+    assert!(a
+        .manifest()
+        .cases
+        .iter()
+        .any(|c| c.fmt.as_deref() == Some("packed")));
+    let other = fixtures::generate(&FixtureOptions { seed: 9, ..all() }).unwrap();
+    assert_ne!(
+        a.file("attestation-root.pem"),
+        other.file("attestation-root.pem")
+    );
+}
+
+#[test]
 fn another_seed_changes_every_response_but_not_the_layout() {
     let a = fixtures::generate(&options(1, true)).unwrap();
     let b = fixtures::generate(&options(2, true)).unwrap();
