@@ -34,6 +34,7 @@ pub mod cbor;
 pub mod client;
 pub mod crypto;
 pub mod ctap2;
+pub mod ctaphid;
 pub mod env;
 pub mod profiles;
 pub mod store;

@@ -1,5 +1,6 @@
 //! What each command does: open the vault, call the library, print. No protocol logic here.
 
+pub mod ctap;
 mod output;
 
 use std::io::{IsTerminal as _, Read as _, Write as _};
@@ -190,6 +191,7 @@ pub fn run(cli: Cli) -> Result<()> {
             eprintln!("vault passphrase changed for {}", path.display());
             Ok(())
         }
+        Command::Ctap(args) => ctap::run(&path, args),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "fauxkey", &mut std::io::stdout());
