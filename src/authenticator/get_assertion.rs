@@ -23,10 +23,12 @@ impl<S: CredentialStore> Authenticator<S> {
         self.store.refresh().map_err(store_status)?;
 
         // Steps 1–2: pinUvAuthParam (fauxkey sets no PIN).
-        self.check_pin_uv_auth(
+        let token_uv = self.check_pin_uv_auth(
             &rp_id,
+            &request.client_data_hash,
             request.pin_uv_auth_param.as_deref(),
             request.pin_uv_auth_protocol,
+            crate::ctap2::client_pin::PERMISSION_GA,
         )?;
 
         // Step 5: options. `rk` is not an option of getAssertion.
@@ -53,7 +55,9 @@ impl<S: CredentialStore> Authenticator<S> {
         };
 
         // Step 9: built-in user verification.
-        let uv = if uv_requested {
+        let uv = if token_uv {
+            true
+        } else if uv_requested {
             if !self.user.verify(&rp_id) {
                 return Err(StatusCode::OperationDenied);
             }

@@ -22,10 +22,12 @@ impl<S: CredentialStore> Authenticator<S> {
         self.sequence = self.sequence.max(self.store.max_sequence());
 
         // Steps 1–2: pinUvAuthParam (fauxkey sets no PIN).
-        self.check_pin_uv_auth(
+        let token_uv = self.check_pin_uv_auth(
             &rp_id,
+            &request.client_data_hash,
             request.pin_uv_auth_param.as_deref(),
             request.pin_uv_auth_protocol,
+            crate::ctap2::client_pin::PERMISSION_MC,
         )?;
 
         // Step 3: the first supported algorithm in the RP's order of preference.
@@ -56,7 +58,9 @@ impl<S: CredentialStore> Authenticator<S> {
         }
 
         // Step 11: built-in user verification, when asked for.
-        let uv = if uv_requested {
+        let uv = if token_uv {
+            true
+        } else if uv_requested {
             if !self.user.verify(&rp_id) {
                 return Err(StatusCode::OperationDenied);
             }

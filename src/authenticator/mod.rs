@@ -5,9 +5,12 @@
 //! canonical CBOR in, status byte ‖ canonical CBOR out. The typed methods behind it are what the
 //! WebAuthn client in this crate calls.
 
+mod credential_management;
 mod get_assertion;
 mod hmac_secret;
+mod maintenance;
 mod make_credential;
+mod pin_uv_token;
 mod signals;
 
 use uuid::Uuid;
@@ -124,6 +127,7 @@ pub struct Authenticator<S: CredentialStore = MemoryStore> {
     key_agreement: Option<KeyAgreementKey>,
     pending: Option<PendingAssertions>,
     sequence: u64,
+    pin_uv: pin_uv_token::PinUvState,
 }
 
 impl<S: CredentialStore> std::fmt::Debug for Authenticator<S> {
@@ -156,6 +160,7 @@ impl<S: CredentialStore> Authenticator<S> {
             key_agreement: None,
             pending: None,
             sequence,
+            pin_uv: Default::default(),
         }
     }
 
@@ -231,6 +236,12 @@ impl<S: CredentialStore> Authenticator<S> {
             Command::GetNextAssertion => self.get_next_assertion().map(|r| Some(r.to_cbor())),
             Command::GetInfo => Ok(Some(self.get_info().to_cbor())),
             Command::ClientPin(r) => self.client_pin(r).map(|r| Some(r.to_cbor())),
+            Command::GetPinUvAuthToken(r) => {
+                self.get_pin_uv_auth_token(r).map(|r| Some(r.to_cbor()))
+            }
+            Command::CredentialManagement(r) => self.credential_management(r).map(|r| r.to_cbor()),
+            Command::Selection => self.selection().map(|()| None),
+            Command::Reset => self.reset().map(|()| None),
             // Command is non-exhaustive for callers outside the crate only.
             #[allow(unreachable_patterns)]
             _ => Err(StatusCode::InvalidCommand),
@@ -249,11 +260,18 @@ impl<S: CredentialStore> Authenticator<S> {
             ("plat".to_owned(), false),
         ];
         // `uv` present means built-in UV exists; absent means it does not (CTAP 2.1 §6.4).
-        if self.user.uv_capable() {
+        // Built-in UV is also the only way to a pinUvAuthToken (there is no PIN), and so to
+        // credential management: CTAP 2.1 is claimed only with it.
+        let uv = self.user.uv_capable();
+        let mut versions = vec!["FIDO_2_0".to_owned()];
+        if uv {
             options.push(("uv".to_owned(), true));
+            options.push(("pinUvAuthToken".to_owned(), true));
+            options.push(("credMgmt".to_owned(), true));
+            versions.push("FIDO_2_1".to_owned());
         }
         get_info::Response {
-            versions: vec!["FIDO_2_0".into()],
+            versions,
             extensions: vec!["credProtect".into(), "hmac-secret".into()],
             aaguid: *self.config.aaguid.as_bytes(),
             options,
@@ -297,14 +315,19 @@ impl<S: CredentialStore> Authenticator<S> {
     }
 
     /// Steps shared by makeCredential and getAssertion for `pinUvAuthParam` (CTAP 2.1 §6.1.2
-    /// steps 1–2): fauxkey has no PIN, so no pinUvAuthParam can ever be valid.
+    /// steps 1–2, 11): fauxkey has no PIN, so only a pinUvAuthToken issued after built-in UV
+    /// can verify. Returns true when it did (the user counts as verified).
     fn check_pin_uv_auth(
         &mut self,
         rp_id: &str,
+        client_data_hash: &[u8],
         param: Option<&[u8]>,
         protocol: Option<i64>,
-    ) -> Result<(), StatusCode> {
-        let Some(param) = param else { return Ok(()) };
+        permission: u8,
+    ) -> Result<bool, StatusCode> {
+        let Some(param) = param else {
+            return Ok(false);
+        };
         // Step 1: a zero-length pinUvAuthParam asks for a touch, then reports the PIN state.
         if param.is_empty() {
             return match self.user.presence(rp_id) {
@@ -314,9 +337,10 @@ impl<S: CredentialStore> Authenticator<S> {
         }
         // Step 2: the protocol must be given and supported.
         let protocol = protocol.ok_or(StatusCode::MissingParameter)?;
-        PinProtocol::from_number(protocol).ok_or(StatusCode::InvalidParameter)?;
-        // No pinUvAuthToken was ever issued, so the parameter cannot verify.
-        Err(StatusCode::PinAuthInvalid)
+        let protocol = PinProtocol::from_number(protocol).ok_or(StatusCode::InvalidParameter)?;
+        // Step 11: it must verify against the current token, which needs the permission.
+        self.verify_pin_uv_auth(protocol, client_data_hash, param, permission, Some(rp_id))?;
+        Ok(true)
     }
 }
 
