@@ -39,7 +39,6 @@ fn msg(command: u8, v: &Value) -> Vec<u8> {
 struct Rig<S: CredentialStore> {
     a: Authenticator<S>,
     platform: KeyAgreementKey,
-    rng: env::Rng,
 }
 
 fn rig(user: SimulatedUser) -> Rig<MemoryStore> {
@@ -55,7 +54,6 @@ impl<S: CredentialStore> Rig<S> {
                 .with_clock(FixedClock::at(T0))
                 .with_user(user),
             platform: KeyAgreementKey::generate(rng.as_mut()),
-            rng,
         }
     }
 
@@ -103,7 +101,10 @@ impl<S: CredentialStore> Rig<S> {
     /// A token for `permissions` (and `rp`), decrypted.
     fn token(&mut self, protocol: PinProtocol, permissions: i64, rp: Option<&str>) -> Token {
         let secret = self.secret(protocol);
-        let m = self.ok_map(&self.token_request(protocol.number(), permissions, rp), "token");
+        let m = self.ok_map(
+            &self.token_request(protocol.number(), permissions, rp),
+            "token",
+        );
         let enc = match get(&m, 2) {
             Value::Bytes(b) => b.clone(),
             other => panic!("{other:?}"),
@@ -192,7 +193,10 @@ fn rp_hash(rp: &str) -> Vec<u8> {
 }
 
 fn cred_param(id: &[u8]) -> (i64, Value) {
-    (2, cbor::map([("id", bstr(id)), ("type", txt("public-key"))]))
+    (
+        2,
+        cbor::map([("id", bstr(id)), ("type", txt("public-key"))]),
+    )
 }
 
 fn user(u: Presence, v: Verification) -> SimulatedUser {
@@ -207,22 +211,54 @@ fn user(u: Presence, v: Verification) -> SimulatedUser {
 fn token_request_errors() {
     let mut r = rig(SimulatedUser::default());
     let ka = r.platform.public_cose();
-    let cases: Vec<(&str, Vec<(i64, Value)>, u8)> = vec![
+    type Case = (&'static str, Vec<(i64, Value)>, u8);
+    let cases: Vec<Case> = vec![
         ("no protocol", vec![(3, ka.clone()), (9, int(CM))], 0x14),
         ("no keyAgreement", vec![(1, int(2)), (9, int(CM))], 0x14),
         ("no permissions", vec![(1, int(2)), (3, ka.clone())], 0x14),
-        ("protocol 3", vec![(1, int(3)), (3, ka.clone()), (9, int(CM))], 0x02),
-        ("permissions 0", vec![(1, int(2)), (3, ka.clone()), (9, int(0))], 0x02),
-        ("permissions 256", vec![(1, int(2)), (3, ka.clone()), (9, int(256))], 0x02),
-        ("be permission", vec![(1, int(2)), (3, ka.clone()), (9, int(0x08))], 0x40),
-        ("lbw permission", vec![(1, int(2)), (3, ka.clone()), (9, int(0x14))], 0x40),
-        ("mc without rpId", vec![(1, int(2)), (3, ka.clone()), (9, int(MC))], 0x14),
-        ("ga without rpId", vec![(1, int(2)), (3, ka.clone()), (9, int(GA | CM))], 0x14),
+        (
+            "protocol 3",
+            vec![(1, int(3)), (3, ka.clone()), (9, int(CM))],
+            0x02,
+        ),
+        (
+            "permissions 0",
+            vec![(1, int(2)), (3, ka.clone()), (9, int(0))],
+            0x02,
+        ),
+        (
+            "permissions 256",
+            vec![(1, int(2)), (3, ka.clone()), (9, int(256))],
+            0x02,
+        ),
+        (
+            "be permission",
+            vec![(1, int(2)), (3, ka.clone()), (9, int(0x08))],
+            0x40,
+        ),
+        (
+            "lbw permission",
+            vec![(1, int(2)), (3, ka.clone()), (9, int(0x14))],
+            0x40,
+        ),
+        (
+            "mc without rpId",
+            vec![(1, int(2)), (3, ka.clone()), (9, int(MC))],
+            0x14,
+        ),
+        (
+            "ga without rpId",
+            vec![(1, int(2)), (3, ka.clone()), (9, int(GA | CM))],
+            0x14,
+        ),
         (
             "keyAgreement not P-256",
             vec![
                 (1, int(2)),
-                (3, imap(vec![(1, int(1)), (-1, int(6)), (-2, bstr(&[1; 32]))])),
+                (
+                    3,
+                    imap(vec![(1, int(1)), (-1, int(6)), (-2, bstr(&[1; 32]))]),
+                ),
                 (9, int(CM)),
             ],
             0x02,
@@ -234,7 +270,12 @@ fn token_request_errors() {
         ),
         (
             "rpId not text",
-            vec![(1, int(2)), (3, ka.clone()), (9, int(CM)), (0x0A, bstr(b"x"))],
+            vec![
+                (1, int(2)),
+                (3, ka.clone()),
+                (9, int(CM)),
+                (0x0A, bstr(b"x")),
+            ],
             0x11,
         ),
     ];
@@ -285,7 +326,11 @@ fn token_authorises_make_credential_and_get_assertion() {
     assert_eq!(auth_data[32] & 0x05, 0x05, "UP and UV");
     // Wrong MAC, wrong protocol, wrong RP: PIN_AUTH_INVALID.
     r.status(&mc(vec![0; 32], 2, "example.com"), 0x33, "forged MAC");
-    r.status(&mc(t.auth(&cdh)[..16].to_vec(), 1, "example.com"), 0x33, "protocol 1 MAC for a protocol 2 token");
+    r.status(
+        &mc(t.auth(&cdh)[..16].to_vec(), 1, "example.com"),
+        0x33,
+        "protocol 1 MAC for a protocol 2 token",
+    );
     r.status(&mc(t.auth(&cdh), 2, "other.example"), 0x33, "another RP");
     assert_eq!(r.a.store().len(), 1);
     // getAssertion with the same token.
@@ -305,11 +350,19 @@ fn token_authorises_make_credential_and_get_assertion() {
     }
     // A cm-only token does not authorise makeCredential; an unbound ga token binds to its RP.
     let cm_only = r.token(PinProtocol::Two, CM, None);
-    r.status(&mc(cm_only.auth(&cdh), 2, "example.com"), 0x33, "cm token for MC");
+    r.status(
+        &mc(cm_only.auth(&cdh), 2, "example.com"),
+        0x33,
+        "cm token for MC",
+    );
     let t1 = r.token(PinProtocol::One, MC, Some("example.com"));
     r.ok_map(&mc(t1.auth(&cdh), 1, "example.com"), "protocol 1 token");
     // A new token replaces the old one.
-    r.status(&mc(t.auth(&cdh), 2, "example.com"), 0x33, "superseded token");
+    r.status(
+        &mc(t.auth(&cdh), 2, "example.com"),
+        0x33,
+        "superseded token",
+    );
 }
 
 #[test]
@@ -323,11 +376,20 @@ fn credential_management_errors() {
     r.status(&m, 0x36, "metadata without pinUvAuthParam");
     let m = msg(0x0A, &imap(vec![(1, int(1)), (4, bstr(&t.auth(&[1])))]));
     r.status(&m, 0x14, "no protocol");
-    let m = msg(0x0A, &imap(vec![(1, int(1)), (3, int(3)), (4, bstr(&t.auth(&[1])))]));
+    let m = msg(
+        0x0A,
+        &imap(vec![(1, int(1)), (3, int(3)), (4, bstr(&t.auth(&[1])))]),
+    );
     r.status(&m, 0x02, "protocol 3");
-    let m = msg(0x0A, &imap(vec![(1, int(1)), (3, int(2)), (4, bstr(&[0; 32]))]));
+    let m = msg(
+        0x0A,
+        &imap(vec![(1, int(1)), (3, int(2)), (4, bstr(&[0; 32]))]),
+    );
     r.status(&m, 0x33, "forged MAC");
-    let m = msg(0x0A, &imap(vec![(1, int(2)), (3, int(2)), (4, bstr(&t.auth(&[1])))]));
+    let m = msg(
+        0x0A,
+        &imap(vec![(1, int(2)), (3, int(2)), (4, bstr(&t.auth(&[1])))]),
+    );
     r.status(&m, 0x33, "MAC over another subcommand");
     let m = r.cm(Some(&t), 0x04, None);
     r.status(&m, 0x14, "enumerateCredentials without params");
@@ -341,7 +403,11 @@ fn credential_management_errors() {
     r.status(&m, 0x11, "subcommand as text");
     let m = msg(0x0A, &imap(vec![(2, imap(vec![]))]));
     r.status(&m, 0x14, "no subcommand");
-    let m = r.cm(Some(&t), 0x04, Some(imap(vec![(1, bstr(&rp_hash("b.example")))])));
+    let m = r.cm(
+        Some(&t),
+        0x04,
+        Some(imap(vec![(1, bstr(&rp_hash("b.example")))])),
+    );
     r.status(&m, 0x2E, "no credentials for the RP");
     let m = r.cm(None, 0x03, None);
     r.status(&m, 0x30, "next RP without begin");
@@ -354,7 +420,11 @@ fn credential_management_errors() {
     let m = r.cm(Some(&t), 0x07, Some(imap(vec![cred_param(&id)])));
     r.status(&m, 0x14, "update without user");
     let other_user = cbor::map([("id", bstr(b"someone-else")), ("name", txt("x"))]);
-    let m = r.cm(Some(&t), 0x07, Some(imap(vec![cred_param(&id), (3, other_user)])));
+    let m = r.cm(
+        Some(&t),
+        0x07,
+        Some(imap(vec![cred_param(&id), (3, other_user)])),
+    );
     r.status(&m, 0x02, "update changing the user handle");
     // A token without cm, or bound to an RP, cannot list everything.
     let ga = r.token(PinProtocol::Two, GA, Some("a.example"));
@@ -381,11 +451,18 @@ fn enumerate_update_delete_and_events() {
     let m = r.cm(Some(&t), 0x01, None);
     let meta = r.ok_map(&m, "metadata");
     assert_eq!(get(&meta, 1), &int(3));
-    assert_eq!(get(&meta, 2), &int(i64::from(u32::MAX)), "the memory store has no limit");
+    assert_eq!(
+        get(&meta, 2),
+        &int(i64::from(u32::MAX)),
+        "the memory store has no limit"
+    );
 
     let m = r.cm(Some(&t), 0x02, None);
     let first = r.ok_map(&m, "enumerateRPsBegin");
-    assert_eq!(get(&first, 3), &cbor::map([("id", txt("a.example")), ("name", txt("RP"))]));
+    assert_eq!(
+        get(&first, 3),
+        &cbor::map([("id", txt("a.example")), ("name", txt("RP"))])
+    );
     assert_eq!(get(&first, 4), &bstr(&rp_hash("a.example")));
     assert_eq!(get(&first, 5), &int(2));
     let m = r.cm(None, 0x03, None);
@@ -399,10 +476,17 @@ fn enumerate_update_delete_and_events() {
     let m = r.cm(Some(&t), 0x04, Some(params.clone()));
     let c1 = r.ok_map(&m, "enumerateCredentialsBegin");
     assert_eq!(get(&c1, 9), &int(2));
-    assert_eq!(get(&c1, 7), &cbor::map([("id", bstr(&a1)), ("type", txt("public-key"))]));
+    assert_eq!(
+        get(&c1, 7),
+        &cbor::map([("id", bstr(&a1)), ("type", txt("public-key"))])
+    );
     assert_eq!(
         get(&c1, 6),
-        &cbor::map([("id", bstr(b"u1")), ("name", txt("alice")), ("displayName", txt("alice"))])
+        &cbor::map([
+            ("id", bstr(b"u1")),
+            ("name", txt("alice")),
+            ("displayName", txt("alice"))
+        ])
     );
     assert_eq!(get(&c1, 0x0A), &int(1));
     match get(&c1, 8) {
@@ -411,20 +495,36 @@ fn enumerate_update_delete_and_events() {
     }
     let m = r.cm(None, 0x05, None);
     let c2 = r.ok_map(&m, "next credential");
-    assert_eq!(get(&c2, 7), &cbor::map([("id", bstr(&a2)), ("type", txt("public-key"))]));
+    assert_eq!(
+        get(&c2, 7),
+        &cbor::map([("id", bstr(&a2)), ("type", txt("public-key"))])
+    );
     assert!(!has(&c2, 9));
 
     // Update bob, then delete alice: both logged as credentialManagement events.
-    let new_user = cbor::map([("id", bstr(b"u2")), ("name", txt("robert")), ("displayName", txt("Robert"))]);
-    let m = r.cm(Some(&t), 0x07, Some(imap(vec![cred_param(&a2), (3, new_user)])));
+    let new_user = cbor::map([
+        ("id", bstr(b"u2")),
+        ("name", txt("robert")),
+        ("displayName", txt("Robert")),
+    ]);
+    let m = r.cm(
+        Some(&t),
+        0x07,
+        Some(imap(vec![cred_param(&a2), (3, new_user)])),
+    );
     assert_eq!(r.call(&m), vec![0x00]);
-    assert_eq!(r.a.store().get(&a2).unwrap().user_name.as_deref(), Some("robert"));
+    assert_eq!(
+        r.a.store().get(&a2).unwrap().user_name.as_deref(),
+        Some("robert")
+    );
     let m = r.cm(Some(&t), 0x06, Some(imap(vec![cred_param(&a1)])));
     assert_eq!(r.call(&m), vec![0x00]);
     assert!(r.a.store().get(&a1).is_none());
     let events = r.a.events();
     assert_eq!(events.len(), 2);
-    assert!(events.iter().all(|e| e.kind == EventKind::CredentialManagement));
+    assert!(events
+        .iter()
+        .all(|e| e.kind == EventKind::CredentialManagement));
     assert_eq!(events[0].rp_id, "a.example");
     assert!(matches!(&events[0].changes[..], [Change::Rename { name, .. }] if name == "robert"));
     assert_eq!(events[1].changes, vec![Change::Remove { id: a1.clone() }]);
@@ -436,7 +536,10 @@ fn enumerate_update_delete_and_events() {
     let m = r.cm(Some(&t), 0x01, None);
     assert_eq!(get(&r.ok_map(&m, "metadata"), 1), &int(2));
     // With a store limit, the remaining count is real.
-    let mut limited = Rig::over(MemoryStore::with_capacity_limit(5), SimulatedUser::default());
+    let mut limited = Rig::over(
+        MemoryStore::with_capacity_limit(5),
+        SimulatedUser::default(),
+    );
     limited.make("a.example", b"u1", "alice", true);
     let t = limited.token(PinProtocol::One, CM, None);
     let m = limited.cm(Some(&t), 0x01, None);

@@ -329,10 +329,22 @@ fn framing_errors_give_exact_status_bytes() {
             vec![0x55, 0xa0],
             INVALID_COMMAND,
         ),
-        ("unimplemented bioEnrollment 0x09", vec![0x09], INVALID_COMMAND),
+        (
+            "unimplemented bioEnrollment 0x09",
+            vec![0x09],
+            INVALID_COMMAND,
+        ),
         ("unimplemented largeBlobs 0x0C", vec![0x0C], INVALID_COMMAND),
-        ("reset with a trailing byte", vec![0x07, 0xa0], INVALID_LENGTH),
-        ("selection with a trailing byte", vec![0x0B, 0x00], INVALID_LENGTH),
+        (
+            "reset with a trailing byte",
+            vec![0x07, 0xa0],
+            INVALID_LENGTH,
+        ),
+        (
+            "selection with a trailing byte",
+            vec![0x0B, 0x00],
+            INVALID_LENGTH,
+        ),
         (
             "credentialManagement params null",
             vec![0x0A, 0xf6],

@@ -195,7 +195,9 @@ fn channel_validity() {
 #[test]
 fn incomplete_message_times_out() {
     let mut r = reassembler();
-    assert!(r.push(&init(CID, cmd::CBOR, 100, &[1; 57]), 1000).is_empty());
+    assert!(r
+        .push(&init(CID, cmd::CBOR, 100, &[1; 57]), 1000)
+        .is_empty());
     assert_eq!(r.next_deadline_ms(), Some(1500));
     assert!(r.expire(1499).is_empty());
     assert_eq!(r.expire(1500), vec![err(CID, HidError::MsgTimeout)]);
@@ -203,7 +205,9 @@ fn incomplete_message_times_out() {
     // A late continuation is then spurious.
     assert!(r.push(&cont(CID, 0, &[2; 59]), 1600).is_empty());
     // Each packet restarts the clock; a push past the deadline reports the timeout first.
-    assert!(r.push(&init(CID, cmd::CBOR, 200, &[1; 57]), 2000).is_empty());
+    assert!(r
+        .push(&init(CID, cmd::CBOR, 200, &[1; 57]), 2000)
+        .is_empty());
     assert!(r.push(&cont(CID, 0, &[2; 59]), 2400).is_empty());
     assert!(r.expire(2800).is_empty());
     assert_eq!(
@@ -298,7 +302,10 @@ fn ping_wink_msg_lock_and_unknown_commands() {
         error(0x03)
     );
     // An empty CBOR message has no command byte.
-    assert_eq!(sends(&d.receive(&init(c, cmd::CBOR, 0, &[]), 0)), error(0x03));
+    assert_eq!(
+        sends(&d.receive(&init(c, cmd::CBOR, 0, &[]), 0)),
+        error(0x03)
+    );
 }
 
 #[test]
@@ -364,7 +371,9 @@ fn init_on_the_busy_channel_abandons_its_answer() {
 fn device_timeouts_and_errors_are_error_reports() {
     let mut d = device();
     let a = open_channel(&mut d);
-    assert!(d.receive(&init(a, cmd::CBOR, 100, &[0x04; 57]), 0).is_empty());
+    assert!(d
+        .receive(&init(a, cmd::CBOR, 100, &[0x04; 57]), 0)
+        .is_empty());
     assert_eq!(d.next_deadline_ms(), Some(500));
     assert_eq!(sends(&d.tick(500)), fragment(a, cmd::ERROR, &[0x05]));
     assert_eq!(
@@ -506,7 +515,10 @@ fn serve_sends_keepalive_then_the_answer() {
         !keepalives.is_empty(),
         "KEEPALIVE while the user takes 450 ms to touch: {keepalives:?}"
     );
-    assert!(keepalives.iter().all(|s| *s == 2), "UP needed: {keepalives:?}");
+    assert!(
+        keepalives.iter().all(|s| *s == 2),
+        "UP needed: {keepalives:?}"
+    );
     assert_eq!(h.finish().store().len(), 1);
 }
 

@@ -20,7 +20,10 @@ fn python() -> Option<PathBuf> {
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/venv/bin/python"));
     let has_fido2 = Command::new(&path)
-        .args(["-c", "from importlib.metadata import version; assert version('fido2').startswith('2.')"])
+        .args([
+            "-c",
+            "from importlib.metadata import version; assert version('fido2').startswith('2.')",
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
@@ -94,7 +97,10 @@ impl Server {
             String::from_utf8_lossy(&out.stderr)
         );
         for s in scenarios {
-            assert!(stdout.contains(&format!("ok: {s}\n")), "{s} not reported ok: {stdout}");
+            assert!(
+                stdout.contains(&format!("ok: {s}\n")),
+                "{s} not reported ok: {stdout}"
+            );
         }
     }
 
@@ -156,7 +162,11 @@ fn python_fido2_over_the_vault_persists_and_logs_credential_management() {
             .env("FAUXKEY_PASSPHRASE", "correct horse")
             .output()
             .unwrap();
-        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap_or_default()
     };
     fauxkey(&["init", "--insecure-fast-kdf"]);
@@ -180,7 +190,11 @@ fn python_fido2_over_the_vault_persists_and_logs_credential_management() {
         v.sort();
         v
     };
-    assert_eq!(names("multi.example"), ["user0", "user1", "user2"], "{list}");
+    assert_eq!(
+        names("multi.example"),
+        ["user0", "user1", "user2"],
+        "{list}"
+    );
     assert_eq!(names("cm.example"), ["robert"], "{list}");
     // The delete and the update are in the event log.
     let events = fauxkey(&["events", "--json"]);

@@ -19,7 +19,12 @@ use crate::UserArgs;
 #[derive(Debug, Args)]
 pub struct CtapArgs {
     /// Listen on this Unix stream socket; each connection carries raw 64-byte reports both ways.
-    #[arg(long, value_name = "PATH", required_unless_present = "stdio", conflicts_with = "stdio")]
+    #[arg(
+        long,
+        value_name = "PATH",
+        required_unless_present = "stdio",
+        conflicts_with = "stdio"
+    )]
     pub socket: Option<PathBuf>,
     /// Read reports from stdin and write them to stdout (one client; ends at end of input).
     #[arg(long)]
@@ -100,9 +105,7 @@ fn serve_on<S: CredentialStore + 'static>(
     eprintln!("fauxkey: CTAPHID on {}", path.display());
     for stream in listener.incoming() {
         let stream = stream.map_err(|e| io_error("accept", e))?;
-        let reader = stream
-            .try_clone()
-            .map_err(|e| io_error("socket", e))?;
+        let reader = stream.try_clone().map_err(|e| io_error("socket", e))?;
         authenticator = serve(authenticator, user.clone(), reader, stream, options)
             .map_err(|e| io_error("CTAPHID connection", e))?;
         if args.once {

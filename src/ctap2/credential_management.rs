@@ -49,7 +49,10 @@ impl Request {
         let (mut rp_id_hash, mut credential_id, mut user) = (None, None, None);
         if let Some(p) = &params {
             let p = as_map(p)?;
-            rp_id_hash = int_key(p, 0x01).map(as_bytes).transpose()?.map(<[u8]>::to_vec);
+            rp_id_hash = int_key(p, 0x01)
+                .map(as_bytes)
+                .transpose()?
+                .map(<[u8]>::to_vec);
             credential_id = int_key(p, 0x02)
                 .map(CredentialDescriptor::from_cbor)
                 .transpose()?;

@@ -98,7 +98,9 @@ impl Device {
     /// ([`super::KEEPALIVE_PROCESSING`] or [`super::KEEPALIVE_UP_NEEDED`]).
     pub fn keepalive(&self, status: u8) -> Option<Report> {
         let b = self.busy.filter(|b| !b.discard)?;
-        fragment(b.cid, cmd::KEEPALIVE, &[status]).into_iter().next()
+        fragment(b.cid, cmd::KEEPALIVE, &[status])
+            .into_iter()
+            .next()
     }
 
     fn event(&mut self, event: Event) -> Vec<Action> {

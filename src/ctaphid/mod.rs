@@ -96,7 +96,12 @@ pub const CAPABILITY_NMSG: u8 = 0x08;
 /// bytes (longer payloads are cut there; the device never produces them).
 pub fn fragment(cid: u32, command: u8, payload: &[u8]) -> Vec<Report> {
     let payload = &payload[..payload.len().min(MAX_PAYLOAD)];
-    let mut reports = Vec::with_capacity(1 + payload.len().saturating_sub(INIT_DATA_LEN).div_ceil(CONT_DATA_LEN));
+    let mut reports = Vec::with_capacity(
+        1 + payload
+            .len()
+            .saturating_sub(INIT_DATA_LEN)
+            .div_ceil(CONT_DATA_LEN),
+    );
     let mut first = [0u8; REPORT_LEN];
     first[..4].copy_from_slice(&cid.to_be_bytes());
     first[4] = 0x80 | command;

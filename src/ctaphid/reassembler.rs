@@ -8,9 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{
-    cmd, HidError, BROADCAST_CID, CONT_DATA_LEN, INIT_DATA_LEN, MAX_PAYLOAD, REPORT_LEN,
-};
+use super::{cmd, HidError, BROADCAST_CID, CONT_DATA_LEN, INIT_DATA_LEN, MAX_PAYLOAD, REPORT_LEN};
 
 /// How long a channel may take between the packets of one message by default (ms).
 pub const DEFAULT_MESSAGE_TIMEOUT_MS: u64 = 500;
@@ -153,10 +151,7 @@ impl Reassembler {
         }
         // A new message while one is half-way: INIT (resynchronise) and CANCEL replace it;
         // anything else is out of sequence and drops both.
-        if self.partials.remove(&cid).is_some()
-            && command != cmd::INIT
-            && command != cmd::CANCEL
-        {
+        if self.partials.remove(&cid).is_some() && command != cmd::INIT && command != cmd::CANCEL {
             return error(HidError::InvalidSeq);
         }
         if length > MAX_PAYLOAD {

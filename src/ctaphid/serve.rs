@@ -36,9 +36,7 @@ impl Default for ServeOptions {
         Self {
             presence_delay: Duration::ZERO,
             keepalive_interval: Duration::from_millis(100),
-            message_timeout: Duration::from_millis(
-                super::reassembler::DEFAULT_MESSAGE_TIMEOUT_MS,
-            ),
+            message_timeout: Duration::from_millis(super::reassembler::DEFAULT_MESSAGE_TIMEOUT_MS),
             version: [0, 1, 0],
         }
     }
