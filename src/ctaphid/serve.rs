@@ -144,9 +144,9 @@ where
         let actions = match rx.recv_timeout(wait) {
             Ok(Input::Report(r)) => device.receive(&r, now_ms()),
             Ok(Input::Eof) => {
-                // The host has gone: nobody is left to touch the authenticator.
+                // A request in flight still runs to its end (the host may only have closed
+                // its writing side, as `--stdio < requests.bin` does) and is answered.
                 eof = true;
-                shared.cancel.store(true, Ordering::SeqCst);
                 Vec::new()
             }
             Ok(Input::Done(cid, response, a)) => {
