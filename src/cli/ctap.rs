@@ -10,7 +10,7 @@ use clap::Args;
 use fauxkey::ctaphid::serve::{serve, ServeOptions};
 use fauxkey::env::SimulatedUser;
 use fauxkey::store::{CredentialStore, MemoryStore};
-use fauxkey::Authenticator;
+use fauxkey::{Authenticator, Config};
 
 use super::{open_or_create, profile_config, user, CliError, Result};
 use crate::UserArgs;
@@ -60,16 +60,22 @@ pub fn run(vault_path: &Path, args: CtapArgs) -> Result<()> {
         ..ServeOptions::default()
     };
     if args.ephemeral {
-        let mut config = profile_config(args.profile.as_deref().unwrap_or("fauxkey"))?;
-        config.account_chooser &= !args.no_account_chooser;
-        let authenticator = Authenticator::new(config, MemoryStore::new());
+        let config = profile_config(args.profile.as_deref().unwrap_or("fauxkey"))?;
+        let authenticator = Authenticator::new(hid_config(config, &args), MemoryStore::new());
         serve_on(authenticator, &user, &args, &options)
     } else {
         let vault = open_or_create(vault_path)?;
-        let mut config = vault.settings().clone();
-        config.account_chooser &= !args.no_account_chooser;
+        let config = hid_config(vault.settings().clone(), &args);
         serve_on(Authenticator::new(config, vault), &user, &args, &options)
     }
+}
+
+/// The profile's (or vault's) config as seen over CTAPHID: the transport really is USB HID, so
+/// getInfo reports `usb`; nothing is saved.
+fn hid_config(mut config: Config, args: &CtapArgs) -> Config {
+    config.transports = vec!["usb".to_owned()];
+    config.account_chooser &= !args.no_account_chooser;
+    config
 }
 
 fn serve_on<S: CredentialStore + 'static>(

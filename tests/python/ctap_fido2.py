@@ -120,7 +120,7 @@ def s_get_info(path):
     assert info.pin_uv_protocols == [2, 1]
     assert set(info.extensions) == {"credProtect", "hmac-secret"}, info.extensions
     assert {a["alg"] for a in info.algorithms} >= {-7}
-    assert info.transports, info.transports
+    assert info.transports == ["usb"], info.transports  # served over CTAPHID
 
 
 def s_make_get(path):
