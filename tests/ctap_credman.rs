@@ -598,3 +598,94 @@ fn credential_management_over_the_vault_persists() {
     assert_eq!(reopened.events().last().unwrap().kind, EventKind::Reset);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn malformed_new_command_input() {
+    let mut r = rig(SimulatedUser::default());
+    let id = r.make("a.example", b"u1", "alice", true);
+    let t = r.token(PinProtocol::Two, CM, None);
+    let valid = r.cm(
+        Some(&t),
+        0x07,
+        Some(imap(vec![
+            cred_param(&id),
+            (3, cbor::map([("id", bstr(b"u1")), ("name", txt("al"))])),
+        ])),
+    );
+    // Every truncation of a valid request is malformed CBOR, and changes nothing.
+    for n in 1..valid.len() {
+        r.status(
+            &valid[..n],
+            0x12,
+            &format!("credMgmt truncated to {n} bytes"),
+        );
+    }
+    let token_request = r.token_request(2, CM, Some("a.example"));
+    for n in 1..token_request.len() {
+        r.status(
+            &token_request[..n],
+            0x12,
+            &format!("token request truncated to {n} bytes"),
+        );
+    }
+    // Invalid UTF-8 in the user's name, and in the token's rpId.
+    let bad_name = valid
+        .windows(3)
+        .position(|w| w == [0x62, b'a', b'l'])
+        .unwrap();
+    let mut m = valid.clone();
+    m[bad_name + 1] = 0xC3;
+    r.status(&m, 0x12, "invalid UTF-8 in user.name");
+    let at = token_request
+        .windows(9)
+        .position(|w| w == b"a.example")
+        .unwrap();
+    let mut m = token_request.clone();
+    m[at] = 0xFF;
+    r.status(&m, 0x12, "invalid UTF-8 in rpId");
+    // Non-canonical: keys out of order, a long-form integer, a duplicate key.
+    r.status(
+        &[0x0A, 0xa2, 0x03, 0x02, 0x01, 0x01],
+        0x12,
+        "keys 3 before 1",
+    );
+    r.status(&[0x0A, 0xa1, 0x18, 0x01, 0x01], 0x12, "key 1 as 18 01");
+    r.status(&[0x0A, 0xa2, 0x01, 0x01, 0x01, 0x02], 0x12, "key 1 twice");
+    // Over-deep nesting inside subCommandParams.
+    let mut deep = Value::Array(vec![]);
+    for _ in 0..40 {
+        deep = Value::Array(vec![deep]);
+    }
+    let mut m = vec![0x0A, 0xa2, 0x01, 0x04, 0x02, 0xa1, 0x01];
+    m.extend(cbor::encode(&deep));
+    r.status(&m, 0x12, "40 nested arrays");
+    // Wrong types for the user entity and the credential descriptor.
+    let m = r.cm(
+        Some(&t),
+        0x07,
+        Some(imap(vec![cred_param(&id), (3, txt("alice"))])),
+    );
+    r.status(&m, 0x11, "user as text");
+    let m = r.cm(Some(&t), 0x06, Some(imap(vec![(2, bstr(&id))])));
+    r.status(&m, 0x11, "credentialID as bytes, not a descriptor");
+    let m = r.cm(
+        Some(&t),
+        0x06,
+        Some(imap(vec![(2, cbor::map([("type", txt("public-key"))]))])),
+    );
+    r.status(&m, 0x14, "descriptor without id");
+    let m = msg(0x0A, &imap(vec![(1, int(1)), (3, int(2)), (4, txt("mac"))]));
+    r.status(&m, 0x11, "pinUvAuthParam as text");
+    // None of it touched the credential or the log.
+    assert_eq!(
+        r.a.store().get(&id).unwrap().user_name.as_deref(),
+        Some("alice")
+    );
+    assert!(r.a.events().is_empty());
+    // And the valid request still works.
+    assert_eq!(r.call(&valid), vec![0x00]);
+    assert_eq!(
+        r.a.store().get(&id).unwrap().user_name.as_deref(),
+        Some("al")
+    );
+}
