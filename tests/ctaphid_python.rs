@@ -1,7 +1,8 @@
 //! python-fido2 (a CTAP client nobody here wrote) drives `fauxkey ctap --socket` through its own
 //! CTAPHID device class: getInfo, makeCredential, getAssertion with and without an allow list,
 //! getNextAssertion, credential management, selection, reset, cancel, and its high-level
-//! `Fido2Client` registering and logging in, verified by python-fido2's `Fido2Server`.
+//! `Fido2Client` registering and logging in (also with the `prf` extension over hmac-secret),
+//! verified by python-fido2's `Fido2Server`.
 //!
 //! Needs the venv from `.ci/setup-python.sh` (or `FAUXKEY_PYTHON`); without it these tests print
 //! SKIPPED, unless `FAUXKEY_REQUIRE_E2E=1`, when they fail.
@@ -135,7 +136,7 @@ fn python_fido2_credential_management_selection_reset() {
 fn python_fido2_client_registers_and_logs_in_verified_by_fido2_server() {
     let Some(py) = python() else { return };
     // With the profile's account chooser, and as a display-less key.
-    Server::start(&["--ephemeral"]).run(&py, &["client"]);
+    Server::start(&["--ephemeral"]).run(&py, &["client", "prf"]);
     Server::start(&["--ephemeral", "--no-account-chooser"]).run(&py, &["client"]);
 }
 

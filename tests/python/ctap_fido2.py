@@ -20,6 +20,7 @@ from fido2.hid import CAPABILITY, CtapHidDevice
 from fido2.hid.base import CtapHidConnection, HidDescriptor
 from fido2.client import DefaultClientDataCollector, Fido2Client, UserInteraction
 from fido2.server import Fido2Server
+from fido2.utils import websafe_decode
 from fido2.webauthn import (
     AttestedCredentialData,
     PublicKeyCredentialRpEntity,
@@ -352,6 +353,41 @@ def s_client(path):
             flags = result.response.authenticator_data.flags
             assert bool(flags & 0x04) == (uv == UserVerificationRequirement.REQUIRED), flags
     assert ui.uv_requests >= 2, ui.uv_requests
+
+
+def s_prf(path):
+    # WebAuthn prf over CTAP hmac-secret: python-fido2 does the key agreement, encrypts the
+    # salts and decrypts the outputs (PIN/UV auth protocol 2).
+    client = Fido2Client(
+        open_device(path), DefaultClientDataCollector("https://prf.example"), Approve()
+    )
+    server = Fido2Server(PublicKeyCredentialRpEntity(name="PRF", id="prf.example"))
+    user = PublicKeyCredentialUserEntity(id=b"prf-user", name="pat", display_name="Pat")
+    create_options, state = server.register_begin(
+        user, resident_key_requirement=ResidentKeyRequirement.REQUIRED,
+        user_verification=UserVerificationRequirement.REQUIRED, extensions={"prf": {}},
+    )
+    reg = client.make_credential(create_options.public_key)
+    assert reg.client_extension_results["prf"]["enabled"] is True, reg.client_extension_results
+    cred = server.register_complete(state, reg).credential_data
+
+    def evaluate(first, second=None):
+        salts = {"first": first} if second is None else {"first": first, "second": second}
+        request_options, state = server.authenticate_begin(
+            [cred], user_verification=UserVerificationRequirement.REQUIRED,
+            extensions={"prf": {"eval": salts}},
+        )
+        result = client.get_assertion(request_options.public_key).get_response(0)
+        server.authenticate_complete(state, [cred], result)
+        results = result.client_extension_results["prf"]["results"]
+        # The client outputs are in their JSON form: base64url.
+        return {k: websafe_decode(v) for k, v in results.items() if k in salts}
+
+    a = evaluate(b"salt one")
+    assert len(a["first"]) == 32 and set(a) == {"first"}, a
+    again = evaluate(b"salt one", b"salt two")
+    assert again["first"] == a["first"], "the same salt gives the same output"
+    assert again["second"] != a["first"] and len(again["second"]) == 32
 
 
 SCENARIOS = {name[2:]: fn for name, fn in globals().items() if name.startswith("s_")}
