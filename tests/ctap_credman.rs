@@ -471,6 +471,12 @@ fn enumerate_update_delete_and_events() {
     assert!(!has(&second, 5), "totalRPs only in the first response");
     let m = r.cm(None, 0x03, None);
     r.status(&m, 0x30, "no third RP");
+    // Another command in between ends an enumeration.
+    let m = r.cm(Some(&t), 0x02, None);
+    r.ok_map(&m, "enumerateRPsBegin again");
+    r.ok_map(&[0x04], "getInfo");
+    let m = r.cm(None, 0x03, None);
+    r.status(&m, 0x30, "next RP after another command");
 
     let params = imap(vec![(1, bstr(&rp_hash("a.example")))]);
     let m = r.cm(Some(&t), 0x04, Some(params.clone()));

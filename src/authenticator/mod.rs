@@ -230,6 +230,10 @@ impl<S: CredentialStore> Authenticator<S> {
                 return vec![code.byte()];
             }
         };
+        // An enumeration of credential management only continues with its next subcommand.
+        if !matches!(command, Command::CredentialManagement(_)) {
+            self.pin_uv.enumeration = None;
+        }
         let result = match command {
             Command::MakeCredential(r) => self.make_credential(r).map(|r| Some(r.to_cbor())),
             Command::GetAssertion(r) => self.get_assertion(r).map(|r| Some(r.to_cbor())),

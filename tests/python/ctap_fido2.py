@@ -390,6 +390,44 @@ def s_prf(path):
     assert again["second"] != a["first"] and len(again["second"]) == 32
 
 
+def s_no_uv(path):
+    # Run with --no-uv: no built-in UV, so no token and no credential management either.
+    dev = open_device(path)
+    ctap = Ctap2(dev)
+    info = ctap.get_info()
+    assert info.versions == ["FIDO_2_0"], info.versions
+    for opt in ("uv", "pinUvAuthToken", "credMgmt", "clientPin"):
+        assert opt not in info.options, (opt, info.options)
+    assert not CredentialManagement.is_supported(info)
+    # Asked for a token anyway (python-fido2 itself would not), fauxkey says NOT_ALLOWED.
+    key_agreement, _ = ClientPin(ctap)._get_shared_secret()
+    expect_error(
+        CtapError.ERR.NOT_ALLOWED, ctap.client_pin, 2, ClientPin.CMD.GET_TOKEN_USING_UV,
+        key_agreement=key_agreement, permissions=ClientPin.PERMISSION.CREDENTIAL_MGMT,
+    )
+    # The high-level client registers and logs in without UV when the RP allows it …
+    client = Fido2Client(dev, DefaultClientDataCollector("https://nouv.example"), Approve())
+    server = Fido2Server(PublicKeyCredentialRpEntity(name="No UV", id="nouv.example"))
+    user = PublicKeyCredentialUserEntity(id=b"nouv", name="nu", display_name="No UV")
+    options, state = server.register_begin(
+        user, user_verification=UserVerificationRequirement.DISCOURAGED)
+    auth_data = server.register_complete(state, client.make_credential(options.public_key))
+    assert not auth_data.is_user_verified()
+    request, state = server.authenticate_begin(
+        [auth_data.credential_data], user_verification=UserVerificationRequirement.DISCOURAGED)
+    result = client.get_assertion(request.public_key).get_response(0)
+    server.authenticate_complete(state, [auth_data.credential_data], result)
+    # … and refuses when it requires UV.
+    options, state = server.register_begin(
+        user, user_verification=UserVerificationRequirement.REQUIRED)
+    try:
+        client.make_credential(options.public_key)
+    except Exception as e:  # python-fido2's ClientError(CONFIGURATION_UNSUPPORTED)
+        assert "CONFIGURATION_UNSUPPORTED" in repr(e), repr(e)
+    else:
+        raise AssertionError("UV required on an authenticator without UV must fail")
+
+
 SCENARIOS = {name[2:]: fn for name, fn in globals().items() if name.startswith("s_")}
 
 
