@@ -143,7 +143,8 @@ fn python_fido2_client_registers_and_logs_in_verified_by_fido2_server() {
 #[test]
 fn python_fido2_keepalive_cancel_refusal_and_no_uv() {
     let Some(py) = python() else { return };
-    Server::start(&["--ephemeral", "--presence-delay-ms", "400"]).run(&py, &["slow_touch"]);
+    Server::start(&["--ephemeral", "--presence-delay-ms", "400"])
+        .run(&py, &["slow_touch", "two_clients"]);
     Server::start(&["--ephemeral", "--presence-delay-ms", "600000"]).run(&py, &["cancel"]);
     Server::start(&["--ephemeral", "--deny-presence"]).run(&py, &["deny"]);
     Server::start(&["--ephemeral", "--no-uv"]).run(&py, &["no_uv"]);

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Args;
-use fauxkey::ctaphid::serve::{serve, ServeOptions};
+use fauxkey::ctaphid::serve::{serve, serve_listener, ServeOptions};
 use fauxkey::env::SimulatedUser;
 use fauxkey::store::{CredentialStore, MemoryStore};
 use fauxkey::{Authenticator, Config};
@@ -44,9 +44,6 @@ pub struct CtapArgs {
     /// getNextAssertion, instead of the profile's account chooser picking one.
     #[arg(long)]
     pub no_account_chooser: bool,
-    /// Serve one connection on --socket, then exit.
-    #[arg(long, requires = "socket")]
-    pub once: bool,
     /// How the emulated user behaves.
     #[command(flatten)]
     pub user_behaviour: UserArgs,
@@ -79,7 +76,7 @@ fn hid_config(mut config: Config, args: &CtapArgs) -> Config {
 }
 
 fn serve_on<S: CredentialStore + 'static>(
-    mut authenticator: Authenticator<S>,
+    authenticator: Authenticator<S>,
     user: &SimulatedUser,
     args: &CtapArgs,
     options: &ServeOptions,
@@ -109,14 +106,7 @@ fn serve_on<S: CredentialStore + 'static>(
     let listener = UnixListener::bind(path)
         .map_err(|e| io_error(&format!("cannot listen on {}", path.display()), e))?;
     eprintln!("fauxkey: CTAPHID on {}", path.display());
-    for stream in listener.incoming() {
-        let stream = stream.map_err(|e| io_error("accept", e))?;
-        let reader = stream.try_clone().map_err(|e| io_error("socket", e))?;
-        authenticator = serve(authenticator, user.clone(), reader, stream, options)
-            .map_err(|e| io_error("CTAPHID connection", e))?;
-        if args.once {
-            break;
-        }
-    }
+    serve_listener(authenticator, user.clone(), listener, options)
+        .map_err(|e| io_error("CTAPHID socket", e))?;
     Ok(())
 }

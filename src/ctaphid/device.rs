@@ -62,6 +62,11 @@ impl Device {
         self.busy.map(|b| b.cid)
     }
 
+    /// Whether `cid` is part-way through a message.
+    pub fn is_assembling(&self, cid: u32) -> bool {
+        self.reassembler.is_assembling(cid)
+    }
+
     /// When [`Device::tick`] must next be called to time out an incomplete message.
     pub fn next_deadline_ms(&self) -> Option<u64> {
         self.reassembler.next_deadline_ms()

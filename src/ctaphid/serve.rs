@@ -5,7 +5,9 @@
 //! authenticator (`presence_delay`), during which KEEPALIVE says "user presence needed" and a
 //! CTAPHID_CANCEL ends the wait: the request is then answered `CTAP2_ERR_KEEPALIVE_CANCEL`.
 
+use std::collections::{HashMap, HashSet};
 use std::io::{self, Read, Write};
+use std::os::unix::net::UnixListener;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
@@ -92,26 +94,98 @@ impl<U: UserPolicy> UserPolicy for HidUser<U> {
 }
 
 enum Input<S: CredentialStore> {
-    Report(Report),
-    Eof,
+    /// A new host connection (socket mode).
+    Connected(u64, Box<dyn Write + Send>),
+    Report(u64, Report),
+    Eof(u64),
     Done(u32, Vec<u8>, Box<Authenticator<S>>),
+    /// The listener failed; the loop stops with this error.
+    Stop(io::Error),
 }
 
-/// Serves one connection until the host closes `reader`; returns the authenticator (with its
-/// store) so the next connection can reuse it. `user` replaces the authenticator's user for the
-/// duration, wrapped in a [`HidUser`].
+/// Serves one host over `reader`/`writer` until it closes `reader` (a request in flight is still
+/// answered); returns the authenticator with its store. `user` replaces the authenticator's
+/// user, wrapped in a [`HidUser`].
 pub fn serve<S, U, R, W>(
-    mut authenticator: Authenticator<S>,
+    authenticator: Authenticator<S>,
     user: U,
     reader: R,
-    mut writer: W,
+    writer: W,
     options: &ServeOptions,
 ) -> io::Result<Authenticator<S>>
 where
     S: CredentialStore + 'static,
-    U: UserPolicy + Clone + 'static,
+    U: UserPolicy + 'static,
     R: Read + Send + 'static,
     W: Write,
+{
+    let (tx, rx) = mpsc::channel::<Input<S>>();
+    let reader_tx = tx.clone();
+    std::thread::spawn(move || read_reports(0, reader, &reader_tx));
+    let mut writers: HashMap<u64, Box<dyn Write + '_>> = HashMap::new();
+    writers.insert(0, Box::new(writer));
+    run(authenticator, user, options, &tx, &rx, writers, true)
+}
+
+/// Serves every host that connects to `listener`, several at once: they share the device, as
+/// processes share a USB key, each on its own channels. Returns only if accepting fails.
+pub fn serve_listener<S, U>(
+    authenticator: Authenticator<S>,
+    user: U,
+    listener: UnixListener,
+    options: &ServeOptions,
+) -> io::Result<Authenticator<S>>
+where
+    S: CredentialStore + 'static,
+    U: UserPolicy + 'static,
+{
+    let (tx, rx) = mpsc::channel::<Input<S>>();
+    let accept_tx = tx.clone();
+    std::thread::spawn(move || {
+        for (id, stream) in (1u64..).zip(listener.incoming()) {
+            let stream = match stream.and_then(|s| s.try_clone().map(|r| (s, r))) {
+                Ok(pair) => pair,
+                Err(e) => {
+                    let _ = accept_tx.send(Input::Stop(e));
+                    return;
+                }
+            };
+            let (writer, reader) = stream;
+            if accept_tx
+                .send(Input::Connected(id, Box::new(writer)))
+                .is_err()
+            {
+                return;
+            }
+            let reader_tx = accept_tx.clone();
+            std::thread::spawn(move || read_reports(id, reader, &reader_tx));
+        }
+    });
+    run(
+        authenticator,
+        user,
+        options,
+        &tx,
+        &rx,
+        HashMap::new(),
+        false,
+    )
+}
+
+/// The loop shared by both front doors. Answers produced by a report go back to the connection
+/// it came from; a CBOR answer and its KEEPALIVEs go to the connection that sent the request.
+fn run<'w, S, U>(
+    mut authenticator: Authenticator<S>,
+    user: U,
+    options: &ServeOptions,
+    tx: &mpsc::Sender<Input<S>>,
+    rx: &mpsc::Receiver<Input<S>>,
+    mut writers: HashMap<u64, Box<dyn Write + 'w>>,
+    single: bool,
+) -> io::Result<Authenticator<S>>
+where
+    S: CredentialStore + 'static,
+    U: UserPolicy + 'static,
 {
     let shared = Arc::new(Shared::default());
     authenticator.set_user(HidUser {
@@ -119,10 +193,6 @@ where
         delay: options.presence_delay,
         shared: Arc::clone(&shared),
     });
-    let (tx, rx) = mpsc::channel::<Input<S>>();
-    let reader_tx = tx.clone();
-    std::thread::spawn(move || read_reports(reader, &reader_tx));
-
     let start = Instant::now();
     let now_ms = || start.elapsed().as_millis() as u64;
     let mut device = Device::new(
@@ -132,40 +202,74 @@ where
     // The authenticator is either here (idle) or on a worker thread (busy).
     let mut idle: Option<Box<Authenticator<S>>> = Some(Box::new(authenticator));
     let mut last_keepalive = Instant::now();
-    let mut eof = false;
+    // Which connection is part-way through a message on a channel (for its timeout error), and
+    // which one sent the request being executed.
+    let mut assembling: HashMap<u32, u64> = HashMap::new();
+    let mut executing_for: Option<u64> = None;
+    let mut closed: HashSet<u64> = HashSet::new();
     loop {
-        if eof && idle.is_some() {
+        if single && closed.contains(&0) && idle.is_some() {
             break;
         }
         let mut wait = options.keepalive_interval;
         if let Some(deadline) = device.next_deadline_ms() {
             wait = wait.min(Duration::from_millis(deadline.saturating_sub(now_ms())));
         }
-        let actions = match rx.recv_timeout(wait) {
-            Ok(Input::Report(r)) => device.receive(&r, now_ms()),
-            Ok(Input::Eof) => {
+        let mut routed: Vec<(Option<u64>, Action)> = Vec::new();
+        match rx.recv_timeout(wait) {
+            Ok(Input::Connected(id, w)) => {
+                writers.insert(id, w);
+            }
+            Ok(Input::Report(id, r)) => {
+                let cid = u32::from_be_bytes([r[0], r[1], r[2], r[3]]);
+                routed.extend(
+                    device
+                        .receive(&r, now_ms())
+                        .into_iter()
+                        .map(|a| (Some(id), a)),
+                );
+                if device.is_assembling(cid) {
+                    assembling.insert(cid, id);
+                } else {
+                    assembling.remove(&cid);
+                }
+            }
+            Ok(Input::Eof(id)) => {
                 // A request in flight still runs to its end (the host may only have closed
                 // its writing side, as `--stdio < requests.bin` does) and is answered.
-                eof = true;
-                Vec::new()
+                closed.insert(id);
             }
             Ok(Input::Done(cid, response, a)) => {
                 idle = Some(a);
-                device.finish(cid, &response)
+                let to = executing_for.take();
+                routed.extend(device.finish(cid, &response).into_iter().map(|a| (to, a)));
             }
-            Err(mpsc::RecvTimeoutError::Timeout) => Vec::new(),
+            Ok(Input::Stop(e)) => return Err(e),
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
-        };
-        let mut actions = actions;
-        actions.extend(device.tick(now_ms()));
-        for action in actions {
+        }
+        for action in device.tick(now_ms()) {
+            let to = match &action {
+                Action::Send(r) => r
+                    .first()
+                    .and_then(|r| assembling.remove(&u32::from_be_bytes([r[0], r[1], r[2], r[3]]))),
+                _ => None,
+            };
+            routed.push((to, action));
+        }
+        for (to, action) in routed {
             match action {
-                Action::Send(reports) => write_reports(&mut writer, &reports, eof)?,
+                Action::Send(reports) => {
+                    if let Some(to) = to {
+                        send(&mut writers, &mut closed, to, &reports, single)?;
+                    }
+                }
                 Action::Execute { cid, request } => {
                     let Some(mut a) = idle.take() else {
                         // The device never executes two requests at once.
                         continue;
                     };
+                    executing_for = to;
                     shared.cancel.store(false, Ordering::SeqCst);
                     shared.cancelled.store(false, Ordering::SeqCst);
                     let done_tx = tx.clone();
@@ -189,42 +293,63 @@ where
             } else {
                 KEEPALIVE_PROCESSING
             };
-            if let Some(report) = device.keepalive(status) {
-                write_reports(&mut writer, &[report], eof)?;
+            if let (Some(report), Some(to)) = (device.keepalive(status), executing_for) {
+                send(&mut writers, &mut closed, to, &[report], single)?;
             }
             last_keepalive = Instant::now();
+        }
+        // A closed connection's writer goes once nothing more is owed to it.
+        if !single {
+            writers.retain(|id, _| !closed.contains(id) || executing_for == Some(*id));
+            closed.retain(|id| writers.contains_key(id));
         }
     }
     idle.map(|a| *a)
         .ok_or_else(|| io::Error::other("the authenticator worker stopped"))
 }
 
-fn read_reports<R: Read, S: CredentialStore>(mut reader: R, tx: &mpsc::Sender<Input<S>>) {
+fn read_reports<R: Read, S: CredentialStore>(id: u64, mut reader: R, tx: &mpsc::Sender<Input<S>>) {
     loop {
         let mut report = [0u8; REPORT_LEN];
         // A partial report at the end of the stream is dropped.
         match reader.read_exact(&mut report) {
             Ok(()) => {
-                if tx.send(Input::Report(report)).is_err() {
+                if tx.send(Input::Report(id, report)).is_err() {
                     return;
                 }
             }
             Err(_) => {
-                let _ = tx.send(Input::Eof);
+                let _ = tx.send(Input::Eof(id));
                 return;
             }
         }
     }
 }
 
-/// Writes reports; once the host has gone, write errors are expected and ignored.
-fn write_reports<W: Write>(writer: &mut W, reports: &[Report], host_gone: bool) -> io::Result<()> {
+/// Writes reports to one connection. With one host, a write error ends the loop unless the host
+/// has already gone; with many, it only drops that connection.
+fn send(
+    writers: &mut HashMap<u64, Box<dyn Write + '_>>,
+    closed: &mut HashSet<u64>,
+    to: u64,
+    reports: &[Report],
+    single: bool,
+) -> io::Result<()> {
+    let Some(w) = writers.get_mut(&to) else {
+        return Ok(());
+    };
     let result = reports
         .iter()
-        .try_for_each(|r| writer.write_all(r))
-        .and_then(|()| writer.flush());
+        .try_for_each(|r| w.write_all(r))
+        .and_then(|()| w.flush());
     match result {
-        Err(e) if !host_gone && e.kind() != io::ErrorKind::BrokenPipe => Err(e),
-        _ => Ok(()),
+        Err(e) if single && !closed.contains(&to) && e.kind() != io::ErrorKind::BrokenPipe => {
+            Err(e)
+        }
+        Err(_) => {
+            closed.insert(to);
+            Ok(())
+        }
+        Ok(()) => Ok(()),
     }
 }

@@ -428,6 +428,29 @@ def s_no_uv(path):
         raise AssertionError("UV required on an authenticator without UV must fail")
 
 
+def s_two_clients(path):
+    # Two hosts connected at once (run with --presence-delay-ms): they get different channels,
+    # see the same credentials, and one waits (CHANNEL_BUSY, retried by python-fido2) while the
+    # other's request waits for the touch.
+    a, b = open_device(path), open_device(path)
+    assert a._channel_id != b._channel_id
+    ca, cb = Ctap2(a), Ctap2(b)
+    cred = make(ca, b"two", "two", rp={"id": "two.example", "name": "Two"})
+    got = cb.get_assertion("two.example", cdh("two"))
+    got.verify(cdh("two"), cred.public_key)
+    done = []
+    worker = threading.Thread(target=lambda: done.append(
+        make(ca, b"two-b", "two-b", rp={"id": "two.example", "name": "Two"})))
+    worker.start()
+    # While a's makeCredential waits for the touch, b's requests are refused as busy, then run.
+    assert b.ping(b"b") == b"b"
+    worker.join()
+    assert len(done) == 1
+    assert len(cb.get_assertions("two.example", cdh("both"))) in (1, 2)
+    a.close()
+    assert b.ping(b"still here") == b"still here"
+
+
 SCENARIOS = {name[2:]: fn for name, fn in globals().items() if name.startswith("s_")}
 
 
