@@ -573,3 +573,75 @@ fn serve_reports_timeouts_and_framing_errors() {
     assert_eq!(h.response(c), (cmd::CBOR, vec![0x27], vec![]));
     assert!(h.finish().store().is_empty());
 }
+
+#[test]
+fn listener_routes_each_answer_to_its_own_connection() {
+    use fauxkey::ctaphid::serve::serve_listener;
+    use std::os::unix::net::UnixListener;
+    let dir = std::env::temp_dir().join(format!("fauxkey-hid-listen-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("s");
+    let listener = UnixListener::bind(&path).unwrap();
+    std::thread::spawn(move || {
+        let a = Authenticator::new(Config::default(), MemoryStore::new());
+        let options = ServeOptions {
+            presence_delay: Duration::from_millis(300),
+            ..ServeOptions::default()
+        };
+        let _ = serve_listener(a, SimulatedUser::default(), listener, &options);
+    });
+    let connect = || {
+        let sock = UnixStream::connect(&path).unwrap();
+        sock.set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        Host { sock, worker: None }
+    };
+    let mut one = connect();
+    let mut two = connect();
+    // Both allocate over the broadcast channel; each INIT answer reaches only its sender.
+    let c1 = one.open();
+    let c2 = two.open();
+    assert_ne!(c1, c2);
+    // A slow request on one; two is told BUSY meanwhile, and gets no KEEPALIVE of one's.
+    send_message(&mut one, c1, cmd::CBOR, &make_credential_request());
+    assert_eq!(one.recv()[4], 0x80 | cmd::KEEPALIVE);
+    send_message(&mut two, c2, cmd::PING, b"2");
+    assert_eq!(two.response(c2), (cmd::ERROR, vec![0x06], vec![]));
+    let (command, data, _) = one.response(c1);
+    assert_eq!((command, data[0]), (cmd::CBOR, 0x00));
+    // Interleaved multi-packet messages from both connections.
+    let p1 = payload(500);
+    let p2: Vec<u8> = payload(500).iter().map(|b| b ^ 0x55).collect();
+    for (x, y) in fragment(c1, cmd::PING, &p1)
+        .iter()
+        .zip(&fragment(c2, cmd::PING, &p2))
+    {
+        one.send(x);
+        two.send(y);
+    }
+    assert_eq!(one.response(c1).1, p1);
+    assert_eq!(two.response(c2).1, p2);
+    // A connection that hangs up mid-request leaves the other working.
+    send_message(&mut one, c1, cmd::CBOR, &make_credential_request());
+    drop(one);
+    let mut answer = (cmd::ERROR, vec![0x06], vec![]);
+    for _ in 0..200 {
+        send_message(&mut two, c2, cmd::PING, b"after");
+        answer = two.response(c2);
+        if answer.0 != cmd::ERROR {
+            break;
+        }
+        assert_eq!(
+            answer.1,
+            vec![0x06],
+            "only BUSY while one's request finishes"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!((answer.0, answer.1), (cmd::PING, b"after".to_vec()));
+    // A timed-out message is reported to the connection that started it.
+    two.send(&init(c2, cmd::PING, 100, &[0; 57]));
+    assert_eq!(two.response(c2), (cmd::ERROR, vec![0x05], vec![]));
+    let _ = std::fs::remove_dir_all(&dir);
+}
