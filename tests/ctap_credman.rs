@@ -39,6 +39,7 @@ fn msg(command: u8, v: &Value) -> Vec<u8> {
 struct Rig<S: CredentialStore> {
     a: Authenticator<S>,
     platform: KeyAgreementKey,
+    clock: FixedClock,
 }
 
 fn rig(user: SimulatedUser) -> Rig<MemoryStore> {
@@ -48,12 +49,14 @@ fn rig(user: SimulatedUser) -> Rig<MemoryStore> {
 impl<S: CredentialStore> Rig<S> {
     fn over(store: S, user: SimulatedUser) -> Self {
         let mut rng = env::seeded_rng(77);
+        let clock = FixedClock::at(T0);
         Self {
             a: Authenticator::new(Config::default(), store)
                 .with_rng(env::seeded_rng(5))
-                .with_clock(FixedClock::at(T0))
+                .with_clock(clock.clone())
                 .with_user(user),
             platform: KeyAgreementKey::generate(rng.as_mut()),
+            clock,
         }
     }
 
@@ -694,4 +697,21 @@ fn malformed_new_command_input() {
         r.a.store().get(&id).unwrap().user_name.as_deref(),
         Some("al")
     );
+}
+
+#[test]
+fn tokens_expire_after_ten_minutes() {
+    let mut r = rig(SimulatedUser::default());
+    r.make("a.example", b"u1", "alice", true);
+    let t = r.token(PinProtocol::Two, CM, None);
+    r.clock.advance(10 * 60 * 1000 - 1);
+    let m = r.cm(Some(&t), 0x01, None);
+    r.ok_map(&m, "metadata just before the token expires");
+    r.clock.advance(1);
+    let m = r.cm(Some(&t), 0x01, None);
+    r.status(&m, 0x33, "metadata with an expired token");
+    // A new token works again.
+    let t = r.token(PinProtocol::Two, CM, None);
+    let m = r.cm(Some(&t), 0x01, None);
+    r.ok_map(&m, "metadata with a fresh token");
 }

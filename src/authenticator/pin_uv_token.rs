@@ -19,6 +19,10 @@ use crate::store::CredentialStore;
 /// authenticator config).
 const SUPPORTED_PERMISSIONS: u8 = PERMISSION_MC | PERMISSION_GA | PERMISSION_CM;
 
+/// How long a token stays usable after it is issued (CTAP 2.1 §6.5.2.1: the maximum usage time
+/// period, at least 30 s; 10 minutes is the suggested default).
+pub const TOKEN_LIFETIME_MS: u64 = 10 * 60 * 1000;
+
 /// A token issued to the platform.
 pub(super) struct PinUvToken {
     token: Zeroizing<[u8; 32]>,
@@ -26,6 +30,7 @@ pub(super) struct PinUvToken {
     permissions: u8,
     /// The permissions RP ID; a token issued without one is bound to the first RP it is used for.
     rp_id: Option<String>,
+    issued_ms: u64,
 }
 
 /// Token and credential-management state, kept between commands.
@@ -88,6 +93,7 @@ impl<S: CredentialStore> Authenticator<S> {
                 protocol,
                 permissions,
                 rp_id: request.rp_id,
+                issued_ms: self.clock.now_ms(),
             }),
             enumeration: None,
         };
@@ -107,6 +113,13 @@ impl<S: CredentialStore> Authenticator<S> {
         permission: u8,
         bind_rp: Option<&str>,
     ) -> Result<Option<String>, StatusCode> {
+        let now = self.clock.now_ms();
+        // A token past its lifetime is gone.
+        if let Some(t) = &self.pin_uv.token {
+            if now.saturating_sub(t.issued_ms) >= TOKEN_LIFETIME_MS {
+                self.pin_uv.token = None;
+            }
+        }
         let t = self
             .pin_uv
             .token
