@@ -40,6 +40,7 @@ pub mod env;
 pub mod faults;
 pub mod fixtures;
 pub mod profiles;
+pub mod server;
 pub mod store;
 pub mod vault;
 

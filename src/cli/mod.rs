@@ -4,6 +4,7 @@ pub mod ctap;
 pub mod fixtures;
 mod output;
 mod profiles;
+pub mod serve;
 
 use std::io::{IsTerminal as _, Read as _, Write as _};
 use std::path::{Path, PathBuf};
@@ -196,6 +197,7 @@ pub fn run(cli: Cli) -> Result<()> {
             eprintln!("vault passphrase changed for {}", path.display());
             Ok(())
         }
+        Command::Serve(args) => serve::run(cli.vault.as_deref(), args),
         Command::Fixtures(args) => fixtures::run(args),
         Command::Profiles { json } => profiles::list(json),
         Command::AttestationRoot { pem } => profiles::attestation_root(&path, pem),
