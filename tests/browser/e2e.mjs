@@ -1,0 +1,246 @@
+// The browser end-to-end test: headless Chromium, fauxkey's shim injected into every page, the
+// demo RP (SimpleWebAuthn on both ends) registering and signing in through `fauxkey serve`.
+//
+//   node tests/browser/e2e.mjs http://127.0.0.1:PORT     (the URL `fauxkey serve` printed)
+//
+// Prints `PASS <check>` / `FAIL <check>: <why>` lines and a closing `e2e: N passed, M failed`;
+// exits 1 if any check failed. tests/browser_e2e.rs runs it.
+import { startRp } from './rp-server.mjs';
+import { launchChromium } from './chromium.mjs';
+
+const base = process.argv[2];
+if (!base) {
+  console.error('usage: node e2e.mjs <fauxkey serve base URL>');
+  process.exit(2);
+}
+
+let passed = 0;
+let failed = 0;
+async function check(name, fn) {
+  try {
+    await fn();
+    passed++;
+    console.log(`PASS ${name}`);
+  } catch (err) {
+    failed++;
+    console.log(`FAIL ${name}: ${err && err.stack ? err.stack.split('\n').slice(0, 3).join(' | ') : err}`);
+  }
+}
+function expect(cond, message) {
+  if (!cond) throw new Error(message);
+}
+
+const shimResponse = await fetch(`${base}/shim.js`);
+const shim = await shimResponse.text();
+const rp = await startRp();
+const browser = await launchChromium();
+const context = await browser.newContext();
+await context.addInitScript({ content: shim });
+const page = await context.newPage();
+page.on('console', (msg) => { if (msg.type() === 'error') console.log(`  [page console] ${msg.text()}`); });
+
+// Drives the demo RP's form and returns the status line once the ceremony has finished.
+async function act(button, username) {
+  if (username !== undefined) await page.fill('#username', username);
+  await page.evaluate(() => { document.getElementById('status').textContent = 'clicked'; });
+  await page.click(`#${button}`);
+  await page.waitForFunction(() => !['clicked', 'working'].includes(document.getElementById('status').textContent), null, { timeout: 20000 });
+  return page.textContent('#status');
+}
+
+try {
+  await check('GET /shim.js serves the shim with the base URL baked in', async () => {
+    expect(shimResponse.ok, `HTTP ${shimResponse.status}`);
+    expect((shimResponse.headers.get('content-type') || '').includes('javascript'), `content-type ${shimResponse.headers.get('content-type')}`);
+    expect(shim.includes(`'${base}'`), 'the base URL is not in the script');
+  });
+
+  await page.goto(`${rp.origin}/`);
+
+  await check('the shim is installed before page scripts run', async () => {
+    const installed = await page.evaluate(() => window.fauxkey && window.fauxkey.shimInstalled === true && window.fauxkey.baseUrl);
+    expect(installed === base, `window.fauxkey.baseUrl is ${installed}`);
+  });
+
+  let counters = [];
+  await check('SimpleWebAuthn registration through the shim verifies on the RP server', async () => {
+    const status = await act('register', 'alice');
+    expect(/^registered alice counter=\d+$/.test(status), `status: ${status}`);
+    const reg = rp.state.verified.filter((v) => v.kind === 'register' && v.username === 'alice');
+    expect(reg.length === 1, `RP server recorded ${JSON.stringify(rp.state.verified)}`);
+  });
+
+  await check('SimpleWebAuthn discoverable login verifies on the RP server', async () => {
+    const status = await act('login');
+    const m = /^signed in as alice counter=(\d+)->(\d+)$/.exec(status);
+    expect(m, `status: ${status}`);
+    counters.push([Number(m[1]), Number(m[2])]);
+  });
+
+  await check('a second login verifies and its signature counter went up', async () => {
+    const status = await act('login');
+    const m = /^signed in as alice counter=(\d+)->(\d+)$/.exec(status);
+    expect(m, `status: ${status}`);
+    const [prev, next] = [Number(m[1]), Number(m[2])];
+    expect(prev === counters[0][1], `the RP stored ${counters[0][1]} but the second login started from ${prev}`);
+    expect(next > prev, `counter did not increase: ${prev} -> ${next}`);
+    const logins = rp.state.verified.filter((v) => v.kind === 'login' && v.username === 'alice');
+    expect(logins.length === 2, `RP server recorded ${logins.length} logins`);
+    expect(!rp.state.verified.some((v) => v.kind === 'error'), `RP server errors: ${JSON.stringify(rp.state.verified)}`);
+  });
+
+  // The shim's objects, looked at directly from page script, as an RP front end would.
+  const shape = await page.evaluate(async () => {
+    const b64u = (buf) => btoa(String.fromCharCode(...new Uint8Array(buf))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+    const challenge = crypto.getRandomValues(new Uint8Array(32));
+    const userId = crypto.getRandomValues(new Uint8Array(16));
+    const cred = await navigator.credentials.create({ publicKey: {
+      rp: { name: 'shape test' },
+      user: { id: userId, name: 'carol', displayName: 'Carol' },
+      challenge,
+      pubKeyCredParams: [{ type: 'public-key', alg: -7 }],
+      authenticatorSelection: { residentKey: 'required' },
+      extensions: { credProps: true, prf: {} },
+    } });
+    const r = cred.response;
+    const clientData = JSON.parse(new TextDecoder().decode(r.clientDataJSON));
+    const json = JSON.parse(JSON.stringify(cred));
+    const salt = new TextEncoder().encode('fauxkey e2e salt');
+    const getPrf = () => navigator.credentials.get({ publicKey: {
+      challenge: crypto.getRandomValues(new Uint8Array(32)),
+      allowCredentials: [{ type: 'public-key', id: cred.rawId }],
+      extensions: { prf: { eval: { first: salt } } },
+    } });
+    const a1 = await getPrf();
+    const a2 = await getPrf();
+    const prf1 = a1.getClientExtensionResults().prf;
+    const prf2 = a2.getClientExtensionResults().prf;
+    return {
+      isPKC: cred instanceof PublicKeyCredential,
+      tag: Object.prototype.toString.call(cred),
+      isAttestation: r instanceof AuthenticatorAttestationResponse,
+      isResponse: r instanceof AuthenticatorResponse,
+      rawIdIsBuffer: cred.rawId instanceof ArrayBuffer,
+      idMatches: cred.id === b64u(cred.rawId),
+      type: cred.type,
+      attachment: cred.authenticatorAttachment,
+      alg: r.getPublicKeyAlgorithm(),
+      publicKeyLength: r.getPublicKey() && r.getPublicKey().byteLength,
+      transportsIsArray: Array.isArray(r.getTransports()),
+      authDataLength: r.getAuthenticatorData().byteLength,
+      attObjIsBuffer: r.attestationObject instanceof ArrayBuffer,
+      clientData,
+      challenge: b64u(challenge),
+      origin: location.origin,
+      jsonId: json.id,
+      jsonRawId: json.rawId,
+      jsonAttObj: typeof json.response.attestationObject,
+      credProps: cred.getClientExtensionResults().credProps,
+      prfEnabled: cred.getClientExtensionResults().prf && cred.getClientExtensionResults().prf.enabled,
+      isAssertion: a1.response instanceof AuthenticatorAssertionResponse,
+      assertionIsPKC: a1 instanceof PublicKeyCredential,
+      userHandle: a1.response.userHandle && b64u(a1.response.userHandle),
+      userId: b64u(userId),
+      sigIsBuffer: a1.response.signature instanceof ArrayBuffer,
+      prfIsBuffer: prf1 && prf1.results && prf1.results.first instanceof ArrayBuffer,
+      prfLength: prf1 && prf1.results && prf1.results.first.byteLength,
+      prfStable: prf1 && prf2 && b64u(prf1.results.first) === b64u(prf2.results.first),
+      prfJson: typeof JSON.parse(JSON.stringify(a1)).clientExtensionResults.prf.results.first,
+    };
+  });
+
+  await check('create() returns a PublicKeyCredential with an AuthenticatorAttestationResponse', async () => {
+    expect(shape.isPKC && shape.isAttestation && shape.isResponse, JSON.stringify(shape));
+    expect(shape.tag === '[object PublicKeyCredential]', shape.tag);
+    expect(shape.type === 'public-key' && shape.rawIdIsBuffer && shape.idMatches && shape.attObjIsBuffer, JSON.stringify(shape));
+    expect(shape.attachment === 'platform' || shape.attachment === 'cross-platform', `attachment ${shape.attachment}`);
+  });
+  await check('getPublicKey / getPublicKeyAlgorithm / getTransports / getAuthenticatorData', async () => {
+    expect(shape.alg === -7, `alg ${shape.alg}`);
+    expect(shape.publicKeyLength === 91, `P-256 SubjectPublicKeyInfo should be 91 bytes, got ${shape.publicKeyLength}`);
+    expect(shape.transportsIsArray, 'getTransports() is not an array');
+    expect(shape.authDataLength > 37, `authenticatorData of ${shape.authDataLength} bytes has no attested credential`);
+  });
+  await check('clientDataJSON carries the page origin and the challenge', async () => {
+    const cd = shape.clientData;
+    expect(cd.type === 'webauthn.create' && cd.origin === shape.origin && cd.challenge === shape.challenge, JSON.stringify(cd));
+  });
+  await check('toJSON() gives the L3 JSON form', async () => {
+    expect(shape.jsonId === shape.jsonRawId && shape.jsonAttObj === 'string', JSON.stringify(shape));
+  });
+  await check('getClientExtensionResults(): credProps and prf (ArrayBuffers, stable per salt)', async () => {
+    expect(shape.credProps && shape.credProps.rk === true, `credProps ${JSON.stringify(shape.credProps)}`);
+    expect(shape.prfEnabled === true, `prf.enabled ${shape.prfEnabled}`);
+    expect(shape.prfIsBuffer && shape.prfLength === 32 && shape.prfStable, JSON.stringify(shape));
+    expect(shape.prfJson === 'string', `toJSON prf result is ${shape.prfJson}`);
+  });
+  await check('get() returns a PublicKeyCredential with an AuthenticatorAssertionResponse', async () => {
+    expect(shape.assertionIsPKC && shape.isAssertion && shape.sigIsBuffer, JSON.stringify(shape));
+    expect(shape.userHandle === shape.userId, `userHandle ${shape.userHandle} != ${shape.userId}`);
+  });
+
+  const statics = await page.evaluate(async () => ({
+    caps: await PublicKeyCredential.getClientCapabilities(),
+    uvpa: await PublicKeyCredential.isUserVerifyingPlatformAuthenticatorAvailable(),
+    cma: await PublicKeyCredential.isConditionalMediationAvailable(),
+  }));
+  await check('getClientCapabilities and the two availability checks come from the server', async () => {
+    const capsFromServer = await (await fetch(`${base}/webauthn/capabilities`)).json();
+    expect(JSON.stringify(statics.caps) === JSON.stringify(capsFromServer), `${JSON.stringify(statics.caps)} vs ${JSON.stringify(capsFromServer)}`);
+    expect(statics.uvpa === capsFromServer.userVerifyingPlatformAuthenticator, `uvpa ${statics.uvpa}`);
+    expect(statics.cma === (capsFromServer.conditionalGet === true), `cma ${statics.cma}`);
+  });
+
+  const errors = await page.evaluate(async () => {
+    const outcome = async (p) => {
+      try { await p; return 'resolved'; } catch (e) { return `${e instanceof DOMException ? 'DOMException' : e.constructor.name}:${e.name}`; }
+    };
+    const challenge = new Uint8Array(32);
+    const aborted = new AbortController();
+    aborted.abort();
+    const creds = await navigator.credentials.get({ publicKey: { challenge, rpId: 'localhost' } });
+    const id = creds.rawId;
+    return {
+      wrongRpId: await outcome(navigator.credentials.get({ publicKey: { challenge, rpId: 'example.com' } })),
+      unknownCred: await outcome(navigator.credentials.get({ publicKey: { challenge, allowCredentials: [{ type: 'public-key', id: new Uint8Array(32) }] } })),
+      aborted: await outcome(navigator.credentials.create({ signal: aborted.signal, publicKey: {} })),
+      conditional: await outcome(navigator.credentials.get({ mediation: 'conditional', publicKey: { challenge } })),
+      signal: await outcome(PublicKeyCredential.signalUnknownCredential({ rpId: 'localhost', credentialId: creds.id })),
+      afterSignal: await outcome(navigator.credentials.get({ publicKey: { challenge, allowCredentials: [{ type: 'public-key', id }] } })),
+      badSignal: await outcome(PublicKeyCredential.signalUnknownCredential({ rpId: 'localhost', credentialId: '***' })),
+    };
+  });
+  await check('server errors become DOMExceptions: wrong rpId -> SecurityError', async () => {
+    expect(errors.wrongRpId === 'DOMException:SecurityError', errors.wrongRpId);
+  });
+  await check('no matching credential -> NotAllowedError', async () => {
+    expect(errors.unknownCred === 'DOMException:NotAllowedError', errors.unknownCred);
+  });
+  await check('an aborted signal -> AbortError', async () => {
+    expect(errors.aborted === 'DOMException:AbortError', errors.aborted);
+  });
+  await check('conditional mediation while unavailable -> TypeError', async () => {
+    expect(errors.conditional === 'TypeError:TypeError', errors.conditional);
+  });
+  await check('signalUnknownCredential hides the credential from later get()', async () => {
+    expect(errors.signal === 'resolved', errors.signal);
+    expect(errors.afterSignal === 'DOMException:NotAllowedError', errors.afterSignal);
+  });
+  await check('a malformed signal -> TypeError', async () => {
+    expect(errors.badSignal === 'TypeError:TypeError', errors.badSignal);
+  });
+
+  // The same RP page opened on an IP-address origin: no valid RP ID, as in a real browser.
+  await check('the RP page on http://127.0.0.1 gets SecurityError from registration', async () => {
+    await page.goto(`http://127.0.0.1:${rp.port}/`);
+    const status = await act('register', 'mallory');
+    expect(/^error /.test(status) && /SecurityError|ERROR_INVALID_DOMAIN/.test(status), `status: ${status}`);
+    expect(!rp.state.verified.some((v) => v.kind === 'register' && v.username === 'mallory'), 'the RP verified a registration it should never have seen');
+  });
+} finally {
+  await browser.close();
+  await rp.close();
+}
+
+console.log(`e2e: ${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);

@@ -1,0 +1,58 @@
+//! The real-browser end-to-end test: Debian's headless Chromium (driven by playwright-core) opens
+//! a demo relying party of our own (`tests/browser/`: @simplewebauthn/browser in the page,
+//! @simplewebauthn/server verifying), with fauxkey's browser shim, fetched from a running
+//! `fauxkey serve`, injected before the page loads. The page registers and signs in twice; the
+//! RP server must verify all three ceremonies, the signature counter must rise, and the shim's
+//! objects must behave like Chromium's own (instanceof, ArrayBuffers, toJSON, getPublicKey(),
+//! PRF results, DOMException names, AbortSignal, signals).
+//!
+//! Needs chromium, node and `npm ci` in tests/browser (`.ci/setup-browser.sh`); see
+//! `e2e_support` for the SKIPPED / FAUXKEY_REQUIRE_E2E rule.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod e2e_support;
+
+use std::process::Command;
+use std::time::Duration;
+
+use e2e_support::{chromium, missing, node_with, repo, run, Serve};
+
+/// Every check e2e.mjs makes; the run must report all of them passed.
+const CHECKS: usize = 19;
+
+#[test]
+fn chromium_registers_and_signs_in_through_the_shim() {
+    let dir = repo().join("tests/browser");
+    let Some(chromium) = chromium() else {
+        missing("chromium not found (set FAUXKEY_CHROMIUM or install Debian's chromium)");
+        return;
+    };
+    let node = match node_with(&dir, "playwright-core") {
+        Ok(node) => node,
+        Err(why) => {
+            missing(&why);
+            return;
+        }
+    };
+    let serve = Serve::start();
+    let mut cmd = Command::new(node);
+    cmd.current_dir(&dir)
+        .arg("e2e.mjs")
+        .arg(&serve.base)
+        .env("FAUXKEY_CHROMIUM", chromium);
+    let out = run(cmd, Duration::from_secs(180));
+    println!("{}", out.stdout);
+    let report = format!(
+        "e2e.mjs stdout:\n{}\nstderr:\n{}\nfauxkey serve stderr:\n{}",
+        out.stdout,
+        out.stderr,
+        serve.stderr()
+    );
+    assert!(out.status.success(), "e2e.mjs failed\n{report}");
+    assert!(
+        out.stdout.contains(&format!("e2e: {CHECKS} passed, 0 failed")),
+        "expected all {CHECKS} checks to run and pass\n{report}"
+    );
+    assert!(!out.stdout.contains("FAIL "), "{report}");
+}
