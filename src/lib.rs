@@ -36,6 +36,7 @@ pub mod crypto;
 pub mod ctap2;
 pub mod env;
 pub mod profiles;
+pub mod server;
 pub mod store;
 pub mod vault;
 

@@ -157,6 +157,16 @@ pub enum Command {
         #[arg(long)]
         insecure_fast_kdf: bool,
     },
+    /// Serve the WebAuthn API, the control plane and the browser shim over local HTTP.
+    ///
+    /// The first line of stdout is the base URL (e.g. http://127.0.0.1:43117); logs go to
+    /// stderr. The default authenticator is in memory unless --vault (or FAUXKEY_VAULT) names
+    /// a vault. Stops on Ctrl-C or SIGTERM.
+    #[command(after_help = "Examples:\n  \
+        fauxkey serve --listen 127.0.0.1:8080 --seed 1\n  \
+        curl -s http://127.0.0.1:8080/webauthn/create -d '{\"origin\": \"https://example.com\", \"options\": {...}}'\n  \
+        FAUXKEY_PASSPHRASE=s3cret fauxkey serve --vault test.fxk   # passkeys persist across restarts")]
+    Serve(cli::serve::ServeArgs),
     /// Print a shell completion script.
     #[command(hide = true)]
     Completions {

@@ -1,6 +1,7 @@
 //! What each command does: open the vault, call the library, print. No protocol logic here.
 
 mod output;
+pub mod serve;
 
 use std::io::{IsTerminal as _, Read as _, Write as _};
 use std::path::{Path, PathBuf};
@@ -190,6 +191,7 @@ pub fn run(cli: Cli) -> Result<()> {
             eprintln!("vault passphrase changed for {}", path.display());
             Ok(())
         }
+        Command::Serve(args) => serve::run(cli.vault.as_deref(), args),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "fauxkey", &mut std::io::stdout());

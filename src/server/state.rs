@@ -1,0 +1,346 @@
+//! The server's state: the authenticators it emulates (the default one and any added through the
+//! control plane), each a [`Client`] behind its own lock with the options it was made with.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+
+use serde::{Deserialize, Serialize};
+
+use super::errors::ApiError;
+use crate::authenticator::CounterPolicy;
+use crate::env::{self, Presence, SimulatedUser, Verification};
+use crate::store::{Change, Credential, CredentialStore, Event, MemoryStore, StoreError};
+use crate::vault::Vault;
+use crate::{profiles, Client};
+
+/// The id of the authenticator that serves every request naming none.
+pub const DEFAULT_ID: &str = "default";
+
+/// Where an authenticator keeps its credentials: in memory, or in the vault given to `serve`.
+#[derive(Debug)]
+pub enum ServerStore {
+    /// Forgotten when the server stops (or on reset).
+    Memory(MemoryStore),
+    /// The encrypted vault file; every change is saved.
+    Vault(Box<Vault>),
+}
+
+impl ServerStore {
+    fn inner(&self) -> &dyn CredentialStore {
+        match self {
+            ServerStore::Memory(s) => s,
+            ServerStore::Vault(v) => v.as_ref(),
+        }
+    }
+
+    fn inner_mut(&mut self) -> &mut dyn CredentialStore {
+        match self {
+            ServerStore::Memory(s) => s,
+            ServerStore::Vault(v) => v.as_mut(),
+        }
+    }
+}
+
+impl CredentialStore for ServerStore {
+    fn get(&self, id: &[u8]) -> Option<&Credential> {
+        self.inner().get(id)
+    }
+    fn update(
+        &mut self,
+        id: &[u8],
+        update: &mut dyn FnMut(&mut Credential),
+    ) -> Result<bool, StoreError> {
+        self.inner_mut().update(id, update)
+    }
+    fn ids_for_rp(&self, rp_id: &str) -> Vec<Vec<u8>> {
+        self.inner().ids_for_rp(rp_id)
+    }
+    fn ids_for_user(&self, rp_id: &str, user_handle: &[u8]) -> Vec<Vec<u8>> {
+        self.inner().ids_for_user(rp_id, user_handle)
+    }
+    fn insert(&mut self, credential: Credential) -> Result<(), StoreError> {
+        self.inner_mut().insert(credential)
+    }
+    fn insert_replacing(
+        &mut self,
+        credential: Credential,
+        replaced: &[Vec<u8>],
+    ) -> Result<(), StoreError> {
+        self.inner_mut().insert_replacing(credential, replaced)
+    }
+    fn remove(&mut self, id: &[u8]) -> Result<Option<Credential>, StoreError> {
+        self.inner_mut().remove(id)
+    }
+    fn all(&self) -> Box<dyn Iterator<Item = &Credential> + '_> {
+        self.inner().all()
+    }
+    fn len(&self) -> usize {
+        self.inner().len()
+    }
+    fn events(&self) -> Vec<Event> {
+        self.inner().events()
+    }
+    fn apply(&mut self, changes: &[Change], event: Event, now_ms: u64) -> Result<(), StoreError> {
+        self.inner_mut().apply(changes, event, now_ms)
+    }
+    fn refresh(&mut self) -> Result<(), StoreError> {
+        self.inner_mut().refresh()
+    }
+    fn max_sequence(&self) -> u64 {
+        self.inner().max_sequence()
+    }
+}
+
+/// How an authenticator behaves: the body of `POST /_fauxkey/authenticators` (WebDriver's
+/// virtual authenticator options, plus fauxkey's own), and what `GET` lists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AuthenticatorOptions {
+    /// The provider profile (`fauxkey` by default).
+    #[serde(default = "default_profile")]
+    pub profile: String,
+    /// Whether discoverable credentials can be stored.
+    #[serde(default = "yes")]
+    pub has_resident_key: bool,
+    /// Whether the authenticator has built-in user verification.
+    #[serde(default = "yes")]
+    pub has_user_verification: bool,
+    /// Whether user verification succeeds (when the authenticator has it).
+    #[serde(default = "yes")]
+    pub is_user_verified: bool,
+    /// Whether the user approves the presence test (false: NotAllowedError at once).
+    #[serde(default = "yes")]
+    pub is_user_consenting: bool,
+    /// Whether the user answers at all (false: NotAllowedError after the options' timeout).
+    #[serde(default = "yes")]
+    pub is_user_responding: bool,
+    /// `per-credential` (default) or `zero`.
+    #[serde(default)]
+    pub counter: CounterOption,
+    /// Seed for keys and ids (reproducible output); OS randomness when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// In a discoverable login matching several accounts, pick this account name or base64url
+    /// user handle (the newest account when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+}
+
+fn default_profile() -> String {
+    "fauxkey".into()
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for AuthenticatorOptions {
+    fn default() -> Self {
+        Self {
+            profile: default_profile(),
+            has_resident_key: true,
+            has_user_verification: true,
+            is_user_verified: true,
+            is_user_consenting: true,
+            is_user_responding: true,
+            counter: CounterOption::default(),
+            seed: None,
+            account: None,
+        }
+    }
+}
+
+/// The `counter` option.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CounterOption {
+    /// One counter per credential, incremented on every assertion.
+    #[default]
+    PerCredential,
+    /// Always zero (synced passkeys).
+    Zero,
+}
+
+impl AuthenticatorOptions {
+    /// The emulated user these options describe.
+    pub fn user(&self) -> SimulatedUser {
+        SimulatedUser {
+            presence: if self.is_user_consenting && self.is_user_responding {
+                Presence::Approve
+            } else {
+                Presence::Deny
+            },
+            verification: match (self.has_user_verification, self.is_user_verified) {
+                (false, _) => Verification::NotCapable,
+                (true, true) => Verification::Succeed,
+                (true, false) => Verification::Fail,
+            },
+            account: self.account.clone(),
+        }
+    }
+
+    /// A client over `store` as these options describe. For a vault, the vault's own settings
+    /// are the authenticator's config and only the profile's attachment is used.
+    pub fn client(&self, store: ServerStore) -> Result<Client<ServerStore>, ApiError> {
+        let profile =
+            profiles::find(&self.profile).map_err(|e| ApiError::type_error(e.to_string()))?;
+        let mut config = match &store {
+            ServerStore::Vault(v) => v.settings().clone(),
+            ServerStore::Memory(_) => profile.config.clone(),
+        };
+        if !self.has_resident_key {
+            config.resident_keys = false;
+        }
+        if self.counter == CounterOption::Zero {
+            config.counter = CounterPolicy::AlwaysZero;
+        }
+        let mut authenticator = crate::Authenticator::new(config, store).with_user(self.user());
+        if let Some(seed) = self.seed {
+            authenticator = authenticator.with_rng(env::seeded_rng(seed));
+        }
+        let mut client = profile.client(authenticator);
+        if let Some(seed) = self.seed {
+            client = client.with_rng(env::seeded_rng(seed ^ 0x5eed));
+        }
+        Ok(client)
+    }
+}
+
+/// One emulated authenticator: its client and the options it runs with.
+#[derive(Debug)]
+pub struct Slot {
+    /// The browser + authenticator.
+    pub client: Client<ServerStore>,
+    /// Its options (the user part changes with `POST …/uv`).
+    pub options: AuthenticatorOptions,
+}
+
+/// An authenticator shared between requests.
+pub type Shared = Arc<Mutex<Slot>>;
+
+/// Everything the handlers share.
+#[derive(Debug)]
+pub struct AppState {
+    /// The base URL the server answers on (baked into `/shim.js`).
+    pub base_url: String,
+    authenticators: RwLock<BTreeMap<String, Shared>>,
+    next_id: Mutex<u64>,
+    default_options: AuthenticatorOptions,
+    /// Whether the default authenticator keeps its credentials in a vault.
+    pub vault_backed: bool,
+}
+
+/// Locks a mutex, carrying on if a panicking handler poisoned it (its state is still valid:
+/// every change to a client is a single call).
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl AppState {
+    /// State with a default authenticator made from `options` over `store`.
+    pub fn new(
+        base_url: String,
+        options: AuthenticatorOptions,
+        store: ServerStore,
+    ) -> Result<Self, ApiError> {
+        let vault_backed = matches!(store, ServerStore::Vault(_));
+        let client = options.client(store)?;
+        let mut map = BTreeMap::new();
+        map.insert(
+            DEFAULT_ID.to_owned(),
+            Arc::new(Mutex::new(Slot {
+                client,
+                options: options.clone(),
+            })),
+        );
+        Ok(Self {
+            base_url,
+            authenticators: RwLock::new(map),
+            next_id: Mutex::new(0),
+            default_options: options,
+            vault_backed,
+        })
+    }
+
+    /// The authenticator with this id (the default one when `None`).
+    pub fn authenticator(&self, id: Option<&str>) -> Result<Shared, ApiError> {
+        let id = id.unwrap_or(DEFAULT_ID);
+        self.authenticators
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(id)
+            .cloned()
+            .ok_or_else(|| {
+                ApiError::not_found(format!(
+                    "no authenticator with id {id:?}; GET /_fauxkey/authenticators lists them"
+                ))
+            })
+    }
+
+    /// Every authenticator, by id.
+    pub fn all(&self) -> Vec<(String, Shared)> {
+        self.authenticators
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    /// Adds an in-memory authenticator; returns its id.
+    pub fn add(&self, options: AuthenticatorOptions) -> Result<String, ApiError> {
+        let client = options.client(ServerStore::Memory(MemoryStore::new()))?;
+        let id = {
+            let mut next = lock(&self.next_id);
+            *next += 1;
+            format!("authenticator-{next}")
+        };
+        self.authenticators
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id.clone(), Arc::new(Mutex::new(Slot { client, options })));
+        Ok(id)
+    }
+
+    /// Removes an added authenticator.
+    pub fn remove(&self, id: &str) -> Result<(), ApiError> {
+        if id == DEFAULT_ID {
+            return Err(ApiError::invalid_state(
+                "the default authenticator cannot be removed; POST /_fauxkey/reset empties it",
+            ));
+        }
+        self.authenticators
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(id)
+            .map(|_| ())
+            .ok_or_else(|| {
+                ApiError::not_found(format!(
+                    "no authenticator with id {id:?}; GET /_fauxkey/authenticators lists them"
+                ))
+            })
+    }
+
+    /// Back to the state at start: added authenticators removed, the default one's options
+    /// restored and (in memory) its credentials and events dropped. A vault is not touched.
+    pub fn reset(&self) -> Result<(), ApiError> {
+        let default = self.authenticator(None)?;
+        self.authenticators
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|id, _| id == DEFAULT_ID);
+        *lock(&self.next_id) = 0;
+        let mut slot = lock(&default);
+        if self.vault_backed {
+            slot.options = self.default_options.clone();
+            let user = slot.options.user();
+            slot.client.authenticator_mut().set_user(user);
+        } else {
+            slot.client = self
+                .default_options
+                .client(ServerStore::Memory(MemoryStore::new()))?;
+            slot.options = self.default_options.clone();
+        }
+        Ok(())
+    }
+}

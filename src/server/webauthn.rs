@@ -1,0 +1,205 @@
+//! `/webauthn/…`: the WebAuthn API as JSON. Each request names the calling page's origin and
+//! carries the RP's options exactly as the page would pass them to `navigator.credentials`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::errors::ApiError;
+use super::state::{lock, AppState};
+use crate::client::{self, CallerOrigin, ClientError};
+
+/// The longest a "not responding" user makes a ceremony wait, whatever the options' timeout.
+pub const MAX_TIMEOUT_MS: u64 = 600_000;
+/// The wait when the options give no timeout (WebAuthn's recommended default).
+pub const DEFAULT_TIMEOUT_MS: u64 = 300_000;
+
+/// A WebAuthn request body: `{origin, options, topOrigin?, authenticatorId?}`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Call {
+    origin: String,
+    options: Value,
+    #[serde(default)]
+    top_origin: Option<String>,
+    #[serde(default)]
+    authenticator_id: Option<String>,
+}
+
+/// Parses a JSON request body: not JSON is a `SyntaxError`, the wrong shape a `TypeError`
+/// naming the member.
+pub fn body<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, ApiError> {
+    let value: Value = serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::syntax(format!("the request body is not JSON ({e}); send {what}"))
+    })?;
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if path == "." {
+            ApiError::type_error(format!("request body: {inner}; send {what}"))
+        } else {
+            ApiError::type_error(format!(
+                "request body member `{path}`: {inner}; send {what}"
+            ))
+        }
+    })
+}
+
+const CALL_SHAPE: &str = "{\"origin\": \"https://…\", \"options\": {…}}";
+
+impl Call {
+    fn caller(&self) -> Result<CallerOrigin, ApiError> {
+        let origin = CallerOrigin::parse(&self.origin).map_err(ClientError::from)?;
+        Ok(match &self.top_origin {
+            Some(top) => origin.with_top_origin(top).map_err(ClientError::from)?,
+            None => origin,
+        })
+    }
+
+    fn options_text(&self) -> Result<String, ApiError> {
+        if !self.options.is_object() {
+            return Err(ApiError::type_error(
+                "request body member `options` must be a JSON object: the RP's options JSON",
+            ));
+        }
+        Ok(self.options.to_string())
+    }
+}
+
+/// Runs a ceremony on a blocking thread. A user who does not respond makes a refused ceremony
+/// wait for the options' timeout before its `NotAllowedError`.
+async fn ceremony<T: Send + 'static>(
+    state: &AppState,
+    call: &Call,
+    timeout: Option<u64>,
+    run: impl FnOnce(&mut crate::Client<super::state::ServerStore>) -> Result<T, ClientError>
+        + Send
+        + 'static,
+) -> Result<T, ApiError> {
+    let shared = state.authenticator(call.authenticator_id.as_deref())?;
+    let (result, responding) = tokio::task::spawn_blocking(move || {
+        let mut guard = lock(&shared);
+        let slot = &mut *guard;
+        (run(&mut slot.client), slot.options.is_user_responding)
+    })
+    .await
+    .map_err(|e| ApiError::unknown(format!("the ceremony failed: {e}")))?;
+    match result {
+        Err(ClientError::NotAllowed(_)) if !responding => {
+            let ms = timeout.unwrap_or(DEFAULT_TIMEOUT_MS).min(MAX_TIMEOUT_MS);
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            Err(ApiError::not_allowed(format!(
+                "the user did not respond within the timeout ({ms} ms)"
+            )))
+        }
+        other => other.map_err(ApiError::from),
+    }
+}
+
+/// `POST /webauthn/create`.
+pub async fn create(State(state): State<Arc<AppState>>, bytes: Bytes) -> Response {
+    let run = async {
+        let call: Call = body(&bytes, CALL_SHAPE)?;
+        let origin = call.caller()?;
+        let options = client::parse_creation_options(&call.options_text()?)?;
+        let timeout = options.timeout;
+        let response = ceremony(&state, &call, timeout, move |c| {
+            c.create_with(&origin, &options)
+        })
+        .await?;
+        Ok::<_, ApiError>(Json(response))
+    };
+    run.await.into_response()
+}
+
+/// `POST /webauthn/get`.
+pub async fn get(State(state): State<Arc<AppState>>, bytes: Bytes) -> Response {
+    let run = async {
+        let call: Call = body(&bytes, CALL_SHAPE)?;
+        let origin = call.caller()?;
+        let options = client::parse_request_options(&call.options_text()?)?;
+        let timeout = options.timeout;
+        let response = ceremony(&state, &call, timeout, move |c| {
+            c.get_with(&origin, &options)
+        })
+        .await?;
+        Ok::<_, ApiError>(Json(response))
+    };
+    run.await.into_response()
+}
+
+/// Which signal.
+#[derive(Debug, Clone, Copy)]
+pub enum Signal {
+    /// `signalUnknownCredential`.
+    UnknownCredential,
+    /// `signalAllAcceptedCredentials`.
+    AllAccepted,
+    /// `signalCurrentUserDetails`.
+    UserDetails,
+}
+
+async fn signal(state: Arc<AppState>, bytes: Bytes, which: Signal) -> Response {
+    let run = async {
+        let call: Call = body(&bytes, CALL_SHAPE)?;
+        let text = call.options_text()?;
+        let shared = state.authenticator(call.authenticator_id.as_deref())?;
+        let origin = call.origin;
+        tokio::task::spawn_blocking(move || {
+            let client = &mut lock(&shared).client;
+            match which {
+                Signal::UnknownCredential => client.signal_unknown_credential_json(&origin, &text),
+                Signal::AllAccepted => client.signal_all_accepted_credentials_json(&origin, &text),
+                Signal::UserDetails => client.signal_current_user_details_json(&origin, &text),
+            }
+        })
+        .await
+        .map_err(|e| ApiError::unknown(format!("the signal failed: {e}")))??;
+        Ok::<_, ApiError>(StatusCode::NO_CONTENT)
+    };
+    run.await.into_response()
+}
+
+/// `POST /webauthn/signal/unknown-credential`.
+pub async fn signal_unknown_credential(
+    State(state): State<Arc<AppState>>,
+    bytes: Bytes,
+) -> Response {
+    signal(state, bytes, Signal::UnknownCredential).await
+}
+
+/// `POST /webauthn/signal/all-accepted`.
+pub async fn signal_all_accepted(State(state): State<Arc<AppState>>, bytes: Bytes) -> Response {
+    signal(state, bytes, Signal::AllAccepted).await
+}
+
+/// `POST /webauthn/signal/user-details`.
+pub async fn signal_user_details(State(state): State<Arc<AppState>>, bytes: Bytes) -> Response {
+    signal(state, bytes, Signal::UserDetails).await
+}
+
+/// `?authenticatorId=…`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Which {
+    /// The authenticator; the default one when absent.
+    pub authenticator_id: Option<String>,
+}
+
+/// `GET /webauthn/capabilities`.
+pub async fn capabilities(
+    State(state): State<Arc<AppState>>,
+    Query(which): Query<Which>,
+) -> Response {
+    match state.authenticator(which.authenticator_id.as_deref()) {
+        Ok(shared) => Json(lock(&shared).client.capabilities()).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
