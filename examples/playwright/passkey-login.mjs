@@ -40,7 +40,9 @@ const browser = await chromium.launch({
     '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
 try {
-  const context = await browser.newContext();
+  // The page is on a public origin and the server on loopback: Chromium asks for the
+  // local-network-access permission before such a request; grant it up front.
+  const context = await browser.newContext({ permissions: ['local-network-access'] });
   await context.addInitScript({ content: shim }); // before any page script, in every frame
   await context.route('https://app.example/**', (route) => route.fulfill({ contentType: 'text/html', body: PAGE }));
   const page = await context.newPage();
