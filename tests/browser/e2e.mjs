@@ -230,6 +230,44 @@ try {
     expect(errors.badSignal === 'TypeError:TypeError', errors.badSignal);
   });
 
+  // A cross-origin iframe (another port of localhost) signing in for the top page's RP ID: the
+  // shim sends topOrigin, so clientDataJSON says crossOrigin; without the permissions policy
+  // `allow` attribute the frame is refused, as Chromium refuses it.
+  const rp2 = await startRp();
+  try {
+    await page.evaluate(async (src) => {
+      const load = (allow) => new Promise((resolve) => {
+        const f = document.createElement('iframe');
+        if (allow) f.allow = allow;
+        f.src = src;
+        f.onload = () => resolve();
+        document.body.appendChild(f);
+      });
+      await load('publickey-credentials-get');
+      await load(null);
+    }, `${rp2.origin}/`);
+    const [allowed, denied] = page.frames().filter((f) => f.url().startsWith(rp2.origin));
+    const inFrame = (frame) => frame.evaluate(async () => {
+      try {
+        const cred = await navigator.credentials.get({ publicKey: { challenge: new Uint8Array(32), rpId: 'localhost' } });
+        return JSON.parse(new TextDecoder().decode(cred.response.clientDataJSON));
+      } catch (e) {
+        return { error: e.name };
+      }
+    });
+    const allowedData = await inFrame(allowed);
+    const deniedData = await inFrame(denied);
+    await check('a cross-origin iframe with allow= gets clientDataJSON with crossOrigin and topOrigin', async () => {
+      expect(allowedData.crossOrigin === true && allowedData.topOrigin === rp.origin && allowedData.origin === rp2.origin,
+        JSON.stringify(allowedData));
+    });
+    await check('a cross-origin iframe without allow= gets NotAllowedError', async () => {
+      expect(deniedData.error === 'NotAllowedError', JSON.stringify(deniedData));
+    });
+  } finally {
+    await rp2.close();
+  }
+
   // The same RP page opened on an IP-address origin: no valid RP ID, as in a real browser.
   await check('the RP page on http://127.0.0.1 gets SecurityError from registration', async () => {
     await page.goto(`http://127.0.0.1:${rp.port}/`);
