@@ -6,6 +6,8 @@
 //! objects must behave like Chromium's own (instanceof, ArrayBuffers, toJSON, getPublicKey(),
 //! PRF results, DOMException names, AbortSignal, signals).
 //!
+//! Also runs the shim where a browser has no WebAuthn at all (`shim-standalone.test.mjs`).
+//!
 //! Needs chromium, node and `npm ci` in tests/browser (`.ci/setup-browser.sh`); see
 //! `e2e_support` for the SKIPPED / FAUXKEY_REQUIRE_E2E rule.
 
@@ -16,7 +18,7 @@ mod e2e_support;
 use std::process::Command;
 use std::time::Duration;
 
-use e2e_support::{chromium, missing, node_with, repo, run, Serve};
+use e2e_support::{chromium, missing, node, node_with, repo, run, Serve};
 
 /// Every check e2e.mjs makes; the run must report all of them passed.
 const CHECKS: usize = 21;
@@ -55,4 +57,30 @@ fn chromium_registers_and_signs_in_through_the_shim() {
         "expected all {CHECKS} checks to run and pass\n{report}"
     );
     assert!(!out.stdout.contains("FAIL "), "{report}");
+}
+
+/// The shim in a page with no WebAuthn of its own (stand-in classes, parse*FromJSON polyfills),
+/// run in Node with page-like globals against a real server. Needs only node.
+#[test]
+fn shim_stands_in_where_the_browser_has_no_webauthn() {
+    let dir = repo().join("tests/browser");
+    let Some(node) = node() else {
+        missing("node not found (set FAUXKEY_NODE or put node on PATH)");
+        return;
+    };
+    let serve = Serve::start();
+    let mut cmd = Command::new(node);
+    cmd.current_dir(&dir)
+        .args(["--test", "--test-reporter=tap", "shim-standalone.test.mjs"])
+        .env("FAUXKEY_URL", &serve.base);
+    let out = run(cmd, Duration::from_secs(60));
+    let report = format!(
+        "stdout:\n{}\nstderr:\n{}\nfauxkey serve stderr:\n{}",
+        out.stdout,
+        out.stderr,
+        serve.stderr()
+    );
+    assert!(out.status.success(), "{report}");
+    assert!(out.stdout.contains("# pass 6"), "expected 6 passing tests\n{report}");
+    assert!(out.stdout.contains("# fail 0"), "{report}");
 }
