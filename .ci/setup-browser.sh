@@ -6,12 +6,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v chromium >/dev/null 2>&1; then
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium fonts-liberation)
+# Debian's python3 can only make a venv with ensurepip, which python3-venv provides.
+python3 -c 'import ensurepip' 2>/dev/null || missing+=(python3-venv)
+if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends chromium fonts-liberation >/dev/null
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-command -v node >/dev/null 2>&1 || { echo "setup-browser: node (>= 18) is required" >&2; exit 1; }
+command -v node >/dev/null 2>&1 || { echo "setup-browser: node >= 20 and npm are required" >&2; exit 1; }
 
 for dir in tests/browser examples/node examples/playwright; do
   if [ -f "$dir/package-lock.json" ]; then
