@@ -35,6 +35,7 @@ pub mod client;
 pub mod crypto;
 pub mod ctap2;
 pub mod env;
+pub mod faults;
 pub mod profiles;
 pub mod server;
 pub mod store;

@@ -185,6 +185,7 @@ impl<S: CredentialStore> Authenticator<S> {
     ) -> Result<Response, StatusCode> {
         let now = self.clock.now_ms();
         let policy = self.config.counter;
+        let previous_count = self.store.get(id).map(|c| c.sign_count);
         self.store
             .update(id, &mut |c| {
                 if policy == CounterPolicy::PerCredential {
@@ -212,7 +213,7 @@ impl<S: CredentialStore> Authenticator<S> {
                 flags |= Flags::BS;
             }
         }
-        let auth_data = AuthenticatorData {
+        let mut auth_data = AuthenticatorData {
             rp_id_hash: Sha256::digest(p.rp_id.as_bytes()).into(),
             flags: Flags(flags),
             sign_count: credential.sign_count,
@@ -220,9 +221,11 @@ impl<S: CredentialStore> Authenticator<S> {
             extensions,
         }
         .to_bytes();
-        let signature = credential
+        self.faults.edit_auth_data(&mut auth_data, previous_count);
+        let mut signature = credential
             .key
             .sign(&[auth_data.as_slice(), &p.client_data_hash].concat());
+        self.faults.edit_signature(&mut signature);
         // User details leave the authenticator only after UV (CTAP 2.1 §6.2.2 step 14).
         let user = credential.discoverable.then(|| UserEntity {
             id: credential.user_handle.clone(),

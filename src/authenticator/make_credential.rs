@@ -158,7 +158,7 @@ impl<S: CredentialStore> Authenticator<S> {
         if backup_state {
             flags |= Flags::BS;
         }
-        let auth_data = AuthenticatorData {
+        let mut auth_data = AuthenticatorData {
             rp_id_hash: Sha256::digest(rp_id.as_bytes()).into(),
             flags: Flags(flags),
             sign_count: match self.config.counter {
@@ -172,6 +172,7 @@ impl<S: CredentialStore> Authenticator<S> {
             extensions: (!ext_out.is_empty()).then(|| cbor::map(ext_out)),
         }
         .to_bytes();
+        self.faults.edit_auth_data(&mut auth_data, None);
 
         // Step 19: attestation, honouring attestationFormatsPreference (CTAP 2.2) when given.
         let mode = match &request.attestation_formats_preference {
@@ -199,6 +200,14 @@ impl<S: CredentialStore> Authenticator<S> {
                 )
             }
         };
+        let mut att_stmt = att_stmt;
+        if let Value::Map(entries) = &mut att_stmt {
+            for (key, value) in entries.iter_mut() {
+                if let (Some("sig"), Value::Bytes(sig)) = (key.as_text(), value) {
+                    self.faults.edit_signature(sig);
+                }
+            }
+        }
         // The store keeps the 32-byte secret; the parsed key is rebuilt on the first assertion.
         credential.key.drop_parsed();
         self.store

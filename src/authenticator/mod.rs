@@ -16,6 +16,7 @@ use crate::crypto::keys::Algorithm;
 use crate::crypto::pin_protocol::{KeyAgreementKey, PinProtocol};
 use crate::ctap2::{self, client_pin, get_info, Command, StatusCode};
 use crate::env::{self, Clock, Rng, SimulatedUser, UserPolicy};
+use crate::faults::FaultSet;
 use crate::store::{CredentialStore, MemoryStore};
 
 /// fauxkey's own AAGUID, `a3177236-0861-4496-8ac0-b5d4308ac6e2` (a random v4 UUID chosen for this
@@ -124,6 +125,7 @@ pub struct Authenticator<S: CredentialStore = MemoryStore> {
     key_agreement: Option<KeyAgreementKey>,
     pending: Option<PendingAssertions>,
     sequence: u64,
+    faults: FaultSet,
 }
 
 impl<S: CredentialStore> std::fmt::Debug for Authenticator<S> {
@@ -156,6 +158,7 @@ impl<S: CredentialStore> Authenticator<S> {
             key_agreement: None,
             pending: None,
             sequence,
+            faults: FaultSet::EMPTY,
         }
     }
 
@@ -180,6 +183,18 @@ impl<S: CredentialStore> Authenticator<S> {
     /// Replaces the emulated user in place (e.g. to make the next ceremony fail).
     pub fn set_user(&mut self, user: impl UserPolicy + 'static) {
         self.user = Box::new(user);
+    }
+
+    /// Makes every following response carry `faults` (see [`crate::faults`]) until set back to
+    /// [`FaultSet::EMPTY`]. The authenticatorData faults and `bad-signature` act here; the
+    /// clientDataJSON faults need the client ([`crate::Client::inject_fault`]).
+    pub fn set_faults(&mut self, faults: FaultSet) {
+        self.faults = faults;
+    }
+
+    /// The faults every response currently carries.
+    pub fn faults(&self) -> FaultSet {
+        self.faults
     }
 
     /// The configuration.

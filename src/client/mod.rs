@@ -30,6 +30,7 @@ use crate::ctap2::auth_data::AuthenticatorData;
 use crate::ctap2::make_credential::{self as mc, CredentialParameters, RpEntity};
 use crate::ctap2::{get_assertion as ga, CredentialDescriptor, Options, StatusCode, UserEntity};
 use crate::env::{self, Rng};
+use crate::faults::{Fault, FaultQueue, FaultSet};
 use crate::store::{CredentialStore, MemoryStore};
 use crate::Authenticator;
 
@@ -59,6 +60,7 @@ pub struct Client<S: CredentialStore = MemoryStore> {
     attachment: Attachment,
     related_origins: Box<dyn RelatedOrigins + Send>,
     rng: Rng,
+    faults: FaultQueue,
 }
 
 impl<S: CredentialStore> std::fmt::Debug for Client<S> {
@@ -179,6 +181,7 @@ impl<S: CredentialStore> Client<S> {
             attachment: Attachment::Platform,
             related_origins: Box::new(NoRelatedOrigins),
             rng: env::os_rng(),
+            faults: FaultQueue::default(),
         }
     }
 
@@ -198,6 +201,35 @@ impl<S: CredentialStore> Client<S> {
     pub fn with_related_origins(mut self, related: impl RelatedOrigins + Send + 'static) -> Self {
         self.related_origins = Box::new(related);
         self
+    }
+
+    /// Makes the next `responses` successful responses that `fault` applies to carry it (see
+    /// [`crate::faults`]); several faults may be queued at once, and all active ones apply.
+    pub fn inject_fault(&mut self, fault: Fault, responses: u32) {
+        self.faults.inject(fault, responses);
+    }
+
+    /// Drops every queued fault.
+    pub fn clear_faults(&mut self) {
+        self.faults.clear();
+    }
+
+    /// The queued faults and how many more responses each will affect.
+    pub fn pending_faults(&self) -> Vec<(Fault, u32)> {
+        self.faults.pending()
+    }
+
+    /// Runs `op` on the authenticator with `faults` added to its own.
+    fn with_faults<T>(
+        &mut self,
+        faults: FaultSet,
+        op: impl FnOnce(&mut Authenticator<S>) -> T,
+    ) -> T {
+        let own = self.authenticator.faults();
+        self.authenticator.set_faults(own.union(faults));
+        let out = op(&mut self.authenticator);
+        self.authenticator.set_faults(own);
+        out
     }
 
     /// The authenticator.
@@ -335,8 +367,11 @@ impl<S: CredentialStore> Client<S> {
             .as_deref()
             .and_then(cred_protect_level);
 
-        // Step 9: client data.
-        let client_data_json = client_data::serialize(Ceremony::Create, &challenge, origin);
+        // Step 9: client data (edited only by injected faults).
+        let faults = self.faults.active(Ceremony::Create);
+        let (ceremony, cd_challenge, cd_origin) =
+            faults.client_data_inputs(Ceremony::Create, &challenge, origin);
+        let client_data_json = client_data::serialize(ceremony, &cd_challenge, &cd_origin);
         let request = mc::Request {
             client_data_hash: Sha256::digest(&client_data_json).to_vec(),
             rp: RpEntity {
@@ -365,14 +400,18 @@ impl<S: CredentialStore> Client<S> {
             attestation_formats_preference: formats,
         };
         // Step 11: the authenticator's answer.
-        let mut response = self.authenticator.make_credential(request).map_err(|e| match e {
+        let made = self.with_faults(faults, |a| a.make_credential(request));
+        let mut response = made.map_err(|e| match e {
             StatusCode::CredentialExcluded => ClientError::InvalidState(
-                "a credential in excludeCredentials is already registered on this authenticator".into(),
+                "a credential in excludeCredentials is already registered on this authenticator"
+                    .into(),
             ),
             StatusCode::UnsupportedAlgorithm => ClientError::NotSupported(
                 "the authenticator supports none of the algorithms in pubKeyCredParams".into(),
             ),
-            StatusCode::OperationDenied => ClientError::NotAllowed("the user denied the request".into()),
+            StatusCode::OperationDenied => {
+                ClientError::NotAllowed("the user denied the request".into())
+            }
             other => ClientError::NotAllowed(format!("the authenticator refused: {other}")),
         })?;
         let auth_data = AuthenticatorData::parse(&response.auth_data).map_err(|e| {
@@ -418,6 +457,7 @@ impl<S: CredentialStore> Client<S> {
         let mut transports = self.authenticator.config().transports.clone();
         transports.sort();
         transports.dedup();
+        self.faults.consume(faults);
         Ok(RegistrationResponseJson {
             id: id.clone(),
             raw_id: id,
@@ -514,7 +554,10 @@ impl<S: CredentialStore> Client<S> {
             None => None,
         };
 
-        let client_data_json = client_data::serialize(Ceremony::Get, &challenge, origin);
+        let faults = self.faults.active(Ceremony::Get);
+        let (ceremony, cd_challenge, cd_origin) =
+            faults.client_data_inputs(Ceremony::Get, &challenge, origin);
+        let client_data_json = client_data::serialize(ceremony, &cd_challenge, &cd_origin);
         let request = ga::Request {
             rp_id: rp_id.clone(),
             client_data_hash: Sha256::digest(&client_data_json).to_vec(),
@@ -537,13 +580,17 @@ impl<S: CredentialStore> Client<S> {
             }
             other => ClientError::NotAllowed(format!("the authenticator refused: {other}")),
         };
-        let first = self.authenticator.get_assertion(request).map_err(refused)?;
         // Account selection: gather every candidate, let the user pick one.
-        let mut candidates = vec![first];
-        let total = candidates[0].number_of_credentials.unwrap_or(1);
-        for _ in 1..total {
-            candidates.push(self.authenticator.get_next_assertion().map_err(refused)?);
-        }
+        let candidates = self.with_faults(faults, |a| {
+            let first = a.get_assertion(request)?;
+            let total = first.number_of_credentials.unwrap_or(1);
+            let mut candidates = vec![first];
+            for _ in 1..total {
+                candidates.push(a.get_next_assertion()?);
+            }
+            Ok(candidates)
+        });
+        let mut candidates = candidates.map_err(refused)?;
         let chosen = if candidates.len() > 1 {
             let users: Vec<UserEntity> = candidates
                 .iter()
@@ -583,6 +630,7 @@ impl<S: CredentialStore> Client<S> {
             });
         }
         let id = b64url::encode(&chosen.credential.id);
+        self.faults.consume(faults);
         Ok(AuthenticationResponseJson {
             id: id.clone(),
             raw_id: id,

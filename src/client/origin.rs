@@ -124,6 +124,16 @@ impl CallerOrigin {
         Ok(self)
     }
 
+    /// The same origin with `evil` prefixed to its host (`https://evilexample.com`), for the
+    /// `wrong-origin` fault.
+    pub(crate) fn with_evil_host(&self) -> CallerOrigin {
+        CallerOrigin {
+            serialized: self.serialized.replacen("://", "://evil", 1),
+            host: format!("evil{}", self.host),
+            top_origin: self.top_origin.clone(),
+        }
+    }
+
     /// The ASCII serialization of the origin, as in `clientDataJSON`:
     /// e.g. `"https://example.com"` (no trailing slash, default port dropped).
     pub fn serialized(&self) -> &str {

@@ -21,9 +21,10 @@ pub const MAX_TIMEOUT_MS: u64 = 600_000;
 /// The wait when the options give no timeout (WebAuthn's recommended default).
 pub const DEFAULT_TIMEOUT_MS: u64 = 300_000;
 
-/// A WebAuthn request body: `{origin, options, topOrigin?, authenticatorId?}`.
+/// A WebAuthn request body: `{origin, options, topOrigin?, authenticatorId?}`. Other members
+/// (e.g. `mediation`) are ignored, as a browser ignores dictionary members it does not know.
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 struct Call {
     origin: String,
     options: Value,
