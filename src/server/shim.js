@@ -291,12 +291,42 @@
     }
   }
 
+  // WebIDL would refuse a string where a BufferSource belongs (a front end that forgot to decode
+  // the RP's JSON); so does the shim, or such a bug would pass here and fail in real browsers.
+  function requireBuffer(value, path) {
+    if (!(value instanceof ArrayBuffer || ArrayBuffer.isView(value))) {
+      throw new TypeError(`${path} must be an ArrayBuffer or ArrayBufferView (BufferSource), not ${value === null ? 'null' : typeof value}`);
+    }
+  }
+  function requireBuffers(kind, pk) {
+    const prefix = `publicKey (${kind}): `;
+    const required = kind === 'create' ? ['rp', 'user', 'challenge', 'pubKeyCredParams'] : ['challenge'];
+    for (const m of required) {
+      if (pk[m] === undefined) throw new TypeError(`${prefix}the required member '${m}' is missing`);
+    }
+    requireBuffer(pk.challenge, `${prefix}challenge`);
+    if (kind === 'create') requireBuffer(pk.user.id, `${prefix}user.id`);
+    const list = kind === 'create' ? 'excludeCredentials' : 'allowCredentials';
+    (pk[list] || []).forEach((d, i) => requireBuffer(d && d.id, `${prefix}${list}[${i}].id`));
+    const prf = pk.extensions && pk.extensions.prf;
+    const values = (v, path) => {
+      if (v === undefined) return;
+      requireBuffer(v.first, `${path}.first`);
+      if (v.second !== undefined) requireBuffer(v.second, `${path}.second`);
+    };
+    if (prf) {
+      values(prf.eval, `${prefix}extensions.prf.eval`);
+      for (const [id, v] of Object.entries(prf.evalByCredential || {})) values(v, `${prefix}extensions.prf.evalByCredential.${id}`);
+    }
+  }
+
   async function ceremony(kind, options) {
     const signal = options.signal;
     if (signal && signal.aborted) throw abortReason(signal);
     if (typeof options.publicKey !== 'object' || options.publicKey === null) {
       throw new TypeError('publicKey must be an object');
     }
+    requireBuffers(kind, options.publicKey);
     if (!permitted(kind === 'create' ? 'publickey-credentials-create' : 'publickey-credentials-get')) {
       throw new DOMException(`The 'publickey-credentials-${kind}' feature is not enabled in this document.`, 'NotAllowedError');
     }

@@ -208,6 +208,7 @@ try {
       signal: await outcome(PublicKeyCredential.signalUnknownCredential({ rpId: 'localhost', credentialId: creds.id })),
       afterSignal: await outcome(navigator.credentials.get({ publicKey: { challenge, allowCredentials: [{ type: 'public-key', id }] } })),
       badSignal: await outcome(PublicKeyCredential.signalUnknownCredential({ rpId: 'localhost', credentialId: '***' })),
+      jsonNotBuffers: await outcome(navigator.credentials.get({ publicKey: { challenge: 'AAAAAAAAAAAAAAAAAAAAAA' } })),
     };
   });
   await check('server errors become DOMExceptions: wrong rpId -> SecurityError', async () => {
@@ -228,6 +229,10 @@ try {
   });
   await check('a malformed signal -> TypeError', async () => {
     expect(errors.badSignal === 'TypeError:TypeError', errors.badSignal);
+  });
+
+  await check('L3 JSON strings where BufferSources belong -> TypeError, as WebIDL gives', async () => {
+    expect(errors.jsonNotBuffers === 'TypeError:TypeError', errors.jsonNotBuffers);
   });
 
   // A cross-origin iframe (another port of localhost) signing in for the top page's RP ID: the
