@@ -235,6 +235,29 @@ try {
     expect(errors.jsonNotBuffers === 'TypeError:TypeError', errors.jsonNotBuffers);
   });
 
+  await check('window.fauxkey.authenticatorId routes ceremonies to an added authenticator', async () => {
+    const added = await fetch(`${base}/_fauxkey/authenticators`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ hasUserVerification: false }),
+    });
+    expect(added.status === 201, `POST /_fauxkey/authenticators: HTTP ${added.status}`);
+    const { authenticatorId } = await added.json();
+    const id = await page.evaluate(async (authenticatorId) => {
+      window.fauxkey.authenticatorId = authenticatorId;
+      try {
+        const cred = await navigator.credentials.create({ publicKey: {
+          rp: { name: 'routing' }, user: { id: new Uint8Array([9]), name: 'dave', displayName: 'Dave' },
+          challenge: new Uint8Array(32), pubKeyCredParams: [{ type: 'public-key', alg: -7 }],
+        } });
+        return cred.id;
+      } finally {
+        window.fauxkey.authenticatorId = null;
+      }
+    }, authenticatorId);
+    const list = async (a) => (await (await fetch(`${base}/_fauxkey/authenticators/${a}/credentials`)).json()).map((c) => c.credentialId);
+    expect((await list(authenticatorId)).includes(id), 'the added authenticator does not hold the new credential');
+    expect(!(await list('default')).includes(id), 'the default authenticator holds it');
+  });
+
   // A cross-origin iframe (another port of localhost) signing in for the top page's RP ID: the
   // shim sends topOrigin, so clientDataJSON says crossOrigin; without the permissions policy
   // `allow` attribute the frame is refused, as Chromium refuses it.
