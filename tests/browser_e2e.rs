@@ -53,7 +53,8 @@ fn chromium_registers_and_signs_in_through_the_shim() {
     );
     assert!(out.status.success(), "e2e.mjs failed\n{report}");
     assert!(
-        out.stdout.contains(&format!("e2e: {CHECKS} passed, 0 failed")),
+        out.stdout
+            .contains(&format!("e2e: {CHECKS} passed, 0 failed")),
         "expected all {CHECKS} checks to run and pass\n{report}"
     );
     assert!(!out.stdout.contains("FAIL "), "{report}");
@@ -81,6 +82,9 @@ fn shim_stands_in_where_the_browser_has_no_webauthn() {
         serve.stderr()
     );
     assert!(out.status.success(), "{report}");
-    assert!(out.stdout.contains("# pass 6"), "expected 6 passing tests\n{report}");
+    assert!(
+        out.stdout.contains("# pass 6"),
+        "expected 6 passing tests\n{report}"
+    );
     assert!(out.stdout.contains("# fail 0"), "{report}");
 }

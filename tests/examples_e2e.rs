@@ -55,7 +55,10 @@ fn python_example_passes_under_pytest() {
     let out = run(cmd, LIMIT);
     let report = report("pytest examples/python", &out, &serve);
     assert!(out.status.success(), "{report}");
-    assert!(out.stdout.contains("5 passed"), "expected 5 passing tests\n{report}");
+    assert!(
+        out.stdout.contains("5 passed"),
+        "expected 5 passing tests\n{report}"
+    );
 }
 
 #[test]
@@ -76,7 +79,10 @@ fn node_example_passes_under_node_test() {
     let out = run(cmd, LIMIT);
     let report = report("node --test examples/node", &out, &serve);
     assert!(out.status.success(), "{report}");
-    assert!(out.stdout.contains("# pass 8"), "expected 8 passing tests\n{report}");
+    assert!(
+        out.stdout.contains("# pass 8"),
+        "expected 8 passing tests\n{report}"
+    );
     assert!(out.stdout.contains("# fail 0"), "{report}");
 }
 
@@ -103,5 +109,8 @@ fn playwright_example_registers_and_signs_in() {
     let out = run(cmd, LIMIT);
     let report = report("examples/playwright/passkey-login.mjs", &out, &serve);
     assert!(out.status.success(), "{report}");
-    assert!(out.stdout.contains("ok: passkey registered and used"), "{report}");
+    assert!(
+        out.stdout.contains("ok: passkey registered and used"),
+        "{report}"
+    );
 }

@@ -80,9 +80,15 @@ impl Serve {
         let (stderr, _) = collect(child.stderr.take().expect("stderr piped"));
         let stdout: ChildStdout = child.stdout.take().expect("stdout piped");
         let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).expect("read the base URL");
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read the base URL");
         let base = line.trim().to_owned();
-        let serve = Serve { child, base, stderr };
+        let serve = Serve {
+            child,
+            base,
+            stderr,
+        };
         assert!(
             serve.base.starts_with("http://127.0.0.1:"),
             "fauxkey serve printed {:?} instead of its base URL; stderr: {}",
