@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Installs what the browser end-to-end test and the examples need on a fresh Debian machine:
-# Debian's Chromium (headless, driven by playwright-core), the pinned npm packages of
-# tests/browser, examples/node and examples/playwright, and a Python venv at .ci/venv with the
-# pinned packages of examples/python. Idempotent: skips what is already there.
+# Installs what the browser end-to-end tests and the examples need on a fresh Debian machine:
+# Debian's Chromium and Firefox ESR (headless, driven by playwright-core and puppeteer-core),
+# the pinned npm packages of tests/browser, examples/node and examples/playwright, and a Python
+# venv at .ci/venv with the pinned packages of examples/python. Idempotent: skips what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium fonts-liberation)
+command -v firefox-esr >/dev/null 2>&1 || missing+=(firefox-esr)
 # Debian's python3 can only make a venv with ensurepip, which python3-venv provides.
 python3 -c 'import ensurepip' 2>/dev/null || missing+=(python3-venv)
 if [ ${#missing[@]} -gt 0 ]; then

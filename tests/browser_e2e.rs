@@ -1,36 +1,57 @@
-//! The real-browser end-to-end test: Debian's headless Chromium (driven by playwright-core) opens
-//! a demo relying party of our own (`tests/browser/`: @simplewebauthn/browser in the page,
+//! The real-browser end-to-end tests: Debian's headless Chromium (driven by playwright-core over
+//! CDP) and Debian's Firefox ESR (puppeteer-core over WebDriver BiDi) each open a demo relying
+//! party of our own (`tests/browser/`: @simplewebauthn/browser in the page,
 //! @simplewebauthn/server verifying), with fauxkey's browser shim, fetched from a running
 //! `fauxkey serve`, injected before the page loads. The page registers and signs in twice; the
 //! RP server must verify all three ceremonies, the signature counter must rise, and the shim's
-//! objects must behave like Chromium's own (instanceof, ArrayBuffers, toJSON, getPublicKey(),
+//! objects must behave like the browser's own (instanceof, ArrayBuffers, toJSON, getPublicKey(),
 //! PRF results, DOMException names, AbortSignal, signals).
 //!
 //! Also runs the shim where a browser has no WebAuthn at all (`shim-standalone.test.mjs`).
 //!
-//! Needs chromium, node and `npm ci` in tests/browser (`.ci/setup-browser.sh`); see
+//! Needs chromium, firefox-esr, node and `npm ci` in tests/browser (`.ci/setup-browser.sh`); see
 //! `e2e_support` for the SKIPPED / FAUXKEY_REQUIRE_E2E rule.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod e2e_support;
 
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use e2e_support::{chromium, missing, node, node_with, repo, run, Serve};
+use e2e_support::{chromium, firefox, missing, node, node_with, repo, run, Serve};
 
 /// Every check e2e.mjs makes; the run must report all of them passed.
 const CHECKS: usize = 23;
 
 #[test]
 fn chromium_registers_and_signs_in_through_the_shim() {
-    let dir = repo().join("tests/browser");
     let Some(chromium) = chromium() else {
         missing("chromium not found (set FAUXKEY_CHROMIUM or install Debian's chromium)");
         return;
     };
-    let node = match node_with(&dir, "playwright-core") {
+    run_e2e("chromium", "FAUXKEY_CHROMIUM", &chromium);
+}
+
+#[test]
+fn firefox_registers_and_signs_in_through_the_shim() {
+    let Some(firefox) = firefox() else {
+        missing("firefox-esr not found (set FAUXKEY_FIREFOX or install Debian's firefox-esr)");
+        return;
+    };
+    run_e2e("firefox", "FAUXKEY_FIREFOX", &firefox);
+}
+
+/// Runs e2e.mjs in one browser against a fresh server; every check must pass.
+fn run_e2e(kind: &str, var: &str, executable: &Path) {
+    let dir = repo().join("tests/browser");
+    let package = if kind == "firefox" {
+        "puppeteer-core"
+    } else {
+        "playwright-core"
+    };
+    let node = match node_with(&dir, package) {
         Ok(node) => node,
         Err(why) => {
             missing(&why);
@@ -42,11 +63,12 @@ fn chromium_registers_and_signs_in_through_the_shim() {
     cmd.current_dir(&dir)
         .arg("e2e.mjs")
         .arg(&serve.base)
-        .env("FAUXKEY_CHROMIUM", chromium);
+        .arg(kind)
+        .env(var, executable);
     let out = run(cmd, Duration::from_secs(180));
     println!("{}", out.stdout);
     let report = format!(
-        "e2e.mjs stdout:\n{}\nstderr:\n{}\nfauxkey serve stderr:\n{}",
+        "e2e.mjs ({kind}) stdout:\n{}\nstderr:\n{}\nfauxkey serve stderr:\n{}",
         out.stdout,
         out.stderr,
         serve.stderr()
@@ -54,7 +76,7 @@ fn chromium_registers_and_signs_in_through_the_shim() {
     assert!(out.status.success(), "e2e.mjs failed\n{report}");
     assert!(
         out.stdout
-            .contains(&format!("e2e: {CHECKS} passed, 0 failed")),
+            .contains(&format!("e2e ({kind}): {CHECKS} passed, 0 failed")),
         "expected all {CHECKS} checks to run and pass\n{report}"
     );
     assert!(!out.stdout.contains("FAIL "), "{report}");

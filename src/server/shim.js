@@ -282,12 +282,30 @@
     return signal.reason !== undefined ? signal.reason : new DOMException('The operation was aborted.', 'AbortError');
   }
 
-  function permitted(feature) {
+  // Whether the permissions policy lets this document use the feature: Chromium says so through
+  // document.featurePolicy. Firefox has no such object; there a cross-origin frame asks the
+  // browser's own get() with an RP ID no origin may claim, which fails at once without any UI:
+  // NotAllowedError when the policy refuses, SecurityError when it allows.
+  async function permitted(kind, crossOrigin) {
+    const feature = `publickey-credentials-${kind}`;
     const policy = document.permissionsPolicy || document.featurePolicy;
+    if (policy && typeof policy.allowsFeature === 'function') {
+      try {
+        return policy.allowsFeature(feature);
+      } catch (err) {
+        return true;
+      }
+    }
+    if (!crossOrigin || kind !== 'get' || !original.get) return true;
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), 2000);
     try {
-      return !policy || typeof policy.allowsFeature !== 'function' || policy.allowsFeature(feature);
-    } catch (err) {
+      await original.get({ signal: controller.signal, publicKey: { challenge: new Uint8Array(16), rpId: 'fauxkey-probe.invalid' } });
       return true;
+    } catch (err) {
+      return !(err && err.name === 'NotAllowedError');
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -327,7 +345,8 @@
       throw new TypeError('publicKey must be an object');
     }
     requireBuffers(kind, options.publicKey);
-    if (!permitted(kind === 'create' ? 'publickey-credentials-create' : 'publickey-credentials-get')) {
+    const top = topOrigin();
+    if (!(await permitted(kind, top !== null))) {
       throw new DOMException(`The 'publickey-credentials-${kind}' feature is not enabled in this document.`, 'NotAllowedError');
     }
     if (options.mediation === 'conditional') {
@@ -336,7 +355,6 @@
       if (!caps[key]) throw new TypeError(`conditional mediation is not available for ${kind}() (capability ${key} is false)`);
     }
     const body = withAuthenticator({ origin: g.location.origin, options: toJSONValue(options.publicKey) });
-    const top = topOrigin();
     if (top !== null) body.topOrigin = top;
 
     // The fetch is aborted along with the caller's signal, and the promise rejects with its reason.

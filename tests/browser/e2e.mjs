@@ -1,16 +1,19 @@
 // The browser end-to-end test: headless Chromium, fauxkey's shim injected into every page, the
 // demo RP (SimpleWebAuthn on both ends) registering and signing in through `fauxkey serve`.
 //
-//   node tests/browser/e2e.mjs http://127.0.0.1:PORT     (the URL `fauxkey serve` printed)
+//   node tests/browser/e2e.mjs http://127.0.0.1:PORT [chromium|firefox]
+//
+// (the URL is the one `fauxkey serve` printed; the browser defaults to chromium)
 //
 // Prints `PASS <check>` / `FAIL <check>: <why>` lines and a closing `e2e: N passed, M failed`;
 // exits 1 if any check failed. tests/browser_e2e.rs runs it.
 import { startRp } from './rp-server.mjs';
-import { launchChromium } from './chromium.mjs';
+import { openPage } from './browsers.mjs';
 
 const base = process.argv[2];
+const kind = process.argv[3] || 'chromium';
 if (!base) {
-  console.error('usage: node e2e.mjs <fauxkey serve base URL>');
+  console.error('usage: node e2e.mjs <fauxkey serve base URL> [chromium|firefox]');
   process.exit(2);
 }
 
@@ -33,19 +36,16 @@ function expect(cond, message) {
 const shimResponse = await fetch(`${base}/shim.js`);
 const shim = await shimResponse.text();
 const rp = await startRp();
-const browser = await launchChromium();
-const context = await browser.newContext();
-await context.addInitScript({ content: shim });
-const page = await context.newPage();
-page.on('console', (msg) => { if (msg.type() === 'error') console.log(`  [page console] ${msg.text()}`); });
+const { page, close } = await openPage(kind, shim);
+page.onConsole((type, text) => { if (type === 'error') console.log(`  [page console] ${text}`); });
 
 // Drives the demo RP's form and returns the status line once the ceremony has finished.
 async function act(button, username) {
   if (username !== undefined) await page.fill('#username', username);
   await page.evaluate(() => { document.getElementById('status').textContent = 'clicked'; });
   await page.click(`#${button}`);
-  await page.waitForFunction(() => !['clicked', 'working'].includes(document.getElementById('status').textContent), null, { timeout: 20000 });
-  return page.textContent('#status');
+  await page.waitFor(() => !['clicked', 'working'].includes(document.getElementById('status').textContent), 20000);
+  return page.evaluate(() => document.getElementById('status').textContent);
 }
 
 try {
@@ -304,9 +304,9 @@ try {
     expect(!rp.state.verified.some((v) => v.kind === 'register' && v.username === 'mallory'), 'the RP verified a registration it should never have seen');
   });
 } finally {
-  await browser.close();
+  await close();
   await rp.close();
 }
 
-console.log(`e2e: ${passed} passed, ${failed} failed`);
+console.log(`e2e (${kind}): ${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);

@@ -50,6 +50,11 @@ pub fn chromium() -> Option<PathBuf> {
     find_tool("FAUXKEY_CHROMIUM", &[PathBuf::from("/usr/bin/chromium")])
 }
 
+/// Debian's Firefox ESR: `$FAUXKEY_FIREFOX`, else /usr/bin/firefox-esr.
+pub fn firefox() -> Option<PathBuf> {
+    find_tool("FAUXKEY_FIREFOX", &[PathBuf::from("/usr/bin/firefox-esr")])
+}
+
 /// `node` plus an installed npm package in `dir`, or why not.
 pub fn node_with(dir: &Path, package: &str) -> Result<PathBuf, String> {
     let node = node().ok_or("node not found (set FAUXKEY_NODE or put node on PATH)")?;
