@@ -16,6 +16,7 @@ use super::state::{lock, AppState, AuthenticatorOptions, Shared, DEFAULT_ID};
 use super::webauthn::{body, Which};
 use crate::b64url;
 use crate::crypto::keys::PrivateKey;
+use crate::faults::Fault;
 use crate::store::{CredProtect, Credential, CredentialStore, EventJson};
 
 fn respond<T: IntoResponse>(result: Result<T, ApiError>) -> Response {
@@ -54,12 +55,8 @@ struct EventEntry {
 /// within each), or one authenticator's.
 pub async fn events(State(state): State<Arc<AppState>>, Query(which): Query<Which>) -> Response {
     let run = || {
-        let list = match &which.authenticator_id {
-            Some(id) => vec![(id.clone(), state.authenticator(Some(id))?)],
-            None => state.all(),
-        };
         let mut out = Vec::new();
-        for (id, shared) in list {
+        for (id, shared) in selected(&state, &which)? {
             for e in lock(&shared).client.authenticator().events() {
                 out.push(EventEntry {
                     authenticator_id: id.clone(),
@@ -351,6 +348,105 @@ pub async fn set_user_verified(
         slot.client
             .authenticator_mut()
             .set_user(slot.options.user());
+        Ok(StatusCode::NO_CONTENT)
+    };
+    respond(run())
+}
+
+/// The body of `POST /_fauxkey/faults`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct InjectFault {
+    fault: String,
+    #[serde(default = "one")]
+    count: u32,
+    #[serde(default)]
+    authenticator_id: Option<String>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// A queued fault as `GET /_fauxkey/faults` lists it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PendingFault {
+    fault: &'static str,
+    remaining: u32,
+    authenticator_id: String,
+    description: &'static str,
+}
+
+fn fault_names() -> String {
+    Fault::ALL.map(Fault::name).join(", ")
+}
+
+/// `POST /_fauxkey/faults`: the next `count` successful responses (of a ceremony the fault
+/// applies to) carry the fault.
+pub async fn inject_fault(State(state): State<Arc<AppState>>, bytes: Bytes) -> Response {
+    let run = || {
+        let body: InjectFault = body(
+            &bytes,
+            "{\"fault\": \"<name>\", \"count\"?: N, \"authenticatorId\"?: \"…\"}",
+        )?;
+        let fault = Fault::from_name(&body.fault).ok_or_else(|| {
+            ApiError::type_error(format!(
+                "unknown fault {:?}; the faults are: {}",
+                body.fault,
+                fault_names()
+            ))
+        })?;
+        if body.count == 0 {
+            return Err(ApiError::type_error(
+                "`count` must be at least 1 (DELETE /_fauxkey/faults clears faults)",
+            ));
+        }
+        let shared = state.authenticator(body.authenticator_id.as_deref())?;
+        lock(&shared).client.inject_fault(fault, body.count);
+        Ok(StatusCode::NO_CONTENT)
+    };
+    respond(run())
+}
+
+fn selected(state: &AppState, which: &Which) -> Result<Vec<(String, Shared)>, ApiError> {
+    Ok(match &which.authenticator_id {
+        Some(id) => vec![(id.clone(), state.authenticator(Some(id))?)],
+        None => state.all(),
+    })
+}
+
+/// `GET /_fauxkey/faults[?authenticatorId=]`.
+pub async fn list_faults(
+    State(state): State<Arc<AppState>>,
+    Query(which): Query<Which>,
+) -> Response {
+    let run = || {
+        let mut out = Vec::new();
+        for (id, shared) in selected(&state, &which)? {
+            for (fault, remaining) in lock(&shared).client.pending_faults() {
+                out.push(PendingFault {
+                    fault: fault.name(),
+                    remaining,
+                    authenticator_id: id.clone(),
+                    description: fault.description(),
+                });
+            }
+        }
+        Ok(Json(out))
+    };
+    respond(run())
+}
+
+/// `DELETE /_fauxkey/faults[?authenticatorId=]`.
+pub async fn clear_faults(
+    State(state): State<Arc<AppState>>,
+    Query(which): Query<Which>,
+) -> Response {
+    let run = || {
+        for (_, shared) in selected(&state, &which)? {
+            lock(&shared).client.clear_faults();
+        }
         Ok(StatusCode::NO_CONTENT)
     };
     respond(run())

@@ -53,6 +53,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/_fauxkey/reset", post(reset))
         .route("/_fauxkey/events", get(events))
         .route(
+            "/_fauxkey/faults",
+            get(list_faults).post(inject_fault).delete(clear_faults),
+        )
+        .route(
             "/_fauxkey/authenticators",
             get(list_authenticators).post(add_authenticator),
         )

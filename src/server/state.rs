@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use serde::{Deserialize, Serialize};
 
 use super::errors::ApiError;
-use crate::authenticator::CounterPolicy;
+use crate::authenticator::{AttestationMode, CounterPolicy};
 use crate::env::{self, Presence, SimulatedUser, Verification};
 use crate::store::{Change, Credential, CredentialStore, Event, MemoryStore, StoreError};
 use crate::vault::Vault;
@@ -117,6 +117,16 @@ pub struct AuthenticatorOptions {
     /// `per-credential` (default) or `zero`.
     #[serde(default)]
     pub counter: CounterOption,
+    /// `none` or `packed` (self attestation, signed with the credential key); the profile's
+    /// choice when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attestation: Option<AttestationOption>,
+    /// BE of new credentials (the profile's choice when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup_eligible: Option<bool>,
+    /// BS of new credentials (the profile's choice when absent; never set without BE).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup_state: Option<bool>,
     /// Seed for keys and ids (reproducible output); OS randomness when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
@@ -144,6 +154,9 @@ impl Default for AuthenticatorOptions {
             is_user_consenting: true,
             is_user_responding: true,
             counter: CounterOption::default(),
+            attestation: None,
+            backup_eligible: None,
+            backup_state: None,
             seed: None,
             account: None,
         }
@@ -159,6 +172,16 @@ pub enum CounterOption {
     PerCredential,
     /// Always zero (synced passkeys).
     Zero,
+}
+
+/// The `attestation` option.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AttestationOption {
+    /// Format `none`.
+    None,
+    /// Format `packed`, self attestation.
+    Packed,
 }
 
 impl AuthenticatorOptions {
@@ -193,6 +216,17 @@ impl AuthenticatorOptions {
         }
         if self.counter == CounterOption::Zero {
             config.counter = CounterPolicy::AlwaysZero;
+        }
+        if let Some(be) = self.backup_eligible {
+            config.backup_eligible = be;
+        }
+        if let Some(bs) = self.backup_state {
+            config.backup_state = bs;
+        }
+        match self.attestation {
+            Some(AttestationOption::None) => config.attestation = AttestationMode::None,
+            Some(AttestationOption::Packed) => config.attestation = AttestationMode::PackedSelf,
+            None => {}
         }
         let mut authenticator = crate::Authenticator::new(config, store).with_user(self.user());
         if let Some(seed) = self.seed {
@@ -335,6 +369,7 @@ impl AppState {
             slot.options = self.default_options.clone();
             let user = slot.options.user();
             slot.client.authenticator_mut().set_user(user);
+            slot.client.clear_faults();
         } else {
             slot.client = self
                 .default_options

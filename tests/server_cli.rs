@@ -1,0 +1,235 @@
+//! The `fauxkey serve` command-line contract, on the real binary: the first stdout line is the
+//! base URL, loopback only unless `--allow-remote` (with a warning), SIGTERM stops it, and
+//! `--vault` keeps passkeys across restarts.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::io::{BufRead as _, BufReader, Read as _};
+use std::process::{Child, Command, Stdio};
+
+use common::{rp, Http, ORIGIN};
+use serde_json::json;
+use webauthn_rs_core::proto::{
+    PublicKeyCredential, RegisterPublicKeyCredential, UserVerificationPolicy,
+};
+
+const BIN: &str = env!("CARGO_BIN_EXE_fauxkey");
+
+/// A running `fauxkey serve`; killed if a test fails before stopping it.
+struct Running {
+    child: Option<Child>,
+    base: String,
+}
+
+impl Running {
+    fn start(args: &[&str], envs: &[(&str, &str)]) -> Self {
+        let mut cmd = Command::new(BIN);
+        cmd.args(args)
+            .env_remove("FAUXKEY_VAULT")
+            .env_remove("FAUXKEY_PASSPHRASE")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let mut first = String::new();
+        BufReader::new(child.stdout.as_mut().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        let base = first.trim_end().to_owned();
+        Self {
+            child: Some(child),
+            base,
+        }
+    }
+
+    /// SIGTERM, then the exit status, the rest of stdout and stderr.
+    fn terminate(mut self) -> (std::process::ExitStatus, String, String) {
+        let mut child = self.child.take().unwrap();
+        let status = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let exit = child.wait().unwrap();
+        let mut out = String::new();
+        child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut out)
+            .unwrap();
+        let mut err = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
+        (exit, out, err)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn run(args: &[&str], envs: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .env_remove("FAUXKEY_VAULT")
+        .env_remove("FAUXKEY_PASSPHRASE")
+        .stdin(Stdio::null());
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+#[test]
+fn first_stdout_line_is_the_base_url_and_sigterm_stops_it() {
+    let server = Running::start(&["serve", "--seed", "3"], &[]);
+    let port = server
+        .base
+        .strip_prefix("http://127.0.0.1:")
+        .unwrap_or_else(|| panic!("first line {:?}", server.base));
+    assert!(port.parse::<u16>().unwrap() > 0);
+    let http = Http::new(&server.base);
+    assert_eq!(http.get("/_fauxkey/health").1["status"], "ok");
+    let (exit, rest, err) = server.terminate();
+    assert!(exit.success(), "{exit:?}: {err}");
+    assert_eq!(rest, "", "nothing but the base URL on stdout");
+    assert!(err.contains("ephemeral default authenticator"), "{err}");
+    assert!(err.contains("stopping"), "{err}");
+}
+
+#[test]
+fn non_loopback_needs_allow_remote() {
+    let out = run(&["serve", "--listen", "0.0.0.0:0"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.stdout, b"");
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.starts_with("fauxkey: refusing to listen on 0.0.0.0:0: "),
+        "{err}"
+    );
+    assert!(err.contains("--allow-remote"), "{err}");
+
+    let server = Running::start(&["serve", "--listen", "0.0.0.0:0", "--allow-remote"], &[]);
+    assert!(
+        server.base.starts_with("http://0.0.0.0:"),
+        "{}",
+        server.base
+    );
+    let (exit, _, err) = server.terminate();
+    assert!(exit.success());
+    assert!(
+        err.starts_with("WARNING: fauxkey serve is listening on 0.0.0.0:"),
+        "{err}"
+    );
+}
+
+#[test]
+fn usage_errors_exit_2_and_a_missing_vault_exits_3() {
+    let out = run(
+        &["serve", "--ephemeral", "--vault", "/nonexistent/v.fxk"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--ephemeral and --vault"));
+
+    let out = run(&["serve", "--profile", "nope"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown profile \"nope\""));
+
+    let out = run(&["serve", "--listen", "localhost:80"], &[]);
+    assert_eq!(out.status.code(), Some(2), "an address, not a host name");
+
+    let out = run(&["serve", "--vault", "/nonexistent/v.fxk"], &[]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no vault at /nonexistent/v.fxk"));
+}
+
+#[test]
+fn a_busy_port_is_reported() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let out = run(&["serve", "--listen", &addr], &[]);
+    assert_eq!(out.status.code(), Some(8));
+    assert_eq!(out.stdout, b"");
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("cannot listen on {addr}")));
+}
+
+#[test]
+fn vault_mode_persists_across_restarts() {
+    let dir = common::temp_dir("serve-cli");
+    let vault = dir.join("v.fxk");
+    let vault = vault.to_str().unwrap();
+    let env = [("FAUXKEY_PASSPHRASE", "serve test passphrase")];
+    let out = run(&["--vault", vault, "init", "--insecure-fast-kdf"], &env);
+    assert!(out.status.success(), "{out:?}");
+    let core = rp();
+
+    let server = Running::start(&["serve", "--vault", vault], &env);
+    let http = Http::new(&server.base);
+    let builder = core
+        .new_challenge_register_builder(b"carol-handle", "carol", "Carol")
+        .unwrap()
+        .require_resident_key(true);
+    let (options, state) = core.generate_challenge_register(builder).unwrap();
+    let (status, response) = http.post(
+        "/webauthn/create",
+        &json!({"origin": ORIGIN, "options": options}),
+    );
+    assert_eq!(status, 200, "{response}");
+    let reg: RegisterPublicKeyCredential = serde_json::from_value(response).unwrap();
+    let cred = core.register_credential(&reg, &state, None).unwrap();
+    let (exit, _, err) = server.terminate();
+    assert!(exit.success());
+    assert!(err.contains("default authenticator on vault"), "{err}");
+
+    // The CLI sees it in the vault.
+    let out = run(&["--vault", vault, "list", "--json"], &env);
+    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(listed[0]["name"], "carol", "{listed}");
+
+    // A new server over the same vault (FAUXKEY_VAULT this time) logs in with it.
+    let env2 = [env[0], ("FAUXKEY_VAULT", vault)];
+    let server = Running::start(&["serve"], &env2);
+    let http = Http::new(&server.base);
+    let builder = core
+        .new_challenge_authenticate_builder(vec![cred], Some(UserVerificationPolicy::Preferred))
+        .unwrap();
+    let (options, state) = core.generate_challenge_authenticate(builder).unwrap();
+    let (status, response) = http.post(
+        "/webauthn/get",
+        &json!({"origin": ORIGIN, "options": options}),
+    );
+    assert_eq!(status, 200, "{response}");
+    let pkc: PublicKeyCredential = serde_json::from_value(response).unwrap();
+    assert_eq!(
+        core.authenticate_credential(&pkc, &state)
+            .unwrap()
+            .counter(),
+        1
+    );
+    drop(server);
+
+    // --ephemeral wins over FAUXKEY_VAULT: nothing to log in with.
+    let server = Running::start(&["serve", "--ephemeral"], &env2);
+    let http = Http::new(&server.base);
+    let (_, list) = http.get("/_fauxkey/authenticators");
+    assert_eq!(list[0]["vault"], false);
+    assert_eq!(list[0]["credentials"], 0);
+    drop(server);
+    let _ = std::fs::remove_dir_all(dir);
+}
