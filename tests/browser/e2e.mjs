@@ -258,6 +258,32 @@ try {
     expect(!(await list('default')).includes(id), 'the default authenticator holds it');
   });
 
+  await check('a user who never answers: abort mid-ceremony -> AbortError at once; else NotAllowedError at the timeout', async () => {
+    const added = await fetch(`${base}/_fauxkey/authenticators`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ isUserResponding: false }),
+    });
+    expect(added.status === 201, `POST /_fauxkey/authenticators: HTTP ${added.status}`);
+    const { authenticatorId } = await added.json();
+    const r = await page.evaluate(async (authenticatorId) => {
+      window.fauxkey.authenticatorId = authenticatorId;
+      const timed = async (p) => {
+        const t0 = performance.now();
+        try { await p; return { result: 'resolved' }; } catch (e) { return { result: e.name, ms: performance.now() - t0 }; }
+      };
+      try {
+        const controller = new AbortController();
+        setTimeout(() => controller.abort(), 300);
+        const aborted = await timed(navigator.credentials.get({ signal: controller.signal, publicKey: { challenge: new Uint8Array(32), timeout: 60000 } }));
+        const timedOut = await timed(navigator.credentials.get({ publicKey: { challenge: new Uint8Array(32), timeout: 1000 } }));
+        return { aborted, timedOut };
+      } finally {
+        window.fauxkey.authenticatorId = null;
+      }
+    }, authenticatorId);
+    expect(r.aborted.result === 'AbortError' && r.aborted.ms < 5000, `abort: ${JSON.stringify(r.aborted)}`);
+    expect(r.timedOut.result === 'NotAllowedError' && r.timedOut.ms >= 900, `timeout: ${JSON.stringify(r.timedOut)}`);
+  });
+
   // A cross-origin iframe (another port of localhost) signing in for the top page's RP ID: the
   // shim sends topOrigin, so clientDataJSON says crossOrigin; without the permissions policy
   // `allow` attribute the frame is refused, as Chromium refuses it.
