@@ -2,17 +2,19 @@
 //! few concurrent connections, against the same operations called in-process, in one run; then
 //! the process's resident memory over a long mixed run.
 //!
-//! `cargo bench --bench server` (set `FAUXKEY_BENCH_SECS` to change the seconds per phase,
-//! default 3, and `FAUXKEY_BENCH_CONNECTIONS`, default 4).
+//! `cargo bench --bench server` (set `FAUXKEY_BENCH_SECS` to change the seconds spent on each
+//! figure, default 3, and `FAUXKEY_BENCH_CONNECTIONS`, default 4). The figures are measured in
+//! interleaved rounds and reported as medians, so a machine whose load drifts treats them alike.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use fauxkey::server::{AuthenticatorOptions, Server, ServerConfig, ServerStore};
 use fauxkey::store::MemoryStore;
+use fauxkey::Client;
 use serde_json::{json, Value};
 
 const ORIGIN: &str = "https://example.com";
@@ -55,89 +57,100 @@ fn connections() -> usize {
         .unwrap_or(4)
 }
 
-/// Runs `op` in a loop for `duration`; operations per second.
-fn rate(duration: Duration, mut op: impl FnMut()) -> f64 {
-    // Warm up.
-    for _ in 0..20 {
-        op();
-    }
-    let start = Instant::now();
-    let mut n = 0u64;
-    while start.elapsed() < duration {
-        op();
-        n += 1;
-    }
-    n as f64 / start.elapsed().as_secs_f64()
+type Op = Box<dyn FnMut() + Send>;
+
+/// Runs one `op` per thread (`threads` of them, each made by `make` before the clock starts)
+/// for `duration`; total operations per second.
+fn rate(threads: usize, duration: Duration, make: &(dyn Fn(usize) -> Op + Sync)) -> f64 {
+    let done = AtomicU64::new(0);
+    let stop = AtomicBool::new(false);
+    let ready = std::sync::Barrier::new(threads + 1);
+    std::thread::scope(|scope| {
+        for t in 0..threads {
+            let (done, stop, ready) = (&done, &stop, &ready);
+            scope.spawn(move || {
+                let mut op = make(t);
+                op(); // warm up (connection, first touches)
+                ready.wait();
+                while !stop.load(Ordering::Relaxed) {
+                    op();
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+            });
+        }
+        ready.wait();
+        let start = Instant::now();
+        std::thread::sleep(duration);
+        let n = done.load(Ordering::Relaxed);
+        let elapsed = start.elapsed();
+        stop.store(true, Ordering::Relaxed);
+        n as f64 / elapsed.as_secs_f64()
+    })
 }
 
-/// The in-process baseline: the same JSON in, the same JSON out, no HTTP.
-fn in_process(duration: Duration) -> (f64, f64) {
-    let mut client = fauxkey::profiles::find("fauxkey").unwrap().client(
-        fauxkey::profiles::find("fauxkey")
-            .unwrap()
-            .authenticator(MemoryStore::new()),
-    );
-    let create = creation_options(0).to_string();
-    let create_rate = rate(duration, || {
-        let r = client.create(ORIGIN, &create).unwrap();
-        std::hint::black_box(serde_json::to_string(&r).unwrap());
-    });
-    let id = client.create(ORIGIN, &create).unwrap().id;
-    let get = request_options(&id).to_string();
-    let get_rate = rate(duration, || {
-        let r = client.get(ORIGIN, &get).unwrap();
-        std::hint::black_box(serde_json::to_string(&r).unwrap());
-    });
-    (create_rate, get_rate)
+/// What one thread does, in-process or over HTTP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ceremony {
+    Create,
+    Get,
 }
 
-fn post(agent: &ureq::Agent, url: &str, body: &Value) -> Value {
+/// The in-process baseline: the same JSON in, the same JSON out, no HTTP; the threads share one
+/// client behind a mutex, as the server's handlers share the default authenticator.
+fn in_process(client: &Arc<Mutex<Client>>, ceremony: Ceremony) -> impl Fn(usize) -> Op + Sync {
+    let client = client.clone();
+    move |t| {
+        let client = client.clone();
+        let create = creation_options(t as u32 + 1).to_string();
+        let id = client.lock().unwrap().create(ORIGIN, &create).unwrap().id;
+        let get = request_options(&id).to_string();
+        Box::new(move || {
+            let mut c = client.lock().unwrap();
+            let json = match ceremony {
+                Ceremony::Create => serde_json::to_string(&c.create(ORIGIN, &create).unwrap()),
+                Ceremony::Get => serde_json::to_string(&c.get(ORIGIN, &get).unwrap()),
+            };
+            std::hint::black_box(json.unwrap());
+        })
+    }
+}
+
+fn post(agent: &ureq::Agent, url: &str, body: &str) -> Value {
     agent
         .post(url)
         .set("content-type", "application/json")
-        .send_string(&body.to_string())
+        .send_string(body)
         .unwrap()
         .into_json()
         .unwrap()
 }
 
-/// `connections` clients, each on its own keep-alive connection and thread, all on the
-/// default authenticator; total operations per second.
-fn over_http(base: &str, duration: Duration, connections: usize, get: bool) -> f64 {
-    let done = Arc::new(AtomicU64::new(0));
-    let stop = Arc::new(AtomicBool::new(false));
-    let start = Instant::now();
-    let threads: Vec<_> = (0..connections)
-        .map(|c| {
-            let (base, done, stop) = (base.to_owned(), done.clone(), stop.clone());
-            std::thread::spawn(move || {
-                let agent = ureq::AgentBuilder::new().build();
-                let create = json!({"origin": ORIGIN, "options": creation_options(c as u32 + 1)});
-                let create_url = format!("{base}/webauthn/create");
-                let registered = post(&agent, &create_url, &create);
-                let body = if get {
-                    json!({"origin": ORIGIN, "options": request_options(registered["id"].as_str().unwrap())})
-                } else {
-                    create
-                };
-                let url = format!("{base}/webauthn/{}", if get { "get" } else { "create" });
-                while !stop.load(Ordering::Relaxed) {
-                    std::hint::black_box(post(&agent, &url, &body));
-                    done.fetch_add(1, Ordering::Relaxed);
-                }
-            })
+/// One keep-alive connection per thread, all on the server's default authenticator.
+fn over_http(base: &str, ceremony: Ceremony) -> impl Fn(usize) -> Op + Sync {
+    let base = base.to_owned();
+    move |t| {
+        let agent = ureq::AgentBuilder::new().build();
+        let create =
+            json!({"origin": ORIGIN, "options": creation_options(t as u32 + 1)}).to_string();
+        let create_url = format!("{base}/webauthn/create");
+        let registered = post(&agent, &create_url, &create);
+        let (url, body) = match ceremony {
+            Ceremony::Create => (create_url, create),
+            Ceremony::Get => (
+                format!("{base}/webauthn/get"),
+                json!({"origin": ORIGIN, "options": request_options(registered["id"].as_str().unwrap())})
+                    .to_string(),
+            ),
+        };
+        Box::new(move || {
+            std::hint::black_box(post(&agent, &url, &body));
         })
-        .collect();
-    // Let every connection get going before counting.
-    std::thread::sleep(Duration::from_millis(200));
-    let (n0, t0) = (done.load(Ordering::Relaxed), start.elapsed());
-    std::thread::sleep(duration);
-    let (n1, t1) = (done.load(Ordering::Relaxed), start.elapsed());
-    stop.store(true, Ordering::Relaxed);
-    for t in threads {
-        t.join().unwrap();
     }
-    (n1 - n0) as f64 / (t1 - t0).as_secs_f64()
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
 }
 
 /// Resident set size in KiB (Linux), or 0.
@@ -167,58 +180,87 @@ fn main() {
     }
     let duration = secs();
     let connections = connections();
+    let rounds = 6;
+    let slice = duration / rounds;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    println!("fauxkey serve load benchmark: {duration:?} per phase, {cores} cores");
+    println!(
+        "fauxkey serve load benchmark: {rounds} interleaved rounds of {slice:?} per figure, \
+         {cores} cores; medians"
+    );
 
-    let (create_in, get_in) = in_process(duration);
+    let profile = fauxkey::profiles::find("fauxkey").unwrap();
+    let client = Arc::new(Mutex::new(
+        profile.client(profile.authenticator(MemoryStore::new())),
+    ));
     let server = start_server();
-    let create_1 = over_http(server.base_url(), duration, 1, false);
-    let get_1 = over_http(server.base_url(), duration, 1, true);
-    let create_n = over_http(server.base_url(), duration, connections, false);
-    let get_n = over_http(server.base_url(), duration, connections, true);
+    let base = server.base_url().to_owned();
 
+    // Every figure is measured in every round, so drifting machine load hits all of them alike.
+    let mut figures: Vec<(Ceremony, usize, bool, Vec<f64>)> = Vec::new();
+    for ceremony in [Ceremony::Create, Ceremony::Get] {
+        for threads in [1, connections] {
+            for http in [false, true] {
+                figures.push((ceremony, threads, http, Vec::new()));
+            }
+        }
+    }
+    for _ in 0..rounds {
+        for (ceremony, threads, http, rates) in &mut figures {
+            let r = if *http {
+                rate(*threads, slice, &over_http(&base, *ceremony))
+            } else {
+                rate(*threads, slice, &in_process(&client, *ceremony))
+            };
+            rates.push(r);
+        }
+    }
+    let m = |c: Ceremony, t: usize, h: bool| {
+        median(
+            figures
+                .iter()
+                .find(|f| f.0 == c && f.1 == t && f.2 == h)
+                .map(|f| f.3.clone())
+                .unwrap(),
+        )
+    };
     println!();
-    println!("| operation | in-process /s | HTTP, 1 conn /s | ratio | HTTP, {connections} conns /s | ratio |");
-    println!("|---|---:|---:|---:|---:|---:|");
-    for (name, base, one, many) in [
-        (
-            "create (ES256, discoverable)",
-            create_in,
-            create_1,
-            create_n,
-        ),
-        ("get (allow list)", get_in, get_1, get_n),
+    println!("| operation | threads / connections | in-process /s | HTTP /s | HTTP ÷ in-process |");
+    println!("|---|---:|---:|---:|---:|");
+    for (name, c) in [
+        ("create (ES256, discoverable)", Ceremony::Create),
+        ("get (allow list)", Ceremony::Get),
     ] {
-        println!(
-            "| {name} | {base:.0} | {one:.0} | {:.2}x | {many:.0} | {:.2}x |",
-            one / base,
-            many / base
-        );
+        for t in [1, connections] {
+            let (a, b) = (m(c, t, false), m(c, t, true));
+            println!("| {name} | {t} | {a:.0} | {b:.0} | {:.2} |", b / a);
+        }
     }
 
-    // Memory over a long mixed run: half creates (replacing), half gets.
+    // Memory over a long mixed run: creates (each replacing its connection's passkey) and gets.
     let long = duration * 10;
-    let samples = 10;
+    let tenths = 10;
     let mut rss = vec![rss_kib()];
     let mut total = 0.0;
-    for _ in 0..samples {
-        let slice = long / samples;
-        total +=
-            over_http(server.base_url(), slice / 2, connections, false) * (slice / 2).as_secs_f64();
-        total +=
-            over_http(server.base_url(), slice / 2, connections, true) * (slice / 2).as_secs_f64();
+    for _ in 0..tenths {
+        let half = long / tenths / 2;
+        total += rate(connections, half, &over_http(&base, Ceremony::Create)) * half.as_secs_f64();
+        total += rate(connections, half, &over_http(&base, Ceremony::Get)) * half.as_secs_f64();
         rss.push(rss_kib());
     }
     println!();
     println!(
-        "memory: {total:.0} requests over {long:?} with {connections} connections; RSS KiB at each tenth: {}",
-        rss.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
+        "memory: {total:.0} requests over {long:?} with {connections} connections; RSS KiB at \
+         the start and after each tenth: {}",
+        rss.iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     println!(
         "RSS after the first tenth {} KiB, at the end {} KiB ({:+.1}%)",
         rss[1],
-        rss[samples as usize],
-        (rss[samples as usize] as f64 / rss[1] as f64 - 1.0) * 100.0
+        rss[tenths as usize],
+        (rss[tenths as usize] as f64 / rss[1] as f64 - 1.0) * 100.0
     );
     server.stop();
 }

@@ -113,6 +113,51 @@ fn first_stdout_line_is_the_base_url_and_sigterm_stops_it() {
 }
 
 #[test]
+fn sigterm_does_not_wait_for_a_user_who_never_responds() {
+    let server = Running::start(&["serve"], &[]);
+    let http = Http::new(&server.base);
+    let (status, _) = http.post(
+        "/_fauxkey/authenticators/default/credentials",
+        &json!({"credentialId": "AAAAAAAAAAAAAAAAAAAAAA", "isResidentCredential": false,
+                "rpId": "example.com", "privateKey": pkcs8()}),
+    );
+    assert_eq!(status, 201);
+    let (_, created) = http.post(
+        "/_fauxkey/authenticators",
+        &json!({"isUserResponding": false}),
+    );
+    let id = created["authenticatorId"].as_str().unwrap().to_owned();
+    let base = server.base.clone();
+    let waiting = std::thread::spawn(move || {
+        let agent = ureq::AgentBuilder::new().build();
+        agent
+            .post(&format!("{base}/webauthn/get"))
+            .send_string(
+                &json!({"origin": ORIGIN, "authenticatorId": id,
+                        "options": {"challenge": "Y2g", "timeout": 600000}})
+                .to_string(),
+            )
+            .map(|r| r.status())
+    });
+    // The request is in flight (the authenticator list answers, so the server is up and the
+    // ceremony has been handed over) when SIGTERM comes.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let (exit, _, err) = server.terminate();
+    assert!(exit.success(), "{err}");
+    assert!(err.contains("stopping anyway"), "{err}");
+    assert!(
+        waiting.join().unwrap().is_err(),
+        "the pending request was cut off"
+    );
+}
+
+fn pkcs8() -> String {
+    use p256::pkcs8::EncodePrivateKey as _;
+    let key = p256::ecdsa::SigningKey::from_slice(&[3u8; 32]).unwrap();
+    fauxkey::b64url::encode(key.to_pkcs8_der().unwrap().as_bytes())
+}
+
+#[test]
 fn non_loopback_needs_allow_remote() {
     let out = run(&["serve", "--listen", "0.0.0.0:0"], &[]);
     assert_eq!(out.status.code(), Some(2));

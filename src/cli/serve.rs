@@ -10,6 +10,9 @@ use fauxkey::store::MemoryStore;
 
 use super::{CliError, Result};
 
+/// How long a stopping server waits for requests in flight.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Arguments of `serve`.
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
@@ -83,6 +86,7 @@ pub fn run(vault_flag: Option<&Path>, args: ServeArgs) -> Result<()> {
         })
         .await
         .map_err(|e| CliError::Other(e.to_string()))?;
+        let stopped = stop_signal()?;
         let mut out = std::io::stdout().lock();
         writeln!(out, "{base_url}")
             .and_then(|()| out.flush())
@@ -100,32 +104,60 @@ pub fn run(vault_flag: Option<&Path>, args: ServeArgs) -> Result<()> {
                 args.profile
             ),
         }
-        server::serve(listener, app, stop_signal())
-            .await
-            .map_err(|e| CliError::Other(e.to_string()))
+        // On a signal, finish the requests in flight, but give up on them after a moment (a
+        // ceremony whose emulated user never responds could otherwise hold the exit for up to
+        // the 10-minute timeout cap).
+        let graceful = std::sync::Arc::new(tokio::sync::Notify::new());
+        let begin = graceful.clone();
+        let running = tokio::spawn(server::serve(listener, app, async move {
+            begin.notified().await;
+        }));
+        stopped.await;
+        graceful.notify_one();
+        match tokio::time::timeout(SHUTDOWN_GRACE, running).await {
+            Ok(Ok(result)) => result.map_err(|e| CliError::Other(e.to_string())),
+            Ok(Err(e)) => Err(CliError::Other(format!("the server failed: {e}"))),
+            Err(_) => {
+                eprintln!(
+                    "fauxkey serve: requests still in flight after {SHUTDOWN_GRACE:?}; stopping anyway"
+                );
+                Ok(())
+            }
+        }
     })
 }
 
-/// Completes on SIGINT (Ctrl-C) or SIGTERM.
-async fn stop_signal() {
+/// Listens for SIGINT (Ctrl-C) and SIGTERM from now on; the returned future completes on the
+/// first of them. Installed before the base URL is printed, so a harness that signals as soon
+/// as it has read it is heard.
+fn stop_signal() -> Result<impl std::future::Future<Output = ()>> {
     let stop = std::sync::Arc::new(tokio::sync::Notify::new());
-    let on_interrupt = stop.clone();
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            on_interrupt.notify_one();
-        }
-    });
+    let failed = |e: std::io::Error| CliError::Other(format!("cannot listen for signals: {e}"));
     #[cfg(unix)]
     {
-        let on_terminate = stop.clone();
+        use tokio::signal::unix::{signal, SignalKind};
+        for kind in [SignalKind::interrupt(), SignalKind::terminate()] {
+            let mut stream = signal(kind).map_err(failed)?;
+            let stop = stop.clone();
+            tokio::spawn(async move {
+                if stream.recv().await.is_some() {
+                    stop.notify_one();
+                }
+            });
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = failed;
+        let stop = stop.clone();
         tokio::spawn(async move {
-            use tokio::signal::unix::{signal, SignalKind};
-            if let Ok(mut s) = signal(SignalKind::terminate()) {
-                s.recv().await;
-                on_terminate.notify_one();
+            if tokio::signal::ctrl_c().await.is_ok() {
+                stop.notify_one();
             }
         });
     }
-    stop.notified().await;
-    eprintln!("fauxkey serve: stopping");
+    Ok(async move {
+        stop.notified().await;
+        eprintln!("fauxkey serve: stopping");
+    })
 }
