@@ -89,6 +89,13 @@ try {
     expect(!rp.state.verified.some((v) => v.kind === 'error'), `RP server errors: ${JSON.stringify(rp.state.verified)}`);
   });
 
+  await check('registering alice again: excludeCredentials -> InvalidStateError, as SimpleWebAuthn reports it', async () => {
+    const status = await act('register', 'alice');
+    expect(/^error /.test(status) && /ERROR_AUTHENTICATOR_PREVIOUSLY_REGISTERED|InvalidStateError/.test(status), `status: ${status}`);
+    const regs = rp.state.verified.filter((v) => v.kind === 'register' && v.username === 'alice');
+    expect(regs.length === 1, `the RP verified ${regs.length} registrations for alice`);
+  });
+
   // The shim's objects, looked at directly from page script, as an RP front end would.
   const shape = await page.evaluate(async () => {
     const b64u = (buf) => btoa(String.fromCharCode(...new Uint8Array(buf))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
