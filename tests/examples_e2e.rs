@@ -56,8 +56,8 @@ fn python_example_passes_under_pytest() {
     let report = report("pytest examples/python", &out, &serve);
     assert!(out.status.success(), "{report}");
     assert!(
-        out.stdout.contains("5 passed"),
-        "expected 5 passing tests\n{report}"
+        out.stdout.contains("13 passed"),
+        "expected 13 passing tests\n{report}"
     );
 }
 

@@ -15,7 +15,7 @@ from webauthn import (
     verify_authentication_response,
     verify_registration_response,
 )
-from webauthn.helpers.exceptions import InvalidAuthenticationResponse
+from webauthn.helpers.exceptions import InvalidAuthenticationResponse, InvalidBackupFlags
 from webauthn.helpers.structs import (
     AuthenticatorSelectionCriteria,
     PublicKeyCredentialDescriptor,
@@ -44,7 +44,7 @@ def register(fauxkey, user_name="alice"):
     return verified, options.user.id
 
 
-def login(fauxkey, verified, sign_count):
+def login(fauxkey, verified, sign_count, require_user_verification=False):
     options = generate_authentication_options(
         rp_id=RP_ID,
         allow_credentials=[PublicKeyCredentialDescriptor(id=verified.credential_id)],
@@ -58,6 +58,7 @@ def login(fauxkey, verified, sign_count):
         expected_origin=ORIGIN,
         credential_public_key=verified.credential_public_key,
         credential_current_sign_count=sign_count,
+        require_user_verification=require_user_verification,
     )
 
 
@@ -78,13 +79,30 @@ def test_discoverable_login_returns_the_user_handle(fauxkey):
     assert base64url_to_bytes(response.json()["rawId"]) == verified.credential_id
 
 
-def test_the_rp_rejects_a_bad_signature(fauxkey):
+# Every fault fauxkey can inject, and what py_webauthn raises for it.
+FAULTS = {
+    "bad-signature": InvalidAuthenticationResponse,
+    "up-cleared": InvalidAuthenticationResponse,
+    "uv-cleared": InvalidAuthenticationResponse,  # with require_user_verification=True
+    "counter-backwards": InvalidAuthenticationResponse,
+    "wrong-rp-id-hash": InvalidAuthenticationResponse,
+    "bs-without-be": InvalidBackupFlags,
+    "wrong-type": InvalidAuthenticationResponse,
+    "wrong-challenge": InvalidAuthenticationResponse,
+    "wrong-origin": InvalidAuthenticationResponse,
+}
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_the_rp_rejects_a_faulty_login(fauxkey, fault):
     verified, _ = register(fauxkey)
-    fauxkey.inject_fault("bad-signature")
-    with pytest.raises(InvalidAuthenticationResponse):
-        login(fauxkey, verified, verified.sign_count)
+    # One clean login first, so that the counter has something to go backwards from.
+    count = login(fauxkey, verified, verified.sign_count).new_sign_count
+    fauxkey.inject_fault(fault)
+    with pytest.raises(FAULTS[fault]):
+        login(fauxkey, verified, count, require_user_verification=True)
     # The fault was used up: the next login verifies again.
-    login(fauxkey, verified, verified.sign_count)
+    login(fauxkey, verified, count, require_user_verification=True)
 
 
 def test_a_foreign_origin_gets_security_error(fauxkey):
