@@ -80,8 +80,8 @@ fn node_example_passes_under_node_test() {
     let report = report("node --test examples/node", &out, &serve);
     assert!(out.status.success(), "{report}");
     assert!(
-        out.stdout.contains("# pass 8"),
-        "expected 8 passing tests\n{report}"
+        out.stdout.contains("# pass 13"),
+        "expected 13 passing tests\n{report}"
     );
     assert!(out.stdout.contains("# fail 0"), "{report}");
 }

@@ -39,6 +39,7 @@ async function login(credential) {
   assert.equal(res.status, 200, JSON.stringify(res.body));
   return verifyAuthenticationResponse({
     response: res.body, expectedChallenge: options.challenge, expectedOrigin: origin, expectedRPID: rpID, credential,
+    requireUserVerification: true,
   });
 }
 
@@ -61,9 +62,15 @@ test('a discoverable login names the user', async () => {
   assert.equal(res.body.response.userHandle, userID);
 });
 
-for (const fault of ['bad-signature', 'wrong-challenge', 'wrong-origin', 'wrong-rp-id-hash']) {
+// Every fault fauxkey can inject; the RP must refuse each.
+const FAULTS = ['bad-signature', 'up-cleared', 'uv-cleared', 'counter-backwards', 'wrong-rp-id-hash',
+  'bs-without-be', 'wrong-type', 'wrong-challenge', 'wrong-origin'];
+
+for (const fault of FAULTS) {
   test(`the RP rejects a login with fault ${fault}`, async () => {
     const { credential } = await register();
+    // One clean login first, so that the counter has something to go backwards from.
+    credential.counter = (await login(credential)).authenticationInfo.newCounter;
     assert.equal((await fauxkey.injectFault(fault)).status, 204);
     // SimpleWebAuthn throws for most faults and answers `verified: false` for a bad signature.
     const verdict = await login(credential).then((r) => (r.verified ? 'verified' : 'not verified'), (e) => `threw ${e.message}`);
