@@ -59,9 +59,34 @@ fn connections() -> usize {
 
 type Op = Box<dyn FnMut() + Send>;
 
+/// CPU time used so far by this whole process (every thread: the server's and its clients'),
+/// in seconds, from /proc/self/stat (Linux; 0 elsewhere).
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// What a run achieved: operations per wall-clock second, and per CPU second of the process.
+#[derive(Debug, Clone, Copy)]
+struct Rate {
+    wall: f64,
+    cpu: f64,
+}
+
 /// Runs one `op` per thread (`threads` of them, each made by `make` before the clock starts)
-/// for `duration`; total operations per second.
-fn rate(threads: usize, duration: Duration, make: &(dyn Fn(usize) -> Op + Sync)) -> f64 {
+/// for `duration`.
+fn rate(threads: usize, duration: Duration, make: &(dyn Fn(usize) -> Op + Sync)) -> Rate {
     let done = AtomicU64::new(0);
     let stop = AtomicBool::new(false);
     let ready = std::sync::Barrier::new(threads + 1);
@@ -79,12 +104,15 @@ fn rate(threads: usize, duration: Duration, make: &(dyn Fn(usize) -> Op + Sync))
             });
         }
         ready.wait();
-        let start = Instant::now();
+        let (start, cpu0, n0) = (Instant::now(), cpu_seconds(), done.load(Ordering::Relaxed));
         std::thread::sleep(duration);
-        let n = done.load(Ordering::Relaxed);
-        let elapsed = start.elapsed();
+        let n = (done.load(Ordering::Relaxed) - n0) as f64;
+        let (elapsed, cpu) = (start.elapsed(), cpu_seconds() - cpu0);
         stop.store(true, Ordering::Relaxed);
-        n as f64 / elapsed.as_secs_f64()
+        Rate {
+            wall: n / elapsed.as_secs_f64(),
+            cpu: if cpu > 0.0 { n / cpu } else { 0.0 },
+        }
     })
 }
 
@@ -196,7 +224,7 @@ fn main() {
     let base = server.base_url().to_owned();
 
     // Every figure is measured in every round, so drifting machine load hits all of them alike.
-    let mut figures: Vec<(Ceremony, usize, bool, Vec<f64>)> = Vec::new();
+    let mut figures: Vec<(Ceremony, usize, bool, Vec<Rate>)> = Vec::new();
     for ceremony in [Ceremony::Create, Ceremony::Get] {
         for threads in [1, connections] {
             for http in [false, true] {
@@ -214,25 +242,36 @@ fn main() {
             rates.push(r);
         }
     }
-    let m = |c: Ceremony, t: usize, h: bool| {
+    let m = |c: Ceremony, t: usize, h: bool, cpu: bool| {
+        let rates = &figures
+            .iter()
+            .find(|f| f.0 == c && f.1 == t && f.2 == h)
+            .unwrap()
+            .3;
         median(
-            figures
+            rates
                 .iter()
-                .find(|f| f.0 == c && f.1 == t && f.2 == h)
-                .map(|f| f.3.clone())
-                .unwrap(),
+                .map(|r| if cpu { r.cpu } else { r.wall })
+                .collect(),
         )
     };
     println!();
-    println!("| operation | threads / connections | in-process /s | HTTP /s | HTTP ÷ in-process |");
-    println!("|---|---:|---:|---:|---:|");
+    println!(
+        "| operation | threads / connections | in-process /s | HTTP /s | ratio | in-process /CPU-s | HTTP /CPU-s | ratio |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
     for (name, c) in [
         ("create (ES256, discoverable)", Ceremony::Create),
         ("get (allow list)", Ceremony::Get),
     ] {
         for t in [1, connections] {
-            let (a, b) = (m(c, t, false), m(c, t, true));
-            println!("| {name} | {t} | {a:.0} | {b:.0} | {:.2} |", b / a);
+            let (a, b) = (m(c, t, false, false), m(c, t, true, false));
+            let (ac, bc) = (m(c, t, false, true), m(c, t, true, true));
+            println!(
+                "| {name} | {t} | {a:.0} | {b:.0} | {:.2} | {ac:.0} | {bc:.0} | {:.2} |",
+                b / a,
+                bc / ac
+            );
         }
     }
 
@@ -243,8 +282,9 @@ fn main() {
     let mut total = 0.0;
     for _ in 0..tenths {
         let half = long / tenths / 2;
-        total += rate(connections, half, &over_http(&base, Ceremony::Create)) * half.as_secs_f64();
-        total += rate(connections, half, &over_http(&base, Ceremony::Get)) * half.as_secs_f64();
+        for c in [Ceremony::Create, Ceremony::Get] {
+            total += rate(connections, half, &over_http(&base, c)).wall * half.as_secs_f64();
+        }
         rss.push(rss_kib());
     }
     println!();

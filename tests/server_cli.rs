@@ -138,6 +138,7 @@ fn sigterm_does_not_wait_for_a_user_who_never_responds() {
                 .to_string(),
             )
             .map(|r| r.status())
+            .map_err(|e| e.to_string())
     });
     // The request is in flight (the authenticator list answers, so the server is up and the
     // ceremony has been handed over) when SIGTERM comes.

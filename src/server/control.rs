@@ -155,15 +155,14 @@ fn decode_member(value: &str, member: &str) -> Result<Vec<u8>, ApiError> {
     })
 }
 
-fn blocking<T: Send + 'static>(
+/// Runs `f` on the authenticator on a blocking thread (a vault saves on every change).
+async fn blocking<T: Send + 'static>(
     shared: Shared,
     f: impl FnOnce(&mut super::state::Slot) -> Result<T, ApiError> + Send + 'static,
-) -> impl std::future::Future<Output = Result<T, ApiError>> {
-    async move {
-        tokio::task::spawn_blocking(move || f(&mut lock(&shared)))
-            .await
-            .map_err(|e| ApiError::unknown(format!("the request failed: {e}")))?
-    }
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(move || f(&mut lock(&shared)))
+        .await
+        .map_err(|e| ApiError::unknown(format!("the request failed: {e}")))?
 }
 
 fn store_error(e: crate::store::StoreError) -> ApiError {

@@ -311,6 +311,11 @@ impl AppState {
             })
     }
 
+    /// Whether the authenticator with this id keeps its credentials in the vault.
+    pub fn on_vault(&self, id: Option<&str>) -> bool {
+        self.vault_backed && id.unwrap_or(DEFAULT_ID) == DEFAULT_ID
+    }
+
     /// Every authenticator, by id.
     pub fn all(&self) -> Vec<(String, Shared)> {
         self.authenticators
