@@ -23,7 +23,7 @@ use std::time::Duration;
 use e2e_support::{chromium, firefox, missing, node, node_with, repo, run, Serve};
 
 /// Every check e2e.mjs makes; the run must report all of them passed.
-const CHECKS: usize = 25;
+const CHECKS: usize = 26;
 
 #[test]
 fn chromium_registers_and_signs_in_through_the_shim() {

@@ -239,6 +239,28 @@ try {
     expect(errors.badSignal === 'TypeError:TypeError', errors.badSignal);
   });
 
+  await check('signalCurrentUserDetails and signalAllAcceptedCredentials reach the authenticator', async () => {
+    const made = await page.evaluate(async () => {
+      const b64u = (buf) => btoa(String.fromCharCode(...new Uint8Array(buf))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+      const userId = crypto.getRandomValues(new Uint8Array(16));
+      const cred = await navigator.credentials.create({ publicKey: {
+        rp: { name: 'signals' }, user: { id: userId, name: 'erin', displayName: 'Erin' },
+        challenge: new Uint8Array(32), pubKeyCredParams: [{ type: 'public-key', alg: -7 }],
+        authenticatorSelection: { residentKey: 'required' },
+      } });
+      const ids = { userId: b64u(userId), id: cred.id };
+      await PublicKeyCredential.signalCurrentUserDetails({ rpId: 'localhost', userId: ids.userId, name: 'erin2', displayName: 'Erin Two' });
+      await PublicKeyCredential.signalAllAcceptedCredentials({ rpId: 'localhost', userId: ids.userId, allAcceptedCredentialIds: [] });
+      return ids;
+    });
+    const events = await (await fetch(`${base}/_fauxkey/events`)).json();
+    const changes = (signal) => events.filter((e) => e.signal === signal && e.userId === made.userId).flatMap((e) => e.changes);
+    const renamed = changes('currentUserDetails').find((c) => c.credentialId === made.id);
+    const hidden = changes('allAcceptedCredentials').find((c) => c.credentialId === made.id);
+    expect(renamed && renamed.change === 'renamed' && renamed.name === 'erin2' && renamed.displayName === 'Erin Two', JSON.stringify(events));
+    expect(hidden && hidden.change === 'hidden', JSON.stringify(events));
+  });
+
   await check('L3 JSON strings where BufferSources belong -> TypeError, as WebIDL gives', async () => {
     expect(errors.jsonNotBuffers === 'TypeError:TypeError', errors.jsonNotBuffers);
   });
