@@ -1,4 +1,4 @@
-//! Shared by the tests that drive outside tools (headless Chromium, Node, a Python venv) against
+//! Shared by the tests that drive outside tools (headless browsers, Node, a Python venv) against
 //! a real `fauxkey serve` process: finding each tool, the SKIPPED rule, one server per test, and
 //! running a tool under a time limit so a stuck browser fails the test instead of hanging it.
 //!
@@ -19,13 +19,12 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Reports a missing tool: `false` (SKIPPED printed) normally, a panic under FAUXKEY_REQUIRE_E2E=1.
-pub fn missing(why: &str) -> bool {
+/// Reports a missing tool: prints SKIPPED normally, panics under FAUXKEY_REQUIRE_E2E=1.
+pub fn missing(why: &str) {
     if std::env::var("FAUXKEY_REQUIRE_E2E").as_deref() == Ok("1") {
         panic!("{why}, and FAUXKEY_REQUIRE_E2E=1 makes that a failure; run .ci/setup-browser.sh");
     }
     eprintln!("SKIPPED: {why}; run .ci/setup-browser.sh");
-    false
 }
 
 /// The tool at `$var` if set, else the first of `candidates` that exists.
