@@ -1,11 +1,13 @@
-// The browser end-to-end test: headless Chromium, fauxkey's shim injected into every page, the
-// demo RP (SimpleWebAuthn on both ends) registering and signing in through `fauxkey serve`.
+// The browser end-to-end test: headless Chromium or Firefox, fauxkey's shim injected into every
+// page, the demo RP (SimpleWebAuthn on both ends) registering and signing in through
+// `fauxkey serve`.
 //
 //   node tests/browser/e2e.mjs http://127.0.0.1:PORT [chromium|firefox]
 //
 // (the URL is the one `fauxkey serve` printed; the browser defaults to chromium)
 //
-// Prints `PASS <check>` / `FAIL <check>: <why>` lines and a closing `e2e: N passed, M failed`;
+// Prints `PASS <check>` / `FAIL <check>: <why>` lines and a closing
+// `e2e (<browser>): N passed, M failed`;
 // exits 1 if any check failed. tests/browser_e2e.rs runs it.
 import { startRp } from './rp-server.mjs';
 import { openPage } from './browsers.mjs';
@@ -58,7 +60,7 @@ try {
 
   await page.goto(`${rp.origin}/`);
 
-  await check('the shim is installed before page scripts run', async () => {
+  await check('the init script installed the shim in the page', async () => {
     const installed = await page.evaluate(() => window.fauxkey && window.fauxkey.shimInstalled === true && window.fauxkey.baseUrl);
     expect(installed === base, `window.fauxkey.baseUrl is ${installed}`);
   });
