@@ -28,6 +28,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod attestation;
 pub mod authenticator;
 pub mod b64url;
 pub mod cbor;

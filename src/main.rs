@@ -53,8 +53,9 @@ pub enum Command {
         after_help = "Example:\n  FAUXKEY_PASSPHRASE=s3cret fauxkey init --insecure-fast-kdf   # for tests and CI"
     )]
     Init {
-        /// The provider profile to emulate (only `fauxkey` for now).
-        #[arg(long, value_name = "NAME", default_value = "fauxkey")]
+        /// The provider profile to emulate (`fauxkey profiles` lists them), or a JSON file
+        /// describing a custom one.
+        #[arg(long, value_name = "NAME|FILE", default_value = "fauxkey")]
         profile: String,
         /// Derive the vault key with a fast, INSECURE KDF preset (tests and CI only).
         #[arg(long)]
@@ -167,6 +168,30 @@ pub enum Command {
         curl -s http://127.0.0.1:8080/webauthn/create -d '{\"origin\": \"https://example.com\", \"options\": {...}}'\n  \
         FAUXKEY_PASSPHRASE=s3cret fauxkey serve --vault test.fxk   # passkeys persist across restarts")]
     Serve(cli::serve::ServeArgs),
+    /// List the provider profiles: AAGUID, flags, counter, attestation, and the sources.
+    #[command(after_help = "Examples:\n  fauxkey profiles\n  \
+        fauxkey profiles --json | jq -r '.[] | select(.name == \"bitwarden\") | .aaguid'")]
+    Profiles {
+        /// Print a JSON array (with sources and known deviations).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the vault's test attestation root certificate (created on first use), for an RP
+    /// test suite to trust: base64 DER on one line (as MDS3 lists roots), or PEM.
+    #[command(after_help = "Example:\n  fauxkey attestation-root --pem > fauxkey-root.pem")]
+    AttestationRoot {
+        /// Print PEM instead of base64 DER.
+        #[arg(long)]
+        pem: bool,
+    },
+    /// Print a FIDO MDS3-style metadata statement for a profile (JSON), with the vault's test
+    /// attestation root for profiles that attest with a certificate.
+    #[command(after_help = "Example:\n  fauxkey metadata --profile yubikey-5 > yubikey-5.json")]
+    Metadata {
+        /// The profile (see `fauxkey profiles`).
+        #[arg(long, value_name = "NAME")]
+        profile: String,
+    },
     /// Print a shell completion script.
     #[command(hide = true)]
     Completions {

@@ -952,3 +952,54 @@ fn an_in_memory_server_forgets_on_restart() {
     let (_server, http) = start(50);
     assert!(login(&http, &core, None, &cred).is_err());
 }
+
+#[test]
+fn profiles_apply_per_authenticator_with_the_servers_attestation_ca() {
+    use webauthn_rs_core::proto::{AttestationConveyancePreference, ParsedAttestationData};
+    let (_server, http) = start(60);
+    let core = rp();
+    let (status, created) = http.post(
+        "/_fauxkey/authenticators",
+        &json!({"profile": "yubikey-5", "seed": 61}),
+    );
+    assert_eq!(status, 201, "{created}");
+    let id = created["authenticatorId"].as_str().unwrap();
+    let builder = core
+        .new_challenge_register_builder(b"dave", "dave", "Dave")
+        .unwrap()
+        .attestation(AttestationConveyancePreference::Direct);
+    let (options, state) = core.generate_challenge_register(builder).unwrap();
+    let (status, response) = http.post(
+        "/webauthn/create",
+        &json!({"origin": ORIGIN, "options": options, "authenticatorId": id}),
+    );
+    assert_eq!(status, 200, "{response}");
+    assert_eq!(response["authenticatorAttachment"], "cross-platform");
+    let reg: RegisterPublicKeyCredential = serde_json::from_value(response).unwrap();
+    let cred = core.register_credential(&reg, &state, None).unwrap();
+    // webauthn-rs verified a packed statement with a certificate chain (not self attestation).
+    assert!(
+        matches!(cred.attestation.data, ParsedAttestationData::Basic(ref chain) if !chain.is_empty()),
+        "{:?}",
+        cred.attestation.data
+    );
+    // The root an RP test suite would trust.
+    let (status, root) = http.get("/_fauxkey/attestation-root");
+    assert_eq!(status, 200);
+    assert!(root["pem"]
+        .as_str()
+        .unwrap()
+        .starts_with("-----BEGIN CERTIFICATE-----"));
+    assert!(!root["der"].as_str().unwrap().is_empty());
+    // The default authenticator is still the fauxkey profile.
+    let (_, list) = http.get("/_fauxkey/authenticators");
+    let profile_of = |wanted: &str| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["authenticatorId"] == wanted)
+            .map(|a| a["profile"].clone())
+    };
+    assert_eq!(profile_of("default"), Some(json!("fauxkey")));
+    assert_eq!(profile_of(id), Some(json!("yubikey-5")));
+}

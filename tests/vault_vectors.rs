@@ -166,6 +166,27 @@ fn encode(settings: &Config, credentials: &[Credential]) -> Vec<u8> {
     payload::encode(settings, &refs, &[]).to_vec()
 }
 
+/// A yubikey-5 vault as `init --profile yubikey-5` makes it: the profile's settings with a
+/// packed attestation certificate, the test CA and the client settings; one credential.
+fn profile_payload() -> Vec<u8> {
+    let ca = fauxkey::attestation::AttestationCa::generate(&mut seeded_rng(0x0600)).unwrap();
+    let profile = fauxkey::profiles::find("yubikey-5")
+        .unwrap()
+        .with_attestation(&ca, &mut seeded_rng(0x0601))
+        .unwrap();
+    let extras = payload::Extras {
+        client: Some(profile.client_settings()),
+        attestation_ca: Some(ca),
+    };
+    let mut rng = seeded_rng(0x0602);
+    let cred = Credential {
+        backup_eligible: false,
+        backup_state: false,
+        ..credential(&mut rng, Algorithm::Es256, 1)
+    };
+    payload::encode_with(&profile.config, &extras, &[&cred], &[]).to_vec()
+}
+
 /// The payload most failure vectors start from: default settings, one ES256 credential.
 fn base_payload() -> Vec<u8> {
     let mut rng = seeded_rng(0x0200);
@@ -282,6 +303,13 @@ fn scenarios() -> Vec<Scenario> {
                 KdfParams::DEFAULT,
                 &encode(&Config::default(), &one),
             ),
+        ),
+        success(
+            "success-profile-attestation.txt",
+            PASS,
+            "made with the yubikey-5 profile: settings keys 13 (attestation certificate), 14 (extensions), top-level 5 (attestation CA) and 6 (client settings); one ES256 credential, BE clear",
+            1,
+            seal_with(0x0603, PASS, fast, &profile_payload()),
         ),
         // --- wrong passphrase ---
         s(
@@ -421,6 +449,29 @@ fn scenarios() -> Vec<Scenario> {
                     let cred = first_credential(top);
                     *map_entry(cred, 11) = Value::Bool(false);
                     *map_entry(cred, 12) = Value::Bool(true);
+                }),
+            ),
+        ),
+        s(
+            "payload-failure-bad-attestation-ca.txt",
+            PAYLOAD_FAILURE,
+            PASS,
+            "validly encrypted payload whose attestation CA (top-level key 5) holds a root certificate that is not DER",
+            seal_with(
+                0x0404,
+                PASS,
+                fast,
+                &payload_edit(|top| {
+                    let Value::Map(entries) = top else {
+                        panic!("payload not a map")
+                    };
+                    entries.push((
+                        Value::Integer(5.into()),
+                        Value::Map(vec![
+                            (Value::Integer(1.into()), Value::Bytes(b"not a certificate".to_vec())),
+                            (Value::Integer(2.into()), Value::Bytes(vec![1; 32])),
+                        ]),
+                    ));
                 }),
             ),
         ),
@@ -669,7 +720,7 @@ fn success_vectors_round_trip() {
         // write(read(x)) == x for the payload.
         let state = payload::decode(&plaintext).unwrap();
         let refs: Vec<&Credential> = state.credentials.iter().collect();
-        let again = payload::encode(&state.settings, &refs, &state.events);
+        let again = payload::encode_with(&state.settings, &state.extras, &refs, &state.events);
         assert!(
             again.as_slice() == plaintext.as_slice(),
             "{name}: encode(decode(payload)) differs from the payload"
@@ -684,5 +735,5 @@ fn success_vectors_round_trip() {
         let (_, reopened) = format::open(&resealed, &passphrase).unwrap();
         assert!(reopened.as_slice() == plaintext.as_slice(), "{name}");
     }
-    assert_eq!(seen, 3, "expected three success vectors");
+    assert_eq!(seen, 4, "expected four success vectors");
 }

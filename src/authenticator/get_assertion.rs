@@ -40,7 +40,11 @@ impl<S: CredentialStore> Authenticator<S> {
         }
 
         // Step 7: the hmac-secret input is checked before any gesture.
-        let salts = match &request.hmac_secret {
+        let hmac_input = request
+            .hmac_secret
+            .as_ref()
+            .filter(|_| self.config.supports_extension("hmac-secret"));
+        let salts = match hmac_input {
             Some(input) => {
                 // hmac-secret needs user presence (CTAP 2.1 §12.5).
                 if !up {
@@ -52,8 +56,9 @@ impl<S: CredentialStore> Authenticator<S> {
             None => None,
         };
 
-        // Step 9: built-in user verification.
-        let uv = if uv_requested {
+        // Step 9: built-in user verification (on every ceremony with a gesture, for providers
+        // that always verify).
+        let uv = if uv_requested || (self.config.always_uv && up && self.user.uv_capable()) {
             if !self.user.verify(&rp_id) {
                 return Err(StatusCode::OperationDenied);
             }

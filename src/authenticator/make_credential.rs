@@ -3,7 +3,7 @@
 use ciborium::value::Value;
 use sha2::{Digest, Sha256};
 
-use super::{AttestationMode, Authenticator, CounterPolicy};
+use super::{AttestationMode, Authenticator, CounterPolicy, CredentialIdFormat};
 use crate::cbor;
 use crate::crypto::keys::{Algorithm, PrivateKey};
 use crate::ctap2::auth_data::{AttestedCredentialData, AuthenticatorData, Flags};
@@ -55,8 +55,9 @@ impl<S: CredentialStore> Authenticator<S> {
             return Err(StatusCode::InvalidParameter);
         }
 
-        // Step 11: built-in user verification, when asked for.
-        let uv = if uv_requested {
+        // Step 11: built-in user verification, when asked for (or always, for providers that
+        // verify on every ceremony).
+        let uv = if uv_requested || (self.config.always_uv && self.user.uv_capable()) {
             if !self.user.verify(&rp_id) {
                 return Err(StatusCode::OperationDenied);
             }
@@ -86,7 +87,11 @@ impl<S: CredentialStore> Authenticator<S> {
 
         // Step 15: extensions (outputs only for inputs we processed).
         let mut ext_out: Vec<(&str, Value)> = Vec::new();
-        let cred_protect = match request.extensions.cred_protect.map(CredProtect::from_level) {
+        let cred_protect_input = request
+            .extensions
+            .cred_protect
+            .filter(|_| self.config.supports_extension("credProtect"));
+        let cred_protect = match cred_protect_input.map(CredProtect::from_level) {
             Some(Some(level)) => {
                 ext_out.push(("credProtect", Value::Integer(level.level().into())));
                 level
@@ -94,7 +99,9 @@ impl<S: CredentialStore> Authenticator<S> {
             // An unknown level is ignored, like an unknown extension.
             Some(None) | None => CredProtect::UvOptional,
         };
-        let cred_random = if request.extensions.hmac_secret == Some(true) {
+        let cred_random = if request.extensions.hmac_secret == Some(true)
+            && self.config.supports_extension("hmac-secret")
+        {
             let mut r = CredRandom {
                 with_uv: [0; 32],
                 without_uv: [0; 32],
@@ -109,8 +116,23 @@ impl<S: CredentialStore> Authenticator<S> {
 
         // Step 16: generate the credential.
         let key = PrivateKey::generate(alg, self.rng.as_mut());
-        let mut id = vec![0u8; self.config.credential_id_length.clamp(16, 64)];
-        self.rng.fill_bytes(&mut id);
+        let id = match self.config.credential_id_format {
+            CredentialIdFormat::Random => {
+                let mut id = vec![0u8; self.config.credential_id_length.clamp(16, 64)];
+                self.rng.fill_bytes(&mut id);
+                id
+            }
+            CredentialIdFormat::UuidBytes | CredentialIdFormat::UuidText => {
+                let mut bytes = [0u8; 16];
+                self.rng.fill_bytes(&mut bytes);
+                let uuid = uuid::Builder::from_random_bytes(bytes).into_uuid();
+                if self.config.credential_id_format == CredentialIdFormat::UuidBytes {
+                    uuid.as_bytes().to_vec()
+                } else {
+                    uuid.hyphenated().to_string().into_bytes()
+                }
+            }
+        };
         let backup_eligible = self.config.backup_eligible;
         let backup_state = backup_eligible && self.config.backup_state;
         let public_key_cose = key.public_key().cose_bytes();
@@ -152,10 +174,11 @@ impl<S: CredentialStore> Authenticator<S> {
         if uv {
             flags |= Flags::UV;
         }
-        if backup_eligible {
+        // A provider that has not synced yet reports BE=BS=0 at creation only.
+        if backup_eligible && !self.config.unsynced_at_creation {
             flags |= Flags::BE;
         }
-        if backup_state {
+        if backup_state && !self.config.unsynced_at_creation {
             flags |= Flags::BS;
         }
         let mut auth_data = AuthenticatorData {
@@ -175,20 +198,51 @@ impl<S: CredentialStore> Authenticator<S> {
         self.faults.edit_auth_data(&mut auth_data, None);
 
         // Step 19: attestation, honouring attestationFormatsPreference (CTAP 2.2) when given.
+        // `packed` means this authenticator's own packed kind (basic with x5c, else self).
+        let packed = match self.config.attestation {
+            AttestationMode::Packed => AttestationMode::Packed,
+            _ => AttestationMode::PackedSelf,
+        };
         let mode = match &request.attestation_formats_preference {
+            _ if self.config.attestation == AttestationMode::AlwaysNone => AttestationMode::None,
             Some(prefs) => prefs
                 .iter()
                 .find_map(|f| match f.as_str() {
                     "none" => Some(AttestationMode::None),
-                    "packed" => Some(AttestationMode::PackedSelf),
+                    "packed" => Some(packed),
                     _ => None,
                 })
                 .unwrap_or(self.config.attestation),
             None => self.config.attestation,
         };
+        let basic = match (mode, &self.config.attestation_cert) {
+            (AttestationMode::Packed, Some(cert)) => Some(cert),
+            _ => None,
+        };
         let (fmt, att_stmt) = match mode {
-            AttestationMode::None => ("none", cbor::map(Vec::<(&str, Value)>::new())),
-            AttestationMode::PackedSelf => {
+            AttestationMode::None | AttestationMode::AlwaysNone => {
+                ("none", cbor::map(Vec::<(&str, Value)>::new()))
+            }
+            // Basic attestation (WebAuthn L3 §8.2): sig by the attestation key over
+            // authData ‖ clientDataHash, the certificate chain in x5c.
+            AttestationMode::Packed if basic.is_some() => {
+                let cert = basic.ok_or(StatusCode::Other)?;
+                let signed = [auth_data.as_slice(), &request.client_data_hash].concat();
+                let sig = cert.key().sign(&signed);
+                let x5c = cert.chain().iter().cloned().map(Value::Bytes).collect();
+                (
+                    "packed",
+                    cbor::map([
+                        (
+                            "alg",
+                            Value::Integer(cert.key().algorithm().cose_id().into()),
+                        ),
+                        ("sig", Value::Bytes(sig)),
+                        ("x5c", Value::Array(x5c)),
+                    ]),
+                )
+            }
+            AttestationMode::Packed | AttestationMode::PackedSelf => {
                 let signed = [auth_data.as_slice(), &request.client_data_hash].concat();
                 let sig = credential.key.sign(&signed);
                 (

@@ -47,6 +47,24 @@ pub enum AttestationMode {
     None,
     /// `packed` self attestation (signed with the credential key).
     PackedSelf,
+    /// `packed` basic attestation: signed with [`Config::attestation_cert`]'s key, its chain in
+    /// `x5c`. Without a certificate it falls back to self attestation.
+    Packed,
+    /// `none`, whatever the request prefers: providers that never attest (a request's
+    /// `attestationFormats` naming `packed` still gets `none`).
+    AlwaysNone,
+}
+
+/// How new credential ids are made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CredentialIdFormat {
+    /// [`Config::credential_id_length`] random bytes.
+    #[default]
+    Random,
+    /// The 16 bytes of a random (version 4) UUID.
+    UuidBytes,
+    /// The 36-character ASCII text of a random (version 4) UUID, e.g. `acde16e7-0036-…`.
+    UuidText,
 }
 
 /// What kind of authenticator to be.
@@ -80,6 +98,28 @@ pub struct Config {
     pub account_chooser: bool,
     /// How long a credential hidden by a signal is kept before it is purged (ms).
     pub hidden_retention_ms: u64,
+    /// The packed attestation certificate and key used by [`AttestationMode::Packed`] (issued
+    /// by the test CA in [`crate::attestation`]).
+    pub attestation_cert: Option<crate::attestation::AttestationCert>,
+    /// CTAP extensions supported, as getInfo lists them (`credProtect`, `hmac-secret`); inputs
+    /// of others are ignored like unknown extensions.
+    pub extensions: Vec<String>,
+    /// The user is verified on every ceremony, asked or not (providers that always unlock
+    /// with a biometric or the vault password set UV regardless of `userVerification`).
+    pub always_uv: bool,
+    /// Shape of new credential ids.
+    pub credential_id_format: CredentialIdFormat,
+    /// Registration reports BE=BS=0, as a synced provider does before its first sync; the
+    /// credential keeps the configured BE/BS, so later assertions report them. RPs that insist
+    /// BE never changes reject those assertions.
+    pub unsynced_at_creation: bool,
+}
+
+impl Config {
+    /// Whether the CTAP extension `name` is supported.
+    pub fn supports_extension(&self, name: &str) -> bool {
+        self.extensions.iter().any(|e| e == name)
+    }
 }
 
 impl Default for Config {
@@ -97,6 +137,11 @@ impl Default for Config {
             max_credential_count_in_list: 64,
             account_chooser: false,
             hidden_retention_ms: DEFAULT_HIDDEN_RETENTION_MS,
+            attestation_cert: None,
+            extensions: vec!["credProtect".into(), "hmac-secret".into()],
+            always_uv: false,
+            credential_id_format: CredentialIdFormat::Random,
+            unsynced_at_creation: false,
         }
     }
 }
@@ -269,7 +314,7 @@ impl<S: CredentialStore> Authenticator<S> {
         }
         get_info::Response {
             versions: vec!["FIDO_2_0".into()],
-            extensions: vec!["credProtect".into(), "hmac-secret".into()],
+            extensions: self.config.extensions.clone(),
             aaguid: *self.config.aaguid.as_bytes(),
             options,
             max_msg_size: Some(MAX_MSG_SIZE as u64),

@@ -1,6 +1,7 @@
 //! What each command does: open the vault, call the library, print. No protocol logic here.
 
 mod output;
+mod profiles;
 pub mod serve;
 
 use std::io::{IsTerminal as _, Read as _, Write as _};
@@ -161,10 +162,13 @@ pub fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Capabilities { json } => {
-            let client = Client::new(Authenticator::new(
+            let mut client = Client::new(Authenticator::new(
                 settings_or_default(&path)?,
                 fauxkey::store::MemoryStore::new(),
             ));
+            if let Some(s) = profiles::stored_client(&path)? {
+                client = client.with_attachment(s.attachment);
+            }
             let caps = client.capabilities();
             if json {
                 print_json(&caps)
@@ -192,6 +196,9 @@ pub fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Serve(args) => serve::run(cli.vault.as_deref(), args),
+        Command::Profiles { json } => profiles::list(json),
+        Command::AttestationRoot { pem } => profiles::attestation_root(&path, pem),
+        Command::Metadata { profile } => profiles::metadata(&path, &profile),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "fauxkey", &mut std::io::stdout());
@@ -218,7 +225,7 @@ fn passphrase() -> Result<Passphrase> {
     Ok(Passphrase::from_environment("fauxkey vault passphrase: ")?)
 }
 
-fn open(path: &Path) -> Result<Vault> {
+pub(crate) fn open(path: &Path) -> Result<Vault> {
     if !path.exists() {
         return Err(VaultError::NotFound {
             path: path.to_owned(),
@@ -247,7 +254,8 @@ fn profile_config(name: &str) -> Result<Config> {
 }
 
 fn init(path: &Path, profile: &str, insecure: bool, retention_days: u64) -> Result<()> {
-    let mut config = profile_config(profile)?;
+    let (profile_value, extras) = profiles::for_new_vault(profile)?;
+    let mut config = profile_value.config;
     config.hidden_retention_ms =
         retention_days
             .checked_mul(24 * 60 * 60 * 1000)
@@ -261,8 +269,13 @@ fn init(path: &Path, profile: &str, insecure: bool, retention_days: u64) -> Resu
         .into());
     }
     let kdf = kdf_preset(insecure);
-    Vault::create(path, &passphrase()?, kdf, config)?;
-    eprintln!("created vault {} (profile {profile})", path.display());
+    let mut vault = Vault::create(path, &passphrase()?, kdf, config)?;
+    vault.modify_settings(|_, e| *e = extras)?;
+    eprintln!(
+        "created vault {} (profile {})",
+        path.display(),
+        profile_value.name
+    );
     Ok(())
 }
 
@@ -309,7 +322,15 @@ fn user(args: &UserArgs, account: Option<String>) -> SimulatedUser {
 }
 
 fn client(vault: Vault, user: SimulatedUser) -> Client<Vault> {
-    Client::new(vault.into_authenticator().with_user(user))
+    // The client half of the vault's profile (attachment, AAGUID zeroing), if it has one.
+    let settings = vault.extras().client.clone();
+    let client = Client::new(vault.into_authenticator().with_user(user));
+    match settings {
+        Some(s) => client
+            .with_attachment(s.attachment)
+            .with_aaguid_zeroing(s.zero_aaguid_for_none),
+        None => client,
+    }
 }
 
 fn read_options(source: Option<&str>) -> Result<String> {
@@ -537,7 +558,7 @@ fn new_passphrase() -> Result<Passphrase> {
     Ok(Passphrase::new(first.as_str())?)
 }
 
-fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
+pub(crate) fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
     let text = serde_json::to_string_pretty(value).map_err(|e| CliError::Other(e.to_string()))?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "{text}").map_err(|e| CliError::Other(format!("cannot write to stdout: {e}")))

@@ -22,7 +22,8 @@ pub struct ServeArgs {
     /// Keep the default authenticator's passkeys in memory even if FAUXKEY_VAULT is set.
     #[arg(long)]
     pub ephemeral: bool,
-    /// The provider profile of the default authenticator.
+    /// The provider profile of the default authenticator: a name (see `fauxkey profiles`) or a
+    /// custom profile JSON file. With a vault, the vault's own profile settings win.
     #[arg(long, value_name = "NAME", default_value = "fauxkey")]
     pub profile: String,
     /// Seed the default authenticator's randomness (same seed, same keys and credential ids).
@@ -49,7 +50,7 @@ pub fn run(vault_flag: Option<&Path>, args: ServeArgs) -> Result<()> {
              reach this address can use the emulated passkeys and export their private keys."
         );
     }
-    fauxkey::profiles::find(&args.profile).map_err(|e| CliError::Usage(e.to_string()))?;
+    fauxkey::profiles::resolve(&args.profile).map_err(|e| CliError::Usage(e.to_string()))?;
     let env_vault = std::env::var_os("FAUXKEY_VAULT").filter(|p| !p.is_empty());
     let vault_path = match (args.ephemeral, vault_flag) {
         (true, Some(_)) => {

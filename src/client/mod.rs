@@ -60,6 +60,7 @@ pub struct Client<S: CredentialStore = MemoryStore> {
     attachment: Attachment,
     related_origins: Box<dyn RelatedOrigins + Send>,
     rng: Rng,
+    zero_aaguid_for_none: bool,
     faults: FaultQueue,
 }
 
@@ -181,6 +182,7 @@ impl<S: CredentialStore> Client<S> {
             attachment: Attachment::Platform,
             related_origins: Box::new(NoRelatedOrigins),
             rng: env::os_rng(),
+            zero_aaguid_for_none: false,
             faults: FaultQueue::default(),
         }
     }
@@ -194,6 +196,14 @@ impl<S: CredentialStore> Client<S> {
     /// Sets the attachment reported in responses.
     pub fn with_attachment(mut self, attachment: Attachment) -> Self {
         self.attachment = attachment;
+        self
+    }
+
+    /// Under `attestation: "none"`, also replace the AAGUID with 16 zero bytes, as WebAuthn
+    /// Level 2 §5.1.3 step 20.1 said and Windows' WebAuthn platform still does. Off by default:
+    /// Level 3 keeps the AAGUID, as Chrome and Safari do.
+    pub fn with_aaguid_zeroing(mut self, zero: bool) -> Self {
+        self.zero_aaguid_for_none = zero;
         self
     }
 
@@ -426,17 +436,25 @@ impl<S: CredentialStore> Client<S> {
             .map_err(|e| ClientError::NotAllowed(format!("bad COSE key: {e}")))?;
 
         // Attestation "none": anonymise unless it is already self attestation with no AAGUID
-        // (WebAuthn L3 §5.1.3 step 22.1). The AAGUID is kept, as current browsers keep it.
+        // (WebAuthn L3 §5.1.3 step 22.1). L3 keeps the AAGUID, as current browsers do; a
+        // client emulating Windows zeroes it too (L2 §5.1.3 step 20.1).
         let self_attested_anon =
             response.fmt == "packed" && attested.aaguid == [0; 16] && !has_x5c(&response.att_stmt);
         if conveyance != "direct"
             && conveyance != "enterprise"
             && conveyance != "indirect"
-            && response.fmt != "none"
             && !self_attested_anon
         {
-            response.fmt = "none".into();
-            response.att_stmt = crate::cbor::map(Vec::<(&str, Value)>::new());
+            if response.fmt != "none" {
+                response.fmt = "none".into();
+                response.att_stmt = crate::cbor::map(Vec::<(&str, Value)>::new());
+            }
+            if self.zero_aaguid_for_none {
+                // authenticatorData: rpIdHash (32) ‖ flags ‖ signCount (4) ‖ AAGUID (16) ‖ …
+                if let Some(aaguid) = response.auth_data.get_mut(37..53) {
+                    aaguid.fill(0);
+                }
+            }
         }
 
         let mut results = ClientExtensionResultsJson::default();

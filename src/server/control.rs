@@ -31,6 +31,25 @@ pub async fn health() -> Response {
     Json(serde_json::json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")})).into_response()
 }
 
+/// `GET /_fauxkey/attestation-root`: the test CA's root certificate, for an RP test suite to
+/// trust (`der` in standard base64, as FIDO MDS3 lists roots, and `pem`).
+pub async fn attestation_root(State(state): State<Arc<AppState>>) -> Response {
+    use base64::Engine as _;
+    let der = state.ca.root_der();
+    respond(
+        state
+            .ca
+            .root_pem()
+            .map_err(|e| ApiError::unknown(format!("cannot encode the root certificate: {e}")))
+            .map(|pem| {
+                Json(serde_json::json!({
+                    "der": base64::engine::general_purpose::STANDARD.encode(der),
+                    "pem": pem,
+                }))
+            }),
+    )
+}
+
 /// `POST /_fauxkey/reset`.
 pub async fn reset(State(state): State<Arc<AppState>>) -> Response {
     respond(

@@ -51,6 +51,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/webauthn/capabilities", get(webauthn::capabilities))
         .route("/_fauxkey/health", get(health))
         .route("/_fauxkey/reset", post(reset))
+        .route("/_fauxkey/attestation-root", get(attestation_root))
         .route("/_fauxkey/events", get(events))
         .route(
             "/_fauxkey/faults",

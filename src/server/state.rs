@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use serde::{Deserialize, Serialize};
 
 use super::errors::ApiError;
+use crate::attestation::AttestationCa;
 use crate::authenticator::{AttestationMode, CounterPolicy};
 use crate::env::{self, Presence, SimulatedUser, Verification};
 use crate::store::{Change, Credential, CredentialStore, Event, MemoryStore, StoreError};
@@ -202,15 +203,35 @@ impl AuthenticatorOptions {
         }
     }
 
-    /// A client over `store` as these options describe. For a vault, the vault's own settings
-    /// are the authenticator's config and only the profile's attachment is used.
-    pub fn client(&self, store: ServerStore) -> Result<Client<ServerStore>, ApiError> {
-        let profile =
-            profiles::find(&self.profile).map_err(|e| ApiError::type_error(e.to_string()))?;
-        let mut config = match &store {
-            ServerStore::Vault(v) => v.settings().clone(),
-            ServerStore::Memory(_) => profile.config.clone(),
-        };
+    /// A client over `store` as these options describe. A profile that attests with a
+    /// certificate gets one from `ca`. For a vault, the vault's own settings (its config, and
+    /// its client settings when it has them) win over the profile.
+    pub fn client(
+        &self,
+        store: ServerStore,
+        ca: &AttestationCa,
+    ) -> Result<Client<ServerStore>, ApiError> {
+        let bad = |e: String| ApiError::type_error(e);
+        let mut profile = profiles::resolve(&self.profile).map_err(|e| bad(e.to_string()))?;
+        match &store {
+            ServerStore::Vault(v) => {
+                profile.config = v.settings().clone();
+                if let Some(client) = &v.extras().client {
+                    profile.attachment = client.attachment;
+                    profile.zero_aaguid_for_none = client.zero_aaguid_for_none;
+                }
+            }
+            ServerStore::Memory(_) => {
+                let mut rng = match self.seed {
+                    Some(seed) => env::seeded_rng(seed ^ 0xca),
+                    None => env::os_rng(),
+                };
+                profile = profile
+                    .with_attestation(ca, &mut rng)
+                    .map_err(|e| bad(format!("cannot issue an attestation certificate: {e}")))?;
+            }
+        }
+        let config = &mut profile.config;
         if !self.has_resident_key {
             config.resident_keys = false;
         }
@@ -228,7 +249,7 @@ impl AuthenticatorOptions {
             Some(AttestationOption::Packed) => config.attestation = AttestationMode::PackedSelf,
             None => {}
         }
-        let mut authenticator = crate::Authenticator::new(config, store).with_user(self.user());
+        let mut authenticator = profile.authenticator(store).with_user(self.user());
         if let Some(seed) = self.seed {
             authenticator = authenticator.with_rng(env::seeded_rng(seed));
         }
@@ -262,6 +283,9 @@ pub struct AppState {
     default_options: AuthenticatorOptions,
     /// Whether the default authenticator keeps its credentials in a vault.
     pub vault_backed: bool,
+    /// The test attestation CA that issues certificates to profiles attesting with one (the
+    /// vault's own CA when the vault has one).
+    pub ca: AttestationCa,
 }
 
 /// Locks a mutex, carrying on if a panicking handler poisoned it (its state is still valid:
@@ -278,7 +302,23 @@ impl AppState {
         store: ServerStore,
     ) -> Result<Self, ApiError> {
         let vault_backed = matches!(store, ServerStore::Vault(_));
-        let client = options.client(store)?;
+        let vault_ca = match &store {
+            ServerStore::Vault(v) => v.extras().attestation_ca.clone(),
+            ServerStore::Memory(_) => None,
+        };
+        let ca = match vault_ca {
+            Some(ca) => ca,
+            None => {
+                let mut rng = match options.seed {
+                    Some(seed) => env::seeded_rng(seed ^ 0xca0),
+                    None => env::os_rng(),
+                };
+                AttestationCa::generate(&mut rng).map_err(|e| {
+                    ApiError::unknown(format!("cannot create the test attestation CA: {e}"))
+                })?
+            }
+        };
+        let client = options.client(store, &ca)?;
         let mut map = BTreeMap::new();
         map.insert(
             DEFAULT_ID.to_owned(),
@@ -293,6 +333,7 @@ impl AppState {
             next_id: Mutex::new(0),
             default_options: options,
             vault_backed,
+            ca,
         })
     }
 
@@ -328,7 +369,7 @@ impl AppState {
 
     /// Adds an in-memory authenticator; returns its id.
     pub fn add(&self, options: AuthenticatorOptions) -> Result<String, ApiError> {
-        let client = options.client(ServerStore::Memory(MemoryStore::new()))?;
+        let client = options.client(ServerStore::Memory(MemoryStore::new()), &self.ca)?;
         let id = {
             let mut next = lock(&self.next_id);
             *next += 1;
@@ -378,7 +419,7 @@ impl AppState {
         } else {
             slot.client = self
                 .default_options
-                .client(ServerStore::Memory(MemoryStore::new()))?;
+                .client(ServerStore::Memory(MemoryStore::new()), &self.ca)?;
             slot.options = self.default_options.clone();
         }
         Ok(())

@@ -146,6 +146,7 @@ pub struct Vault {
     keys: VaultKeys,
     nonce: [u8; 12],
     settings: Config,
+    extras: payload::Extras,
     store: MemoryStore,
     rng: Rng,
     lock_timeout: Duration,
@@ -192,6 +193,7 @@ impl Vault {
             keys,
             nonce: [0; 12],
             settings,
+            extras: payload::Extras::default(),
             store: MemoryStore::new(),
             rng,
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
@@ -204,12 +206,13 @@ impl Vault {
     pub fn open(path: &Path, passphrase: &Passphrase) -> Result<Self, VaultError> {
         let bytes = file::read(path)?;
         let (keys, plaintext) = format::open(&bytes, passphrase)?;
-        let (settings, store) = loaded(payload::decode(&plaintext)?);
+        let (settings, extras, store) = loaded(payload::decode(&plaintext)?);
         Ok(Vault {
             path: path.to_owned(),
             keys,
             nonce: format::payload_nonce(&bytes).unwrap_or([0; 12]),
             settings,
+            extras,
             store,
             rng: env::os_rng(),
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
@@ -237,6 +240,24 @@ impl Vault {
         &self.settings
     }
 
+    /// The optional parts: the test attestation CA and the client settings of the profile.
+    pub fn extras(&self) -> &payload::Extras {
+        &self.extras
+    }
+
+    /// Changes settings and the optional parts as one transaction (lock, catch up, change,
+    /// save): what `init --profile` and `attestation-root` use to store the attestation CA.
+    pub fn modify_settings<R>(
+        &mut self,
+        change: impl FnOnce(&mut Config, &mut payload::Extras) -> R,
+    ) -> Result<R, VaultError> {
+        let _lock = file::lock(&self.path, self.lock_timeout)?;
+        self.reload_if_changed()?;
+        let result = change(&mut self.settings, &mut self.extras);
+        self.save_locked()?;
+        Ok(result)
+    }
+
     /// The KDF parameters the vault is wrapped with.
     pub fn kdf(&self) -> KdfParams {
         self.keys.kdf()
@@ -261,7 +282,7 @@ impl Vault {
         }
         let bytes = file::read(&self.path)?;
         let plaintext = format::open_with_keys(&bytes, &self.keys)?;
-        (self.settings, self.store) = loaded(payload::decode(&plaintext)?);
+        (self.settings, self.extras, self.store) = loaded(payload::decode(&plaintext)?);
         self.nonce = format::payload_nonce(&bytes).unwrap_or([0; 12]);
         Ok(true)
     }
@@ -295,7 +316,7 @@ impl Vault {
     fn save_locked(&mut self) -> Result<(), VaultError> {
         let credentials: Vec<&Credential> = self.store.all().collect();
         let events = self.store.events();
-        let plaintext = payload::encode(&self.settings, &credentials, &events);
+        let plaintext = payload::encode_with(&self.settings, &self.extras, &credentials, &events);
         let sealed = format::seal(&self.keys, &plaintext, self.rng.as_mut())?;
         let keys = &self.keys;
         file::ensure_parent(&self.path)?;
@@ -309,7 +330,7 @@ impl Vault {
 }
 
 /// The settings and an indexed store for a decoded payload (ids are already known unique).
-fn loaded(state: payload::State) -> (Config, MemoryStore) {
+fn loaded(state: payload::State) -> (Config, payload::Extras, MemoryStore) {
     let mut store = MemoryStore::with_capacity(state.credentials.len());
     for e in state.events {
         store.push_event(e);
@@ -318,7 +339,7 @@ fn loaded(state: payload::State) -> (Config, MemoryStore) {
         // An unbounded store never refuses an insert.
         let _ = store.insert(c);
     }
-    (state.settings, store)
+    (state.settings, state.extras, store)
 }
 
 /// Another process may have used this sequence number since our authenticator picked it (SPEC

@@ -7,9 +7,11 @@ use uuid::Uuid;
 use zeroize::Zeroizing;
 
 use super::{Part, VaultError};
-use crate::authenticator::{AttestationMode, Config, CounterPolicy};
+use crate::attestation::{AttestationCa, AttestationCert};
+use crate::authenticator::{AttestationMode, Config, CounterPolicy, CredentialIdFormat};
 use crate::cbor;
 use crate::cbor::{Cursor, CursorError};
+use crate::client::Attachment;
 use crate::crypto::keys::{Algorithm, PrivateKey};
 use crate::store::{Change, CredProtect, CredRandom, Credential, Event, EventKind};
 
@@ -25,6 +27,29 @@ pub struct State {
     pub credentials: Vec<Credential>,
     /// The signal event log, oldest first.
     pub events: Vec<Event>,
+    /// The optional top-level parts (attestation CA, client profile).
+    pub extras: Extras,
+}
+
+/// Optional top-level parts of the payload (SPEC §4.2 keys 5 and 6); a vault written before
+/// they existed has neither.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Extras {
+    /// The vault's test attestation CA (root certificate and its **secret** key).
+    pub attestation_ca: Option<AttestationCa>,
+    /// How the client in front of the authenticator behaves (from the profile).
+    pub client: Option<ClientSettings>,
+}
+
+/// The client half of a provider profile, kept so every front end rebuilds the same client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientSettings {
+    /// The profile the vault was made with (informational).
+    pub profile: String,
+    /// `authenticatorAttachment` the client reports.
+    pub attachment: Attachment,
+    /// The client zeroes the AAGUID when the RP asked for `attestation: "none"`.
+    pub zero_aaguid_for_none: bool,
 }
 
 fn int(v: i64) -> Value {
@@ -41,8 +66,27 @@ pub fn encode(
     credentials: &[&Credential],
     events: &[Event],
 ) -> Zeroizing<Vec<u8>> {
+    encode_with(settings, &Extras::default(), credentials, events)
+}
+
+fn attestation_code(mode: AttestationMode) -> i64 {
+    match mode {
+        AttestationMode::None => 0,
+        AttestationMode::PackedSelf => 1,
+        AttestationMode::Packed => 2,
+        AttestationMode::AlwaysNone => 3,
+    }
+}
+
+/// [`encode`] with the optional top-level parts.
+pub fn encode_with(
+    settings: &Config,
+    extras: &Extras,
+    credentials: &[&Credential],
+    events: &[Event],
+) -> Zeroizing<Vec<u8>> {
     let s = settings;
-    let settings = cbor::map([
+    let mut settings: Vec<(i64, Value)> = vec![
         (1, Value::Bytes(s.aaguid.as_bytes().to_vec())),
         (
             2,
@@ -52,14 +96,7 @@ pub fn encode(
                 0
             }),
         ),
-        (
-            3,
-            int(if s.attestation == AttestationMode::PackedSelf {
-                1
-            } else {
-                0
-            }),
-        ),
+        (3, int(attestation_code(s.attestation))),
         (4, Value::Bool(s.backup_eligible)),
         (5, Value::Bool(s.backup_state)),
         (6, uint(s.credential_id_length as u64)),
@@ -75,17 +112,79 @@ pub fn encode(
         (10, uint(u64::from(s.max_credential_count_in_list))),
         (11, Value::Bool(s.account_chooser)),
         (12, uint(s.hidden_retention_ms)),
-    ]);
+    ];
+    // Keys 13–17 are optional and written only when they differ from the default, so a vault
+    // that does not use them encodes exactly as before they existed.
+    if let Some(cert) = &s.attestation_cert {
+        settings.push((
+            13,
+            cbor::map([
+                (
+                    1,
+                    Value::Array(cert.chain().iter().cloned().map(Value::Bytes).collect()),
+                ),
+                (2, Value::Bytes(cert.key().secret_bytes().to_vec())),
+            ]),
+        ));
+    }
+    let defaults = Config::default();
+    if s.extensions != defaults.extensions {
+        settings.push((
+            14,
+            Value::Array(s.extensions.iter().cloned().map(Value::Text).collect()),
+        ));
+    }
+    if s.always_uv {
+        settings.push((15, Value::Bool(true)));
+    }
+    if s.credential_id_format != CredentialIdFormat::Random {
+        let code = match s.credential_id_format {
+            CredentialIdFormat::Random => 0,
+            CredentialIdFormat::UuidBytes => 1,
+            CredentialIdFormat::UuidText => 2,
+        };
+        settings.push((16, int(code)));
+    }
+    if s.unsynced_at_creation {
+        settings.push((17, Value::Bool(true)));
+    }
+    let settings = cbor::map(settings);
     let mut creds: Vec<&Credential> = credentials.to_vec();
     creds.sort_by_key(|c| c.sequence);
     let credentials = Value::Array(creds.into_iter().map(encode_credential).collect());
     let events = Value::Array(events.iter().map(encode_event).collect());
-    let top = cbor::map([
+    let mut top = vec![
         (1, int(REVISION)),
         (2, settings),
         (3, credentials),
         (4, events),
-    ]);
+    ];
+    if let Some(ca) = &extras.attestation_ca {
+        top.push((
+            5,
+            cbor::map([
+                (1, Value::Bytes(ca.root_der().to_vec())),
+                (2, Value::Bytes(ca.key().secret_bytes().to_vec())),
+            ]),
+        ));
+    }
+    if let Some(c) = &extras.client {
+        top.push((
+            6,
+            cbor::map([
+                (1, Value::Text(c.profile.clone())),
+                (
+                    2,
+                    int(match c.attachment {
+                        Attachment::Platform => 0,
+                        Attachment::CrossPlatform => 1,
+                    }),
+                ),
+                (3, Value::Bool(c.zero_aaguid_for_none)),
+            ]),
+        ));
+    }
+    let top = cbor::map(top);
     let bytes = Zeroizing::new(cbor::encode(&top));
     // The Value tree held copies of private keys; wipe them before it is dropped.
     wipe(top);
@@ -272,7 +371,8 @@ pub fn decode(bytes: &[u8]) -> Result<State, VaultError> {
     let mut settings = None;
     let mut credentials = None;
     let mut events = None;
-    r.map("payload", 4, |r, key| {
+    let mut extras = Extras::default();
+    r.map("payload", 6, |r, key| {
         match key {
             1 => {
                 let rev = r.int("payload revision")?;
@@ -307,7 +407,7 @@ pub fn decode(bytes: &[u8]) -> Result<State, VaultError> {
                 }
                 credentials = Some(list);
             }
-            _ => {
+            4 => {
                 let n = r.array("events")?;
                 let mut list = Vec::with_capacity(n.min(crate::store::MAX_EVENTS));
                 for _ in 0..n {
@@ -315,6 +415,8 @@ pub fn decode(bytes: &[u8]) -> Result<State, VaultError> {
                 }
                 events = Some(list);
             }
+            5 => extras.attestation_ca = Some(decode_attestation_ca(r)?),
+            _ => extras.client = Some(decode_client(r)?),
         }
         Ok(())
     })?;
@@ -326,6 +428,66 @@ pub fn decode(bytes: &[u8]) -> Result<State, VaultError> {
         settings: need(settings, "payload", 2)?,
         credentials: need(credentials, "payload", 3)?,
         events: need(events, "payload", 4)?,
+        extras,
+    })
+}
+
+fn decode_attestation_ca(r: &mut In<'_>) -> Result<AttestationCa, VaultError> {
+    const W: &str = "attestation CA";
+    let (mut cert, mut key) = (None, None);
+    r.map(W, 2, |r, k| {
+        match k {
+            1 => cert = Some(r.bytes(W)?.to_vec()),
+            _ => key = Some(Zeroizing::new(r.bytes(W)?.to_vec())),
+        }
+        Ok(())
+    })?;
+    AttestationCa::from_parts(need(cert, W, 1)?, &need(key, W, 2)?)
+        .map_err(|e| bad(format!("{W}: {e}")))
+}
+
+fn decode_attestation_cert(r: &mut In<'_>) -> Result<AttestationCert, VaultError> {
+    const W: &str = "attestation certificate";
+    let (mut chain, mut key) = (None, None);
+    r.map(W, 2, |r, k| {
+        match k {
+            1 => {
+                let n = r.array(W)?;
+                let mut list = Vec::with_capacity(n.min(8));
+                for _ in 0..n {
+                    list.push(r.bytes(W)?.to_vec());
+                }
+                chain = Some(list);
+            }
+            _ => key = Some(Zeroizing::new(r.bytes(W)?.to_vec())),
+        }
+        Ok(())
+    })?;
+    AttestationCert::from_parts(need(chain, W, 1)?, &need(key, W, 2)?)
+        .map_err(|e| bad(format!("{W}: {e}")))
+}
+
+fn decode_client(r: &mut In<'_>) -> Result<ClientSettings, VaultError> {
+    const W: &str = "client settings";
+    let (mut profile, mut attachment, mut zero) = (None, None, None);
+    r.map(W, 3, |r, k| {
+        match k {
+            1 => profile = Some(r.text(W)?),
+            2 => {
+                attachment = Some(match r.int(W)? {
+                    0 => Attachment::Platform,
+                    1 => Attachment::CrossPlatform,
+                    _ => return Err(bad("unknown authenticator attachment")),
+                })
+            }
+            _ => zero = Some(r.bool(W)?),
+        }
+        Ok(())
+    })?;
+    Ok(ClientSettings {
+        profile: need(profile, W, 1)?,
+        attachment: need(attachment, W, 2)?,
+        zero_aaguid_for_none: need(zero, W, 3)?,
     })
 }
 
@@ -334,7 +496,9 @@ fn decode_settings(r: &mut In<'_>) -> Result<Config, VaultError> {
     let (mut aaguid, mut counter, mut attestation, mut be, mut bs) = (None, None, None, None, None);
     let (mut id_len, mut algorithms, mut rk, mut transports) = (None, None, None, None);
     let (mut max_list, mut chooser, mut retention) = (None, None, None);
-    r.map(W, 12, |r, key| {
+    let (mut att_cert, mut extensions, mut always_uv, mut id_format) = (None, None, None, None);
+    let mut unsynced = None;
+    r.map(W, 17, |r, key| {
         match key {
             1 => aaguid = Some(r.bytes("settings AAGUID")?),
             2 => counter = Some(r.int(W)?),
@@ -365,7 +529,26 @@ fn decode_settings(r: &mut In<'_>) -> Result<Config, VaultError> {
             }
             10 => max_list = Some(r.uint(W)?),
             11 => chooser = Some(r.bool(W)?),
-            _ => retention = Some(r.uint(W)?),
+            12 => retention = Some(r.uint(W)?),
+            13 => att_cert = Some(decode_attestation_cert(r)?),
+            14 => {
+                let n = r.array("settings extensions")?;
+                let mut list = Vec::with_capacity(n.min(16));
+                for _ in 0..n {
+                    list.push(r.text("extension")?);
+                }
+                extensions = Some(list);
+            }
+            15 => always_uv = Some(r.bool(W)?),
+            17 => unsynced = Some(r.bool(W)?),
+            _ => {
+                id_format = Some(match r.int(W)? {
+                    0 => CredentialIdFormat::Random,
+                    1 => CredentialIdFormat::UuidBytes,
+                    2 => CredentialIdFormat::UuidText,
+                    _ => return Err(bad("unknown credential id format")),
+                })
+            }
         }
         Ok(())
     })?;
@@ -387,6 +570,8 @@ fn decode_settings(r: &mut In<'_>) -> Result<Config, VaultError> {
         attestation: match need(attestation, W, 3)? {
             0 => AttestationMode::None,
             1 => AttestationMode::PackedSelf,
+            2 => AttestationMode::Packed,
+            3 => AttestationMode::AlwaysNone,
             _ => return Err(bad("unknown attestation mode")),
         },
         backup_eligible: need(be, W, 4)?,
@@ -398,6 +583,11 @@ fn decode_settings(r: &mut In<'_>) -> Result<Config, VaultError> {
             .map_err(|_| bad("maxCredentialCountInList too large"))?,
         account_chooser: need(chooser, W, 11)?,
         hidden_retention_ms: need(retention, W, 12)?,
+        attestation_cert: att_cert,
+        extensions: extensions.unwrap_or_else(|| Config::default().extensions),
+        always_uv: always_uv.unwrap_or(false),
+        credential_id_format: id_format.unwrap_or_default(),
+        unsynced_at_creation: unsynced.unwrap_or(false),
     })
 }
 
@@ -571,6 +761,68 @@ mod tests {
         let state = decode(&bytes).expect("decodes");
         assert_eq!(state.settings, Config::default());
         assert_eq!(encode(&state.settings, &[], &state.events).to_vec(), bytes);
+    }
+
+    #[test]
+    fn optional_settings_and_extras_round_trip_and_defaults_are_not_written() {
+        use crate::env::seeded_rng;
+        let ca = AttestationCa::generate(&mut seeded_rng(1)).expect("ca");
+        let cert = ca
+            .issue(crate::FAUXKEY_AAGUID, "o", "cn", &mut seeded_rng(2))
+            .expect("cert");
+        for (attestation, format) in [
+            (AttestationMode::Packed, CredentialIdFormat::UuidText),
+            (AttestationMode::AlwaysNone, CredentialIdFormat::UuidBytes),
+        ] {
+            let settings = Config {
+                attestation,
+                attestation_cert: Some(cert.clone()),
+                extensions: vec!["hmac-secret".into()],
+                always_uv: true,
+                credential_id_format: format,
+                unsynced_at_creation: true,
+                ..Config::default()
+            };
+            let extras = Extras {
+                attestation_ca: Some(ca.clone()),
+                client: Some(ClientSettings {
+                    profile: "p".into(),
+                    attachment: Attachment::CrossPlatform,
+                    zero_aaguid_for_none: true,
+                }),
+            };
+            let bytes = encode_with(&settings, &extras, &[], &[]);
+            let state = decode(&bytes).expect("decodes");
+            assert_eq!(state.settings, settings);
+            assert_eq!(state.extras, extras);
+            assert_eq!(
+                *encode_with(&state.settings, &state.extras, &[], &[]),
+                *bytes
+            );
+        }
+        // Defaults add nothing: an old reader's payload is unchanged.
+        assert_eq!(
+            *encode_with(&Config::default(), &Extras::default(), &[], &[]),
+            *encode(&Config::default(), &[], &[])
+        );
+        let mut top = cbor::decode(&settings_bytes()).expect("cbor");
+        if let Value::Map(entries) = &mut top {
+            entries.push((
+                Value::Integer(6.into()),
+                cbor::map([
+                    (1, Value::Text("p".into())),
+                    (2, int(7)),
+                    (3, Value::Bool(false)),
+                ]),
+            ));
+        }
+        let err = decode(&cbor::encode(&top))
+            .map(|_| ())
+            .expect_err("bad attachment");
+        assert!(
+            err.to_string().contains("unknown authenticator attachment"),
+            "{err}"
+        );
     }
 
     #[test]

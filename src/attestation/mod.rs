@@ -1,0 +1,408 @@
+//! The attestation lab: a test attestation CA (a self-signed root) and the per-profile packed
+//! attestation certificates it issues, built with RustCrypto's `x509-cert`.
+//!
+//! Certificates follow WebAuthn L3 §8.2.1 (packed attestation statement certificate
+//! requirements): version 3; subject C, O, OU = "Authenticator Attestation", CN; the
+//! `id-fido-gen-ce-aaguid` extension (1.3.6.1.4.1.45724.1.1.4, non-critical) holding the AAGUID
+//! as an OCTET STRING; basicConstraints CA = false. Everything is ES256 (ECDSA P-256, SHA-256),
+//! and generation is deterministic under a seeded RNG (RFC 6979 signatures, fixed validity).
+//!
+//! These are **test** credentials: the CA's private key sits in the vault next to the passkeys.
+//! An RP trusts the root only in its test suite.
+
+pub mod metadata;
+
+use std::str::FromStr as _;
+
+use x509_cert::der;
+
+use der::asn1::OctetString;
+use der::{Decode as _, Encode as _, EncodePem as _};
+use uuid::Uuid;
+use x509_cert::builder::{Builder as _, CertificateBuilder, Profile as CertProfile};
+use x509_cert::ext::{AsExtension, Extension};
+use x509_cert::name::Name;
+use x509_cert::serial_number::SerialNumber;
+use x509_cert::spki::SubjectPublicKeyInfoOwned;
+use x509_cert::time::{Time, Validity};
+use x509_cert::Certificate;
+
+use crate::crypto::keys::{Algorithm, PrivateKey};
+use crate::env::Rng;
+
+/// OID of `id-fido-gen-ce-aaguid` (WebAuthn L3 §8.2.1).
+pub const AAGUID_EXTENSION_OID: der::oid::ObjectIdentifier =
+    der::oid::ObjectIdentifier::new_unwrap("1.3.6.1.4.1.45724.1.1.4");
+
+/// Subject of the root: a made-up test organisation, never a real vendor. The CN ends in the
+/// first 8 hex digits of the SHA-256 of the root's public key, so that roots from different
+/// vaults have different names (RP tools often match a root by subject).
+const ROOT_SUBJECT_PREFIX: &str = "fauxkey Test Attestation Root CA";
+
+/// Certificates are valid from 2024-01-01T00:00:00Z (seconds since the Unix epoch)…
+const NOT_BEFORE_SECS: u64 = 1_704_067_200;
+/// …to 2049-12-31T23:59:59Z, the last UTCTime instant (RFC 5280 §4.1.2.5).
+const NOT_AFTER_SECS: u64 = 2_524_607_999;
+
+/// Something went wrong building or reading a certificate.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AttestationError {
+    /// The certificate builder refused its input.
+    #[error("cannot build the attestation certificate: {0}")]
+    Build(String),
+    /// Stored certificate bytes are not a DER X.509 certificate.
+    #[error("stored attestation certificate is not valid DER: {0}")]
+    BadCertificate(String),
+    /// A stored private key is not a valid P-256 scalar.
+    #[error("stored attestation key is invalid")]
+    BadKey,
+}
+
+/// The AAGUID extension's value: the 16 bytes as an OCTET STRING, itself wrapped in the
+/// extension's OCTET STRING (so `04 12 04 10 <aaguid>` on the wire).
+struct AaguidExtension(Uuid);
+
+impl der::oid::AssociatedOid for AaguidExtension {
+    const OID: der::oid::ObjectIdentifier = AAGUID_EXTENSION_OID;
+}
+
+impl der::Encode for AaguidExtension {
+    fn encoded_len(&self) -> der::Result<der::Length> {
+        OctetString::new(self.0.as_bytes().to_vec())?.encoded_len()
+    }
+
+    fn encode(&self, writer: &mut impl der::Writer) -> der::Result<()> {
+        OctetString::new(self.0.as_bytes().to_vec())?.encode(writer)
+    }
+}
+
+impl AsExtension for AaguidExtension {
+    fn critical(&self, _subject: &Name, _extensions: &[Extension]) -> bool {
+        // §8.2.1: the extension MUST NOT be marked critical.
+        false
+    }
+}
+
+fn signing_key(key: &PrivateKey) -> Result<p256::ecdsa::SigningKey, AttestationError> {
+    p256::ecdsa::SigningKey::from_slice(&key.secret_bytes()).map_err(|_| AttestationError::BadKey)
+}
+
+fn spki(key: &p256::ecdsa::SigningKey) -> Result<SubjectPublicKeyInfoOwned, AttestationError> {
+    SubjectPublicKeyInfoOwned::from_key(*key.verifying_key())
+        .map_err(|e| AttestationError::Build(e.to_string()))
+}
+
+fn validity() -> Result<Validity, AttestationError> {
+    let at = |secs| {
+        Time::try_from(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
+            .map_err(|e| AttestationError::Build(e.to_string()))
+    };
+    Ok(Validity {
+        not_before: at(NOT_BEFORE_SECS)?,
+        not_after: at(NOT_AFTER_SECS)?,
+    })
+}
+
+/// A positive 16-byte serial number from `rng`.
+fn serial(rng: &mut Rng) -> Result<SerialNumber, AttestationError> {
+    let mut bytes = [0u8; 16];
+    rng.fill_bytes(&mut bytes);
+    bytes[0] &= 0x7f;
+    bytes[0] |= 0x01;
+    SerialNumber::new(&bytes).map_err(|e| AttestationError::Build(e.to_string()))
+}
+
+fn build(
+    builder: CertificateBuilder<'_, p256::ecdsa::SigningKey>,
+) -> Result<Vec<u8>, AttestationError> {
+    let cert = builder
+        .build::<p256::ecdsa::DerSignature>()
+        .map_err(|e| AttestationError::Build(e.to_string()))?;
+    cert.to_der()
+        .map_err(|e| AttestationError::Build(e.to_string()))
+}
+
+fn pem(der: &[u8]) -> Result<String, AttestationError> {
+    Certificate::from_der(der)
+        .and_then(|c| c.to_pem(der::pem::LineEnding::LF))
+        .map_err(|e| AttestationError::BadCertificate(e.to_string()))
+}
+
+/// A test attestation CA: a self-signed ES256 root certificate and its private key (wiped on
+/// drop, never printed).
+#[derive(Debug, Clone)]
+pub struct AttestationCa {
+    root_der: Vec<u8>,
+    key: PrivateKey,
+}
+
+impl PartialEq for AttestationCa {
+    fn eq(&self, other: &Self) -> bool {
+        // The certificate holds the public key, so equal certificates mean equal key pairs
+        // unless the file was tampered with; compare the secrets too.
+        self.root_der == other.root_der && *self.key.secret_bytes() == *other.key.secret_bytes()
+    }
+}
+
+impl Eq for AttestationCa {}
+
+impl AttestationCa {
+    /// Generates a new root: key, serial number and signature all come from `rng`, so a seeded
+    /// RNG gives the same CA every time.
+    pub fn generate(rng: &mut Rng) -> Result<Self, AttestationError> {
+        let key = PrivateKey::generate(Algorithm::Es256, rng.as_mut());
+        let signer = signing_key(&key)?;
+        let point = signer.verifying_key().to_encoded_point(false);
+        let digest = <sha2::Sha256 as sha2::Digest>::digest(point.as_bytes());
+        let tag: String = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
+        let subject = Name::from_str(&format!(
+            "CN={ROOT_SUBJECT_PREFIX} {tag},OU=fauxkey test CA,O=fauxkey,C=ZZ"
+        ))
+        .map_err(|e| AttestationError::Build(e.to_string()))?;
+        let builder = CertificateBuilder::new(
+            CertProfile::Root,
+            serial(rng)?,
+            validity()?,
+            subject,
+            spki(&signer)?,
+            &signer,
+        )
+        .map_err(|e| AttestationError::Build(e.to_string()))?;
+        Ok(Self {
+            root_der: build(builder)?,
+            key,
+        })
+    }
+
+    /// Rebuilds a CA from its stored parts (the vault's `attestation_ca`).
+    pub fn from_parts(root_der: Vec<u8>, key_secret: &[u8]) -> Result<Self, AttestationError> {
+        Certificate::from_der(&root_der)
+            .map_err(|e| AttestationError::BadCertificate(e.to_string()))?;
+        let key = PrivateKey::from_secret_bytes(Algorithm::Es256, key_secret)
+            .map_err(|_| AttestationError::BadKey)?;
+        Ok(Self { root_der, key })
+    }
+
+    /// The root certificate, DER.
+    pub fn root_der(&self) -> &[u8] {
+        &self.root_der
+    }
+
+    /// The root certificate, PEM.
+    pub fn root_pem(&self) -> Result<String, AttestationError> {
+        pem(&self.root_der)
+    }
+
+    /// The root's private key (**secret**; for storing it in the vault only).
+    pub fn key(&self) -> &PrivateKey {
+        &self.key
+    }
+
+    /// Issues a packed attestation certificate for `aaguid` (WebAuthn L3 §8.2.1): subject
+    /// `C=ZZ, O=<organization>, OU=Authenticator Attestation, CN=<common_name>`, the AAGUID
+    /// extension, basicConstraints CA=false. The returned chain is `[leaf]`: the root is the
+    /// trust anchor the RP holds, so it is not sent in `x5c`.
+    pub fn issue(
+        &self,
+        aaguid: Uuid,
+        organization: &str,
+        common_name: &str,
+        rng: &mut Rng,
+    ) -> Result<AttestationCert, AttestationError> {
+        let ca_signer = signing_key(&self.key)?;
+        let issuer = Certificate::from_der(&self.root_der)
+            .map_err(|e| AttestationError::BadCertificate(e.to_string()))?
+            .tbs_certificate
+            .subject;
+        let key = PrivateKey::generate(Algorithm::Es256, rng.as_mut());
+        let leaf_signer = signing_key(&key)?;
+        // RFC 4514 string: the most specific attribute first; commas inside values escaped.
+        let escape = |s: &str| {
+            s.replace('\\', "\\\\")
+                .replace(',', "\\,")
+                .replace('+', "\\+")
+        };
+        let subject = Name::from_str(&format!(
+            "CN={},OU=Authenticator Attestation,O={},C=ZZ",
+            escape(common_name),
+            escape(organization)
+        ))
+        .map_err(|e| AttestationError::Build(e.to_string()))?;
+        let mut builder = CertificateBuilder::new(
+            CertProfile::Leaf {
+                issuer,
+                enable_key_agreement: false,
+                enable_key_encipherment: false,
+            },
+            serial(rng)?,
+            validity()?,
+            subject,
+            spki(&leaf_signer)?,
+            &ca_signer,
+        )
+        .map_err(|e| AttestationError::Build(e.to_string()))?;
+        builder
+            .add_extension(&AaguidExtension(aaguid))
+            .map_err(|e| AttestationError::Build(e.to_string()))?;
+        Ok(AttestationCert {
+            chain: vec![build(builder)?],
+            key,
+        })
+    }
+}
+
+/// A packed attestation identity: the `x5c` chain (attestation certificate first) and the
+/// attestation private key (wiped on drop, never printed).
+#[derive(Debug, Clone)]
+pub struct AttestationCert {
+    chain: Vec<Vec<u8>>,
+    key: PrivateKey,
+}
+
+impl PartialEq for AttestationCert {
+    fn eq(&self, other: &Self) -> bool {
+        self.chain == other.chain && *self.key.secret_bytes() == *other.key.secret_bytes()
+    }
+}
+
+impl Eq for AttestationCert {}
+
+impl AttestationCert {
+    /// Rebuilds an identity from its stored parts (the vault's `attestation_certificate`).
+    pub fn from_parts(chain: Vec<Vec<u8>>, key_secret: &[u8]) -> Result<Self, AttestationError> {
+        if chain.is_empty() {
+            return Err(AttestationError::BadCertificate("empty chain".into()));
+        }
+        for der in &chain {
+            Certificate::from_der(der)
+                .map_err(|e| AttestationError::BadCertificate(e.to_string()))?;
+        }
+        let key = PrivateKey::from_secret_bytes(Algorithm::Es256, key_secret)
+            .map_err(|_| AttestationError::BadKey)?;
+        Ok(Self { chain, key })
+    }
+
+    /// The `x5c` chain, DER, attestation certificate first.
+    pub fn chain(&self) -> &[Vec<u8>] {
+        &self.chain
+    }
+
+    /// The attestation private key (**secret**).
+    pub fn key(&self) -> &PrivateKey {
+        &self.key
+    }
+
+    /// The attestation certificate's AAGUID extension, if it has one.
+    pub fn aaguid(&self) -> Option<Uuid> {
+        let cert = Certificate::from_der(self.chain.first()?).ok()?;
+        let ext = cert
+            .tbs_certificate
+            .extensions?
+            .into_iter()
+            .find(|e| e.extn_id == AAGUID_EXTENSION_OID)?;
+        let inner = OctetString::from_der(ext.extn_value.as_bytes()).ok()?;
+        Uuid::from_slice(inner.as_bytes()).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::env::seeded_rng;
+
+    #[test]
+    fn deterministic_under_a_seed_and_different_across_seeds() {
+        let a = AttestationCa::generate(&mut seeded_rng(7)).expect("root");
+        let b = AttestationCa::generate(&mut seeded_rng(7)).expect("root");
+        let c = AttestationCa::generate(&mut seeded_rng(8)).expect("root");
+        assert_eq!(a.root_der(), b.root_der());
+        assert_ne!(a.root_der(), c.root_der());
+        let subject = |ca: &AttestationCa| {
+            Certificate::from_der(ca.root_der())
+                .expect("DER")
+                .tbs_certificate
+                .subject
+                .to_string()
+        };
+        assert!(subject(&a).starts_with("CN=fauxkey Test Attestation Root CA "));
+        assert_ne!(
+            subject(&a),
+            subject(&c),
+            "roots of different vaults differ by name"
+        );
+        let aaguid = crate::FAUXKEY_AAGUID;
+        let la = a
+            .issue(aaguid, "o", "cn", &mut seeded_rng(1))
+            .expect("leaf");
+        let lb = b
+            .issue(aaguid, "o", "cn", &mut seeded_rng(1))
+            .expect("leaf");
+        assert_eq!(la, lb);
+    }
+
+    #[test]
+    fn leaf_meets_the_packed_certificate_requirements() {
+        let ca = AttestationCa::generate(&mut seeded_rng(1)).expect("root");
+        let aaguid = Uuid::from_u128(0x0102_0304_0506_0708_090a_0b0c_0d0e_0f10);
+        let leaf = ca
+            .issue(aaguid, "Example, Inc.", "Example Key", &mut seeded_rng(2))
+            .expect("leaf");
+        assert_eq!(leaf.aaguid(), Some(aaguid));
+        let cert = Certificate::from_der(&leaf.chain()[0]).expect("DER");
+        let tbs = &cert.tbs_certificate;
+        assert_eq!(tbs.version, x509_cert::Version::V3);
+        assert_eq!(
+            tbs.subject.to_string(),
+            "CN=Example Key,OU=Authenticator Attestation,O=Example\\, Inc.,C=ZZ"
+        );
+        let root = Certificate::from_der(ca.root_der()).expect("DER");
+        assert_eq!(tbs.issuer, root.tbs_certificate.subject);
+        let exts = tbs.extensions.clone().unwrap_or_default();
+        let aaguid_ext = exts
+            .iter()
+            .find(|e| e.extn_id == AAGUID_EXTENSION_OID)
+            .expect("aaguid extension");
+        assert!(!aaguid_ext.critical);
+        // 04 10 <aaguid> inside the extension's own OCTET STRING.
+        assert_eq!(
+            aaguid_ext.extn_value.as_bytes(),
+            [&[0x04, 0x10][..], aaguid.as_bytes()].concat()
+        );
+        let bc = exts
+            .iter()
+            .find(|e| e.extn_id == der::oid::db::rfc5280::ID_CE_BASIC_CONSTRAINTS)
+            .expect("basicConstraints");
+        let bc = x509_cert::ext::pkix::BasicConstraints::from_der(bc.extn_value.as_bytes())
+            .expect("basicConstraints DER");
+        assert!(!bc.ca);
+        // The signature verifies under the root's key.
+        use p256::ecdsa::signature::Verifier as _;
+        let root_key = p256::ecdsa::VerifyingKey::from_sec1_bytes(
+            root.tbs_certificate
+                .subject_public_key_info
+                .subject_public_key
+                .raw_bytes(),
+        )
+        .expect("root key");
+        let sig = p256::ecdsa::DerSignature::from_bytes(cert.signature.raw_bytes()).expect("sig");
+        root_key
+            .verify(&tbs.to_der().expect("tbs DER"), &sig)
+            .expect("leaf signed by the root");
+    }
+
+    #[test]
+    fn stored_parts_round_trip_and_bad_parts_are_refused() {
+        let ca = AttestationCa::generate(&mut seeded_rng(3)).expect("root");
+        let back = AttestationCa::from_parts(ca.root_der().to_vec(), &ca.key().secret_bytes())
+            .expect("ok");
+        assert_eq!(back, ca);
+        assert!(AttestationCa::from_parts(vec![1, 2, 3], &ca.key().secret_bytes()).is_err());
+        assert!(AttestationCa::from_parts(ca.root_der().to_vec(), &[0; 32]).is_err());
+        assert!(AttestationCert::from_parts(Vec::new(), &ca.key().secret_bytes()).is_err());
+        assert!(ca
+            .root_pem()
+            .expect("pem")
+            .starts_with("-----BEGIN CERTIFICATE-----\n"));
+    }
+}

@@ -1,0 +1,313 @@
+//! Custom profiles from a JSON file, for providers fauxkey does not ship. Every member but
+//! `name` is optional and defaults to the built-in profile named by `base` (`fauxkey` if absent);
+//! unknown members are refused so that a typo is not silently ignored.
+//!
+//! ```json
+//! { "name": "acme-pass", "base": "bitwarden", "vendor": "Acme Corp",
+//!   "aaguid": "00112233-4455-6677-8899-aabbccddeeff", "counter": "per-credential" }
+//! ```
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::{find, Profile};
+use crate::authenticator::{AttestationMode, CounterPolicy, CredentialIdFormat};
+use crate::client::Attachment;
+use crate::crypto::keys::Algorithm;
+
+/// A custom profile file could not be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProfileFileError {
+    /// The file could not be read.
+    #[error("cannot read profile file {path}: {reason}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The OS error.
+        reason: String,
+    },
+    /// The file is not valid JSON of the expected shape.
+    #[error("profile file {path}: {reason}")]
+    Parse {
+        /// The file.
+        path: String,
+        /// What was wrong, naming the member.
+        reason: String,
+    },
+    /// A member holds a value fauxkey cannot emulate.
+    #[error("profile file {path}: {reason}")]
+    Invalid {
+        /// The file.
+        path: String,
+        /// What was wrong and what is allowed.
+        reason: String,
+    },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ProfileFile {
+    name: String,
+    base: Option<String>,
+    description: Option<String>,
+    vendor: Option<String>,
+    aaguid: Option<String>,
+    algorithms: Option<Vec<i64>>,
+    attestation: Option<String>,
+    backup_eligible: Option<bool>,
+    backup_state: Option<bool>,
+    counter: Option<String>,
+    credential_id_length: Option<usize>,
+    credential_id_format: Option<String>,
+    transports: Option<Vec<String>>,
+    authenticator_attachment: Option<String>,
+    always_verifies_user: Option<bool>,
+    extensions: Option<Vec<String>>,
+    account_chooser: Option<bool>,
+    zeroes_aaguid_for_none: Option<bool>,
+    unsynced_at_creation: Option<bool>,
+    sources: Option<Vec<String>>,
+}
+
+/// Reads a custom profile from the JSON file at `path`.
+pub fn from_file(path: &Path) -> Result<Profile, ProfileFileError> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| ProfileFileError::Io {
+        path: shown.clone(),
+        reason: e.to_string(),
+    })?;
+    from_json(&text, &shown)
+}
+
+/// Parses a custom profile; `origin` names the file in errors.
+pub fn from_json(text: &str, origin: &str) -> Result<Profile, ProfileFileError> {
+    let parse = |reason: String| ProfileFileError::Parse {
+        path: origin.to_owned(),
+        reason,
+    };
+    let invalid = |reason: String| ProfileFileError::Invalid {
+        path: origin.to_owned(),
+        reason,
+    };
+    let mut de = serde_json::Deserializer::from_str(text);
+    let file: ProfileFile = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        if path == "." {
+            parse(e.into_inner().to_string())
+        } else {
+            parse(format!("member `{path}`: {}", e.into_inner()))
+        }
+    })?;
+    if file.name.is_empty() || !file.name.chars().all(|c| c.is_ascii_graphic()) {
+        return Err(invalid(
+            "`name` must be non-empty printable ASCII without spaces".into(),
+        ));
+    }
+    let base = file.base.as_deref().unwrap_or("fauxkey");
+    let mut p = find(base).map_err(|e| invalid(format!("`base`: {e}")))?;
+    p.description = file
+        .description
+        .unwrap_or_else(|| format!("custom profile based on {base}"));
+    // The base's vendor would be a false claim in the attestation certificate: default to the
+    // custom profile's own name.
+    p.vendor = file.vendor.unwrap_or_else(|| file.name.clone());
+    p.name = file.name;
+    let c = &mut p.config;
+    if let Some(a) = file.aaguid {
+        c.aaguid = uuid::Uuid::parse_str(&a)
+            .map_err(|e| invalid(format!("`aaguid` {a:?} is not a UUID: {e}")))?;
+    }
+    if let Some(list) = file.algorithms {
+        let mut algs = Vec::new();
+        for id in list {
+            algs.push(Algorithm::from_cose_id(id).ok_or_else(|| {
+                invalid(format!(
+                    "`algorithms`: COSE algorithm {id} is not supported (use -7 ES256 or -8 EdDSA)"
+                ))
+            })?);
+        }
+        if algs.is_empty() {
+            return Err(invalid("`algorithms` must not be empty".into()));
+        }
+        c.algorithms = algs;
+    }
+    if let Some(a) = file.attestation {
+        c.attestation = match a.as_str() {
+            "none" => AttestationMode::None,
+            "always-none" => AttestationMode::AlwaysNone,
+            "packed-self" => AttestationMode::PackedSelf,
+            "packed" => AttestationMode::Packed,
+            other => {
+                return Err(invalid(format!(
+                    "`attestation` {other:?}: use none, always-none, packed-self or packed"
+                )))
+            }
+        };
+    }
+    if let Some(b) = file.backup_eligible {
+        c.backup_eligible = b;
+    }
+    if let Some(b) = file.backup_state {
+        c.backup_state = b;
+    }
+    if c.backup_state && !c.backup_eligible {
+        return Err(invalid(
+            "`backupState` true needs `backupEligible` true (BS without BE is invalid)".into(),
+        ));
+    }
+    if let Some(counter) = file.counter {
+        c.counter = match counter.as_str() {
+            "per-credential" => CounterPolicy::PerCredential,
+            "always-zero" => CounterPolicy::AlwaysZero,
+            other => {
+                return Err(invalid(format!(
+                    "`counter` {other:?}: use per-credential or always-zero"
+                )))
+            }
+        };
+    }
+    if let Some(n) = file.credential_id_length {
+        if !(16..=64).contains(&n) {
+            return Err(invalid(format!(
+                "`credentialIdLength` {n} is outside 16..=64"
+            )));
+        }
+        c.credential_id_length = n;
+    }
+    if let Some(f) = file.credential_id_format {
+        c.credential_id_format = match f.as_str() {
+            "random" => CredentialIdFormat::Random,
+            "uuid-bytes" => CredentialIdFormat::UuidBytes,
+            "uuid-text" => CredentialIdFormat::UuidText,
+            other => {
+                return Err(invalid(format!(
+                    "`credentialIdFormat` {other:?}: use random, uuid-bytes or uuid-text"
+                )))
+            }
+        };
+    }
+    if let Some(t) = file.transports {
+        c.transports = t;
+    }
+    if let Some(b) = file.always_verifies_user {
+        c.always_uv = b;
+    }
+    if let Some(list) = file.extensions {
+        if let Some(bad) = list
+            .iter()
+            .find(|e| !matches!(e.as_str(), "credProtect" | "hmac-secret"))
+        {
+            return Err(invalid(format!(
+                "`extensions`: {bad:?} is not emulated (use credProtect, hmac-secret)"
+            )));
+        }
+        c.extensions = list;
+    }
+    if let Some(b) = file.unsynced_at_creation {
+        c.unsynced_at_creation = b;
+    }
+    if let Some(b) = file.account_chooser {
+        c.account_chooser = b;
+    }
+    if let Some(a) = file.authenticator_attachment {
+        p.attachment = match a.as_str() {
+            "platform" => Attachment::Platform,
+            "cross-platform" => Attachment::CrossPlatform,
+            other => {
+                return Err(invalid(format!(
+                    "`authenticatorAttachment` {other:?}: use platform or cross-platform"
+                )))
+            }
+        };
+    }
+    if let Some(b) = file.zeroes_aaguid_for_none {
+        p.zero_aaguid_for_none = b;
+    }
+    p.sources = file
+        .sources
+        .unwrap_or_else(|| vec![format!("custom profile file {origin}")]);
+    p.deviations = Vec::new();
+    Ok(p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn members_override_the_base() {
+        let p = from_json(
+            r#"{"name": "acme", "base": "bitwarden", "aaguid": "00112233-4455-6677-8899-aabbccddeeff",
+                "counter": "per-credential", "authenticatorAttachment": "cross-platform"}"#,
+            "acme.json",
+        )
+        .expect("valid");
+        assert_eq!(p.name, "acme");
+        assert_eq!(p.vendor, "acme", "not Bitwarden's name");
+        assert_eq!(
+            p.config.aaguid.to_string(),
+            "00112233-4455-6677-8899-aabbccddeeff"
+        );
+        assert_eq!(p.config.counter, CounterPolicy::PerCredential);
+        assert_eq!(p.attachment, Attachment::CrossPlatform);
+        // Not overridden: Bitwarden's.
+        assert_eq!(p.config.credential_id_format, CredentialIdFormat::UuidBytes);
+        assert!(p.config.always_uv);
+    }
+
+    #[test]
+    fn each_bad_member_is_named() {
+        for (json, expected) in [
+            (r#"{"base": "fauxkey"}"#, "missing field `name`"),
+            (r#"{"name": "x", "colour": 1}"#, "unknown field `colour`"),
+            (
+                r#"{"name": "x", "aaguid": "nope"}"#,
+                "`aaguid` \"nope\" is not a UUID",
+            ),
+            (
+                r#"{"name": "x", "algorithms": [-257]}"#,
+                "COSE algorithm -257 is not supported",
+            ),
+            (
+                r#"{"name": "x", "algorithms": []}"#,
+                "`algorithms` must not be empty",
+            ),
+            (
+                r#"{"name": "x", "attestation": "tpm"}"#,
+                "`attestation` \"tpm\"",
+            ),
+            (
+                r#"{"name": "x", "backupEligible": false, "backupState": true}"#,
+                "BS without BE",
+            ),
+            (
+                r#"{"name": "x", "counter": "global"}"#,
+                "`counter` \"global\"",
+            ),
+            (
+                r#"{"name": "x", "credentialIdLength": 8}"#,
+                "outside 16..=64",
+            ),
+            (
+                r#"{"name": "x", "extensions": ["largeBlob"]}"#,
+                "\"largeBlob\" is not emulated",
+            ),
+            (
+                r#"{"name": "x", "base": "nope"}"#,
+                "unknown profile \"nope\"",
+            ),
+            (r#"{"name": "has space"}"#, "`name` must be"),
+            (r#"{"name": "x", "counter": 3}"#, "member `counter`"),
+            ("not json", "expected ident"),
+        ] {
+            let err = from_json(json, "f.json")
+                .map(|_| ())
+                .expect_err(json)
+                .to_string();
+            assert!(err.contains(expected), "{json}: {err}");
+            assert!(err.starts_with("profile file f.json: "), "{err}");
+        }
+    }
+}
