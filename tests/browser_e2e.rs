@@ -5,7 +5,8 @@
 //! `fauxkey serve`, injected before the page loads. The page registers and signs in twice; the
 //! RP server must verify all three ceremonies, the signature counter must rise, and the shim's
 //! objects must behave like the browser's own (instanceof, ArrayBuffers, toJSON, getPublicKey(),
-//! PRF results, DOMException names, AbortSignal, signals).
+//! PRF results, DOMException names, AbortSignal, signals). The same front end then registers and
+//! signs in once more with an authenticator of every builtin provider profile.
 //!
 //! Also runs the shim where a browser has no WebAuthn at all (`shim-standalone.test.mjs`).
 //!
@@ -22,7 +23,7 @@ use std::time::Duration;
 
 use e2e_support::{chromium, firefox, missing, node, node_with, repo, run, Serve};
 
-/// Every check e2e.mjs makes; the run must report all of them passed.
+/// The checks e2e.mjs makes besides one per provider profile; the run must report all passed.
 const CHECKS: usize = 26;
 
 #[test]
@@ -58,13 +59,17 @@ fn run_e2e(kind: &str, var: &str, executable: &Path) {
             return;
         }
     };
+    // The demo RP also registers and signs in with an authenticator of every builtin profile.
+    let profiles = fauxkey::profiles::names();
+    let checks = CHECKS + profiles.len();
     let serve = Serve::start();
     let mut cmd = Command::new(node);
     cmd.current_dir(&dir)
         .arg("e2e.mjs")
         .arg(&serve.base)
         .arg(kind)
-        .env(var, executable);
+        .env(var, executable)
+        .env("FAUXKEY_PROFILES", profiles.join(","));
     let out = run(cmd, Duration::from_secs(180));
     println!("{}", out.stdout);
     let report = format!(
@@ -76,8 +81,8 @@ fn run_e2e(kind: &str, var: &str, executable: &Path) {
     assert!(out.status.success(), "e2e.mjs failed\n{report}");
     assert!(
         out.stdout
-            .contains(&format!("e2e ({kind}): {CHECKS} passed, 0 failed")),
-        "expected all {CHECKS} checks to run and pass\n{report}"
+            .contains(&format!("e2e ({kind}): {checks} passed, 0 failed")),
+        "expected all {checks} checks to run and pass\n{report}"
     );
     assert!(!out.stdout.contains("FAIL "), "{report}");
 }

@@ -13,6 +13,9 @@ import { startRp } from './rp-server.mjs';
 import { openPage } from './browsers.mjs';
 
 const base = process.argv[2];
+// Provider profiles (`fauxkey profiles`) to run the demo RP against, one authenticator each;
+// tests/browser_e2e.rs passes every builtin profile.
+const PROFILES = (process.env.FAUXKEY_PROFILES || 'fauxkey').split(',').filter(Boolean);
 const kind = process.argv[3] || 'chromium';
 if (!base) {
   console.error('usage: node e2e.mjs <fauxkey serve base URL> [chromium|firefox]');
@@ -98,6 +101,27 @@ try {
     const regs = rp.state.verified.filter((v) => v.kind === 'register' && v.username === 'alice');
     expect(regs.length === 1, `the RP verified ${regs.length} registrations for alice`);
   });
+
+  // The same unmodified front end against an authenticator of every provider profile.
+  for (const profile of PROFILES) {
+    await check(`profile ${profile}: SimpleWebAuthn registration and login verify`, async () => {
+      const added = await fetch(`${base}/_fauxkey/authenticators`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ profile }),
+      });
+      const body = await added.text();
+      expect(added.status === 201, `POST /_fauxkey/authenticators {profile: ${profile}}: HTTP ${added.status} ${body}`);
+      const { authenticatorId } = JSON.parse(body);
+      await page.evaluate((id) => { window.fauxkey.authenticatorId = id; }, authenticatorId);
+      try {
+        const registered = await act('register', `user-${profile}`);
+        expect(registered.startsWith(`registered user-${profile} `), `register: ${registered}`);
+        const signedIn = await act('login');
+        expect(signedIn.startsWith(`signed in as user-${profile} `), `login: ${signedIn}`);
+      } finally {
+        await page.evaluate(() => { window.fauxkey.authenticatorId = null; });
+      }
+    });
+  }
 
   // The shim's objects, looked at directly from page script, as an RP front end would.
   const shape = await page.evaluate(async () => {
