@@ -26,7 +26,7 @@ export async function startFauxkey() {
     create: (origin, options) => call('POST', '/webauthn/create', { origin, options }),
     get: (origin, options) => call('POST', '/webauthn/get', { origin, options }),
     injectFault: (fault, count = 1) => call('POST', '/_fauxkey/faults', { fault, count }),
-    reset: () => call('POST', '/_fauxkey/reset', {}),
+    reset: () => call('POST', '/_fauxkey/reset'), // no body: the route takes none
     stop: () => { if (child) child.kill('SIGTERM'); },
   };
 }

@@ -36,7 +36,8 @@ class Fauxkey:
         self._post("/_fauxkey/faults", {"fault": fault, "count": count}).raise_for_status()
 
     def reset(self):
-        self._post("/_fauxkey/reset", {}).raise_for_status()
+        # No body: the route takes none.
+        self.http.post(f"{self.base_url}/_fauxkey/reset", timeout=30).raise_for_status()
 
 
 @pytest.fixture(scope="session")
