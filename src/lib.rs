@@ -35,6 +35,7 @@ pub mod cbor;
 pub mod client;
 pub mod crypto;
 pub mod ctap2;
+pub mod ctaphid;
 pub mod env;
 pub mod faults;
 pub mod profiles;

@@ -192,6 +192,13 @@ pub enum Command {
         #[arg(long, value_name = "NAME")]
         profile: String,
     },
+    /// Serve the authenticator over CTAPHID (64-byte HID reports) on a Unix socket or stdio,
+    /// for real CTAP clients such as python-fido2.
+    #[command(after_help = "Examples:\n  \
+        fauxkey ctap --socket /tmp/fauxkey.sock --ephemeral\n  \
+        fauxkey ctap --socket /tmp/fauxkey.sock --presence-delay-ms 1500   # the vault; slow touch\n  \
+        fauxkey ctap --stdio --ephemeral --profile fauxkey < requests.bin > replies.bin")]
+    Ctap(cli::ctap::CtapArgs),
     /// Print a shell completion script.
     #[command(hide = true)]
     Completions {

@@ -329,7 +329,27 @@ fn framing_errors_give_exact_status_bytes() {
             vec![0x55, 0xa0],
             INVALID_COMMAND,
         ),
-        ("unimplemented reset 0x07", vec![0x07], INVALID_COMMAND),
+        (
+            "unimplemented bioEnrollment 0x09",
+            vec![0x09],
+            INVALID_COMMAND,
+        ),
+        ("unimplemented largeBlobs 0x0C", vec![0x0C], INVALID_COMMAND),
+        (
+            "reset with a trailing byte",
+            vec![0x07, 0xa0],
+            INVALID_LENGTH,
+        ),
+        (
+            "selection with a trailing byte",
+            vec![0x0B, 0x00],
+            INVALID_LENGTH,
+        ),
+        (
+            "credentialManagement params null",
+            vec![0x0A, 0xf6],
+            CBOR_UNEXPECTED_TYPE,
+        ),
         ("command 0x00", vec![0x00], INVALID_COMMAND),
         ("command 0xFF", vec![0xFF], INVALID_COMMAND),
         (
@@ -1581,9 +1601,11 @@ const GET_INFO_DEFAULT: &str = concat!(
     "00",
     "aa",
     "01",
-    "81",
+    "82",
     "68",
-    "4649444f5f325f30", // versions ["FIDO_2_0"]
+    "4649444f5f325f30",
+    "68",
+    "4649444f5f325f31", // versions ["FIDO_2_0", "FIDO_2_1"]
     "02",
     "82",
     "6b",
@@ -1594,7 +1616,7 @@ const GET_INFO_DEFAULT: &str = concat!(
     "50",
     "a3177236086144968ac0b5d4308ac6e2", // aaguid
     "04",
-    "a4",
+    "a6",
     "62726b",
     "f5",
     "627570",
@@ -1602,7 +1624,11 @@ const GET_INFO_DEFAULT: &str = concat!(
     "627576",
     "f5",
     "64706c6174",
-    "f4", // rk up uv plat
+    "f4",
+    "68637265644d676d74",
+    "f5",
+    "6e70696e557641757468546f6b656e",
+    "f5", // rk up uv plat credMgmt pinUvAuthToken
     "05",
     "191db9", // maxMsgSize 7609
     "06",
@@ -1637,7 +1663,12 @@ fn get_info_bytes_and_fields() {
     let (m, raw) = r.ok(&[CMD_INFO], "getInfo");
     assert_eq!(hex::encode(&raw), GET_INFO_DEFAULT);
     let info = get_info::Response::from_cbor(&m).unwrap();
-    assert_eq!(info.versions, vec!["FIDO_2_0".to_owned()]);
+    assert_eq!(
+        info.versions,
+        vec!["FIDO_2_0".to_owned(), "FIDO_2_1".to_owned()]
+    );
+    assert_eq!(info.option("credMgmt"), Some(true));
+    assert_eq!(info.option("pinUvAuthToken"), Some(true));
     assert_eq!(
         info.extensions,
         vec!["credProtect".to_owned(), "hmac-secret".to_owned()]
@@ -1672,6 +1703,10 @@ fn get_info_bytes_and_fields() {
     let info = get_info::Response::from_cbor(&m).unwrap();
     assert_eq!(info.option("uv"), None);
     assert_eq!(info.option("rk"), Some(false));
+    // No built-in UV means no pinUvAuthToken, so no credential management and no CTAP 2.1.
+    assert_eq!(info.option("pinUvAuthToken"), None);
+    assert_eq!(info.option("credMgmt"), None);
+    assert_eq!(info.versions, vec!["FIDO_2_0".to_owned()]);
     assert_eq!(info.algorithms, vec![-8]);
 }
 

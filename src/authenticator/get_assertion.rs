@@ -23,10 +23,12 @@ impl<S: CredentialStore> Authenticator<S> {
         self.store.refresh().map_err(store_status)?;
 
         // Steps 1–2: pinUvAuthParam (fauxkey sets no PIN).
-        self.check_pin_uv_auth(
+        let token_uv = self.check_pin_uv_auth(
             &rp_id,
+            &request.client_data_hash,
             request.pin_uv_auth_param.as_deref(),
             request.pin_uv_auth_protocol,
+            crate::ctap2::client_pin::PERMISSION_GA,
         )?;
 
         // Step 5: options. `rk` is not an option of getAssertion.
@@ -56,9 +58,11 @@ impl<S: CredentialStore> Authenticator<S> {
             None => None,
         };
 
-        // Step 9: built-in user verification (on every ceremony with a gesture, for providers
-        // that always verify).
-        let uv = if uv_requested || (self.config.always_uv && up && self.user.uv_capable()) {
+        // Step 9: built-in user verification (a pinUvAuthToken counts as UV; providers that always
+        // verify do so on every ceremony with a gesture).
+        let uv = if token_uv {
+            true
+        } else if uv_requested || (self.config.always_uv && up && self.user.uv_capable()) {
             if !self.user.verify(&rp_id) {
                 return Err(StatusCode::OperationDenied);
             }

@@ -22,10 +22,12 @@ impl<S: CredentialStore> Authenticator<S> {
         self.sequence = self.sequence.max(self.store.max_sequence());
 
         // Steps 1–2: pinUvAuthParam (fauxkey sets no PIN).
-        self.check_pin_uv_auth(
+        let token_uv = self.check_pin_uv_auth(
             &rp_id,
+            &request.client_data_hash,
             request.pin_uv_auth_param.as_deref(),
             request.pin_uv_auth_protocol,
+            crate::ctap2::client_pin::PERMISSION_MC,
         )?;
 
         // Step 3: the first supported algorithm in the RP's order of preference.
@@ -55,9 +57,11 @@ impl<S: CredentialStore> Authenticator<S> {
             return Err(StatusCode::InvalidParameter);
         }
 
-        // Step 11: built-in user verification, when asked for (or always, for providers that
-        // verify on every ceremony).
-        let uv = if uv_requested || (self.config.always_uv && self.user.uv_capable()) {
+        // Step 11: built-in user verification, when asked for (a pinUvAuthToken counts as UV;
+        // providers that always verify do so on every ceremony).
+        let uv = if token_uv {
+            true
+        } else if uv_requested || (self.config.always_uv && self.user.uv_capable()) {
             if !self.user.verify(&rp_id) {
                 return Err(StatusCode::OperationDenied);
             }

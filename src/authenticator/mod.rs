@@ -5,9 +5,12 @@
 //! canonical CBOR in, status byte ‖ canonical CBOR out. The typed methods behind it are what the
 //! WebAuthn client in this crate calls.
 
+mod credential_management;
 mod get_assertion;
 mod hmac_secret;
+mod maintenance;
 mod make_credential;
+mod pin_uv_token;
 mod signals;
 
 use uuid::Uuid;
@@ -171,6 +174,7 @@ pub struct Authenticator<S: CredentialStore = MemoryStore> {
     pending: Option<PendingAssertions>,
     sequence: u64,
     faults: FaultSet,
+    pin_uv: pin_uv_token::PinUvState,
 }
 
 impl<S: CredentialStore> std::fmt::Debug for Authenticator<S> {
@@ -204,6 +208,7 @@ impl<S: CredentialStore> Authenticator<S> {
             pending: None,
             sequence,
             faults: FaultSet::EMPTY,
+            pin_uv: Default::default(),
         }
     }
 
@@ -285,12 +290,22 @@ impl<S: CredentialStore> Authenticator<S> {
                 return vec![code.byte()];
             }
         };
+        // An enumeration of credential management only continues with its next subcommand.
+        if !matches!(command, Command::CredentialManagement(_)) {
+            self.pin_uv.enumeration = None;
+        }
         let result = match command {
             Command::MakeCredential(r) => self.make_credential(r).map(|r| Some(r.to_cbor())),
             Command::GetAssertion(r) => self.get_assertion(r).map(|r| Some(r.to_cbor())),
             Command::GetNextAssertion => self.get_next_assertion().map(|r| Some(r.to_cbor())),
             Command::GetInfo => Ok(Some(self.get_info().to_cbor())),
             Command::ClientPin(r) => self.client_pin(r).map(|r| Some(r.to_cbor())),
+            Command::GetPinUvAuthToken(r) => {
+                self.get_pin_uv_auth_token(r).map(|r| Some(r.to_cbor()))
+            }
+            Command::CredentialManagement(r) => self.credential_management(r).map(|r| r.to_cbor()),
+            Command::Selection => self.selection().map(|()| None),
+            Command::Reset => self.reset().map(|()| None),
             // Command is non-exhaustive for callers outside the crate only.
             #[allow(unreachable_patterns)]
             _ => Err(StatusCode::InvalidCommand),
@@ -309,11 +324,18 @@ impl<S: CredentialStore> Authenticator<S> {
             ("plat".to_owned(), false),
         ];
         // `uv` present means built-in UV exists; absent means it does not (CTAP 2.1 §6.4).
-        if self.user.uv_capable() {
+        // Built-in UV is also the only way to a pinUvAuthToken (there is no PIN), and so to
+        // credential management: CTAP 2.1 is claimed only with it.
+        let uv = self.user.uv_capable();
+        let mut versions = vec!["FIDO_2_0".to_owned()];
+        if uv {
             options.push(("uv".to_owned(), true));
+            options.push(("pinUvAuthToken".to_owned(), true));
+            options.push(("credMgmt".to_owned(), true));
+            versions.push("FIDO_2_1".to_owned());
         }
         get_info::Response {
-            versions: vec!["FIDO_2_0".into()],
+            versions,
             extensions: self.config.extensions.clone(),
             aaguid: *self.config.aaguid.as_bytes(),
             options,
@@ -357,14 +379,19 @@ impl<S: CredentialStore> Authenticator<S> {
     }
 
     /// Steps shared by makeCredential and getAssertion for `pinUvAuthParam` (CTAP 2.1 §6.1.2
-    /// steps 1–2): fauxkey has no PIN, so no pinUvAuthParam can ever be valid.
+    /// steps 1–2, 11): fauxkey has no PIN, so only a pinUvAuthToken issued after built-in UV
+    /// can verify. Returns true when it did (the user counts as verified).
     fn check_pin_uv_auth(
         &mut self,
         rp_id: &str,
+        client_data_hash: &[u8],
         param: Option<&[u8]>,
         protocol: Option<i64>,
-    ) -> Result<(), StatusCode> {
-        let Some(param) = param else { return Ok(()) };
+        permission: u8,
+    ) -> Result<bool, StatusCode> {
+        let Some(param) = param else {
+            return Ok(false);
+        };
         // Step 1: a zero-length pinUvAuthParam asks for a touch, then reports the PIN state.
         if param.is_empty() {
             return match self.user.presence(rp_id) {
@@ -374,9 +401,10 @@ impl<S: CredentialStore> Authenticator<S> {
         }
         // Step 2: the protocol must be given and supported.
         let protocol = protocol.ok_or(StatusCode::MissingParameter)?;
-        PinProtocol::from_number(protocol).ok_or(StatusCode::InvalidParameter)?;
-        // No pinUvAuthToken was ever issued, so the parameter cannot verify.
-        Err(StatusCode::PinAuthInvalid)
+        let protocol = PinProtocol::from_number(protocol).ok_or(StatusCode::InvalidParameter)?;
+        // Step 11: it must verify against the current token, which needs the permission.
+        self.verify_pin_uv_auth(protocol, client_data_hash, param, permission, Some(rp_id))?;
+        Ok(true)
     }
 }
 

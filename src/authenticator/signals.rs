@@ -8,7 +8,7 @@ use crate::ctap2::StatusCode;
 use crate::store::{Change, CredentialStore, Event, EventKind};
 
 impl<S: CredentialStore> Authenticator<S> {
-    fn record(
+    pub(super) fn record(
         &mut self,
         kind: EventKind,
         rp_id: &str,

@@ -1,5 +1,6 @@
 //! What each command does: open the vault, call the library, print. No protocol logic here.
 
+pub mod ctap;
 mod output;
 mod profiles;
 pub mod serve;
@@ -199,6 +200,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Profiles { json } => profiles::list(json),
         Command::AttestationRoot { pem } => profiles::attestation_root(&path, pem),
         Command::Metadata { profile } => profiles::metadata(&path, &profile),
+        Command::Ctap(args) => ctap::run(&path, args),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "fauxkey", &mut std::io::stdout());

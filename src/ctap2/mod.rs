@@ -5,6 +5,7 @@
 
 pub mod auth_data;
 pub mod client_pin;
+pub mod credential_management;
 pub mod get_assertion;
 pub mod get_info;
 pub mod make_credential;
@@ -72,12 +73,21 @@ pub enum StatusCode {
     /// `CTAP2_ERR_PIN_NOT_SET`: no PIN is set.
     #[error("PIN not set (0x35)")]
     PinNotSet = 0x35,
+    /// `CTAP2_ERR_PUAT_REQUIRED`: the command needs a pinUvAuthParam.
+    #[error("pinUvAuthToken required (0x36)")]
+    PuatRequired = 0x36,
     /// `CTAP2_ERR_REQUEST_TOO_LARGE`: the request is larger than maxMsgSize.
     #[error("request too large (0x39)")]
     RequestTooLarge = 0x39,
     /// `CTAP2_ERR_INVALID_SUBCOMMAND`: the subcommand is not supported.
     #[error("invalid subcommand (0x3E)")]
     InvalidSubcommand = 0x3E,
+    /// `CTAP2_ERR_UV_INVALID`: built-in user verification failed.
+    #[error("user verification failed (0x3F)")]
+    UvInvalid = 0x3F,
+    /// `CTAP2_ERR_UNAUTHORIZED_PERMISSION`: a requested permission is not supported.
+    #[error("unauthorized permission (0x40)")]
+    UnauthorizedPermission = 0x40,
     /// `CTAP1_ERR_OTHER`: any other error.
     #[error("other error (0x7F)")]
     Other = 0x7F,
@@ -102,8 +112,14 @@ pub enum CommandCode {
     GetInfo = 0x04,
     /// `authenticatorClientPIN` (0x06).
     ClientPin = 0x06,
+    /// `authenticatorReset` (0x07).
+    Reset = 0x07,
     /// `authenticatorGetNextAssertion` (0x08).
     GetNextAssertion = 0x08,
+    /// `authenticatorCredentialManagement` (0x0A).
+    CredentialManagement = 0x0A,
+    /// `authenticatorSelection` (0x0B).
+    Selection = 0x0B,
 }
 
 impl CommandCode {
@@ -114,7 +130,10 @@ impl CommandCode {
             0x02 => Self::GetAssertion,
             0x04 => Self::GetInfo,
             0x06 => Self::ClientPin,
+            0x07 => Self::Reset,
             0x08 => Self::GetNextAssertion,
+            0x0A => Self::CredentialManagement,
+            0x0B => Self::Selection,
             _ => return None,
         })
     }
@@ -134,6 +153,14 @@ pub enum Command {
     ClientPin(client_pin::Request),
     /// `authenticatorGetNextAssertion`.
     GetNextAssertion,
+    /// `authenticatorClientPIN` subcommand `getPinUvAuthTokenUsingUvWithPermissions`.
+    GetPinUvAuthToken(client_pin::TokenRequest),
+    /// `authenticatorReset`.
+    Reset,
+    /// `authenticatorCredentialManagement`.
+    CredentialManagement(credential_management::Request),
+    /// `authenticatorSelection`.
+    Selection,
 }
 
 impl Command {
@@ -155,14 +182,26 @@ impl Command {
                 Self::GetAssertion(get_assertion::Request::from_cbor(&parse(params)?)?)
             }
             CommandCode::ClientPin => {
-                Self::ClientPin(client_pin::Request::from_cbor(&parse(params)?)?)
+                let m = parse(params)?;
+                let request = client_pin::Request::from_cbor(&m)?;
+                if request.sub_command == client_pin::GET_UV_TOKEN {
+                    Self::GetPinUvAuthToken(client_pin::TokenRequest::from_cbor(&m)?)
+                } else {
+                    Self::ClientPin(request)
+                }
             }
+            CommandCode::CredentialManagement => Self::CredentialManagement(
+                credential_management::Request::from_cbor(&parse(params)?)?,
+            ),
             // Commands without parameters ignore nothing: trailing bytes are a length error.
             CommandCode::GetInfo if params.is_empty() => Self::GetInfo,
             CommandCode::GetNextAssertion if params.is_empty() => Self::GetNextAssertion,
-            CommandCode::GetInfo | CommandCode::GetNextAssertion => {
-                return Err(StatusCode::InvalidLength)
-            }
+            CommandCode::Reset if params.is_empty() => Self::Reset,
+            CommandCode::Selection if params.is_empty() => Self::Selection,
+            CommandCode::GetInfo
+            | CommandCode::GetNextAssertion
+            | CommandCode::Reset
+            | CommandCode::Selection => return Err(StatusCode::InvalidLength),
         })
     }
 }

@@ -20,6 +20,11 @@ pub enum EventKind {
     Restore,
     /// Hidden passkeys whose retention period ran out were deleted.
     Purge,
+    /// A CTAP client deleted a passkey or changed its user information through
+    /// `authenticatorCredentialManagement`.
+    CredentialManagement,
+    /// A CTAP client reset the authenticator (`authenticatorReset`): every passkey was deleted.
+    Reset,
 }
 
 impl EventKind {
@@ -31,6 +36,8 @@ impl EventKind {
             EventKind::CurrentUserDetails => 3,
             EventKind::Restore => 4,
             EventKind::Purge => 5,
+            EventKind::CredentialManagement => 6,
+            EventKind::Reset => 7,
         }
     }
 
@@ -42,6 +49,8 @@ impl EventKind {
             3 => EventKind::CurrentUserDetails,
             4 => EventKind::Restore,
             5 => EventKind::Purge,
+            6 => EventKind::CredentialManagement,
+            7 => EventKind::Reset,
             _ => return None,
         })
     }

@@ -154,6 +154,10 @@ impl CredentialStore for MemoryStore {
         self.by_id.len()
     }
 
+    fn capacity(&self) -> Option<usize> {
+        self.capacity
+    }
+
     fn max_sequence(&self) -> u64 {
         self.max_sequence
     }

@@ -149,6 +149,10 @@ pub trait CredentialStore: Send {
     fn all(&self) -> Box<dyn Iterator<Item = &Credential> + '_>;
     /// How many credentials there are.
     fn len(&self) -> usize;
+    /// The most credentials the store can hold, if it has a limit.
+    fn capacity(&self) -> Option<usize> {
+        None
+    }
     /// Whether there are none.
     fn is_empty(&self) -> bool {
         self.len() == 0

@@ -1,0 +1,355 @@
+//! The device loop: reads 64-byte reports from a byte stream, feeds the [`Device`], runs the
+//! authenticator on a worker thread, and writes replies and KEEPALIVE reports.
+//!
+//! The emulated user is wrapped in a [`HidUser`] that can take its time to touch the
+//! authenticator (`presence_delay`), during which KEEPALIVE says "user presence needed" and a
+//! CTAPHID_CANCEL ends the wait: the request is then answered `CTAP2_ERR_KEEPALIVE_CANCEL`.
+
+use std::collections::{HashMap, HashSet};
+use std::io::{self, Read, Write};
+use std::os::unix::net::UnixListener;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant};
+
+use super::device::{Action, Device};
+use super::reassembler::Reassembler;
+use super::{Report, KEEPALIVE_PROCESSING, KEEPALIVE_UP_NEEDED, REPORT_LEN};
+use crate::authenticator::Authenticator;
+use crate::ctap2::{StatusCode, UserEntity};
+use crate::env::{Presence, UserPolicy};
+use crate::store::CredentialStore;
+
+/// How the loop behaves.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// How long the emulated user takes to touch the authenticator.
+    pub presence_delay: Duration,
+    /// How often KEEPALIVE is sent while a request is in progress (CTAP: at most 100 ms).
+    pub keepalive_interval: Duration,
+    /// How long a channel may pause inside one message before `ERR_MSG_TIMEOUT`.
+    pub message_timeout: Duration,
+    /// The device version reported by INIT (major, minor, build).
+    pub version: [u8; 3],
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        Self {
+            presence_delay: Duration::ZERO,
+            keepalive_interval: Duration::from_millis(100),
+            message_timeout: Duration::from_millis(super::reassembler::DEFAULT_MESSAGE_TIMEOUT_MS),
+            version: [0, 1, 0],
+        }
+    }
+}
+
+/// State shared by the loop and the user wrapper on the worker thread.
+#[derive(Debug, Default)]
+struct Shared {
+    cancel: AtomicBool,
+    waiting_for_touch: AtomicBool,
+    cancelled: AtomicBool,
+}
+
+/// The emulated user, slowed down and made cancellable for a transport.
+pub struct HidUser<U> {
+    inner: U,
+    delay: Duration,
+    shared: Arc<Shared>,
+}
+
+impl<U: UserPolicy> UserPolicy for HidUser<U> {
+    fn presence(&mut self, rp_id: &str) -> Presence {
+        self.shared.waiting_for_touch.store(true, Ordering::SeqCst);
+        let start = Instant::now();
+        let mut cancelled = false;
+        while start.elapsed() < self.delay {
+            if self.shared.cancel.load(Ordering::SeqCst) {
+                cancelled = true;
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5).min(self.delay));
+        }
+        cancelled |= self.shared.cancel.load(Ordering::SeqCst);
+        self.shared.waiting_for_touch.store(false, Ordering::SeqCst);
+        if cancelled {
+            self.shared.cancelled.store(true, Ordering::SeqCst);
+            return Presence::Deny;
+        }
+        self.inner.presence(rp_id)
+    }
+
+    fn uv_capable(&self) -> bool {
+        self.inner.uv_capable()
+    }
+
+    fn verify(&mut self, rp_id: &str) -> bool {
+        self.inner.verify(rp_id)
+    }
+
+    fn choose_account(&mut self, accounts: &[UserEntity]) -> Option<usize> {
+        self.inner.choose_account(accounts)
+    }
+}
+
+enum Input<S: CredentialStore> {
+    /// A new host connection (socket mode).
+    Connected(u64, Box<dyn Write + Send>),
+    Report(u64, Report),
+    Eof(u64),
+    Done(u32, Vec<u8>, Box<Authenticator<S>>),
+    /// The listener failed; the loop stops with this error.
+    Stop(io::Error),
+}
+
+/// Serves one host over `reader`/`writer` until it closes `reader` (a request in flight is still
+/// answered); returns the authenticator with its store. `user` replaces the authenticator's
+/// user, wrapped in a [`HidUser`].
+pub fn serve<S, U, R, W>(
+    authenticator: Authenticator<S>,
+    user: U,
+    reader: R,
+    writer: W,
+    options: &ServeOptions,
+) -> io::Result<Authenticator<S>>
+where
+    S: CredentialStore + 'static,
+    U: UserPolicy + 'static,
+    R: Read + Send + 'static,
+    W: Write,
+{
+    let (tx, rx) = mpsc::channel::<Input<S>>();
+    let reader_tx = tx.clone();
+    std::thread::spawn(move || read_reports(0, reader, &reader_tx));
+    let mut writers: HashMap<u64, Box<dyn Write + '_>> = HashMap::new();
+    writers.insert(0, Box::new(writer));
+    run(authenticator, user, options, &tx, &rx, writers, true)
+}
+
+/// Serves every host that connects to `listener`, several at once: they share the device, as
+/// processes share a USB key, each on its own channels. Returns only if accepting fails.
+pub fn serve_listener<S, U>(
+    authenticator: Authenticator<S>,
+    user: U,
+    listener: UnixListener,
+    options: &ServeOptions,
+) -> io::Result<Authenticator<S>>
+where
+    S: CredentialStore + 'static,
+    U: UserPolicy + 'static,
+{
+    let (tx, rx) = mpsc::channel::<Input<S>>();
+    let accept_tx = tx.clone();
+    std::thread::spawn(move || {
+        for (id, stream) in (1u64..).zip(listener.incoming()) {
+            let stream = match stream.and_then(|s| s.try_clone().map(|r| (s, r))) {
+                Ok(pair) => pair,
+                Err(e) => {
+                    let _ = accept_tx.send(Input::Stop(e));
+                    return;
+                }
+            };
+            let (writer, reader) = stream;
+            if accept_tx
+                .send(Input::Connected(id, Box::new(writer)))
+                .is_err()
+            {
+                return;
+            }
+            let reader_tx = accept_tx.clone();
+            std::thread::spawn(move || read_reports(id, reader, &reader_tx));
+        }
+    });
+    run(
+        authenticator,
+        user,
+        options,
+        &tx,
+        &rx,
+        HashMap::new(),
+        false,
+    )
+}
+
+/// The loop shared by both front doors. Answers produced by a report go back to the connection
+/// it came from; a CBOR answer and its KEEPALIVEs go to the connection that sent the request.
+fn run<'w, S, U>(
+    mut authenticator: Authenticator<S>,
+    user: U,
+    options: &ServeOptions,
+    tx: &mpsc::Sender<Input<S>>,
+    rx: &mpsc::Receiver<Input<S>>,
+    mut writers: HashMap<u64, Box<dyn Write + 'w>>,
+    single: bool,
+) -> io::Result<Authenticator<S>>
+where
+    S: CredentialStore + 'static,
+    U: UserPolicy + 'static,
+{
+    let shared = Arc::new(Shared::default());
+    authenticator.set_user(HidUser {
+        inner: user,
+        delay: options.presence_delay,
+        shared: Arc::clone(&shared),
+    });
+    let start = Instant::now();
+    let now_ms = || start.elapsed().as_millis() as u64;
+    let mut device = Device::new(
+        Reassembler::new(options.message_timeout.as_millis() as u64),
+        options.version,
+    );
+    // The authenticator is either here (idle) or on a worker thread (busy).
+    let mut idle: Option<Box<Authenticator<S>>> = Some(Box::new(authenticator));
+    let mut last_keepalive = Instant::now();
+    // Which connection is part-way through a message on a channel (for its timeout error), and
+    // which one sent the request being executed.
+    let mut assembling: HashMap<u32, u64> = HashMap::new();
+    let mut executing_for: Option<u64> = None;
+    let mut closed: HashSet<u64> = HashSet::new();
+    loop {
+        if single && closed.contains(&0) && idle.is_some() {
+            break;
+        }
+        let mut wait = options.keepalive_interval;
+        if let Some(deadline) = device.next_deadline_ms() {
+            wait = wait.min(Duration::from_millis(deadline.saturating_sub(now_ms())));
+        }
+        let mut routed: Vec<(Option<u64>, Action)> = Vec::new();
+        match rx.recv_timeout(wait) {
+            Ok(Input::Connected(id, w)) => {
+                writers.insert(id, w);
+            }
+            Ok(Input::Report(id, r)) => {
+                let cid = u32::from_be_bytes([r[0], r[1], r[2], r[3]]);
+                routed.extend(
+                    device
+                        .receive(&r, now_ms())
+                        .into_iter()
+                        .map(|a| (Some(id), a)),
+                );
+                if device.is_assembling(cid) {
+                    assembling.insert(cid, id);
+                } else {
+                    assembling.remove(&cid);
+                }
+            }
+            Ok(Input::Eof(id)) => {
+                // A request in flight still runs to its end (the host may only have closed
+                // its writing side, as `--stdio < requests.bin` does) and is answered.
+                closed.insert(id);
+            }
+            Ok(Input::Done(cid, response, a)) => {
+                idle = Some(a);
+                let to = executing_for.take();
+                routed.extend(device.finish(cid, &response).into_iter().map(|a| (to, a)));
+            }
+            Ok(Input::Stop(e)) => return Err(e),
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+        for action in device.tick(now_ms()) {
+            let to = match &action {
+                Action::Send(r) => r
+                    .first()
+                    .and_then(|r| assembling.remove(&u32::from_be_bytes([r[0], r[1], r[2], r[3]]))),
+                _ => None,
+            };
+            routed.push((to, action));
+        }
+        for (to, action) in routed {
+            match action {
+                Action::Send(reports) => {
+                    if let Some(to) = to {
+                        send(&mut writers, &mut closed, to, &reports, single)?;
+                    }
+                }
+                Action::Execute { cid, request } => {
+                    let Some(mut a) = idle.take() else {
+                        // The device never executes two requests at once.
+                        continue;
+                    };
+                    executing_for = to;
+                    shared.cancel.store(false, Ordering::SeqCst);
+                    shared.cancelled.store(false, Ordering::SeqCst);
+                    let done_tx = tx.clone();
+                    let worker_shared = Arc::clone(&shared);
+                    std::thread::spawn(move || {
+                        let mut response = a.process(&request);
+                        if worker_shared.cancelled.load(Ordering::SeqCst) {
+                            response = vec![StatusCode::KeepaliveCancel.byte()];
+                        }
+                        let _ = done_tx.send(Input::Done(cid, response, a));
+                    });
+                    last_keepalive = Instant::now();
+                }
+                Action::Cancel { .. } => shared.cancel.store(true, Ordering::SeqCst),
+                Action::Wink => eprintln!("fauxkey: *wink*"),
+            }
+        }
+        if idle.is_none() && last_keepalive.elapsed() >= options.keepalive_interval {
+            let status = if shared.waiting_for_touch.load(Ordering::SeqCst) {
+                KEEPALIVE_UP_NEEDED
+            } else {
+                KEEPALIVE_PROCESSING
+            };
+            if let (Some(report), Some(to)) = (device.keepalive(status), executing_for) {
+                send(&mut writers, &mut closed, to, &[report], single)?;
+            }
+            last_keepalive = Instant::now();
+        }
+        // A closed connection's writer goes once nothing more is owed to it.
+        if !single {
+            writers.retain(|id, _| !closed.contains(id) || executing_for == Some(*id));
+            closed.retain(|id| writers.contains_key(id));
+        }
+    }
+    idle.map(|a| *a)
+        .ok_or_else(|| io::Error::other("the authenticator worker stopped"))
+}
+
+fn read_reports<R: Read, S: CredentialStore>(id: u64, mut reader: R, tx: &mpsc::Sender<Input<S>>) {
+    loop {
+        let mut report = [0u8; REPORT_LEN];
+        // A partial report at the end of the stream is dropped.
+        match reader.read_exact(&mut report) {
+            Ok(()) => {
+                if tx.send(Input::Report(id, report)).is_err() {
+                    return;
+                }
+            }
+            Err(_) => {
+                let _ = tx.send(Input::Eof(id));
+                return;
+            }
+        }
+    }
+}
+
+/// Writes reports to one connection. With one host, a write error ends the loop unless the host
+/// has already gone; with many, it only drops that connection.
+fn send(
+    writers: &mut HashMap<u64, Box<dyn Write + '_>>,
+    closed: &mut HashSet<u64>,
+    to: u64,
+    reports: &[Report],
+    single: bool,
+) -> io::Result<()> {
+    let Some(w) = writers.get_mut(&to) else {
+        return Ok(());
+    };
+    let result = reports
+        .iter()
+        .try_for_each(|r| w.write_all(r))
+        .and_then(|()| w.flush());
+    match result {
+        Err(e) if single && !closed.contains(&to) && e.kind() != io::ErrorKind::BrokenPipe => {
+            Err(e)
+        }
+        Err(_) => {
+            closed.insert(to);
+            Ok(())
+        }
+        Ok(()) => Ok(()),
+    }
+}

@@ -1,0 +1,80 @@
+//! `fauxkey ctap`: CTAPHID reports over stdin/stdout, and the usage errors.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use assert_cmd::Command;
+
+fn report(cid: u32, first: u8, rest: &[u8]) -> Vec<u8> {
+    let mut r = vec![0u8; 64];
+    r[..4].copy_from_slice(&cid.to_be_bytes());
+    r[4] = first;
+    r[5..5 + rest.len()].copy_from_slice(rest);
+    r
+}
+
+#[test]
+fn stdio_serves_init_ping_and_get_info_then_ends_at_eof() {
+    let mut input = report(0xFFFF_FFFF, 0x86, &[0, 8, 1, 2, 3, 4, 5, 6, 7, 8]);
+    // Channel 1 (allocated by the INIT above): PING "hi", then CBOR getInfo.
+    input.extend(report(1, 0x81, &[0, 2, b'h', b'i']));
+    input.extend(report(1, 0x90, &[0, 1, 0x04]));
+    let out = Command::cargo_bin("fauxkey")
+        .unwrap()
+        .args(["ctap", "--stdio", "--ephemeral"])
+        .write_stdin(input)
+        .timeout(std::time::Duration::from_secs(30))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let o = &out.stdout;
+    assert_eq!(o.len() % 64, 0, "only whole 64-byte reports on stdout");
+    assert_eq!(&o[..7], &[0xFF, 0xFF, 0xFF, 0xFF, 0x86, 0x00, 0x11]);
+    assert_eq!(&o[7..15], &[1, 2, 3, 4, 5, 6, 7, 8]);
+    assert_eq!(&o[15..19], &[0, 0, 0, 1]);
+    assert_eq!(&o[64..73], &[0, 0, 0, 1, 0x81, 0, 2, b'h', b'i']);
+    // The getInfo answer: status 0, then a CBOR map, over several reports.
+    assert_eq!(&o[128..133], &[0, 0, 0, 1, 0x90]);
+    let len = usize::from(u16::from_be_bytes([o[133], o[134]]));
+    assert!(len > 57, "getInfo needs continuation packets ({len} bytes)");
+    assert_eq!(o[135], 0x00);
+    assert_eq!(o[136] & 0xF0, 0xA0, "a CBOR map");
+    assert_eq!(o.len(), 128 + 64 * (1 + (len - 57).div_ceil(59)));
+}
+
+#[test]
+fn usage_errors() {
+    let run = |args: &[&str]| {
+        Command::cargo_bin("fauxkey")
+            .unwrap()
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["ctap", "--ephemeral"]);
+    assert_eq!(out.status.code(), Some(2), "neither --socket nor --stdio");
+    let out = run(&["ctap", "--stdio", "--socket", "/tmp/x"]);
+    assert_eq!(out.status.code(), Some(2), "both");
+    let out = run(&["ctap", "--stdio", "--profile", "fauxkey"]);
+    assert_eq!(out.status.code(), Some(2), "--profile without --ephemeral");
+    let out = run(&["ctap", "--stdio", "--ephemeral", "--profile", "nosuch"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown profile \"nosuch\""));
+    let file = std::env::temp_dir().join(format!("fauxkey-not-a-socket-{}", std::process::id()));
+    std::fs::write(&file, b"keep me").unwrap();
+    let out = run(&["ctap", "--ephemeral", "--socket", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("exists and is not a socket"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        b"keep me",
+        "the file is untouched"
+    );
+    let _ = std::fs::remove_file(&file);
+}

@@ -1,0 +1,465 @@
+"""python-fido2 as a real CTAP client of `fauxkey ctap --socket`.
+
+Usage: ctap_fido2.py SOCKET SCENARIO [SCENARIO...]
+
+Each scenario opens its own CTAPHID connection (a new INIT, a new channel), drives fauxkey
+through python-fido2's own classes, asserts, and prints `ok: <scenario>`. Any failure raises,
+so the exit status is non-zero. Scenarios run in the order given and share the authenticator.
+"""
+
+import hashlib
+import os
+import socket
+import sys
+import threading
+
+from fido2.cose import CoseKey
+from fido2.ctap import CtapError
+from fido2.ctap2 import ClientPin, Ctap2, CredentialManagement
+from fido2.hid import CAPABILITY, CtapHidDevice
+from fido2.hid.base import CtapHidConnection, HidDescriptor
+from fido2.client import DefaultClientDataCollector, Fido2Client, UserInteraction
+from fido2.server import Fido2Server
+from fido2.utils import websafe_decode
+from fido2.webauthn import (
+    AttestedCredentialData,
+    PublicKeyCredentialRpEntity,
+    PublicKeyCredentialUserEntity,
+    ResidentKeyRequirement,
+    UserVerificationRequirement,
+)
+
+RP = {"id": "example.com", "name": "Example"}
+ES256 = [{"type": "public-key", "alg": -7}]
+
+
+class SocketConnection(CtapHidConnection):
+    """64-byte reports over a Unix stream socket, nothing else on the wire."""
+
+    def __init__(self, path):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.connect(path)
+
+    def read_packet(self):
+        buf = b""
+        while len(buf) < 64:
+            chunk = self.sock.recv(64 - len(buf))
+            if not chunk:
+                raise OSError("fauxkey closed the socket")
+            buf += chunk
+        return buf
+
+    def write_packet(self, data):
+        assert len(data) == 64, len(data)
+        self.sock.sendall(data)
+
+    def close(self):
+        self.sock.close()
+
+
+def open_device(path):
+    descriptor = HidDescriptor(path, 0, 0, 64, 64, "fauxkey", None)
+    return CtapHidDevice(descriptor, SocketConnection(path))
+
+
+def cdh(label):
+    return hashlib.sha256(label.encode()).digest()
+
+
+def expect_error(code, fn, *args, **kwargs):
+    try:
+        fn(*args, **kwargs)
+    except CtapError as e:
+        assert e.code == code, f"expected {code!r}, got {e.code!r}"
+        return
+    raise AssertionError(f"expected CtapError {code!r}, call succeeded")
+
+
+def make(ctap, user_id, name, rk=True, rp=RP):
+    opts = {"rk": True} if rk else None
+    att = ctap.make_credential(
+        cdh("mc-" + name), rp, {"id": user_id, "name": name, "displayName": name.title()},
+        ES256, options=opts,
+    )
+    assert att.fmt in ("none", "packed"), att.fmt  # as the profile says
+    cred = att.auth_data.credential_data
+    assert cred is not None
+    assert att.auth_data.rp_id_hash == hashlib.sha256(rp["id"].encode()).digest()
+    assert att.auth_data.is_user_present()
+    return cred
+
+
+# ---- scenarios ----
+
+def s_transport(path):
+    dev = open_device(path)
+    assert dev.version == 2
+    assert CAPABILITY.CBOR.supported(dev.capabilities)
+    assert CAPABILITY.NMSG.supported(dev.capabilities)
+    assert CAPABILITY.WINK.supported(dev.capabilities)
+    big = os.urandom(3000)
+    assert dev.ping(big) == big
+    assert dev.ping(b"") == b""
+    dev.wink()
+    # A second connection-level device gets a different channel.
+    dev2 = CtapHidDevice(dev.descriptor, dev._connection)
+    assert dev2._channel_id != dev._channel_id
+    assert dev.ping(b"one") == b"one" and dev2.ping(b"two") == b"two"
+    dev.close()
+
+
+def s_get_info(path):
+    ctap = Ctap2(open_device(path))
+    info = ctap.get_info()
+    assert "FIDO_2_0" in info.versions and "FIDO_2_1" in info.versions, info.versions
+    assert info.aaguid == bytes.fromhex("a317723608614496 8ac0b5d4308ac6e2".replace(" ", "")), info.aaguid
+    for opt in ("rk", "up", "uv", "pinUvAuthToken", "credMgmt"):
+        assert info.options.get(opt) is True, (opt, info.options)
+    assert "clientPin" not in info.options
+    assert info.options.get("plat") is False
+    assert info.max_msg_size == 7609
+    assert info.pin_uv_protocols == [2, 1]
+    assert set(info.extensions) == {"credProtect", "hmac-secret"}, info.extensions
+    assert {a["alg"] for a in info.algorithms} >= {-7}
+    assert info.transports == ["usb"], info.transports  # served over CTAPHID
+
+
+def s_make_get(path):
+    ctap = Ctap2(open_device(path))
+    cred = make(ctap, b"user-mg", "mg-user", rk=False, rp={"id": "mg.example", "name": "MG"})
+    # With an allow list.
+    a = ctap.get_assertion(
+        "mg.example", cdh("ga-1"),
+        allow_list=[{"type": "public-key", "id": cred.credential_id}],
+    )
+    a.verify(cdh("ga-1"), cred.public_key)
+    assert a.auth_data.is_user_present()
+    assert a.auth_data.counter == 1
+    # With uv: the UV flag is set and the signature still verifies.
+    b = ctap.get_assertion(
+        "mg.example", cdh("ga-2"),
+        allow_list=[{"type": "public-key", "id": cred.credential_id}], options={"uv": True},
+    )
+    b.verify(cdh("ga-2"), cred.public_key)
+    assert b.auth_data.is_user_verified()
+    assert b.auth_data.counter == 2
+    # A non-discoverable credential is not found without an allow list.
+    expect_error(CtapError.ERR.NO_CREDENTIALS, ctap.get_assertion, "mg.example", cdh("ga-3"))
+    # Excluded.
+    expect_error(
+        CtapError.ERR.CREDENTIAL_EXCLUDED, ctap.make_credential, cdh("mc-x"),
+        {"id": "mg.example"}, {"id": b"other"}, ES256,
+        exclude_list=[{"type": "public-key", "id": cred.credential_id}],
+    )
+    # Unsupported algorithm only.
+    expect_error(
+        CtapError.ERR.UNSUPPORTED_ALGORITHM, ctap.make_credential, cdh("mc-y"),
+        {"id": "mg.example"}, {"id": b"other"}, [{"type": "public-key", "alg": -999}],
+    )
+
+
+def s_discoverable(path):
+    ctap = Ctap2(open_device(path))
+    rp = {"id": "multi.example", "name": "Multi"}
+    creds = {}
+    for i in range(3):
+        c = make(ctap, b"multi-%d" % i, "user%d" % i, rp=rp)
+        creds[c.credential_id] = c
+    first = ctap.get_assertion("multi.example", cdh("ga-multi"))
+    assert first.number_of_credentials == 3, first.number_of_credentials
+    seen = [first]
+    for _ in range(2):
+        seen.append(ctap.get_next_assertion())
+    ids = [s.credential["id"] for s in seen]
+    assert sorted(ids) == sorted(creds), "each credential exactly once"
+    for s in seen:
+        s.verify(cdh("ga-multi"), creds[s.credential["id"]].public_key)
+        assert s.user["id"] in (b"multi-0", b"multi-1", b"multi-2")
+    expect_error(CtapError.ERR.NOT_ALLOWED, ctap.get_next_assertion)
+    # get_assertions (python-fido2's helper) collects the same three.
+    assert len(ctap.get_assertions("multi.example", cdh("again"))) == 3
+
+
+def cm_token(ctap, protocol=None):
+    pin = ClientPin(ctap, protocol)
+    token = pin.get_uv_token(ClientPin.PERMISSION.CREDENTIAL_MGMT)
+    return CredentialManagement(ctap, pin.protocol, token)
+
+
+def s_credman(path):
+    ctap = Ctap2(open_device(path))
+    rp = {"id": "cm.example", "name": "CM"}
+    a = make(ctap, b"cm-a", "alice", rp=rp)
+    b = make(ctap, b"cm-b", "bob", rp=rp)
+    cm = cm_token(ctap)
+    meta = cm.get_metadata()
+    total = meta[CredentialManagement.RESULT.EXISTING_CRED_COUNT]
+    assert total >= 2, meta
+    assert CredentialManagement.RESULT.MAX_REMAINING_COUNT in meta
+    rps = cm.enumerate_rps()
+    rp_ids = [r[CredentialManagement.RESULT.RP]["id"] for r in rps]
+    assert "cm.example" in rp_ids, rp_ids
+    assert len(rp_ids) == len(set(rp_ids))
+    for r in rps:
+        assert r[CredentialManagement.RESULT.RP_ID_HASH] == hashlib.sha256(
+            r[CredentialManagement.RESULT.RP]["id"].encode()).digest()
+    rp_hash = hashlib.sha256(b"cm.example").digest()
+    creds = cm.enumerate_creds(rp_hash)
+    by_id = {c[CredentialManagement.RESULT.CREDENTIAL_ID]["id"]: c for c in creds}
+    assert set(by_id) == {a.credential_id, b.credential_id}, by_id.keys()
+    got = by_id[a.credential_id]
+    assert got[CredentialManagement.RESULT.USER]["id"] == b"cm-a"
+    assert got[CredentialManagement.RESULT.USER]["name"] == "alice"
+    assert got[CredentialManagement.RESULT.PUBLIC_KEY] == a.public_key
+    assert got[CredentialManagement.RESULT.CRED_PROTECT] == 1
+    # Update bob's user information, then check both the listing and an assertion.
+    cm.update_user_info(
+        {"type": "public-key", "id": b.credential_id},
+        {"id": b"cm-b", "name": "robert", "displayName": "Robert"},
+    )
+    creds = cm.enumerate_creds(rp_hash)
+    names = {c[CredentialManagement.RESULT.USER]["name"] for c in creds}
+    assert names == {"alice", "robert"}, names
+    # Delete alice: she is gone from listings and from assertions.
+    cm.delete_cred({"type": "public-key", "id": a.credential_id})
+    creds = cm.enumerate_creds(rp_hash)
+    assert [c[CredentialManagement.RESULT.CREDENTIAL_ID]["id"] for c in creds] == [b.credential_id]
+    expect_error(
+        CtapError.ERR.NO_CREDENTIALS, cm.delete_cred,
+        {"type": "public-key", "id": a.credential_id},
+    )
+    left = ctap.get_assertion("cm.example", cdh("after-delete"), options={"uv": True})
+    assert left.credential["id"] == b.credential_id
+    assert left.user["name"] == "robert", left.user
+    assert left.number_of_credentials in (None, 1)
+    # Unknown RP: NO_CREDENTIALS on the wire, which python-fido2 turns into an empty list.
+    expect_error(
+        CtapError.ERR.NO_CREDENTIALS, cm.enumerate_creds_begin,
+        hashlib.sha256(b"none.example").digest(),
+    )
+    assert cm.enumerate_creds(hashlib.sha256(b"none.example").digest()) == []
+    assert cm.get_metadata()[CredentialManagement.RESULT.EXISTING_CRED_COUNT] == total - 1
+    # Protocol one works too.
+    cm1 = cm_token(ctap, ClientPin.PROTOCOLS[1]())
+    assert cm1.get_metadata()[CredentialManagement.RESULT.EXISTING_CRED_COUNT] == total - 1
+    # A token with the wrong permission is refused.
+    pin = ClientPin(ctap)
+    ga_token = pin.get_uv_token(ClientPin.PERMISSION.GET_ASSERTION, "cm.example")
+    bad = CredentialManagement(ctap, pin.protocol, ga_token)
+    expect_error(CtapError.ERR.PIN_AUTH_INVALID, bad.get_metadata)
+    # A forged token is refused.
+    forged = CredentialManagement(ctap, pin.protocol, os.urandom(32))
+    expect_error(CtapError.ERR.PIN_AUTH_INVALID, forged.get_metadata)
+
+
+def s_selection(path):
+    ctap = Ctap2(open_device(path))
+    ctap.selection()
+
+
+def s_cancel(path):
+    # Run with --presence-delay-ms: the touch never comes before we cancel.
+    ctap = Ctap2(open_device(path))
+    event = threading.Event()
+    statuses = []
+
+    def on_keepalive(status):
+        statuses.append(status)
+        event.set()
+
+    expect_error(
+        CtapError.ERR.KEEPALIVE_CANCEL, ctap.make_credential, cdh("cancel"),
+        {"id": "cancel.example"}, {"id": b"c"}, ES256,
+        event=event, on_keepalive=on_keepalive,
+    )
+    assert statuses == [2], statuses  # STATUS.UPNEEDED
+    # Nothing was created, and the device answers the next request.
+    expect_error(CtapError.ERR.NO_CREDENTIALS, ctap.get_assertion, "cancel.example", cdh("x"))
+
+
+def s_slow_touch(path):
+    # Run with --presence-delay-ms: keepalives arrive, then the request completes.
+    ctap = Ctap2(open_device(path))
+    statuses = []
+    make_resp = ctap.make_credential(
+        cdh("slow"), {"id": "slow.example"}, {"id": b"s"}, ES256,
+        on_keepalive=statuses.append,
+    )
+    assert make_resp.auth_data.is_user_present()
+    assert statuses == [2], statuses
+
+
+def s_deny(path):
+    # Run with --deny-presence.
+    ctap = Ctap2(open_device(path))
+    expect_error(
+        CtapError.ERR.OPERATION_DENIED, ctap.make_credential, cdh("deny"),
+        {"id": "deny.example"}, {"id": b"d"}, ES256,
+    )
+    expect_error(CtapError.ERR.OPERATION_DENIED, ctap.selection)
+    expect_error(CtapError.ERR.OPERATION_DENIED, ctap.reset)
+
+
+def s_reset(path):
+    ctap = Ctap2(open_device(path))
+    make(ctap, b"r", "reset-me", rp={"id": "reset.example", "name": "R"})
+    ctap.reset()
+    expect_error(CtapError.ERR.NO_CREDENTIALS, ctap.get_assertion, "reset.example", cdh("r"))
+    cm = cm_token(ctap)
+    assert cm.get_metadata()[CredentialManagement.RESULT.EXISTING_CRED_COUNT] == 0
+    assert cm.enumerate_rps() == []
+
+
+class Approve(UserInteraction):
+    def __init__(self):
+        self.uv_requests = 0
+
+    def prompt_up(self):
+        pass
+
+    def request_pin(self, permissions, rp_id):
+        raise AssertionError("fauxkey has no PIN; the client must not ask for one")
+
+    def request_uv(self, permissions, rp_id):
+        self.uv_requests += 1
+        return True
+
+
+def s_client(path):
+    dev = open_device(path)
+    ui = Approve()
+    client = Fido2Client(dev, DefaultClientDataCollector("https://client.example"), ui)
+    server = Fido2Server(PublicKeyCredentialRpEntity(name="Client Example", id="client.example"))
+    user = PublicKeyCredentialUserEntity(id=b"client-user", name="carol", display_name="Carol")
+    for uv in (UserVerificationRequirement.REQUIRED, UserVerificationRequirement.DISCOURAGED):
+        create_options, state = server.register_begin(
+            user, resident_key_requirement=ResidentKeyRequirement.REQUIRED, user_verification=uv,
+        )
+        reg = client.make_credential(create_options.public_key)
+        auth_data = server.register_complete(state, reg)
+        cred = auth_data.credential_data
+        assert auth_data.is_user_present()
+        # python-fido2 verifies the user for every registration on a UV-capable key (fauxkey
+        # does not announce makeCredUvNotRqd), through a pinUvAuthToken with the mc permission.
+        assert auth_data.is_user_verified()
+        # Log in with the allow list, then discoverably.
+        for creds in ([cred], None):
+            request_options, state = server.authenticate_begin(creds, user_verification=uv)
+            selection = client.get_assertion(request_options.public_key)
+            result = selection.get_response(0)
+            got = server.authenticate_complete(state, [cred], result)
+            assert got.credential_id == cred.credential_id
+            assert result.response.user_handle == b"client-user"
+            flags = result.response.authenticator_data.flags
+            assert bool(flags & 0x04) == (uv == UserVerificationRequirement.REQUIRED), flags
+    assert ui.uv_requests >= 2, ui.uv_requests
+
+
+def s_prf(path):
+    # WebAuthn prf over CTAP hmac-secret: python-fido2 does the key agreement, encrypts the
+    # salts and decrypts the outputs (PIN/UV auth protocol 2).
+    client = Fido2Client(
+        open_device(path), DefaultClientDataCollector("https://prf.example"), Approve()
+    )
+    server = Fido2Server(PublicKeyCredentialRpEntity(name="PRF", id="prf.example"))
+    user = PublicKeyCredentialUserEntity(id=b"prf-user", name="pat", display_name="Pat")
+    create_options, state = server.register_begin(
+        user, resident_key_requirement=ResidentKeyRequirement.REQUIRED,
+        user_verification=UserVerificationRequirement.REQUIRED, extensions={"prf": {}},
+    )
+    reg = client.make_credential(create_options.public_key)
+    assert reg.client_extension_results["prf"]["enabled"] is True, reg.client_extension_results
+    cred = server.register_complete(state, reg).credential_data
+
+    def evaluate(first, second=None):
+        salts = {"first": first} if second is None else {"first": first, "second": second}
+        request_options, state = server.authenticate_begin(
+            [cred], user_verification=UserVerificationRequirement.REQUIRED,
+            extensions={"prf": {"eval": salts}},
+        )
+        result = client.get_assertion(request_options.public_key).get_response(0)
+        server.authenticate_complete(state, [cred], result)
+        results = result.client_extension_results["prf"]["results"]
+        # The client outputs are in their JSON form: base64url.
+        return {k: websafe_decode(v) for k, v in results.items() if k in salts}
+
+    a = evaluate(b"salt one")
+    assert len(a["first"]) == 32 and set(a) == {"first"}, a
+    again = evaluate(b"salt one", b"salt two")
+    assert again["first"] == a["first"], "the same salt gives the same output"
+    assert again["second"] != a["first"] and len(again["second"]) == 32
+
+
+def s_no_uv(path):
+    # Run with --no-uv: no built-in UV, so no token and no credential management either.
+    dev = open_device(path)
+    ctap = Ctap2(dev)
+    info = ctap.get_info()
+    assert info.versions == ["FIDO_2_0"], info.versions
+    for opt in ("uv", "pinUvAuthToken", "credMgmt", "clientPin"):
+        assert opt not in info.options, (opt, info.options)
+    assert not CredentialManagement.is_supported(info)
+    # Asked for a token anyway (python-fido2 itself would not), fauxkey says NOT_ALLOWED.
+    key_agreement, _ = ClientPin(ctap)._get_shared_secret()
+    expect_error(
+        CtapError.ERR.NOT_ALLOWED, ctap.client_pin, 2, ClientPin.CMD.GET_TOKEN_USING_UV,
+        key_agreement=key_agreement, permissions=ClientPin.PERMISSION.CREDENTIAL_MGMT,
+    )
+    # The high-level client registers and logs in without UV when the RP allows it …
+    client = Fido2Client(dev, DefaultClientDataCollector("https://nouv.example"), Approve())
+    server = Fido2Server(PublicKeyCredentialRpEntity(name="No UV", id="nouv.example"))
+    user = PublicKeyCredentialUserEntity(id=b"nouv", name="nu", display_name="No UV")
+    options, state = server.register_begin(
+        user, user_verification=UserVerificationRequirement.DISCOURAGED)
+    auth_data = server.register_complete(state, client.make_credential(options.public_key))
+    assert not auth_data.is_user_verified()
+    request, state = server.authenticate_begin(
+        [auth_data.credential_data], user_verification=UserVerificationRequirement.DISCOURAGED)
+    result = client.get_assertion(request.public_key).get_response(0)
+    server.authenticate_complete(state, [auth_data.credential_data], result)
+    # … and refuses when it requires UV.
+    options, state = server.register_begin(
+        user, user_verification=UserVerificationRequirement.REQUIRED)
+    try:
+        client.make_credential(options.public_key)
+    except Exception as e:  # python-fido2's ClientError(CONFIGURATION_UNSUPPORTED)
+        assert "CONFIGURATION_UNSUPPORTED" in repr(e), repr(e)
+    else:
+        raise AssertionError("UV required on an authenticator without UV must fail")
+
+
+def s_two_clients(path):
+    # Two hosts connected at once (run with --presence-delay-ms): they get different channels,
+    # see the same credentials, and one waits (CHANNEL_BUSY, retried by python-fido2) while the
+    # other's request waits for the touch.
+    a, b = open_device(path), open_device(path)
+    assert a._channel_id != b._channel_id
+    ca, cb = Ctap2(a), Ctap2(b)
+    cred = make(ca, b"two", "two", rp={"id": "two.example", "name": "Two"})
+    got = cb.get_assertion("two.example", cdh("two"))
+    got.verify(cdh("two"), cred.public_key)
+    done = []
+    worker = threading.Thread(target=lambda: done.append(
+        make(ca, b"two-b", "two-b", rp={"id": "two.example", "name": "Two"})))
+    worker.start()
+    # While a's makeCredential waits for the touch, b's requests are refused as busy, then run.
+    assert b.ping(b"b") == b"b"
+    worker.join()
+    assert len(done) == 1
+    assert len(cb.get_assertions("two.example", cdh("both"))) in (1, 2)
+    a.close()
+    assert b.ping(b"still here") == b"still here"
+
+
+SCENARIOS = {name[2:]: fn for name, fn in globals().items() if name.startswith("s_")}
+
+
+def main():
+    path, names = sys.argv[1], sys.argv[2:]
+    for name in names:
+        SCENARIOS[name](path)
+        print("ok:", name, flush=True)
+
+
+if __name__ == "__main__":
+    main()
