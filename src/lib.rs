@@ -38,6 +38,7 @@ pub mod ctap2;
 pub mod ctaphid;
 pub mod env;
 pub mod faults;
+pub mod fixtures;
 pub mod profiles;
 pub mod server;
 pub mod store;

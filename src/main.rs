@@ -168,6 +168,12 @@ pub enum Command {
         curl -s http://127.0.0.1:8080/webauthn/create -d '{\"origin\": \"https://example.com\", \"options\": {...}}'\n  \
         FAUXKEY_PASSPHRASE=s3cret fauxkey serve --vault test.fxk   # passkeys persist across restarts")]
     Serve(cli::serve::ServeArgs),
+    /// Generate a deterministic corpus of golden and broken WebAuthn responses, with a
+    /// manifest of the verdict a correct RP reaches on each, for an RP's test suite.
+    #[command(after_help = "Examples:\n  \
+        fauxkey fixtures --out tests/webauthn-fixtures --seed 1 --negative\n  \
+        fauxkey fixtures --out fx --rp-id login.example.org --origin https://login.example.org --alg es256 --all-profiles")]
+    Fixtures(cli::fixtures::FixturesArgs),
     /// List the provider profiles: AAGUID, flags, counter, attestation, and the sources.
     #[command(after_help = "Examples:\n  fauxkey profiles\n  \
         fauxkey profiles --json | jq -r '.[] | select(.name == \"bitwarden\") | .aaguid'")]

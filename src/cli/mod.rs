@@ -1,6 +1,7 @@
 //! What each command does: open the vault, call the library, print. No protocol logic here.
 
 pub mod ctap;
+pub mod fixtures;
 mod output;
 mod profiles;
 pub mod serve;
@@ -197,6 +198,7 @@ pub fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Serve(args) => serve::run(cli.vault.as_deref(), args),
+        Command::Fixtures(args) => fixtures::run(args),
         Command::Profiles { json } => profiles::list(json),
         Command::AttestationRoot { pem } => profiles::attestation_root(&path, pem),
         Command::Metadata { profile } => profiles::metadata(&path, &profile),

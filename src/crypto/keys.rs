@@ -167,6 +167,11 @@ impl PrivateKey {
 
     /// Signs `message`: DER ECDSA (RFC 6979 nonce) for ES256, 64 raw bytes for Ed25519.
     pub fn sign(&self, message: &[u8]) -> Vec<u8> {
+        if self.alg == Algorithm::Es256 && self.parsed.get().is_none() {
+            // Sign straight from the scalar: building a `SigningKey` would also compute the
+            // public key, a scalar multiplication a signature does not need.
+            return es256_sign_with_scalar(&self.secret, message);
+        }
         match self.inner() {
             Inner::Es256(k) => {
                 let sig: p256::ecdsa::Signature = k.sign(message);
@@ -354,10 +359,48 @@ impl PublicKey {
     }
 }
 
+/// ES256 over `message` with the RFC 6979 nonce, from the 32-byte scalar alone; the same bytes
+/// as `p256::ecdsa::SigningKey::sign`.
+fn es256_sign_with_scalar(secret: &[u8; 32], message: &[u8]) -> Vec<u8> {
+    use ecdsa::hazmat::SignPrimitive as _;
+    use sha2::{Digest as _, Sha256};
+    use zeroize::Zeroize as _;
+    let mut scalar = p256::NonZeroScalar::try_from(secret.as_slice())
+        .unwrap_or_else(|_| unreachable!("P-256 scalar validated at construction"));
+    let digest = Sha256::digest(message);
+    let signed = scalar
+        .as_ref()
+        .try_sign_prehashed_rfc6979::<Sha256>(&digest, &[]);
+    scalar.zeroize();
+    let (sig, _) = signed
+        .unwrap_or_else(|_| unreachable!("RFC 6979 signing with a non-zero scalar cannot fail"));
+    sig.to_der().as_bytes().to_vec()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use rand_core::SeedableRng;
+
+    #[test]
+    fn es256_from_the_scalar_signs_the_same_bytes_as_a_signing_key_and_verifies() {
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(11);
+        for i in 0..32u8 {
+            let key = PrivateKey::generate(Algorithm::Es256, &mut rng);
+            let message = vec![i; usize::from(i) * 3];
+            let parsed = key.sign(&message); // the freshly generated key is parsed
+            let mut unparsed = key.clone(); // clones start unparsed
+            assert!(unparsed.parsed.get().is_none());
+            let from_scalar = unparsed.sign(&message);
+            assert!(
+                unparsed.parsed.get().is_none(),
+                "signing must not parse the key"
+            );
+            assert_eq!(from_scalar, parsed);
+            assert!(key.public_key().verify(&message, &from_scalar));
+            unparsed.drop_parsed();
+        }
+    }
 
     #[test]
     fn keys_round_trip_and_sign_deterministically() {
