@@ -1,0 +1,394 @@
+// The browser end-to-end test: headless Chromium or Firefox, fauxkey's shim injected into every
+// page, the demo RP (SimpleWebAuthn on both ends) registering and signing in through
+// `fauxkey serve`.
+//
+//   node tests/browser/e2e.mjs http://127.0.0.1:PORT [chromium|firefox]
+//
+// (the URL is the one `fauxkey serve` printed; the browser defaults to chromium)
+//
+// Prints `PASS <check>` / `FAIL <check>: <why>` lines and a closing
+// `e2e (<browser>): N passed, M failed`;
+// exits 1 if any check failed. tests/browser_e2e.rs runs it.
+import { startRp } from './rp-server.mjs';
+import { openPage } from './browsers.mjs';
+
+const base = process.argv[2];
+// Provider profiles (`fauxkey profiles`) to run the demo RP against, one authenticator each;
+// tests/browser_e2e.rs passes every builtin profile.
+const PROFILES = (process.env.FAUXKEY_PROFILES || 'fauxkey').split(',').filter(Boolean);
+const kind = process.argv[3] || 'chromium';
+if (!base) {
+  console.error('usage: node e2e.mjs <fauxkey serve base URL> [chromium|firefox]');
+  process.exit(2);
+}
+
+let passed = 0;
+let failed = 0;
+async function check(name, fn) {
+  try {
+    await fn();
+    passed++;
+    console.log(`PASS ${name}`);
+  } catch (err) {
+    failed++;
+    console.log(`FAIL ${name}: ${err && err.stack ? err.stack.split('\n').slice(0, 3).join(' | ') : err}`);
+  }
+}
+function expect(cond, message) {
+  if (!cond) throw new Error(message);
+}
+
+const shimResponse = await fetch(`${base}/shim.js`);
+const shim = await shimResponse.text();
+const rp = await startRp();
+const { page, close } = await openPage(kind, shim);
+// Page errors help when a check fails; failed loads are expected (error checks, favicon).
+page.onConsole((type, text) => { if (type === 'error' && !text.startsWith('Failed to load resource')) console.log(`  [page console] ${text}`); });
+
+// Drives the demo RP's form and returns the status line once the ceremony has finished.
+async function act(button, username) {
+  if (username !== undefined) await page.fill('#username', username);
+  await page.evaluate(() => { document.getElementById('status').textContent = 'clicked'; });
+  await page.click(`#${button}`);
+  await page.waitFor(() => !['clicked', 'working'].includes(document.getElementById('status').textContent), 20000);
+  return page.evaluate(() => document.getElementById('status').textContent);
+}
+
+try {
+  await check('GET /shim.js serves the shim with the base URL baked in', async () => {
+    expect(shimResponse.ok, `HTTP ${shimResponse.status}`);
+    expect((shimResponse.headers.get('content-type') || '').includes('javascript'), `content-type ${shimResponse.headers.get('content-type')}`);
+    expect(shim.includes(`'${base}'`), 'the base URL is not in the script');
+  });
+
+  await page.goto(`${rp.origin}/`);
+
+  await check('the init script installed the shim in the page', async () => {
+    const installed = await page.evaluate(() => window.fauxkey && window.fauxkey.shimInstalled === true && window.fauxkey.baseUrl);
+    expect(installed === base, `window.fauxkey.baseUrl is ${installed}`);
+  });
+
+  const counters = [];
+  await check('SimpleWebAuthn registration through the shim verifies on the RP server', async () => {
+    const status = await act('register', 'alice');
+    expect(/^registered alice counter=\d+$/.test(status), `status: ${status}`);
+    const reg = rp.state.verified.filter((v) => v.kind === 'register' && v.username === 'alice');
+    expect(reg.length === 1, `RP server recorded ${JSON.stringify(rp.state.verified)}`);
+  });
+
+  await check('SimpleWebAuthn discoverable login verifies on the RP server', async () => {
+    const status = await act('login');
+    const m = /^signed in as alice counter=(\d+)->(\d+)$/.exec(status);
+    expect(m, `status: ${status}`);
+    counters.push([Number(m[1]), Number(m[2])]);
+  });
+
+  await check('a second login verifies and its signature counter went up', async () => {
+    const status = await act('login');
+    const m = /^signed in as alice counter=(\d+)->(\d+)$/.exec(status);
+    expect(m, `status: ${status}`);
+    const [prev, next] = [Number(m[1]), Number(m[2])];
+    expect(prev === counters[0][1], `the RP stored ${counters[0][1]} but the second login started from ${prev}`);
+    expect(next > prev, `counter did not increase: ${prev} -> ${next}`);
+    const logins = rp.state.verified.filter((v) => v.kind === 'login' && v.username === 'alice');
+    expect(logins.length === 2, `RP server recorded ${logins.length} logins`);
+    expect(!rp.state.verified.some((v) => v.kind === 'error'), `RP server errors: ${JSON.stringify(rp.state.verified)}`);
+  });
+
+  await check('registering alice again: excludeCredentials -> InvalidStateError, as SimpleWebAuthn reports it', async () => {
+    const status = await act('register', 'alice');
+    expect(/^error /.test(status) && /ERROR_AUTHENTICATOR_PREVIOUSLY_REGISTERED|InvalidStateError/.test(status), `status: ${status}`);
+    const regs = rp.state.verified.filter((v) => v.kind === 'register' && v.username === 'alice');
+    expect(regs.length === 1, `the RP verified ${regs.length} registrations for alice`);
+  });
+
+  // The same unmodified front end against an authenticator of every provider profile.
+  for (const profile of PROFILES) {
+    await check(`profile ${profile}: SimpleWebAuthn registration and login verify`, async () => {
+      const added = await fetch(`${base}/_fauxkey/authenticators`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ profile }),
+      });
+      const body = await added.text();
+      expect(added.status === 201, `POST /_fauxkey/authenticators {profile: ${profile}}: HTTP ${added.status} ${body}`);
+      const { authenticatorId } = JSON.parse(body);
+      await page.evaluate((id) => { window.fauxkey.authenticatorId = id; }, authenticatorId);
+      try {
+        const registered = await act('register', `user-${profile}`);
+        expect(registered.startsWith(`registered user-${profile} `), `register: ${registered}`);
+        const signedIn = await act('login');
+        expect(signedIn.startsWith(`signed in as user-${profile} `), `login: ${signedIn}`);
+      } finally {
+        await page.evaluate(() => { window.fauxkey.authenticatorId = null; });
+      }
+    });
+  }
+
+  // The shim's objects, looked at directly from page script, as an RP front end would.
+  const shape = await page.evaluate(async () => {
+    const b64u = (buf) => btoa(String.fromCharCode(...new Uint8Array(buf))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+    const challenge = crypto.getRandomValues(new Uint8Array(32));
+    const userId = crypto.getRandomValues(new Uint8Array(16));
+    const cred = await navigator.credentials.create({ publicKey: {
+      rp: { name: 'shape test' },
+      user: { id: userId, name: 'carol', displayName: 'Carol' },
+      challenge,
+      pubKeyCredParams: [{ type: 'public-key', alg: -7 }],
+      authenticatorSelection: { residentKey: 'required' },
+      extensions: { credProps: true, prf: {} },
+    } });
+    const r = cred.response;
+    const clientData = JSON.parse(new TextDecoder().decode(r.clientDataJSON));
+    const json = JSON.parse(JSON.stringify(cred));
+    const salt = new TextEncoder().encode('fauxkey e2e salt');
+    const getPrf = () => navigator.credentials.get({ publicKey: {
+      challenge: crypto.getRandomValues(new Uint8Array(32)),
+      allowCredentials: [{ type: 'public-key', id: cred.rawId }],
+      extensions: { prf: { eval: { first: salt } } },
+    } });
+    const a1 = await getPrf();
+    const a2 = await getPrf();
+    const prf1 = a1.getClientExtensionResults().prf;
+    const prf2 = a2.getClientExtensionResults().prf;
+    return {
+      isPKC: cred instanceof PublicKeyCredential,
+      tag: Object.prototype.toString.call(cred),
+      isAttestation: r instanceof AuthenticatorAttestationResponse,
+      isResponse: r instanceof AuthenticatorResponse,
+      rawIdIsBuffer: cred.rawId instanceof ArrayBuffer,
+      idMatches: cred.id === b64u(cred.rawId),
+      type: cred.type,
+      attachment: cred.authenticatorAttachment,
+      alg: r.getPublicKeyAlgorithm(),
+      publicKeyLength: r.getPublicKey() && r.getPublicKey().byteLength,
+      transportsIsArray: Array.isArray(r.getTransports()),
+      authDataLength: r.getAuthenticatorData().byteLength,
+      attObjIsBuffer: r.attestationObject instanceof ArrayBuffer,
+      clientData,
+      challenge: b64u(challenge),
+      origin: location.origin,
+      jsonId: json.id,
+      jsonRawId: json.rawId,
+      jsonAttObj: typeof json.response.attestationObject,
+      credProps: cred.getClientExtensionResults().credProps,
+      prfEnabled: cred.getClientExtensionResults().prf && cred.getClientExtensionResults().prf.enabled,
+      isAssertion: a1.response instanceof AuthenticatorAssertionResponse,
+      assertionIsPKC: a1 instanceof PublicKeyCredential,
+      userHandle: a1.response.userHandle && b64u(a1.response.userHandle),
+      userId: b64u(userId),
+      sigIsBuffer: a1.response.signature instanceof ArrayBuffer,
+      prfIsBuffer: prf1 && prf1.results && prf1.results.first instanceof ArrayBuffer,
+      prfLength: prf1 && prf1.results && prf1.results.first.byteLength,
+      prfStable: prf1 && prf2 && b64u(prf1.results.first) === b64u(prf2.results.first),
+      prfJson: typeof JSON.parse(JSON.stringify(a1)).clientExtensionResults.prf.results.first,
+    };
+  });
+
+  await check('create() returns a PublicKeyCredential with an AuthenticatorAttestationResponse', async () => {
+    expect(shape.isPKC && shape.isAttestation && shape.isResponse, JSON.stringify(shape));
+    expect(shape.tag === '[object PublicKeyCredential]', shape.tag);
+    expect(shape.type === 'public-key' && shape.rawIdIsBuffer && shape.idMatches && shape.attObjIsBuffer, JSON.stringify(shape));
+    expect(shape.attachment === 'platform' || shape.attachment === 'cross-platform', `attachment ${shape.attachment}`);
+  });
+  await check('getPublicKey / getPublicKeyAlgorithm / getTransports / getAuthenticatorData', async () => {
+    expect(shape.alg === -7, `alg ${shape.alg}`);
+    expect(shape.publicKeyLength === 91, `P-256 SubjectPublicKeyInfo should be 91 bytes, got ${shape.publicKeyLength}`);
+    expect(shape.transportsIsArray, 'getTransports() is not an array');
+    expect(shape.authDataLength > 37, `authenticatorData of ${shape.authDataLength} bytes has no attested credential`);
+  });
+  await check('clientDataJSON carries the page origin and the challenge', async () => {
+    const cd = shape.clientData;
+    expect(cd.type === 'webauthn.create' && cd.origin === shape.origin && cd.challenge === shape.challenge, JSON.stringify(cd));
+  });
+  await check('toJSON() gives the L3 JSON form', async () => {
+    expect(shape.jsonId === shape.jsonRawId && shape.jsonAttObj === 'string', JSON.stringify(shape));
+  });
+  await check('getClientExtensionResults(): credProps and prf (ArrayBuffers, stable per salt)', async () => {
+    expect(shape.credProps && shape.credProps.rk === true, `credProps ${JSON.stringify(shape.credProps)}`);
+    expect(shape.prfEnabled === true, `prf.enabled ${shape.prfEnabled}`);
+    expect(shape.prfIsBuffer && shape.prfLength === 32 && shape.prfStable, JSON.stringify(shape));
+    expect(shape.prfJson === 'string', `toJSON prf result is ${shape.prfJson}`);
+  });
+  await check('get() returns a PublicKeyCredential with an AuthenticatorAssertionResponse', async () => {
+    expect(shape.assertionIsPKC && shape.isAssertion && shape.sigIsBuffer, JSON.stringify(shape));
+    expect(shape.userHandle === shape.userId, `userHandle ${shape.userHandle} != ${shape.userId}`);
+  });
+
+  const statics = await page.evaluate(async () => ({
+    caps: await PublicKeyCredential.getClientCapabilities(),
+    uvpa: await PublicKeyCredential.isUserVerifyingPlatformAuthenticatorAvailable(),
+    cma: await PublicKeyCredential.isConditionalMediationAvailable(),
+  }));
+  await check('getClientCapabilities and the two availability checks come from the server', async () => {
+    const capsFromServer = await (await fetch(`${base}/webauthn/capabilities`)).json();
+    expect(JSON.stringify(statics.caps) === JSON.stringify(capsFromServer), `${JSON.stringify(statics.caps)} vs ${JSON.stringify(capsFromServer)}`);
+    expect(statics.uvpa === capsFromServer.userVerifyingPlatformAuthenticator, `uvpa ${statics.uvpa}`);
+    expect(statics.cma === (capsFromServer.conditionalGet === true), `cma ${statics.cma}`);
+  });
+
+  const errors = await page.evaluate(async () => {
+    const outcome = async (p) => {
+      try { await p; return 'resolved'; } catch (e) { return `${e instanceof DOMException ? 'DOMException' : e.constructor.name}:${e.name}`; }
+    };
+    const challenge = new Uint8Array(32);
+    const aborted = new AbortController();
+    aborted.abort();
+    const creds = await navigator.credentials.get({ publicKey: { challenge, rpId: 'localhost' } });
+    const id = creds.rawId;
+    return {
+      wrongRpId: await outcome(navigator.credentials.get({ publicKey: { challenge, rpId: 'example.com' } })),
+      unknownCred: await outcome(navigator.credentials.get({ publicKey: { challenge, allowCredentials: [{ type: 'public-key', id: new Uint8Array(32) }] } })),
+      aborted: await outcome(navigator.credentials.create({ signal: aborted.signal, publicKey: {} })),
+      conditional: await outcome(navigator.credentials.get({ mediation: 'conditional', publicKey: { challenge } })),
+      signal: await outcome(PublicKeyCredential.signalUnknownCredential({ rpId: 'localhost', credentialId: creds.id })),
+      afterSignal: await outcome(navigator.credentials.get({ publicKey: { challenge, allowCredentials: [{ type: 'public-key', id }] } })),
+      badSignal: await outcome(PublicKeyCredential.signalUnknownCredential({ rpId: 'localhost', credentialId: '***' })),
+      jsonNotBuffers: await outcome(navigator.credentials.get({ publicKey: { challenge: 'AAAAAAAAAAAAAAAAAAAAAA' } })),
+    };
+  });
+  await check('server errors become DOMExceptions: wrong rpId -> SecurityError', async () => {
+    expect(errors.wrongRpId === 'DOMException:SecurityError', errors.wrongRpId);
+  });
+  await check('no matching credential -> NotAllowedError', async () => {
+    expect(errors.unknownCred === 'DOMException:NotAllowedError', errors.unknownCred);
+  });
+  await check('an aborted signal -> AbortError', async () => {
+    expect(errors.aborted === 'DOMException:AbortError', errors.aborted);
+  });
+  await check('conditional mediation while unavailable -> TypeError', async () => {
+    expect(errors.conditional === 'TypeError:TypeError', errors.conditional);
+  });
+  await check('signalUnknownCredential hides the credential from later get()', async () => {
+    expect(errors.signal === 'resolved', errors.signal);
+    expect(errors.afterSignal === 'DOMException:NotAllowedError', errors.afterSignal);
+  });
+  await check('a malformed signal -> TypeError', async () => {
+    expect(errors.badSignal === 'TypeError:TypeError', errors.badSignal);
+  });
+
+  await check('signalCurrentUserDetails and signalAllAcceptedCredentials reach the authenticator', async () => {
+    const made = await page.evaluate(async () => {
+      const b64u = (buf) => btoa(String.fromCharCode(...new Uint8Array(buf))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+      const userId = crypto.getRandomValues(new Uint8Array(16));
+      const cred = await navigator.credentials.create({ publicKey: {
+        rp: { name: 'signals' }, user: { id: userId, name: 'erin', displayName: 'Erin' },
+        challenge: new Uint8Array(32), pubKeyCredParams: [{ type: 'public-key', alg: -7 }],
+        authenticatorSelection: { residentKey: 'required' },
+      } });
+      const ids = { userId: b64u(userId), id: cred.id };
+      await PublicKeyCredential.signalCurrentUserDetails({ rpId: 'localhost', userId: ids.userId, name: 'erin2', displayName: 'Erin Two' });
+      await PublicKeyCredential.signalAllAcceptedCredentials({ rpId: 'localhost', userId: ids.userId, allAcceptedCredentialIds: [] });
+      return ids;
+    });
+    const events = await (await fetch(`${base}/_fauxkey/events`)).json();
+    const changes = (signal) => events.filter((e) => e.signal === signal && e.userId === made.userId).flatMap((e) => e.changes);
+    const renamed = changes('currentUserDetails').find((c) => c.credentialId === made.id);
+    const hidden = changes('allAcceptedCredentials').find((c) => c.credentialId === made.id);
+    expect(renamed && renamed.change === 'renamed' && renamed.name === 'erin2' && renamed.displayName === 'Erin Two', JSON.stringify(events));
+    expect(hidden && hidden.change === 'hidden', JSON.stringify(events));
+  });
+
+  await check('L3 JSON strings where BufferSources belong -> TypeError, as WebIDL gives', async () => {
+    expect(errors.jsonNotBuffers === 'TypeError:TypeError', errors.jsonNotBuffers);
+  });
+
+  await check('window.fauxkey.authenticatorId routes ceremonies to an added authenticator', async () => {
+    const added = await fetch(`${base}/_fauxkey/authenticators`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ hasUserVerification: false }),
+    });
+    expect(added.status === 201, `POST /_fauxkey/authenticators: HTTP ${added.status}`);
+    const { authenticatorId } = await added.json();
+    const id = await page.evaluate(async (authenticatorId) => {
+      window.fauxkey.authenticatorId = authenticatorId;
+      try {
+        const cred = await navigator.credentials.create({ publicKey: {
+          rp: { name: 'routing' }, user: { id: new Uint8Array([9]), name: 'dave', displayName: 'Dave' },
+          challenge: new Uint8Array(32), pubKeyCredParams: [{ type: 'public-key', alg: -7 }],
+        } });
+        return cred.id;
+      } finally {
+        window.fauxkey.authenticatorId = null;
+      }
+    }, authenticatorId);
+    const list = async (a) => (await (await fetch(`${base}/_fauxkey/authenticators/${a}/credentials`)).json()).map((c) => c.credentialId);
+    expect((await list(authenticatorId)).includes(id), 'the added authenticator does not hold the new credential');
+    expect(!(await list('default')).includes(id), 'the default authenticator holds it');
+  });
+
+  await check('a user who never answers: abort mid-ceremony -> AbortError at once; else NotAllowedError at the timeout', async () => {
+    const added = await fetch(`${base}/_fauxkey/authenticators`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ isUserResponding: false }),
+    });
+    expect(added.status === 201, `POST /_fauxkey/authenticators: HTTP ${added.status}`);
+    const { authenticatorId } = await added.json();
+    const r = await page.evaluate(async (authenticatorId) => {
+      window.fauxkey.authenticatorId = authenticatorId;
+      const timed = async (p) => {
+        const t0 = performance.now();
+        try { await p; return { result: 'resolved' }; } catch (e) { return { result: e.name, ms: performance.now() - t0 }; }
+      };
+      try {
+        const controller = new AbortController();
+        setTimeout(() => controller.abort(), 300);
+        const aborted = await timed(navigator.credentials.get({ signal: controller.signal, publicKey: { challenge: new Uint8Array(32), timeout: 60000 } }));
+        const timedOut = await timed(navigator.credentials.get({ publicKey: { challenge: new Uint8Array(32), timeout: 1000 } }));
+        return { aborted, timedOut };
+      } finally {
+        window.fauxkey.authenticatorId = null;
+      }
+    }, authenticatorId);
+    expect(r.aborted.result === 'AbortError' && r.aborted.ms < 5000, `abort: ${JSON.stringify(r.aborted)}`);
+    expect(r.timedOut.result === 'NotAllowedError' && r.timedOut.ms >= 900, `timeout: ${JSON.stringify(r.timedOut)}`);
+  });
+
+  // A cross-origin iframe (another port of localhost) signing in for the top page's RP ID: the
+  // shim sends topOrigin, so clientDataJSON says crossOrigin; without the permissions policy
+  // `allow` attribute the frame is refused, as Chromium refuses it.
+  const rp2 = await startRp();
+  try {
+    await page.evaluate(async (src) => {
+      const load = (allow) => new Promise((resolve) => {
+        const f = document.createElement('iframe');
+        if (allow) f.allow = allow;
+        f.src = src;
+        f.onload = () => resolve();
+        document.body.appendChild(f);
+      });
+      await load('publickey-credentials-get');
+      await load(null);
+    }, `${rp2.origin}/`);
+    const [allowed, denied] = page.frames().filter((f) => f.url().startsWith(rp2.origin));
+    const inFrame = (frame) => frame.evaluate(async () => {
+      try {
+        const cred = await navigator.credentials.get({ publicKey: { challenge: new Uint8Array(32), rpId: 'localhost' } });
+        return JSON.parse(new TextDecoder().decode(cred.response.clientDataJSON));
+      } catch (e) {
+        return { error: e.name };
+      }
+    });
+    const allowedData = await inFrame(allowed);
+    const deniedData = await inFrame(denied);
+    await check('a cross-origin iframe with allow= gets clientDataJSON with crossOrigin and topOrigin', async () => {
+      expect(allowedData.crossOrigin === true && allowedData.topOrigin === rp.origin && allowedData.origin === rp2.origin,
+        JSON.stringify(allowedData));
+    });
+    await check('a cross-origin iframe without allow= gets NotAllowedError', async () => {
+      expect(deniedData.error === 'NotAllowedError', JSON.stringify(deniedData));
+    });
+  } finally {
+    await rp2.close();
+  }
+
+  // The same RP page opened on an IP-address origin: no valid RP ID, as in a real browser.
+  await check('the RP page on http://127.0.0.1 gets SecurityError from registration', async () => {
+    await page.goto(`http://127.0.0.1:${rp.port}/`);
+    const status = await act('register', 'mallory');
+    expect(/^error /.test(status) && /SecurityError|ERROR_INVALID_DOMAIN/.test(status), `status: ${status}`);
+    expect(!rp.state.verified.some((v) => v.kind === 'register' && v.username === 'mallory'), 'the RP verified a registration it should never have seen');
+  });
+} finally {
+  await close();
+  await rp.close();
+}
+
+console.log(`e2e (${kind}): ${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
