@@ -1003,3 +1003,101 @@ fn profiles_apply_per_authenticator_with_the_servers_attestation_ca() {
     assert_eq!(profile_of("default"), Some(json!("fauxkey")));
     assert_eq!(profile_of(id), Some(json!("yubikey-5")));
 }
+
+// ---------------------------------------------------------------------- HTTP hygiene
+
+/// Sends `requests` back to back on one keep-alive connection and returns each status line.
+fn statuses_on_one_connection(base: &str, requests: &[(&str, &str, &str)]) -> Vec<String> {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let addr = base.trim_start_matches("http://");
+    let stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut writer = stream.try_clone().unwrap();
+    let mut reader = BufReader::new(stream);
+    let mut statuses = Vec::new();
+    for (method, path, body) in requests {
+        // Headers first, the body a moment later, as Python's http.client sends them: the
+        // server must not answer (and drop the connection) before the body has arrived.
+        write!(
+            writer,
+            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\n\r\n",
+            body.len()
+        )
+        .unwrap();
+        writer.flush().unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+        writer.write_all(body.as_bytes()).unwrap();
+        let mut status = String::new();
+        reader.read_line(&mut status).unwrap();
+        let mut length = 0usize;
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            if line == "\r\n" || line.is_empty() {
+                break;
+            }
+            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                length = v.trim().parse().unwrap();
+            }
+        }
+        let mut skip = vec![0; length];
+        reader.read_exact(&mut skip).unwrap();
+        statuses.push(status.trim_end().to_owned());
+    }
+    statuses
+}
+
+#[test]
+fn a_body_the_route_does_not_read_leaves_the_keep_alive_connection_usable() {
+    // Reset takes no body; a client that sends one anyway (Python's requests with json={})
+    // must still get its next request answered on the same connection.
+    let (_server, http) = start(41);
+    let statuses = statuses_on_one_connection(
+        &http.base,
+        &[
+            ("POST", "/_fauxkey/reset", "{\"everything\": true}"),
+            ("GET", "/_fauxkey/health", ""),
+            ("DELETE", "/_fauxkey/faults", "{}"),
+            ("GET", "/webauthn/capabilities", ""),
+        ],
+    );
+    assert_eq!(
+        statuses,
+        [
+            "HTTP/1.1 204 No Content",
+            "HTTP/1.1 200 OK",
+            "HTTP/1.1 204 No Content",
+            "HTTP/1.1 200 OK"
+        ]
+    );
+}
+
+#[test]
+fn an_oversized_body_is_refused_with_a_json_error() {
+    let (_server, http) = start(42);
+    let body = format!(
+        "{{\"origin\": \"https://example.com\", \"pad\": \"{}\"}}",
+        "x".repeat(3 << 20)
+    );
+    let (status, error) = http.post_raw("/webauthn/create", &body);
+    assert_eq!(status, 413);
+    assert_eq!(error["name"], "TypeError");
+    assert!(
+        error["message"].as_str().unwrap().contains("2097152 bytes"),
+        "{error}"
+    );
+    // The shim's two cache/network headers.
+    let response = http
+        .agent
+        .get(&format!("{}/shim.js", http.base))
+        .call()
+        .unwrap();
+    assert_eq!(response.header("cache-control"), Some("no-store"));
+    assert_eq!(
+        response.header("access-control-allow-private-network"),
+        Some("true")
+    );
+}

@@ -27,6 +27,9 @@ use axum::Router;
 pub use errors::ApiError;
 pub use state::{AppState, AuthenticatorOptions, ServerStore};
 
+/// The largest request body read (options JSON is a few KiB).
+const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+
 /// The browser shim's source; `__FAUXKEY_BASE_URL__` is replaced by the server's base URL.
 const SHIM: &str = include_str!("shim.js");
 
@@ -85,10 +88,14 @@ pub fn router(state: Arc<AppState>) -> Router {
 
 async fn shim(State(state): State<Arc<AppState>>) -> Response {
     (
-        [(
-            header::CONTENT_TYPE,
-            "application/javascript; charset=utf-8",
-        )],
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/javascript; charset=utf-8",
+            ),
+            // The base URL baked in changes from run to run.
+            (header::CACHE_CONTROL, "no-store"),
+        ],
         SHIM.replace("__FAUXKEY_BASE_URL__", &state.base_url),
     )
         .into_response()
@@ -116,7 +123,24 @@ async fn cors(request: Request, next: Next) -> Response {
     let mut response = if request.method() == Method::OPTIONS {
         StatusCode::NO_CONTENT.into_response()
     } else {
-        next.run(request).await
+        // Read the whole body before routing, so that a handler which takes none (reset) still
+        // leaves a keep-alive connection at the start of the next request.
+        let (parts, body) = request.into_parts();
+        match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+            Ok(bytes) => {
+                next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+                    .await
+            }
+            Err(e) => {
+                let error = ApiError {
+                    name: "TypeError",
+                    message: format!(
+                        "the request body could not be read or is over {MAX_BODY_BYTES} bytes: {e}"
+                    ),
+                };
+                (StatusCode::PAYLOAD_TOO_LARGE, axum::Json(error)).into_response()
+            }
+        }
     };
     let headers = response.headers_mut();
     headers.insert(
@@ -134,6 +158,11 @@ async fn cors(request: Request, next: Next) -> Response {
     headers.insert(
         header::ACCESS_CONTROL_MAX_AGE,
         HeaderValue::from_static("600"),
+    );
+    // Chromium's local network access checks ask this of a public page calling loopback.
+    headers.insert(
+        "access-control-allow-private-network",
+        HeaderValue::from_static("true"),
     );
     response
 }
