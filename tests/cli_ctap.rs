@@ -78,3 +78,104 @@ fn usage_errors() {
     );
     let _ = std::fs::remove_file(&file);
 }
+
+/// Frames one CTAPHID message on `cid` into 64-byte reports.
+fn frame(cid: u32, cmd: u8, data: &[u8]) -> Vec<u8> {
+    let len = u16::try_from(data.len()).unwrap().to_be_bytes();
+    let first = data.len().min(57);
+    let mut out = report(cid, cmd, &[&len[..], &data[..first]].concat());
+    for (seq, chunk) in data[first..].chunks(59).enumerate() {
+        let mut r = vec![0u8; 64];
+        r[..4].copy_from_slice(&cid.to_be_bytes());
+        r[4] = u8::try_from(seq).unwrap();
+        r[5..5 + chunk.len()].copy_from_slice(chunk);
+        out.extend(r);
+    }
+    out
+}
+
+/// Reassembles the message that starts at report `index` of `out`.
+fn message_at(out: &[u8], index: usize) -> Vec<u8> {
+    let r = &out[index * 64..];
+    let len = usize::from(u16::from_be_bytes([r[5], r[6]]));
+    let mut data = r[7..64].to_vec();
+    let mut next = index + 1;
+    while data.len() < len {
+        data.extend_from_slice(&out[next * 64 + 5..next * 64 + 64]);
+        next += 1;
+    }
+    data.truncate(len);
+    data
+}
+
+#[test]
+fn an_ephemeral_yubikey_answers_with_an_x5c_chain() {
+    use ciborium::value::Value;
+    // makeCredential: clientDataHash, rp, user, ES256.
+    let request = fauxkey::cbor::encode(&Value::Map(vec![
+        (Value::Integer(1.into()), Value::Bytes(vec![7; 32])),
+        (
+            Value::Integer(2.into()),
+            Value::Map(vec![(
+                Value::Text("id".into()),
+                Value::Text("example.com".into()),
+            )]),
+        ),
+        (
+            Value::Integer(3.into()),
+            Value::Map(vec![(
+                Value::Text("id".into()),
+                Value::Bytes(b"user-1".to_vec()),
+            )]),
+        ),
+        (
+            Value::Integer(4.into()),
+            Value::Array(vec![Value::Map(vec![
+                (Value::Text("alg".into()), Value::Integer((-7).into())),
+                (Value::Text("type".into()), Value::Text("public-key".into())),
+            ])]),
+        ),
+    ]));
+    let mut input = report(0xFFFF_FFFF, 0x86, &[0, 8, 1, 2, 3, 4, 5, 6, 7, 8]);
+    input.extend(frame(1, 0x90, &[&[0x01], &request[..]].concat()));
+    let out = Command::cargo_bin("fauxkey")
+        .unwrap()
+        .args(["ctap", "--stdio", "--ephemeral", "--profile", "yubikey-5"])
+        .write_stdin(input)
+        .timeout(std::time::Duration::from_secs(30))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Report 0 answers INIT; the makeCredential answer starts at report 1 (keepalives first,
+    // if any, are skipped).
+    let mut index = 1;
+    while out.stdout[index * 64 + 4] == 0xBB {
+        index += 1;
+    }
+    let answer = message_at(&out.stdout, index);
+    assert_eq!(answer[0], 0x00, "CTAP2_OK");
+    let Value::Map(response) = fauxkey::cbor::decode(&answer[1..]).unwrap() else {
+        panic!("not a map")
+    };
+    let get = |k: i64| {
+        response
+            .iter()
+            .find(|(key, _)| key.as_integer() == Some(k.into()))
+            .map(|(_, v)| v.clone())
+            .unwrap()
+    };
+    assert_eq!(get(1).as_text(), Some("packed"));
+    let Value::Map(statement) = get(3) else {
+        panic!("attStmt not a map")
+    };
+    let x5c = statement
+        .iter()
+        .find(|(k, _)| k.as_text() == Some("x5c"))
+        .map(|(_, v)| v.clone())
+        .expect("packed with a certificate chain, not self attestation");
+    assert!(matches!(x5c, Value::Array(ref certs) if !certs.is_empty()));
+}

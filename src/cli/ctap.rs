@@ -12,7 +12,7 @@ use fauxkey::env::SimulatedUser;
 use fauxkey::store::{CredentialStore, MemoryStore};
 use fauxkey::{Authenticator, Config};
 
-use super::{open_or_create, profile_config, user, CliError, Result};
+use super::{open_or_create, user, CliError, Result};
 use crate::UserArgs;
 
 /// Arguments of `ctap`.
@@ -32,7 +32,8 @@ pub struct CtapArgs {
     /// Keep credentials in memory only (nothing is written; the vault is not opened).
     #[arg(long)]
     pub ephemeral: bool,
-    /// With --ephemeral: the provider profile to emulate.
+    /// With --ephemeral: the provider profile to emulate (a name, or a custom profile's .json
+    /// file). One that attests with a certificate (yubikey-5) gets it from a throwaway test CA.
     #[arg(long, value_name = "NAME", requires = "ephemeral")]
     pub profile: Option<String>,
     /// The emulated user takes this long to touch the authenticator (KEEPALIVE is sent meanwhile,
@@ -57,8 +58,12 @@ pub fn run(vault_path: &Path, args: CtapArgs) -> Result<()> {
         ..ServeOptions::default()
     };
     if args.ephemeral {
-        let config = profile_config(args.profile.as_deref().unwrap_or("fauxkey"))?;
-        let authenticator = Authenticator::new(hid_config(config, &args), MemoryStore::new());
+        // A profile that attests with a certificate gets one from a throwaway test CA, so the
+        // emulated key answers with x5c as the real one does.
+        let (profile, _extras) =
+            super::profiles::for_new_vault(args.profile.as_deref().unwrap_or("fauxkey"))?;
+        let authenticator =
+            Authenticator::new(hid_config(profile.config, &args), MemoryStore::new());
         serve_on(authenticator, &user, &args, &options)
     } else {
         let vault = open_or_create(vault_path)?;
