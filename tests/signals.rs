@@ -16,12 +16,12 @@
 
 #![allow(clippy::unwrap_used, clippy::cloned_ref_to_slice_refs)]
 
-use std::path::PathBuf;
+mod cli_support;
+
 use std::process::Output;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use assert_cmd::Command;
+use cli_support::{expect, Env, PASSPHRASE};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
@@ -1089,66 +1089,10 @@ fn client_capabilities_report_the_signals() {
 
 // ---------------------------------------------------------------------------------- CLI helpers
 
-const PASSPHRASE: &str = "correct horse battery staple";
-
-static DIR_COUNTER: AtomicU64 = AtomicU64::new(0);
-
-/// One test's private directory and vault path; removed on drop.
-struct Env {
-    dir: PathBuf,
-    vault: PathBuf,
-}
-
-impl Drop for Env {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
+/// What the signal tests add to the shared CLI harness (`tests/cli_support`).
 impl Env {
-    fn with_vault(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!(
-            "fauxkey-signals-{name}-{}-{}",
-            std::process::id(),
-            DIR_COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let vault = dir.join("vault.fxk");
-        let env = Self { dir, vault };
-        expect(&env.run(&["init", "--insecure-fast-kdf"]), 0);
-        env
-    }
-
-    /// The binary with a clean environment: this vault, the passphrase, no colours.
-    fn cmd(&self) -> Command {
-        let mut cmd = Command::cargo_bin("fauxkey").unwrap();
-        for (key, _) in std::env::vars_os() {
-            if key.to_string_lossy().starts_with("FAUXKEY_") {
-                cmd.env_remove(key);
-            }
-        }
-        cmd.env("FAUXKEY_VAULT", &self.vault)
-            .env("FAUXKEY_PASSPHRASE", PASSPHRASE)
-            .env("NO_COLOR", "1")
-            .timeout(Duration::from_secs(60));
-        cmd
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.cmd().args(args).output().unwrap()
-    }
-
-    fn run_stdin(&self, args: &[&str], stdin: &str) -> Output {
-        self.cmd()
-            .args(args)
-            .write_stdin(stdin.as_bytes().to_vec())
-            .output()
-            .unwrap()
-    }
-
     /// `create` in quick mode; returns the credential id (base64url).
-    fn quick_create(&self, rp_id: &str, user: &str) -> String {
+    fn quick_create_id(&self, rp_id: &str, user: &str) -> String {
         let out = self.run(&["create", "--rp-id", rp_id, "--user", user]);
         let (stdout, _) = expect(&out, 0);
         let v: Value = serde_json::from_str(&stdout).unwrap();
@@ -1164,17 +1108,6 @@ impl Env {
 
     fn get(&self, options: &str) -> Output {
         self.run_stdin(&["get", "--origin", ORIGIN, "--options", "-"], options)
-    }
-
-    fn list_json(&self, extra: &[&str]) -> Vec<Value> {
-        let mut args = vec!["list", "--json"];
-        args.extend_from_slice(extra);
-        let (stdout, _) = expect(&self.run(&args), 0);
-        serde_json::from_str::<Value>(&stdout)
-            .unwrap()
-            .as_array()
-            .unwrap()
-            .clone()
     }
 
     fn listed_ids(&self, extra: &[&str]) -> Vec<String> {
@@ -1201,10 +1134,6 @@ impl Env {
             .as_array()
             .unwrap()
             .clone()
-    }
-
-    fn vault_bytes(&self) -> Vec<u8> {
-        std::fs::read(&self.vault).unwrap()
     }
 
     fn open_vault(&self) -> fauxkey::vault::Vault {
@@ -1264,18 +1193,6 @@ impl Env {
             self.run(&["restore", id])
         }
     }
-}
-
-/// Asserts the exit code and returns (stdout, stderr).
-fn expect(out: &Output, code: i32) -> (String, String) {
-    let stdout = String::from_utf8(out.stdout.clone()).unwrap();
-    let stderr = String::from_utf8(out.stderr.clone()).unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "wrong exit code\n--- stdout:\n{stdout}\n--- stderr:\n{stderr}"
-    );
-    (stdout, stderr)
 }
 
 /// Asserts a refusal: exit 1, nothing on stdout, stderr starting with `prefix`.
@@ -1412,7 +1329,7 @@ fn cli_all_accepted_the_issue_example() {
 #[test]
 fn cli_a_hidden_passkey_is_not_offered_until_restored() {
     let env = Env::with_vault("restore");
-    let alice = env.quick_create(RP, "alice");
+    let alice = env.quick_create_id(RP, "alice");
     let (stdout, _) = expect(&env.signal_unknown(&alice), 0);
     assert_eq!(stdout, "");
     assert!(env.listed_ids(&[]).is_empty());
@@ -1460,8 +1377,8 @@ fn cli_a_hidden_passkey_is_not_offered_until_restored() {
 #[test]
 fn cli_user_details_rename_what_list_and_logins_show() {
     let env = Env::with_vault("details");
-    let alice = env.quick_create(RP, "alice");
-    let bob = env.quick_create(RP, "bob");
+    let alice = env.quick_create_id(RP, "alice");
+    let bob = env.quick_create_id(RP, "bob");
     let user = env.entry(&alice)["userHandle"].as_str().unwrap().to_owned();
 
     let (stdout, stderr) = expect(&env.signal_details(&user, "alice.new", "Alice New"), 0);
@@ -1498,7 +1415,7 @@ fn cli_signals_persist_in_the_vault_across_processes() {
         .as_str()
         .unwrap()
         .to_owned();
-    let bob = env.quick_create(RP, "bob");
+    let bob = env.quick_create_id(RP, "bob");
     let now = || {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -1597,8 +1514,8 @@ fn cli_signals_persist_in_the_vault_across_processes() {
 #[test]
 fn cli_purges_hidden_passkeys_once_the_vaults_retention_has_run_out() {
     let env = Env::with_vault("purge");
-    let alice = env.quick_create(RP, "alice");
-    let bob = env.quick_create(RP, "bob");
+    let alice = env.quick_create_id(RP, "alice");
+    let bob = env.quick_create_id(RP, "bob");
     // The retention period is a vault setting; zero makes the next signal purge.
     let mut vault = env.open_vault();
     vault
@@ -1634,7 +1551,7 @@ fn cli_purges_hidden_passkeys_once_the_vaults_retention_has_run_out() {
 #[test]
 fn cli_refusals_exit_1_and_change_nothing() {
     let env = Env::with_vault("errors");
-    let alice = env.quick_create(RP, "alice");
+    let alice = env.quick_create_id(RP, "alice");
     let user = env.entry(&alice)["userHandle"].as_str().unwrap().to_owned();
     let before = env.vault_bytes();
 
