@@ -49,9 +49,7 @@ impl Profile {
 
     /// A client (with this profile's attachment and AAGUID handling) in front of `authenticator`.
     pub fn client<S: CredentialStore>(&self, authenticator: Authenticator<S>) -> Client<S> {
-        Client::new(authenticator)
-            .with_attachment(self.attachment)
-            .with_aaguid_zeroing(self.zero_aaguid_for_none)
+        self.client_settings().apply(Client::new(authenticator))
     }
 
     /// This profile with a packed attestation certificate for its AAGUID issued by `ca`, when
@@ -69,7 +67,8 @@ impl Profile {
         Ok(self)
     }
 
-    /// The client half of the profile, as a vault stores it.
+    /// The client half of the profile, as a vault stores it ([`ClientSettings::apply`] puts it
+    /// back on a client).
     pub fn client_settings(&self) -> ClientSettings {
         ClientSettings {
             profile: self.name.clone(),
@@ -422,6 +421,17 @@ pub fn builtin() -> Vec<Profile> {
             ]),
         },
     ]
+}
+
+impl ClientSettings {
+    /// Makes `client` report this attachment and zero the AAGUID as this profile's platform
+    /// does: the one place the client half of a profile (built-in or stored in a vault) is
+    /// applied.
+    pub fn apply<S: CredentialStore>(&self, client: Client<S>) -> Client<S> {
+        client
+            .with_attachment(self.attachment)
+            .with_aaguid_zeroing(self.zero_aaguid_for_none)
+    }
 }
 
 /// No profile has this name.

@@ -169,7 +169,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 fauxkey::store::MemoryStore::new(),
             ));
             if let Some(s) = profiles::stored_client(&path)? {
-                client = client.with_attachment(s.attachment);
+                client = s.apply(client);
             }
             let caps = client.capabilities();
             if json {
@@ -330,9 +330,7 @@ fn client(vault: Vault, user: SimulatedUser) -> Client<Vault> {
     let settings = vault.extras().client.clone();
     let client = Client::new(vault.into_authenticator().with_user(user));
     match settings {
-        Some(s) => client
-            .with_attachment(s.attachment)
-            .with_aaguid_zeroing(s.zero_aaguid_for_none),
+        Some(s) => s.apply(client),
         None => client,
     }
 }
