@@ -1,9 +1,9 @@
-//! `fauxkey serve`: parse the options, open the vault if one is named, bind, print the base
-//! URL as the first line of stdout, and serve until SIGINT or SIGTERM.
+//! `fauxkey serve`: parse the options, open the vault if `--vault` names one, bind, write the
+//! token and URL files, print the base URL and the token, and serve until SIGINT or SIGTERM.
 
 use std::io::Write as _;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use fauxkey::server::{self, AuthenticatorOptions, ServerConfig, ServerStore};
 use fauxkey::store::MemoryStore;
@@ -16,10 +16,12 @@ const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 /// Arguments of `serve`.
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
-    /// The address to listen on; port 0 picks a free port.
-    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:0")]
-    pub listen: std::net::SocketAddr,
-    /// Keep the default authenticator's passkeys in memory even if FAUXKEY_VAULT is set.
+    /// The address to listen on: PORT (on 127.0.0.1), HOST:PORT, localhost:PORT or [::1]:PORT;
+    /// port 0 picks a free port.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0", value_parser = parse_listen)]
+    pub listen: SocketAddr,
+    /// Keep the default authenticator's passkeys in memory (the default; a vault is used only
+    /// with --vault).
     #[arg(long)]
     pub ephemeral: bool,
     /// The provider profile of the default authenticator: a name (see `fauxkey profiles`) or a
@@ -29,39 +31,126 @@ pub struct ServeArgs {
     /// Seed the default authenticator's randomness (same seed, same keys and credential ids).
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
-    /// Allow listening on a non-loopback address (prints a warning).
+    /// Allow listening on a non-loopback address (in-memory only: refused with --vault).
     #[arg(long)]
     pub allow_remote: bool,
+    /// A web origin whose pages may call the WebAuthn endpoints through the shim (repeatable),
+    /// e.g. http://localhost:3000. No other origin gets CORS headers.
+    #[arg(long = "allow-origin", value_name = "ORIGIN")]
+    pub allow_origin: Vec<String>,
+    /// Let `GET /_fauxkey/authenticators/ID/credentials` return private keys (with the token).
+    #[arg(long)]
+    pub allow_key_export: bool,
+    /// Once listening, write the base URL and a newline to this file (atomically, mode 0600).
+    #[arg(long, value_name = "PATH")]
+    pub url_file: Option<PathBuf>,
+    /// Write the per-run token and a newline to this file (atomically, mode 0600), before the
+    /// URL file.
+    #[arg(long, value_name = "PATH")]
+    pub token_file: Option<PathBuf>,
 }
 
-/// Runs the server. `vault_flag` is the global `--vault`.
+/// `PORT`, `HOST:PORT`, `localhost:PORT`, `[::1]:PORT`.
+fn parse_listen(text: &str) -> std::result::Result<SocketAddr, String> {
+    if let Ok(port) = text.parse::<u16>() {
+        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    if let Some(port) = text.strip_prefix("localhost:") {
+        let port: u16 = port
+            .parse()
+            .map_err(|_| format!("{port:?} is not a port number"))?;
+        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    text.parse().map_err(|_| {
+        format!("{text:?} is not PORT, HOST:PORT, localhost:PORT or [::1]:PORT (HOST an IP address)")
+    })
+}
+
+/// The token: `FAUXKEY_SERVE_TOKEN` when set to 32+ characters, else 32 fresh random bytes.
+fn token() -> Result<String> {
+    match std::env::var("FAUXKEY_SERVE_TOKEN") {
+        Ok(t) if t.len() >= 32 => Ok(t),
+        Ok(t) if !t.is_empty() => Err(CliError::Usage(
+            "FAUXKEY_SERVE_TOKEN must be at least 32 characters".into(),
+        )),
+        _ => Ok(server::access::new_token()),
+    }
+}
+
+/// Writes `text` and a newline to `path` atomically: a 0600 temp file beside it, then a rename.
+fn write_private(path: &Path, text: &str) -> Result<()> {
+    let failed = |e: std::io::Error| CliError::Other(format!("cannot write {}: {e}", path.display()));
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .ok_or_else(|| CliError::Usage(format!("{} is not a file path", path.display())))?;
+    let tmp = dir.join(format!(
+        ".{}.tmp.{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let result = options
+        .open(&tmp)
+        .and_then(|mut f| {
+            f.write_all(text.as_bytes())?;
+            f.write_all(b"\n")?;
+            f.sync_all()
+        })
+        .and_then(|()| std::fs::rename(&tmp, path));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(failed)
+}
+
+/// Runs the server. `vault_flag` is the global `--vault`; `FAUXKEY_VAULT` is not consulted.
 pub fn run(vault_flag: Option<&Path>, args: ServeArgs) -> Result<()> {
     let listen: SocketAddr = args.listen;
-    if !listen.ip().is_loopback() {
-        if !args.allow_remote {
-            return Err(CliError::Usage(format!(
-                "refusing to listen on {listen}: anyone who can reach it could use and export \
-                 the emulated passkeys (private keys included); listen on 127.0.0.1 or ::1, or \
-                 pass --allow-remote"
-            )));
-        }
-        eprintln!(
-            "WARNING: fauxkey serve is listening on {listen}, not on loopback: anyone who can \
-             reach this address can use the emulated passkeys and export their private keys."
-        );
-    }
-    fauxkey::profiles::resolve(&args.profile).map_err(|e| CliError::Usage(e.to_string()))?;
-    let env_vault = std::env::var_os("FAUXKEY_VAULT").filter(|p| !p.is_empty());
     let vault_path = match (args.ephemeral, vault_flag) {
         (true, Some(_)) => {
             return Err(CliError::Usage(
                 "--ephemeral and --vault contradict each other; give one".into(),
             ))
         }
-        (true, None) => None,
-        (false, Some(p)) => Some(p.to_owned()),
-        (false, None) => env_vault.map(std::path::PathBuf::from),
+        (_, v) => v.map(Path::to_owned),
     };
+    if !listen.ip().is_loopback() {
+        if vault_path.is_some() {
+            return Err(CliError::Usage(format!(
+                "refusing to listen on {listen} with a vault: anyone who can reach it could use \
+                 the real passkeys in it; listen on 127.0.0.1 or ::1"
+            )));
+        }
+        if !args.allow_remote {
+            return Err(CliError::Usage(format!(
+                "refusing to listen on {listen}: anyone who can reach it and knows the token \
+                 could use the emulated passkeys; listen on 127.0.0.1 or ::1, or pass \
+                 --allow-remote"
+            )));
+        }
+        eprintln!(
+            "WARNING: fauxkey serve is listening on {listen}, not on loopback: anyone who can \
+             reach this address and has the token can use the emulated (in-memory, throwaway) \
+             passkeys."
+        );
+    }
+    let allowed_origins = args
+        .allow_origin
+        .iter()
+        .map(|o| server::access::parse_origin(o).map_err(CliError::Usage))
+        .collect::<Result<Vec<_>>>()?;
+    fauxkey::profiles::resolve(&args.profile).map_err(|e| CliError::Usage(e.to_string()))?;
+    let token = token()?;
     let store = match &vault_path {
         Some(path) => {
             let mut vault = super::open(path)?;
@@ -80,22 +169,33 @@ pub fn run(vault_flag: Option<&Path>, args: ServeArgs) -> Result<()> {
         .build()
         .map_err(|e| CliError::Other(format!("cannot start the server runtime: {e}")))?;
     runtime.block_on(async move {
-        let (listener, base_url, app) = server::bind(ServerConfig {
+        let config = ServerConfig {
             listen,
-            options,
-            store,
-        })
-        .await
-        .map_err(|e| CliError::Other(e.to_string()))?;
+            allowed_origins,
+            allow_key_export: args.allow_key_export,
+            token: token.clone(),
+            ..ServerConfig::new(options, store)
+        };
+        let bound = server::bind(config)
+            .await
+            .map_err(|e| CliError::Other(e.to_string()))?;
+        let base_url = bound.base_url.clone();
         let stopped = stop_signal()?;
+        if let Some(path) = &args.token_file {
+            write_private(path, &token)?;
+        }
+        if let Some(path) = &args.url_file {
+            write_private(path, &base_url)?;
+        }
         let mut out = std::io::stdout().lock();
-        writeln!(out, "{base_url}")
+        writeln!(out, "{base_url}\ntoken: {token}")
             .and_then(|()| out.flush())
             .map_err(|e| CliError::Other(format!("cannot write to stdout: {e}")))?;
         drop(out);
         match &vault_path {
             Some(p) => eprintln!(
-                "fauxkey serve: {base_url}, default authenticator on vault {} (profile {})",
+                "fauxkey serve: {base_url} serves the REAL passkeys of vault {} (profile {}) to \
+                 anyone with the token; stop with Ctrl-C",
                 p.display(),
                 args.profile
             ),
@@ -110,7 +210,7 @@ pub fn run(vault_flag: Option<&Path>, args: ServeArgs) -> Result<()> {
         // the 10-minute timeout cap).
         let graceful = std::sync::Arc::new(tokio::sync::Notify::new());
         let begin = graceful.clone();
-        let running = tokio::spawn(server::serve(listener, app, async move {
+        let running = tokio::spawn(server::serve(bound, async move {
             begin.notified().await;
         }));
         stopped.await;
@@ -127,7 +227,6 @@ pub fn run(vault_flag: Option<&Path>, args: ServeArgs) -> Result<()> {
         }
     })
 }
-
 /// Listens for SIGINT (Ctrl-C) and SIGTERM from now on; the returned future completes on the
 /// first of them. Installed before the base URL is printed, so a harness that signals as soon
 /// as it has read it is heard.

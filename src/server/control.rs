@@ -5,12 +5,13 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Extension, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 
+use super::access::KeyExport;
 use super::errors::ApiError;
 use super::state::{lock, AppState, AuthenticatorOptions, Shared, DEFAULT_ID};
 use super::webauthn::{body, Which};
@@ -24,6 +25,16 @@ fn respond<T: IntoResponse>(result: Result<T, ApiError>) -> Response {
         Ok(r) => r.into_response(),
         Err(e) => e.into_response(),
     }
+}
+
+/// Runs `f` on the blocking pool: everything that locks an authenticator (another request may
+/// hold it for a ceremony; a vault may wait for the disk or another process's lock).
+async fn off<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::unknown(format!("the request failed: {e}")))?
 }
 
 /// `GET /_fauxkey/health`.
@@ -73,7 +84,7 @@ struct EventEntry {
 /// `GET /_fauxkey/events[?authenticatorId=]`: every authenticator's signal log (oldest first
 /// within each), or one authenticator's.
 pub async fn events(State(state): State<Arc<AppState>>, Query(which): Query<Which>) -> Response {
-    let run = || {
+    let run = move || {
         let mut out = Vec::new();
         for (id, shared) in selected(&state, &which)? {
             for e in lock(&shared).client.authenticator().events() {
@@ -85,7 +96,7 @@ pub async fn events(State(state): State<Arc<AppState>>, Query(which): Query<Whic
         }
         Ok(Json(out))
     };
-    respond(run())
+    respond(off(run).await)
 }
 
 /// One authenticator as `GET /_fauxkey/authenticators` lists it.
@@ -101,20 +112,23 @@ struct AuthenticatorEntry {
 
 /// `GET /_fauxkey/authenticators`.
 pub async fn list_authenticators(State(state): State<Arc<AppState>>) -> Response {
-    let list: Vec<AuthenticatorEntry> = state
-        .all()
-        .into_iter()
-        .map(|(id, shared)| {
-            let slot = lock(&shared);
-            AuthenticatorEntry {
-                vault: id == DEFAULT_ID && state.vault_backed,
-                authenticator_id: id,
-                options: slot.options.clone(),
-                credentials: slot.client.authenticator().store().len(),
-            }
-        })
-        .collect();
-    Json(list).into_response()
+    let run = move || {
+        let list: Vec<AuthenticatorEntry> = state
+            .all()
+            .into_iter()
+            .map(|(id, shared)| {
+                let slot = lock(&shared);
+                AuthenticatorEntry {
+                    vault: id == DEFAULT_ID && state.vault_backed,
+                    authenticator_id: id,
+                    options: slot.options.clone(),
+                    credentials: slot.client.authenticator().store().len(),
+                }
+            })
+            .collect();
+        Ok(Json(list))
+    };
+    respond(off(run).await)
 }
 
 const OPTIONS_SHAPE: &str = "{\"profile\"?, \"hasResidentKey\"?, \"hasUserVerification\"?, \
@@ -122,7 +136,7 @@ const OPTIONS_SHAPE: &str = "{\"profile\"?, \"hasResidentKey\"?, \"hasUserVerifi
 
 /// `POST /_fauxkey/authenticators` → 201 `{"authenticatorId"}`.
 pub async fn add_authenticator(State(state): State<Arc<AppState>>, bytes: Bytes) -> Response {
-    let run = || {
+    let run = move || {
         let options: AuthenticatorOptions = if bytes.is_empty() {
             AuthenticatorOptions::default()
         } else {
@@ -134,7 +148,7 @@ pub async fn add_authenticator(State(state): State<Arc<AppState>>, bytes: Bytes)
             Json(serde_json::json!({"authenticatorId": id})),
         ))
     };
-    respond(run())
+    respond(off(run).await)
 }
 
 /// `DELETE /_fauxkey/authenticators/{id}`.
@@ -268,9 +282,17 @@ pub async fn add_credential(
 /// `GET /_fauxkey/authenticators/{id}/credentials` (WebDriver "Get Credentials").
 pub async fn list_credentials(
     State(state): State<Arc<AppState>>,
+    Extension(KeyExport(export)): Extension<KeyExport>,
     Path(id): Path<String>,
 ) -> Response {
-    let run = || {
+    if !export {
+        return ApiError::not_allowed(
+            "listing credentials returns their private keys, and this server does not export \
+             keys: start it with --allow-key-export",
+        )
+        .into_response();
+    }
+    let run = move || {
         let shared = state.authenticator(Some(&id))?;
         let slot = lock(&shared);
         let mut list: Vec<&Credential> = slot.client.authenticator().store().all().collect();
@@ -294,7 +316,7 @@ pub async fn list_credentials(
                 .collect::<Result<Vec<_>, ApiError>>()?;
         Ok(Json(out))
     };
-    respond(run())
+    respond(off(run).await)
 }
 
 /// `DELETE /_fauxkey/authenticators/{id}/credentials/{credentialId}`.
@@ -357,7 +379,7 @@ pub async fn set_user_verified(
     Path(id): Path<String>,
     bytes: Bytes,
 ) -> Response {
-    let run = || {
+    let run = move || {
         let shared = state.authenticator(Some(&id))?;
         let set: SetUv = body(&bytes, "{\"isUserVerified\": true|false}")?;
         let mut guard = lock(&shared);
@@ -368,7 +390,7 @@ pub async fn set_user_verified(
             .set_user(slot.options.user());
         Ok(StatusCode::NO_CONTENT)
     };
-    respond(run())
+    respond(off(run).await)
 }
 
 /// The body of `POST /_fauxkey/faults`.
@@ -403,7 +425,7 @@ fn fault_names() -> String {
 /// `POST /_fauxkey/faults`: the next `count` successful responses (of a ceremony the fault
 /// applies to) carry the fault.
 pub async fn inject_fault(State(state): State<Arc<AppState>>, bytes: Bytes) -> Response {
-    let run = || {
+    let run = move || {
         let body: InjectFault = body(
             &bytes,
             "{\"fault\": \"<name>\", \"count\"?: N, \"authenticatorId\"?: \"…\"}",
@@ -424,7 +446,7 @@ pub async fn inject_fault(State(state): State<Arc<AppState>>, bytes: Bytes) -> R
         lock(&shared).client.inject_fault(fault, body.count);
         Ok(StatusCode::NO_CONTENT)
     };
-    respond(run())
+    respond(off(run).await)
 }
 
 fn selected(state: &AppState, which: &Which) -> Result<Vec<(String, Shared)>, ApiError> {
@@ -439,7 +461,7 @@ pub async fn list_faults(
     State(state): State<Arc<AppState>>,
     Query(which): Query<Which>,
 ) -> Response {
-    let run = || {
+    let run = move || {
         let mut out = Vec::new();
         for (id, shared) in selected(&state, &which)? {
             for (fault, remaining) in lock(&shared).client.pending_faults() {
@@ -453,7 +475,7 @@ pub async fn list_faults(
         }
         Ok(Json(out))
     };
-    respond(run())
+    respond(off(run).await)
 }
 
 /// `DELETE /_fauxkey/faults[?authenticatorId=]`.
@@ -461,11 +483,11 @@ pub async fn clear_faults(
     State(state): State<Arc<AppState>>,
     Query(which): Query<Which>,
 ) -> Response {
-    let run = || {
+    let run = move || {
         for (_, shared) in selected(&state, &which)? {
             lock(&shared).client.clear_faults();
         }
         Ok(StatusCode::NO_CONTENT)
     };
-    respond(run())
+    respond(off(run).await)
 }

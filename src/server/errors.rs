@@ -51,6 +51,11 @@ impl ApiError {
         Self::new("NotAllowedError", message)
     }
 
+    /// `SecurityError`: the caller may not do this (a refused origin or `Host`; 403).
+    pub fn security(message: impl Into<String>) -> Self {
+        Self::new("SecurityError", message)
+    }
+
     /// `UnknownError`: the server itself failed (e.g. the vault could not be written).
     pub fn unknown(message: impl Into<String>) -> Self {
         Self::new("UnknownError", message)

@@ -3,12 +3,20 @@
 //! log in with emulated passkeys.
 //!
 //! Routes: `/webauthn/…` is the WebAuthn API ([`webauthn`]); `/_fauxkey/…` is the control
-//! plane ([`control`]); `/shim.js` is the browser shim. Every answer carries
-//! `Access-Control-Allow-Origin: *`; errors are `{"name", "message"}` ([`errors`]).
+//! plane ([`control`]); `/shim.js` is the browser shim. Who may call what is [`access`]: a
+//! per-run token for the control plane and key material, `--allow-origin` pages for the
+//! WebAuthn routes, no wildcard CORS, `Host` checked. Errors are `{"name", "message"}`
+//! ([`errors`]).
+//!
+//! Connections are served by hyper directly (not `axum::serve`, which sets no timeouts): a
+//! client that trickles its headers or sits idle is dropped after [`Timeouts::header`], one that
+//! stalls inside a body after [`Timeouts::body`]. Every handler that touches an authenticator
+//! does so on the blocking pool, so no tokio worker ever waits for a lock or the disk.
 //!
 //! [`Server::start`] runs a server on its own runtime thread (what tests and the benchmark
 //! use); [`serve`] runs one on the caller's runtime (what the CLI uses).
 
+pub mod access;
 pub mod control;
 pub mod errors;
 pub mod state;
@@ -16,25 +24,25 @@ pub mod webauthn;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
-use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue, Method, StatusCode};
-use axum::middleware::{self, Next};
+use axum::extract::State;
+use axum::http::{header, Method, StatusCode};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 
+pub use access::{Access, Caller, MAX_BODY_BYTES};
 pub use errors::ApiError;
 pub use state::{AppState, AuthenticatorOptions, ServerStore};
-
-/// The largest request body read (options JSON is a few KiB).
-const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
 /// The browser shim's source; `__FAUXKEY_BASE_URL__` is replaced by the server's base URL.
 const SHIM: &str = include_str!("shim.js");
 
-/// The routes, over `state`.
-pub fn router(state: Arc<AppState>) -> Router {
+/// The routes, over `state`, behind the `access` guard.
+pub fn router(state: Arc<AppState>, access: Access) -> Router {
+    let access = Arc::new(access);
     use control::*;
     Router::new()
         .route("/webauthn/create", post(webauthn::create))
@@ -82,7 +90,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/shim.js", get(shim))
         .fallback(no_route)
         .method_not_allowed_fallback(wrong_method)
-        .layer(middleware::from_fn(cors))
+        .layer(middleware::from_fn(move |request, next| {
+            access::guard(access.clone(), request, next)
+        }))
         .with_state(state)
 }
 
@@ -117,58 +127,7 @@ async fn wrong_method(method: Method, uri: axum::http::Uri) -> Response {
     (StatusCode::METHOD_NOT_ALLOWED, axum::Json(error)).into_response()
 }
 
-/// Lets pages on any origin call the server (the shim runs inside the RP's page): answers
-/// every preflight, and marks every answer `Access-Control-Allow-Origin: *`.
-async fn cors(request: Request, next: Next) -> Response {
-    let mut response = if request.method() == Method::OPTIONS {
-        StatusCode::NO_CONTENT.into_response()
-    } else {
-        // Read the whole body before routing, so that a handler which takes none (reset) still
-        // leaves a keep-alive connection at the start of the next request.
-        let (parts, body) = request.into_parts();
-        match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
-            Ok(bytes) => {
-                next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
-                    .await
-            }
-            Err(e) => {
-                let error = ApiError {
-                    name: "TypeError",
-                    message: format!(
-                        "the request body could not be read or is over {MAX_BODY_BYTES} bytes: {e}"
-                    ),
-                };
-                (StatusCode::PAYLOAD_TOO_LARGE, axum::Json(error)).into_response()
-            }
-        }
-    };
-    let headers = response.headers_mut();
-    headers.insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        HeaderValue::from_static("*"),
-    );
-    headers.insert(
-        header::ACCESS_CONTROL_ALLOW_METHODS,
-        HeaderValue::from_static("GET, POST, DELETE, OPTIONS"),
-    );
-    headers.insert(
-        header::ACCESS_CONTROL_ALLOW_HEADERS,
-        HeaderValue::from_static("content-type"),
-    );
-    headers.insert(
-        header::ACCESS_CONTROL_MAX_AGE,
-        HeaderValue::from_static("600"),
-    );
-    // Chromium's local network access checks ask this of a public page calling loopback.
-    headers.insert(
-        "access-control-allow-private-network",
-        HeaderValue::from_static("true"),
-    );
-    response
-}
-
 /// What to serve.
-#[derive(Debug)]
 pub struct ServerConfig {
     /// The address to bind (port 0: any free port).
     pub listen: SocketAddr,
@@ -176,6 +135,63 @@ pub struct ServerConfig {
     pub options: AuthenticatorOptions,
     /// The default authenticator's store.
     pub store: ServerStore,
+    /// The per-run token (`Authorization: Bearer …`); see [`access::new_token`].
+    pub token: String,
+    /// Origins whose pages may call the WebAuthn routes (`--allow-origin`).
+    pub allowed_origins: Vec<String>,
+    /// Whether the credentials endpoint may return private keys (`--allow-key-export`).
+    pub allow_key_export: bool,
+    /// How long a client may take.
+    pub timeouts: Timeouts,
+}
+
+impl ServerConfig {
+    /// Loopback on a free port, a fresh random token, no allowed origins, no key export, the
+    /// default timeouts.
+    pub fn new(options: AuthenticatorOptions, store: ServerStore) -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            options,
+            store,
+            token: access::new_token(),
+            allowed_origins: Vec::new(),
+            allow_key_export: false,
+            timeouts: Timeouts::default(),
+        }
+    }
+}
+
+/// How long the server waits for a client before it drops the connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// From the moment the server waits for a request (a new connection, or a kept-alive one
+    /// after its last answer) until the request's headers are complete. This is also the idle
+    /// timeout of a kept-alive connection.
+    pub header: Duration,
+    /// From the end of the headers until the end of the body (408 after it).
+    pub body: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            header: Duration::from_secs(30),
+            body: Duration::from_secs(30),
+        }
+    }
+}
+
+/// What [`bind`] returns: a listening socket and the app, ready for [`serve`].
+#[derive(Debug)]
+pub struct Bound {
+    /// The listening socket.
+    pub listener: tokio::net::TcpListener,
+    /// `http://ADDR:PORT`.
+    pub base_url: String,
+    /// The routes.
+    pub app: Router,
+    /// The timeouts to serve with.
+    pub timeouts: Timeouts,
 }
 
 /// The server could not start.
@@ -199,10 +215,13 @@ pub enum ServeError {
     Runtime(String),
 }
 
-/// Binds `config.listen` and builds the state; returns the listener, its base URL and the app.
-pub async fn bind(
-    config: ServerConfig,
-) -> Result<(tokio::net::TcpListener, String, Router), ServeError> {
+/// Binds `config.listen` and builds the state.
+pub async fn bind(config: ServerConfig) -> Result<Bound, ServeError> {
+    if config.token.len() < 32 {
+        return Err(ServeError::Options(
+            "the server token must be at least 32 characters".into(),
+        ));
+    }
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|source| ServeError::Bind {
@@ -216,25 +235,69 @@ pub async fn bind(
     let base_url = format!("http://{addr}");
     let state = AppState::new(base_url.clone(), config.options, config.store)
         .map_err(|e| ServeError::Options(e.message))?;
-    Ok((listener, base_url, router(Arc::new(state))))
+    let access = Access::new(
+        addr,
+        config.token,
+        config.allowed_origins,
+        config.allow_key_export,
+        config.timeouts.body,
+    );
+    Ok(Bound {
+        listener,
+        base_url,
+        app: router(Arc::new(state), access),
+        timeouts: config.timeouts,
+    })
 }
 
-/// Serves `app` on `listener` until `shutdown` completes.
+/// Serves until `shutdown` completes, then lets the requests in flight finish.
 pub async fn serve(
-    listener: tokio::net::TcpListener,
-    app: Router,
+    bound: Bound,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(|e| ServeError::Runtime(e.to_string()))
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let Bound {
+        listener,
+        app,
+        timeouts,
+        ..
+    } = bound;
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(timeouts.header)
+        .keep_alive(true);
+    tokio::pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                // Out of file descriptors and the like: wait a moment instead of spinning.
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        let conn = builder.serve_connection(TokioIo::new(stream), service);
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
 }
 
 /// A server running on its own thread; stopped when dropped.
-#[derive(Debug)]
 pub struct Server {
     base_url: String,
+    token: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -247,15 +310,18 @@ impl Server {
             .enable_all()
             .build()
             .map_err(|e| ServeError::Runtime(e.to_string()))?;
-        let (listener, base_url, app) = runtime.block_on(bind(config))?;
+        let token = config.token.clone();
+        let bound = runtime.block_on(bind(config))?;
+        let base_url = bound.base_url.clone();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
-            let _ = runtime.block_on(serve(listener, app, async {
+            let _ = runtime.block_on(serve(bound, async {
                 let _ = stopped.await;
             }));
         });
         Ok(Self {
             base_url,
+            token,
             stop: Some(stop),
             thread: Some(thread),
         })
@@ -264,6 +330,11 @@ impl Server {
     /// `http://127.0.0.1:PORT`.
     pub fn base_url(&self) -> &str {
         &self.base_url
+    }
+
+    /// The per-run token, for `Authorization: Bearer …`.
+    pub fn token(&self) -> &str {
+        &self.token
     }
 
     /// Stops the server and waits for it to finish.
@@ -284,5 +355,28 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         self.shutdown();
+    }
+}
+
+impl std::fmt::Debug for ServerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerConfig")
+            .field("listen", &self.listen)
+            .field("options", &self.options)
+            .field("store", &self.store)
+            .field("token", &"<redacted>")
+            .field("allowed_origins", &self.allowed_origins)
+            .field("allow_key_export", &self.allow_key_export)
+            .field("timeouts", &self.timeouts)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("base_url", &self.base_url)
+            .field("token", &"<redacted>")
+            .finish_non_exhaustive()
     }
 }

@@ -5,13 +5,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::{Extension, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::access::Caller;
 use super::errors::ApiError;
 use super::state::{lock, AppState};
 use crate::client::{self, CallerOrigin, ClientError};
@@ -56,7 +57,8 @@ pub fn body<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> Result<
 const CALL_SHAPE: &str = "{\"origin\": \"https://…\", \"options\": {…}}";
 
 impl Call {
-    fn caller(&self) -> Result<CallerOrigin, ApiError> {
+    fn caller(&self, who: &Caller) -> Result<CallerOrigin, ApiError> {
+        who.check(&self.origin)?;
         let origin = CallerOrigin::parse(&self.origin).map_err(ClientError::from)?;
         Ok(match &self.top_origin {
             Some(top) => origin.with_top_origin(top).map_err(ClientError::from)?,
@@ -90,15 +92,11 @@ async fn ceremony<T: Send + 'static>(
         let slot = &mut *guard;
         (run(&mut slot.client), slot.options.is_user_responding)
     };
-    // An in-memory ceremony is a fraction of a millisecond of CPU: run it right here. A vault
-    // saves (and fsyncs) on every change, so that goes to a blocking thread.
-    let (result, responding) = if state.on_vault(call.authenticator_id.as_deref()) {
-        tokio::task::spawn_blocking(work)
-            .await
-            .map_err(|e| ApiError::unknown(format!("the ceremony failed: {e}")))?
-    } else {
-        work()
-    };
+    // On the blocking pool: the lock may be held by another ceremony, and a vault saves (and
+    // fsyncs, and may wait for another process's lock) on every change.
+    let (result, responding) = tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| ApiError::unknown(format!("the ceremony failed: {e}")))?;
     match result {
         Err(ClientError::NotAllowed(_)) if !responding => {
             let ms = timeout.unwrap_or(DEFAULT_TIMEOUT_MS).min(MAX_TIMEOUT_MS);
@@ -112,10 +110,14 @@ async fn ceremony<T: Send + 'static>(
 }
 
 /// `POST /webauthn/create`.
-pub async fn create(State(state): State<Arc<AppState>>, bytes: Bytes) -> Response {
+pub async fn create(
+    State(state): State<Arc<AppState>>,
+    Extension(who): Extension<Caller>,
+    bytes: Bytes,
+) -> Response {
     let run = async {
         let call: Call = body(&bytes, CALL_SHAPE)?;
-        let origin = call.caller()?;
+        let origin = call.caller(&who)?;
         let options = client::parse_creation_options(&call.options_text()?)?;
         let timeout = options.timeout;
         let response = ceremony(&state, &call, timeout, move |c| {
@@ -128,10 +130,14 @@ pub async fn create(State(state): State<Arc<AppState>>, bytes: Bytes) -> Respons
 }
 
 /// `POST /webauthn/get`.
-pub async fn get(State(state): State<Arc<AppState>>, bytes: Bytes) -> Response {
+pub async fn get(
+    State(state): State<Arc<AppState>>,
+    Extension(who): Extension<Caller>,
+    bytes: Bytes,
+) -> Response {
     let run = async {
         let call: Call = body(&bytes, CALL_SHAPE)?;
-        let origin = call.caller()?;
+        let origin = call.caller(&who)?;
         let options = client::parse_request_options(&call.options_text()?)?;
         let timeout = options.timeout;
         let response = ceremony(&state, &call, timeout, move |c| {
@@ -154,9 +160,10 @@ pub enum Signal {
     UserDetails,
 }
 
-async fn signal(state: Arc<AppState>, bytes: Bytes, which: Signal) -> Response {
+async fn signal(state: Arc<AppState>, who: Caller, bytes: Bytes, which: Signal) -> Response {
     let run = async {
         let call: Call = body(&bytes, CALL_SHAPE)?;
+        who.check(&call.origin)?;
         let text = call.options_text()?;
         let shared = state.authenticator(call.authenticator_id.as_deref())?;
         let origin = call.origin;
@@ -178,19 +185,28 @@ async fn signal(state: Arc<AppState>, bytes: Bytes, which: Signal) -> Response {
 /// `POST /webauthn/signal/unknown-credential`.
 pub async fn signal_unknown_credential(
     State(state): State<Arc<AppState>>,
+    Extension(who): Extension<Caller>,
     bytes: Bytes,
 ) -> Response {
-    signal(state, bytes, Signal::UnknownCredential).await
+    signal(state, who, bytes, Signal::UnknownCredential).await
 }
 
 /// `POST /webauthn/signal/all-accepted`.
-pub async fn signal_all_accepted(State(state): State<Arc<AppState>>, bytes: Bytes) -> Response {
-    signal(state, bytes, Signal::AllAccepted).await
+pub async fn signal_all_accepted(
+    State(state): State<Arc<AppState>>,
+    Extension(who): Extension<Caller>,
+    bytes: Bytes,
+) -> Response {
+    signal(state, who, bytes, Signal::AllAccepted).await
 }
 
 /// `POST /webauthn/signal/user-details`.
-pub async fn signal_user_details(State(state): State<Arc<AppState>>, bytes: Bytes) -> Response {
-    signal(state, bytes, Signal::UserDetails).await
+pub async fn signal_user_details(
+    State(state): State<Arc<AppState>>,
+    Extension(who): Extension<Caller>,
+    bytes: Bytes,
+) -> Response {
+    signal(state, who, bytes, Signal::UserDetails).await
 }
 
 /// `?authenticatorId=…`.
@@ -206,8 +222,14 @@ pub async fn capabilities(
     State(state): State<Arc<AppState>>,
     Query(which): Query<Which>,
 ) -> Response {
-    match state.authenticator(which.authenticator_id.as_deref()) {
-        Ok(shared) => Json(lock(&shared).client.capabilities()).into_response(),
+    let run = async {
+        let shared = state.authenticator(which.authenticator_id.as_deref())?;
+        tokio::task::spawn_blocking(move || lock(&shared).client.capabilities())
+            .await
+            .map_err(|e| ApiError::unknown(format!("capabilities failed: {e}")))
+    };
+    match run.await {
+        Ok(caps) => Json(caps).into_response(),
         Err(e) => e.into_response(),
     }
 }
