@@ -1,6 +1,7 @@
 //! Load benchmark of `fauxkey serve` (not a test): create and get over HTTP on loopback with a
 //! few concurrent connections, against the same operations called in-process, in one run; then
-//! the process's resident memory over a long mixed run.
+//! the process's resident memory over a long mixed run; and get throughput and p99 latency on
+//! one connection with 200 idle connections open against none, interleaved in the same run.
 //!
 //! `cargo bench --bench server` (set `FAUXKEY_BENCH_SECS` to change the seconds spent on each
 //! figure, default 3, and `FAUXKEY_BENCH_CONNECTIONS`, default 4). The figures are measured in
@@ -12,12 +13,15 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use fauxkey::server::{AuthenticatorOptions, Server, ServerConfig, ServerStore};
+use fauxkey::server::{AuthenticatorOptions, Server, ServerConfig, ServerStore, Timeouts};
 use fauxkey::store::MemoryStore;
 use fauxkey::Client;
 use serde_json::{json, Value};
 
 const ORIGIN: &str = "https://example.com";
+
+/// The server's token (one server per run).
+static TOKEN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
 /// Registration options: a discoverable passkey for one fixed user, so each create replaces
 /// the previous one (the store stays one credential per connection).
@@ -147,6 +151,10 @@ fn post(agent: &ureq::Agent, url: &str, body: &str) -> Value {
     agent
         .post(url)
         .set("content-type", "application/json")
+        .set(
+            "authorization",
+            &format!("Bearer {}", TOKEN.get().map_or("", String::as_str)),
+        )
         .send_string(body)
         .unwrap()
         .into_json()
@@ -190,15 +198,67 @@ fn rss_kib() -> u64 {
 }
 
 fn start_server() -> Server {
-    Server::start(
+    let server = Server::start(
         ServerConfig {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            options: AuthenticatorOptions::default(),
-            store: ServerStore::Memory(MemoryStore::new()),
+            // Idle connections must stay open for the whole idle-connection figure.
+            timeouts: Timeouts {
+                header: Duration::from_secs(3600),
+                body: Duration::from_secs(30),
+            },
+            ..ServerConfig::new(
+                AuthenticatorOptions::default(),
+                ServerStore::Memory(MemoryStore::new()),
+            )
         },
         2,
     )
-    .unwrap()
+    .unwrap();
+    TOKEN.get_or_init(|| server.token().to_owned());
+    server
+}
+
+/// Gets on one keep-alive connection for `duration`: (requests per second, p99 latency in ms).
+fn get_latency(base: &str, duration: Duration) -> (f64, f64) {
+    let mut op = over_http(base, Ceremony::Get)(0);
+    op();
+    let mut times = Vec::new();
+    let start = Instant::now();
+    while start.elapsed() < duration {
+        let t = Instant::now();
+        op();
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    let n = times.len() as f64;
+    times.sort_by(f64::total_cmp);
+    let p99 = times[((n * 0.99) as usize).min(times.len() - 1)];
+    (n / start.elapsed().as_secs_f64(), p99)
+}
+
+/// 200 idle connections on and off, interleaved: the throughput and p99 of gets beside them.
+fn idle_connections(base: &str, duration: Duration, rounds: u32) {
+    const IDLE: usize = 200;
+    let addr = base.trim_start_matches("http://").to_owned();
+    let slice = duration / rounds;
+    let (mut none, mut idle) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        none.push(get_latency(base, slice));
+        let open: Vec<std::net::TcpStream> = (0..IDLE)
+            .map(|_| std::net::TcpStream::connect(&addr).unwrap())
+            .collect();
+        idle.push(get_latency(base, slice));
+        drop(open);
+    }
+    println!();
+    println!("| get on one connection | requests /s | p99 ms |");
+    println!("|---|---:|---:|");
+    for (name, v) in [
+        ("no idle connections", none),
+        ("200 idle connections open", idle),
+    ] {
+        let rate = median(v.iter().map(|x| x.0).collect());
+        let p99 = median(v.iter().map(|x| x.1).collect());
+        println!("| {name} | {rate:.0} | {p99:.2} |");
+    }
 }
 
 fn main() {
@@ -274,6 +334,8 @@ fn main() {
             );
         }
     }
+
+    idle_connections(&base, duration * 2, rounds);
 
     // Memory over a long mixed run: creates (each replacing its connection's passkey) and gets.
     let long = duration * 10;

@@ -46,11 +46,12 @@ fn python_example_passes_under_pytest() {
         ));
         return;
     }
-    let serve = Serve::start();
+    let serve = Serve::start(&[]);
     let mut cmd = Command::new(python);
     cmd.current_dir(&dir)
         .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
         .env("FAUXKEY_URL", &serve.base)
+        .env("FAUXKEY_TOKEN", &serve.token)
         .env("PYTHONDONTWRITEBYTECODE", "1");
     let out = run(cmd, LIMIT);
     let report = report("pytest examples/python", &out, &serve);
@@ -71,11 +72,12 @@ fn node_example_passes_under_node_test() {
             return;
         }
     };
-    let serve = Serve::start();
+    let serve = Serve::start(&[]);
     let mut cmd = Command::new(node);
     cmd.current_dir(&dir)
         .args(["--test", "--test-reporter=tap", "passkeys.test.mjs"])
-        .env("FAUXKEY_URL", &serve.base);
+        .env("FAUXKEY_URL", &serve.base)
+        .env("FAUXKEY_TOKEN", &serve.token);
     let out = run(cmd, LIMIT);
     let report = report("node --test examples/node", &out, &serve);
     assert!(out.status.success(), "{report}");
@@ -100,11 +102,16 @@ fn playwright_example_registers_and_signs_in() {
             return;
         }
     };
-    let serve = Serve::start();
+    let serve = Serve::start(&[
+        "--allow-origin",
+        "https://app.example",
+        "--allow-key-export",
+    ]);
     let mut cmd = Command::new(node);
     cmd.current_dir(&dir)
         .arg("passkey-login.mjs")
         .env("FAUXKEY_URL", &serve.base)
+        .env("FAUXKEY_TOKEN", &serve.token)
         .env("CHROMIUM", chromium);
     let out = run(cmd, LIMIT);
     let report = report("examples/playwright/passkey-login.mjs", &out, &serve);

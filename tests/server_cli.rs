@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::io::{BufRead as _, BufReader, Read as _};
+use std::io::Read as _;
 use std::process::{Child, Command, Stdio};
 
 use common::{rp, Http, ORIGIN};
@@ -21,6 +21,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_fauxkey");
 struct Running {
     child: Option<Child>,
     base: String,
+    token: String,
 }
 
 impl Running {
@@ -36,14 +37,26 @@ impl Running {
             cmd.env(k, v);
         }
         let mut child = cmd.spawn().unwrap();
-        let mut first = String::new();
-        BufReader::new(child.stdout.as_mut().unwrap())
-            .read_line(&mut first)
-            .unwrap();
-        let base = first.trim_end().to_owned();
+        // Two lines, read byte by byte so nothing after them is buffered away.
+        let mut lines = Vec::new();
+        for _ in 0..2 {
+            let mut line = Vec::new();
+            let mut byte = [0u8];
+            let out = child.stdout.as_mut().unwrap();
+            while out.read(&mut byte).unwrap() == 1 && byte[0] != b'\n' {
+                line.push(byte[0]);
+            }
+            lines.push(String::from_utf8(line).unwrap());
+        }
+        let base = lines[0].clone();
+        let token = lines[1]
+            .strip_prefix("token: ")
+            .unwrap_or_else(|| panic!("second stdout line {:?}", lines[1]))
+            .to_owned();
         Self {
             child: Some(child),
             base,
+            token,
         }
     }
 
@@ -103,11 +116,11 @@ fn first_stdout_line_is_the_base_url_and_sigterm_stops_it() {
         .strip_prefix("http://127.0.0.1:")
         .unwrap_or_else(|| panic!("first line {:?}", server.base));
     assert!(port.parse::<u16>().unwrap() > 0);
-    let http = Http::new(&server.base);
+    let http = Http::new(&server.base, &server.token);
     assert_eq!(http.get("/_fauxkey/health").1["status"], "ok");
     let (exit, rest, err) = server.terminate();
     assert!(exit.success(), "{exit:?}: {err}");
-    assert_eq!(rest, "", "nothing but the base URL on stdout");
+    assert_eq!(rest, "", "nothing but the base URL and the token on stdout");
     assert!(err.contains("ephemeral default authenticator"), "{err}");
     assert!(err.contains("stopping"), "{err}");
 }
@@ -115,7 +128,7 @@ fn first_stdout_line_is_the_base_url_and_sigterm_stops_it() {
 #[test]
 fn sigterm_does_not_wait_for_a_user_who_never_responds() {
     let server = Running::start(&["serve"], &[]);
-    let http = Http::new(&server.base);
+    let http = Http::new(&server.base, &server.token);
     let (status, _) = http.post(
         "/_fauxkey/authenticators/default/credentials",
         &json!({"credentialId": "AAAAAAAAAAAAAAAAAAAAAA", "isResidentCredential": false,
@@ -197,7 +210,7 @@ fn usage_errors_exit_2_and_a_missing_vault_exits_3() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown profile \"nope\""));
 
-    let out = run(&["serve", "--listen", "localhost:80"], &[]);
+    let out = run(&["serve", "--listen", "example.com:80"], &[]);
     assert_eq!(out.status.code(), Some(2), "an address, not a host name");
 
     let out = run(&["serve", "--vault", "/nonexistent/v.fxk"], &[]);
@@ -226,7 +239,7 @@ fn vault_mode_persists_across_restarts() {
     let core = rp();
 
     let server = Running::start(&["serve", "--vault", vault], &env);
-    let http = Http::new(&server.base);
+    let http = Http::new(&server.base, &server.token);
     let builder = core
         .new_challenge_register_builder(b"carol-handle", "carol", "Carol")
         .unwrap()
@@ -241,17 +254,17 @@ fn vault_mode_persists_across_restarts() {
     let cred = core.register_credential(&reg, &state, None).unwrap();
     let (exit, _, err) = server.terminate();
     assert!(exit.success());
-    assert!(err.contains("default authenticator on vault"), "{err}");
+    assert!(err.contains("REAL passkeys of vault"), "{err}");
 
     // The CLI sees it in the vault.
     let out = run(&["--vault", vault, "list", "--json"], &env);
     let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(listed[0]["name"], "carol", "{listed}");
 
-    // A new server over the same vault (FAUXKEY_VAULT this time) logs in with it.
+    // A new server over the same vault logs in with it.
     let env2 = [env[0], ("FAUXKEY_VAULT", vault)];
-    let server = Running::start(&["serve"], &env2);
-    let http = Http::new(&server.base);
+    let server = Running::start(&["serve", "--vault", vault], &env2);
+    let http = Http::new(&server.base, &server.token);
     let builder = core
         .new_challenge_authenticate_builder(vec![cred], Some(UserVerificationPolicy::Preferred))
         .unwrap();
@@ -270,12 +283,94 @@ fn vault_mode_persists_across_restarts() {
     );
     drop(server);
 
-    // --ephemeral wins over FAUXKEY_VAULT: nothing to log in with.
-    let server = Running::start(&["serve", "--ephemeral"], &env2);
-    let http = Http::new(&server.base);
-    let (_, list) = http.get("/_fauxkey/authenticators");
-    assert_eq!(list[0]["vault"], false);
-    assert_eq!(list[0]["credentials"], 0);
+    // FAUXKEY_VAULT alone does not make `serve` open it; --ephemeral says so explicitly.
+    for args in [&["serve"][..], &["serve", "--ephemeral"]] {
+        let server = Running::start(args, &env2);
+        let http = Http::new(&server.base, &server.token);
+        let (_, list) = http.get("/_fauxkey/authenticators");
+        assert_eq!(list[0]["vault"], false, "{args:?}");
+        assert_eq!(list[0]["credentials"], 0, "{args:?}");
+        drop(server);
+    }
+
+    // With a vault, a non-loopback address is refused even with --allow-remote.
+    let out = run(
+        &[
+            "serve",
+            "--vault",
+            vault,
+            "--listen",
+            "0.0.0.0:0",
+            "--allow-remote",
+        ],
+        &env,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("with a vault"), "{err}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn listen_takes_port_host_port_and_localhost_port() {
+    let free = || {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    };
+    // The port is free when asked; a bind race only fails this test with "cannot listen".
+    let port = free().to_string();
+    let server = Running::start(&["serve", "--listen", &port], &[]);
+    assert_eq!(server.base, format!("http://127.0.0.1:{port}"));
     drop(server);
+    let port = free();
+    let server = Running::start(&["serve", "--listen", &format!("localhost:{port}")], &[]);
+    assert_eq!(server.base, format!("http://127.0.0.1:{port}"));
+    // `localhost:PORT` is an accepted Host.
+    let response = ureq::get(&format!("http://localhost:{port}/_fauxkey/health"))
+        .call()
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    drop(server);
+    let server = Running::start(&["serve", "--listen", "127.0.0.1:0"], &[]);
+    assert!(server.base.starts_with("http://127.0.0.1:"));
+}
+
+#[test]
+fn url_and_token_files_are_written_0600_and_match_stdout() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = common::temp_dir("serve-files");
+    let url_file = dir.join("url");
+    let token_file = dir.join("token");
+    let server = Running::start(
+        &[
+            "serve",
+            "--url-file",
+            url_file.to_str().unwrap(),
+            "--token-file",
+            token_file.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let url = std::fs::read_to_string(&url_file).unwrap();
+    let token = std::fs::read_to_string(&token_file).unwrap();
+    assert_eq!(url, format!("{}\n", server.base));
+    assert_eq!(token, format!("{}\n", server.token));
+    assert_eq!(server.token.len(), 43, "32 bytes, base64url");
+    for f in [&url_file, &token_file] {
+        let mode = std::fs::metadata(f).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", f.display());
+    }
+    // Only the two files: no temp file left beside them.
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 2);
+    // A harness's fixed token.
+    drop(server);
+    let fixed = "a-fixed-token-for-a-harness-0123456789";
+    let server = Running::start(&["serve"], &[("FAUXKEY_SERVE_TOKEN", fixed)]);
+    assert_eq!(server.token, fixed);
+    let http = Http::new(&server.base, fixed);
+    assert_eq!(http.get("/_fauxkey/authenticators").0, 200);
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -1,7 +1,11 @@
 // Playwright + fauxkey's browser shim: a page registers a passkey and signs in with it in
 // headless Chromium, with `fauxkey serve` as the authenticator.
 //
-//   FAUXKEY_URL=http://127.0.0.1:PORT node passkey-login.mjs     (a running `fauxkey serve`)
+//   fauxkey serve --allow-origin https://app.example --allow-key-export
+//   FAUXKEY_URL=http://127.0.0.1:PORT FAUXKEY_TOKEN=TOKEN node passkey-login.mjs
+//
+// (the two lines `fauxkey serve` printed: the URL, and `token: TOKEN`). The page's origin must be
+// allowed (`--allow-origin`): the server answers no other page.
 //   CHROMIUM=/usr/bin/chromium (default) selects the browser binary.
 //
 // The page lives at https://app.example/ without any web server or certificate: Playwright's
@@ -11,6 +15,8 @@ import { chromium } from 'playwright-core';
 
 const base = process.env.FAUXKEY_URL;
 if (!base) throw new Error('set FAUXKEY_URL to the URL `fauxkey serve` printed');
+// The test's own calls to the control plane carry the per-run token; the page never sees it.
+const auth = { authorization: `Bearer ${process.env.FAUXKEY_TOKEN || ''}` };
 
 // The page's own code: plain WebAuthn, nothing fauxkey-specific.
 const PAGE = `<!doctype html><meta charset="utf-8"><title>app.example</title>
@@ -54,7 +60,8 @@ try {
   console.log('signed in ', signedIn);
 
   // What fauxkey now holds, from its control plane (WebDriver-style credential list).
-  const stored = await (await fetch(`${base}/_fauxkey/authenticators/default/credentials`)).json();
+  // (It includes private keys, so the server must run with --allow-key-export.)
+  const stored = await (await fetch(`${base}/_fauxkey/authenticators/default/credentials`, { headers: auth })).json();
   const problems = [];
   if (!registered.isPKC || registered.alg !== -7) problems.push('create() did not return an ES256 PublicKeyCredential');
   if (signedIn.id !== registered.id) problems.push('sign-in used another credential');

@@ -1,8 +1,8 @@
 """pytest fixtures for testing a relying party against `fauxkey serve`.
 
-`fauxkey` yields a small client for one server: the one at $FAUXKEY_URL if set, else a fresh
-`fauxkey serve --ephemeral` started from $FAUXKEY_BIN (default: `fauxkey` on PATH) and stopped
-after the test session. Every test starts from a reset server.
+`fauxkey` yields a small client for one server: the one at $FAUXKEY_URL (its token in
+$FAUXKEY_TOKEN) if set, else a fresh `fauxkey serve` started from $FAUXKEY_BIN (default:
+`fauxkey` on PATH) and stopped after the test session. Every test starts from a reset server.
 """
 
 import os
@@ -16,9 +16,11 @@ import requests
 class Fauxkey:
     """The calls an RP test makes: the WebAuthn API as JSON, plus the control plane."""
 
-    def __init__(self, base_url):
+    def __init__(self, base_url, token):
         self.base_url = base_url.rstrip("/")
         self.http = requests.Session()
+        # The per-run token goes with every call (the control plane refuses calls without it).
+        self.http.headers["Authorization"] = f"Bearer {token}"
 
     def _post(self, path, body):
         return self.http.post(f"{self.base_url}{path}", json=body, timeout=30)
@@ -44,15 +46,17 @@ class Fauxkey:
 def fauxkey_server():
     url = os.environ.get("FAUXKEY_URL")
     if url:
-        yield url
+        yield url, os.environ.get("FAUXKEY_TOKEN", "")
         return
     binary = os.environ.get("FAUXKEY_BIN") or shutil.which("fauxkey")
     if not binary:
         pytest.fail("set FAUXKEY_URL to a running `fauxkey serve`, or FAUXKEY_BIN / PATH to the fauxkey binary")
-    proc = subprocess.Popen([binary, "serve", "--ephemeral"], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([binary, "serve"], stdout=subprocess.PIPE, text=True)
     try:
-        # The first line of stdout is the base URL.
-        yield proc.stdout.readline().strip()
+        # stdout: the base URL, then `token: TOKEN`.
+        url = proc.stdout.readline().strip()
+        token = proc.stdout.readline().strip().removeprefix("token: ")
+        yield url, token
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -60,6 +64,6 @@ def fauxkey_server():
 
 @pytest.fixture
 def fauxkey(fauxkey_server):
-    client = Fauxkey(fauxkey_server)
+    client = Fauxkey(*fauxkey_server)
     client.reset()
     return client

@@ -110,6 +110,12 @@ fn serve_on<S: CredentialStore + 'static>(
     }
     let listener = UnixListener::bind(path)
         .map_err(|e| io_error(&format!("cannot listen on {}", path.display()), e))?;
+    // Only this user's processes may connect (the socket's mode follows the umask otherwise).
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| io_error("cannot restrict the socket to its owner", e))?;
+    }
     eprintln!("fauxkey: CTAPHID on {}", path.display());
     serve_listener(authenticator, user.clone(), listener, options)
         .map_err(|e| io_error("CTAPHID socket", e))?;

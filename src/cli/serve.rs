@@ -62,7 +62,9 @@ fn parse_listen(text: &str) -> std::result::Result<SocketAddr, String> {
         return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
     }
     text.parse().map_err(|_| {
-        format!("{text:?} is not PORT, HOST:PORT, localhost:PORT or [::1]:PORT (HOST an IP address)")
+        format!(
+            "{text:?} is not PORT, HOST:PORT, localhost:PORT or [::1]:PORT (HOST an IP address)"
+        )
     })
 }
 
@@ -79,7 +81,8 @@ fn token() -> Result<String> {
 
 /// Writes `text` and a newline to `path` atomically: a 0600 temp file beside it, then a rename.
 fn write_private(path: &Path, text: &str) -> Result<()> {
-    let failed = |e: std::io::Error| CliError::Other(format!("cannot write {}: {e}", path.display()));
+    let failed =
+        |e: std::io::Error| CliError::Other(format!("cannot write {}: {e}", path.display()));
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
         _ => PathBuf::from("."),

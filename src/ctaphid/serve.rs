@@ -1,20 +1,44 @@
 //! The device loop: reads 64-byte reports from a byte stream, feeds the [`Device`], runs the
 //! authenticator on a worker thread, and writes replies and KEEPALIVE reports.
 //!
+//! Several hosts may share the device over a Unix socket, each as if it held its own handle to
+//! one USB key: a channel belongs to the connection whose broadcast INIT allocated it (another
+//! connection's INIT, CANCEL or request on it is answered `ERR_INVALID_CHANNEL`), and every
+//! queue is bounded. Reports from the hosts go through one bounded queue (a host that floods it
+//! waits, as a USB host waits for its endpoint); answers go to each connection through its own
+//! bounded queue and writer thread, so a host that does not read is dropped once its queue is
+//! full or a write has waited [`WRITE_TIMEOUT`], and never holds up the others.
+//!
 //! The emulated user is wrapped in a [`HidUser`] that can take its time to touch the
 //! authenticator (`presence_delay`), during which KEEPALIVE says "user presence needed" and a
 //! CTAPHID_CANCEL ends the wait: the request is then answered `CTAP2_ERR_KEEPALIVE_CANCEL`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::io::{self, Read, Write};
-use std::os::unix::net::UnixListener;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::net::Shutdown;
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use super::device::{Action, Device};
 use super::reassembler::Reassembler;
-use super::{Report, KEEPALIVE_PROCESSING, KEEPALIVE_UP_NEEDED, REPORT_LEN};
+use super::{
+    cmd, fragment, HidError, Report, BROADCAST_CID, KEEPALIVE_PROCESSING, KEEPALIVE_UP_NEEDED,
+    REPORT_LEN,
+};
+
+/// Reports from all hosts waiting for the device loop (64 bytes each: 64 KiB at most).
+pub const INPUT_QUEUE: usize = 1024;
+/// Reports waiting to be written to one connection (two largest answers); a connection whose
+/// queue is full is dropped.
+pub const OUTPUT_QUEUE: usize = 256;
+/// How long one write to a connection may block before the connection is dropped.
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
+/// Connections served at once; more are closed as soon as they are accepted.
+pub const MAX_CONNECTIONS: usize = 32;
+/// Channels one connection may hold; allocating another forgets its oldest.
+pub const MAX_CHANNELS_PER_CONNECTION: usize = 16;
 use crate::authenticator::Authenticator;
 use crate::ctap2::{StatusCode, UserEntity};
 use crate::env::{Presence, UserPolicy};
@@ -93,9 +117,20 @@ impl<U: UserPolicy> UserPolicy for HidUser<U> {
     }
 }
 
+/// Where the answers to one host go.
+enum Sink<'w> {
+    /// Written in the loop (the one host of `serve`; it blocks only itself).
+    Direct(Box<dyn Write + 'w>),
+    /// Queued for the connection's writer thread.
+    Queued {
+        queue: mpsc::SyncSender<Report>,
+        stream: UnixStream,
+    },
+}
+
 enum Input<S: CredentialStore> {
-    /// A new host connection (socket mode).
-    Connected(u64, Box<dyn Write + Send>),
+    /// A new host connection (socket mode): its writer queue and a handle to shut it down.
+    Connected(u64, mpsc::SyncSender<Report>, UnixStream),
     Report(u64, Report),
     Eof(u64),
     Done(u32, Vec<u8>, Box<Authenticator<S>>),
@@ -119,11 +154,11 @@ where
     R: Read + Send + 'static,
     W: Write,
 {
-    let (tx, rx) = mpsc::channel::<Input<S>>();
+    let (tx, rx) = mpsc::sync_channel::<Input<S>>(INPUT_QUEUE);
     let reader_tx = tx.clone();
     std::thread::spawn(move || read_reports(0, reader, &reader_tx));
-    let mut writers: HashMap<u64, Box<dyn Write + '_>> = HashMap::new();
-    writers.insert(0, Box::new(writer));
+    let mut writers: HashMap<u64, Sink<'_>> = HashMap::new();
+    writers.insert(0, Sink::Direct(Box::new(writer)));
     run(authenticator, user, options, &tx, &rx, writers, true)
 }
 
@@ -139,26 +174,49 @@ where
     S: CredentialStore + 'static,
     U: UserPolicy + 'static,
 {
-    let (tx, rx) = mpsc::channel::<Input<S>>();
+    let (tx, rx) = mpsc::sync_channel::<Input<S>>(INPUT_QUEUE);
     let accept_tx = tx.clone();
+    let live = Arc::new(AtomicUsize::new(0));
     std::thread::spawn(move || {
         for (id, stream) in (1u64..).zip(listener.incoming()) {
-            let stream = match stream.and_then(|s| s.try_clone().map(|r| (s, r))) {
-                Ok(pair) => pair,
-                Err(e) => {
-                    let _ = accept_tx.send(Input::Stop(e));
-                    return;
+            let stream = match stream {
+                Ok(s) => s,
+                // A failed accept (a client that went away, out of descriptors) is not fatal.
+                Err(_) => {
+                    std::thread::sleep(Duration::from_millis(10));
+                    continue;
                 }
             };
-            let (writer, reader) = stream;
-            if accept_tx
-                .send(Input::Connected(id, Box::new(writer)))
-                .is_err()
-            {
+            if live.load(Ordering::SeqCst) >= MAX_CONNECTIONS {
+                let _ = stream.shutdown(Shutdown::Both);
+                continue;
+            }
+            let handles = stream
+                .try_clone()
+                .and_then(|r| stream.try_clone().map(|k| (r, k)))
+                .and_then(|pair| stream.set_write_timeout(Some(WRITE_TIMEOUT)).map(|()| pair));
+            let Ok((reader, kill)) = handles else {
+                continue;
+            };
+            live.fetch_add(1, Ordering::SeqCst);
+            let (queue, queued) = mpsc::sync_channel::<Report>(OUTPUT_QUEUE);
+            let writer_kill = match kill.try_clone() {
+                Ok(k) => k,
+                Err(_) => {
+                    live.fetch_sub(1, Ordering::SeqCst);
+                    continue;
+                }
+            };
+            std::thread::spawn(move || write_reports(stream, &queued, &writer_kill));
+            if accept_tx.send(Input::Connected(id, queue, kill)).is_err() {
                 return;
             }
             let reader_tx = accept_tx.clone();
-            std::thread::spawn(move || read_reports(id, reader, &reader_tx));
+            let live = Arc::clone(&live);
+            std::thread::spawn(move || {
+                read_reports(id, reader, &reader_tx);
+                live.fetch_sub(1, Ordering::SeqCst);
+            });
         }
     });
     run(
@@ -178,9 +236,9 @@ fn run<'w, S, U>(
     mut authenticator: Authenticator<S>,
     user: U,
     options: &ServeOptions,
-    tx: &mpsc::Sender<Input<S>>,
+    tx: &mpsc::SyncSender<Input<S>>,
     rx: &mpsc::Receiver<Input<S>>,
-    mut writers: HashMap<u64, Box<dyn Write + 'w>>,
+    mut writers: HashMap<u64, Sink<'w>>,
     single: bool,
 ) -> io::Result<Authenticator<S>>
 where
@@ -207,6 +265,7 @@ where
     let mut assembling: HashMap<u32, u64> = HashMap::new();
     let mut executing_for: Option<u64> = None;
     let mut closed: HashSet<u64> = HashSet::new();
+    let mut channels = Channels::default();
     loop {
         if single && closed.contains(&0) && idle.is_some() {
             break;
@@ -217,17 +276,28 @@ where
         }
         let mut routed: Vec<(Option<u64>, Action)> = Vec::new();
         match rx.recv_timeout(wait) {
-            Ok(Input::Connected(id, w)) => {
-                writers.insert(id, w);
+            Ok(Input::Connected(id, queue, stream)) => {
+                writers.insert(id, Sink::Queued { queue, stream });
             }
             Ok(Input::Report(id, r)) => {
                 let cid = u32::from_be_bytes([r[0], r[1], r[2], r[3]]);
-                routed.extend(
-                    device
-                        .receive(&r, now_ms())
-                        .into_iter()
-                        .map(|a| (Some(id), a)),
-                );
+                if cid != BROADCAST_CID && !channels.owns(id, cid) {
+                    // Another connection's channel (or none): not this host's to use, cancel
+                    // or re-INIT. Only the first report of a message is answered.
+                    if r[4] & 0x80 != 0 {
+                        let error = fragment(cid, cmd::ERROR, &[HidError::InvalidChannel.byte()]);
+                        routed.push((Some(id), Action::Send(error)));
+                    }
+                } else {
+                    for action in device.receive(&r, now_ms()) {
+                        if cid == BROADCAST_CID {
+                            if let Action::Send(reports) = &action {
+                                channels.allocated(id, reports);
+                            }
+                        }
+                        routed.push((Some(id), action));
+                    }
+                }
                 if device.is_assembling(cid) {
                     assembling.insert(cid, id);
                 } else {
@@ -238,6 +308,7 @@ where
                 // A request in flight still runs to its end (the host may only have closed
                 // its writing side, as `--stdio < requests.bin` does) and is answered.
                 closed.insert(id);
+                channels.release(id);
             }
             Ok(Input::Done(cid, response, a)) => {
                 idle = Some(a);
@@ -308,7 +379,11 @@ where
         .ok_or_else(|| io::Error::other("the authenticator worker stopped"))
 }
 
-fn read_reports<R: Read, S: CredentialStore>(id: u64, mut reader: R, tx: &mpsc::Sender<Input<S>>) {
+fn read_reports<R: Read, S: CredentialStore>(
+    id: u64,
+    mut reader: R,
+    tx: &mpsc::SyncSender<Input<S>>,
+) {
     loop {
         let mut report = [0u8; REPORT_LEN];
         // A partial report at the end of the stream is dropped.
@@ -326,17 +401,78 @@ fn read_reports<R: Read, S: CredentialStore>(id: u64, mut reader: R, tx: &mpsc::
     }
 }
 
+/// Which connection owns which channel.
+#[derive(Debug, Default)]
+struct Channels {
+    owner: HashMap<u32, u64>,
+    /// Each connection's channels, oldest first.
+    held: HashMap<u64, VecDeque<u32>>,
+}
+
+impl Channels {
+    fn owns(&self, conn: u64, cid: u32) -> bool {
+        self.owner.get(&cid) == Some(&conn)
+    }
+
+    /// Records the channel a broadcast INIT answer (`reports`) gives `conn`.
+    fn allocated(&mut self, conn: u64, reports: &[Report]) {
+        let Some(r) = reports.first() else { return };
+        // An INIT answer on the broadcast channel: nonce (8 bytes), then the new CID.
+        if r[4] != cmd::INIT | 0x80 || r[..4] != BROADCAST_CID.to_be_bytes() {
+            return;
+        }
+        let cid = u32::from_be_bytes([r[15], r[16], r[17], r[18]]);
+        self.owner.insert(cid, conn);
+        let held = self.held.entry(conn).or_default();
+        held.push_back(cid);
+        if held.len() > MAX_CHANNELS_PER_CONNECTION {
+            if let Some(old) = held.pop_front() {
+                self.owner.remove(&old);
+            }
+        }
+    }
+
+    fn release(&mut self, conn: u64) {
+        for cid in self.held.remove(&conn).unwrap_or_default() {
+            self.owner.remove(&cid);
+        }
+    }
+}
+
+/// A connection's writer thread: writes what the loop queues; on a write error or timeout, shuts
+/// the connection down (its reader then sees the end and the loop forgets it).
+fn write_reports(mut stream: UnixStream, queued: &mpsc::Receiver<Report>, kill: &UnixStream) {
+    while let Ok(report) = queued.recv() {
+        if stream.write_all(&report).is_err() {
+            let _ = kill.shutdown(Shutdown::Both);
+            return;
+        }
+    }
+}
+
 /// Writes reports to one connection. With one host, a write error ends the loop unless the host
-/// has already gone; with many, it only drops that connection.
+/// has already gone; with many, a full queue or a gone writer only drops that connection.
 fn send(
-    writers: &mut HashMap<u64, Box<dyn Write + '_>>,
+    writers: &mut HashMap<u64, Sink<'_>>,
     closed: &mut HashSet<u64>,
     to: u64,
     reports: &[Report],
     single: bool,
 ) -> io::Result<()> {
-    let Some(w) = writers.get_mut(&to) else {
+    let Some(sink) = writers.get_mut(&to) else {
         return Ok(());
+    };
+    let w = match sink {
+        Sink::Direct(w) => w,
+        Sink::Queued { queue, stream } => {
+            if reports.iter().any(|r| queue.try_send(*r).is_err()) {
+                // Not reading (or gone): drop it rather than wait for it.
+                let _ = stream.shutdown(Shutdown::Both);
+                writers.remove(&to);
+                closed.insert(to);
+            }
+            return Ok(());
+        }
     };
     let result = reports
         .iter()

@@ -132,7 +132,10 @@ impl Access {
             .and_then(|v| v.strip_prefix("Bearer "))
             .unwrap_or("");
         use subtle::ConstantTimeEq as _;
-        Some(given.len() == self.token.len() && bool::from(given.as_bytes().ct_eq(self.token.as_bytes())))
+        Some(
+            given.len() == self.token.len()
+                && bool::from(given.as_bytes().ct_eq(self.token.as_bytes())),
+        )
     }
 }
 
@@ -170,7 +173,8 @@ fn unauthorized(message: &str) -> Response {
     r
 }
 
-const NO_TOKEN: &str = "this endpoint needs the server's token: send `Authorization: Bearer TOKEN` \
+const NO_TOKEN: &str =
+    "this endpoint needs the server's token: send `Authorization: Bearer TOKEN` \
      (the token is printed on the second line of `fauxkey serve`'s stdout and written by \
      --token-file)";
 
@@ -303,7 +307,9 @@ pub async fn guard(access: std::sync::Arc<Access>, request: Request, next: Next)
     };
     parts.extensions.insert(caller);
     parts.extensions.insert(KeyExport(access.allow_key_export));
-    let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+    let response = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
     cors(json_errors(response).await)
 }
 

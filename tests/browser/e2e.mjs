@@ -2,24 +2,56 @@
 // page, the demo RP (SimpleWebAuthn on both ends) registering and signing in through
 // `fauxkey serve`.
 //
-//   node tests/browser/e2e.mjs http://127.0.0.1:PORT [chromium|firefox]
+//   FAUXKEY_BIN=target/debug/fauxkey node tests/browser/e2e.mjs [chromium|firefox]
 //
-// (the URL is the one `fauxkey serve` printed; the browser defaults to chromium)
+// It starts the demo RP (on two origins), then `fauxkey serve` the way a harness does
+// (`--url-file`, `--token-file`), allowing only those origins. The browser defaults to chromium.
 //
 // Prints `PASS <check>` / `FAIL <check>: <why>` lines and a closing
 // `e2e (<browser>): N passed, M failed`;
 // exits 1 if any check failed. tests/browser_e2e.rs runs it.
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startRp } from './rp-server.mjs';
 import { openPage } from './browsers.mjs';
 
-const base = process.argv[2];
+const bin = process.env.FAUXKEY_BIN;
 // Provider profiles (`fauxkey profiles`) to run the demo RP against, one authenticator each;
 // tests/browser_e2e.rs passes every builtin profile.
 const PROFILES = (process.env.FAUXKEY_PROFILES || 'fauxkey').split(',').filter(Boolean);
-const kind = process.argv[3] || 'chromium';
-if (!base) {
-  console.error('usage: node e2e.mjs <fauxkey serve base URL> [chromium|firefox]');
+const kind = process.argv[2] || 'chromium';
+if (!bin) {
+  console.error('usage: FAUXKEY_BIN=path/to/fauxkey node e2e.mjs [chromium|firefox]');
   process.exit(2);
+}
+
+// Starts `fauxkey serve` as the access contract says a harness does: wait for the URL file
+// (bounded), read the token file, send the token on every call of its own.
+async function startServe(origins) {
+  const dir = await mkdtemp(join(tmpdir(), 'fauxkey-e2e-'));
+  const urlFile = join(dir, 'url');
+  const tokenFile = join(dir, 'token');
+  const args = ['serve', '--listen', '127.0.0.1:0', '--url-file', urlFile, '--token-file', tokenFile, '--allow-key-export'];
+  for (const o of origins) args.push('--allow-origin', o);
+  const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += d; });
+  let exited = false;
+  child.once('exit', () => { exited = true; });
+  for (let i = 0; i < 1500; i++) {
+    try {
+      const url = (await readFile(urlFile, 'utf8')).trim();
+      const token = (await readFile(tokenFile, 'utf8')).trim();
+      return { base: url, token, stderr: () => stderr, stop: async () => { child.kill('SIGTERM'); await rm(dir, { recursive: true, force: true }); } };
+    } catch {
+      if (exited) throw new Error(`fauxkey serve exited: ${stderr}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  child.kill();
+  throw new Error(`fauxkey serve wrote no URL file: ${stderr}`);
 }
 
 let passed = 0;
@@ -38,9 +70,17 @@ function expect(cond, message) {
   if (!cond) throw new Error(message);
 }
 
+const rp = await startRp();
+const rp2 = await startRp();
+// A page on an origin the server was not told about: a hostile page in the user's browser.
+const foreign = await startRp();
+const serve = await startServe([rp.origin, rp2.origin, `http://127.0.0.1:${rp.port}`]);
+process.on('exit', () => serve.stop());
+const base = serve.base;
+const auth = { authorization: `Bearer ${serve.token}` };
+const json = { ...auth, 'content-type': 'application/json' };
 const shimResponse = await fetch(`${base}/shim.js`);
 const shim = await shimResponse.text();
-const rp = await startRp();
 const { page, close } = await openPage(kind, shim);
 // Page errors help when a check fails; failed loads are expected (error checks, favicon).
 page.onConsole((type, text) => { if (type === 'error' && !text.startsWith('Failed to load resource')) console.log(`  [page console] ${text}`); });
@@ -106,7 +146,7 @@ try {
   for (const profile of PROFILES) {
     await check(`profile ${profile}: SimpleWebAuthn registration and login verify`, async () => {
       const added = await fetch(`${base}/_fauxkey/authenticators`, {
-        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ profile }),
+        method: 'POST', headers: json, body: JSON.stringify({ profile }),
       });
       const body = await added.text();
       expect(added.status === 201, `POST /_fauxkey/authenticators {profile: ${profile}}: HTTP ${added.status} ${body}`);
@@ -219,7 +259,7 @@ try {
     cma: await PublicKeyCredential.isConditionalMediationAvailable(),
   }));
   await check('getClientCapabilities and the two availability checks come from the server', async () => {
-    const capsFromServer = await (await fetch(`${base}/webauthn/capabilities`)).json();
+    const capsFromServer = await (await fetch(`${base}/webauthn/capabilities`, { headers: auth })).json();
     expect(JSON.stringify(statics.caps) === JSON.stringify(capsFromServer), `${JSON.stringify(statics.caps)} vs ${JSON.stringify(capsFromServer)}`);
     expect(statics.uvpa === capsFromServer.userVerifyingPlatformAuthenticator, `uvpa ${statics.uvpa}`);
     expect(statics.cma === (capsFromServer.conditionalGet === true), `cma ${statics.cma}`);
@@ -279,7 +319,7 @@ try {
       await PublicKeyCredential.signalAllAcceptedCredentials({ rpId: 'localhost', userId: ids.userId, allAcceptedCredentialIds: [] });
       return ids;
     });
-    const events = await (await fetch(`${base}/_fauxkey/events`)).json();
+    const events = await (await fetch(`${base}/_fauxkey/events`, { headers: auth })).json();
     const changes = (signal) => events.filter((e) => e.signal === signal && e.userId === made.userId).flatMap((e) => e.changes);
     const renamed = changes('currentUserDetails').find((c) => c.credentialId === made.id);
     const hidden = changes('allAcceptedCredentials').find((c) => c.credentialId === made.id);
@@ -293,7 +333,7 @@ try {
 
   await check('window.fauxkey.authenticatorId routes ceremonies to an added authenticator', async () => {
     const added = await fetch(`${base}/_fauxkey/authenticators`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ hasUserVerification: false }),
+      method: 'POST', headers: json, body: JSON.stringify({ hasUserVerification: false }),
     });
     expect(added.status === 201, `POST /_fauxkey/authenticators: HTTP ${added.status}`);
     const { authenticatorId } = await added.json();
@@ -309,14 +349,14 @@ try {
         window.fauxkey.authenticatorId = null;
       }
     }, authenticatorId);
-    const list = async (a) => (await (await fetch(`${base}/_fauxkey/authenticators/${a}/credentials`)).json()).map((c) => c.credentialId);
+    const list = async (a) => (await (await fetch(`${base}/_fauxkey/authenticators/${a}/credentials`, { headers: auth })).json()).map((c) => c.credentialId);
     expect((await list(authenticatorId)).includes(id), 'the added authenticator does not hold the new credential');
     expect(!(await list('default')).includes(id), 'the default authenticator holds it');
   });
 
   await check('a user who never answers: abort mid-ceremony -> AbortError at once; else NotAllowedError at the timeout', async () => {
     const added = await fetch(`${base}/_fauxkey/authenticators`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ isUserResponding: false }),
+      method: 'POST', headers: json, body: JSON.stringify({ isUserResponding: false }),
     });
     expect(added.status === 201, `POST /_fauxkey/authenticators: HTTP ${added.status}`);
     const { authenticatorId } = await added.json();
@@ -343,7 +383,6 @@ try {
   // A cross-origin iframe (another port of localhost) signing in for the top page's RP ID: the
   // shim sends topOrigin, so clientDataJSON says crossOrigin; without the permissions policy
   // `allow` attribute the frame is refused, as Chromium refuses it.
-  const rp2 = await startRp();
   try {
     await page.evaluate(async (src) => {
       const load = (allow) => new Promise((resolve) => {
@@ -385,9 +424,45 @@ try {
     expect(/^error /.test(status) && /SecurityError|ERROR_INVALID_DOMAIN/.test(status), `status: ${status}`);
     expect(!rp.state.verified.some((v) => v.kind === 'register' && v.username === 'mallory'), 'the RP verified a registration it should never have seen');
   });
+
+  // A hostile page on a foreign origin, in the same browser, tries what issue 13 did: ask for
+  // an assertion for the RP's origin and read the private keys. It gets neither.
+  await check('a page on a foreign origin gets neither an assertion nor a key', async () => {
+    await page.goto(`${foreign.origin}/`);
+    const got = await page.evaluate(async ({ base, victim }) => {
+      const attempt = async (fn) => { try { const r = await fn(); return `answered ${r.status}: ${(await r.text()).slice(0, 200)}`; } catch (e) { return `refused: ${e.name}`; } };
+      const assertion = await attempt(() => fetch(`${base}/webauthn/get`, {
+        method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ origin: victim, options: { challenge: 'Y2hhbGxlbmdl', rpId: 'localhost' } }),
+      }));
+      const keys = await attempt(() => fetch(`${base}/_fauxkey/authenticators/default/credentials`));
+      // A "simple" cross-origin POST (text/plain, no preflight): the answer is opaque anyway,
+      // and the server refuses it before it looks at the body.
+      const simple = await attempt(() => fetch(`${base}/webauthn/get`, {
+        method: 'POST', mode: 'no-cors', headers: { 'content-type': 'text/plain' },
+        body: JSON.stringify({ origin: victim, options: { challenge: 'Y2hhbGxlbmdl', rpId: 'localhost' } }),
+      }));
+      // Through the shim, as the page's own WebAuthn call.
+      let viaShim;
+      try {
+        const cred = await navigator.credentials.get({ publicKey: { challenge: new Uint8Array(32), rpId: 'localhost' } });
+        viaShim = `credential ${cred && cred.id}`;
+      } catch (e) { viaShim = `refused: ${e.name}`; }
+      return { assertion, keys, simple, viaShim };
+    }, { base, victim: rp.origin });
+    expect(got.assertion.startsWith('refused'), `assertion fetch: ${got.assertion}`);
+    expect(got.keys.startsWith('refused'), `credentials fetch: ${got.keys}`);
+    expect(!/privateKey|authenticatorData|signature/.test(JSON.stringify(got)), JSON.stringify(got));
+    expect(got.viaShim.startsWith('refused'), `navigator.credentials.get: ${got.viaShim}`);
+    // Nothing was asked of the authenticator: no new event, the harness's view unchanged.
+    const r = await fetch(`${base}/_fauxkey/authenticators/default/credentials`, { headers: auth });
+    expect(r.status === 200, `the harness, with the token, still reads the credentials: HTTP ${r.status}`);
+  });
 } finally {
   await close();
   await rp.close();
+  await foreign.close();
+  await serve.stop();
 }
 
 console.log(`e2e (${kind}): ${passed} passed, ${failed} failed`);

@@ -20,6 +20,11 @@ before(async () => {
   globalThis.self = globalThis;
   globalThis.top = globalThis;
   globalThis.document = { referrer: '' };
+  // No browser sends an Origin here: the harness speaks for the page with the server's token,
+  // added to every call before the shim takes its reference to fetch.
+  const plainFetch = globalThis.fetch;
+  const auth = { authorization: `Bearer ${process.env.FAUXKEY_TOKEN || ''}` };
+  globalThis.fetch = (url, init = {}) => plainFetch(url, { ...init, headers: { ...(init.headers || {}), ...auth } });
   runInThisContext(await (await fetch(`${base}/shim.js`)).text(), { filename: 'shim.js' });
   await fetch(`${base}/_fauxkey/reset`, { method: 'POST' });
 });

@@ -29,6 +29,8 @@ pub fn rp() -> WebauthnCore {
 pub struct Http {
     pub base: String,
     pub agent: ureq::Agent,
+    /// Sent as `Authorization: Bearer …` on every request (None: no header).
+    pub token: Option<String>,
 }
 
 fn read(result: Result<ureq::Response, ureq::Error>) -> (u16, Value) {
@@ -48,15 +50,25 @@ fn read(result: Result<ureq::Response, ureq::Error>) -> (u16, Value) {
 }
 
 impl Http {
-    pub fn new(base: &str) -> Self {
+    pub fn new(base: &str, token: &str) -> Self {
         Self {
             base: base.to_owned(),
             agent: ureq::AgentBuilder::new().build(),
+            token: Some(token.to_owned()),
+        }
+    }
+
+    /// A request with the token (when this client has one).
+    pub fn request(&self, method: &str, path: &str) -> ureq::Request {
+        let r = self.agent.request(method, &format!("{}{path}", self.base));
+        match &self.token {
+            Some(t) => r.set("authorization", &format!("Bearer {t}")),
+            None => r,
         }
     }
 
     pub fn get(&self, path: &str) -> (u16, Value) {
-        read(self.agent.get(&format!("{}{path}", self.base)).call())
+        read(self.request("GET", path).call())
     }
 
     pub fn post(&self, path: &str, body: &Value) -> (u16, Value) {
@@ -65,15 +77,14 @@ impl Http {
 
     pub fn post_raw(&self, path: &str, body: &str) -> (u16, Value) {
         read(
-            self.agent
-                .post(&format!("{}{path}", self.base))
+            self.request("POST", path)
                 .set("content-type", "application/json")
                 .send_string(body),
         )
     }
 
     pub fn delete(&self, path: &str) -> (u16, Value) {
-        read(self.agent.delete(&format!("{}{path}", self.base)).call())
+        read(self.request("DELETE", path).call())
     }
 }
 
@@ -88,18 +99,18 @@ pub fn start(seed: u64) -> (Server, Http) {
     )
 }
 
-/// A server with this default authenticator.
+/// A server with this default authenticator (key export allowed, as a harness would run it).
 pub fn start_with(options: AuthenticatorOptions, store: ServerStore) -> (Server, Http) {
-    let server = Server::start(
-        ServerConfig {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            options,
-            store,
-        },
-        2,
-    )
-    .unwrap();
-    let http = Http::new(server.base_url());
+    start_config(ServerConfig {
+        allow_key_export: true,
+        ..ServerConfig::new(options, store)
+    })
+}
+
+/// A server with this configuration, and a client that sends its token.
+pub fn start_config(config: ServerConfig) -> (Server, Http) {
+    let server = Server::start(config, 2).unwrap();
+    let http = Http::new(server.base_url(), server.token());
     (server, http)
 }
 

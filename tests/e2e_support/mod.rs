@@ -63,19 +63,23 @@ pub fn node_with(dir: &Path, package: &str) -> Result<PathBuf, String> {
     Ok(node)
 }
 
-/// A running `fauxkey serve --ephemeral` on a free loopback port; killed on drop.
+/// A running `fauxkey serve` on a free loopback port; killed on drop.
 pub struct Serve {
     child: Child,
     /// The base URL it printed, `http://127.0.0.1:PORT`.
     pub base: String,
+    /// The per-run token it printed (`token: …`, its second stdout line).
+    pub token: String,
     stderr: Arc<Mutex<String>>,
 }
 
 impl Serve {
-    /// Starts the server and waits for the base URL on its first stdout line.
-    pub fn start() -> Serve {
+    /// Starts the server (in memory, with `extra` arguments such as `--allow-origin O`) and
+    /// waits for the base URL and the token on its first two stdout lines.
+    pub fn start(extra: &[&str]) -> Serve {
         let mut child = Command::new(env!("CARGO_BIN_EXE_fauxkey"))
             .args(["serve", "--ephemeral", "--listen", "127.0.0.1:0"])
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -83,14 +87,17 @@ impl Serve {
             .expect("start fauxkey serve");
         let (stderr, _) = collect(child.stderr.take().expect("stderr piped"));
         let stdout: ChildStdout = child.stdout.take().expect("stdout piped");
+        let mut reader = BufReader::new(stdout);
         let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("read the base URL");
+        reader.read_line(&mut line).expect("read the base URL");
         let base = line.trim().to_owned();
+        let mut line = String::new();
+        reader.read_line(&mut line).expect("read the token");
+        let token = line.trim().trim_start_matches("token: ").to_owned();
         let serve = Serve {
             child,
             base,
+            token,
             stderr,
         };
         assert!(
