@@ -34,11 +34,50 @@ pub enum CborError {
     NotAllowed(&'static str),
 }
 
-/// Encodes `value` in CTAP2 canonical form.
+/// Encodes `value` in CTAP2 canonical form, into a buffer allocated once at its exact size: it
+/// never reallocates, so no partial copy of the encoding (a vault payload holds private keys) is
+/// left behind in freed memory.
 pub fn encode(value: &Value) -> Vec<u8> {
-    let mut out = Vec::with_capacity(128);
+    let len = encoded_len(value);
+    let mut out = Vec::with_capacity(len);
     encode_into(value, &mut out);
+    debug_assert_eq!(out.len(), len, "encoded_len agrees with encode_into");
     out
+}
+
+/// The length of `value`'s canonical encoding.
+pub fn encoded_len(value: &Value) -> usize {
+    match value {
+        Value::Integer(i) => {
+            let i = i128::from(*i);
+            head_len(if i >= 0 { i as u64 } else { (-1 - i) as u64 })
+        }
+        Value::Bytes(b) => head_len(b.len() as u64) + b.len(),
+        Value::Text(t) => head_len(t.len() as u64) + t.len(),
+        Value::Array(items) => {
+            head_len(items.len() as u64) + items.iter().map(encoded_len).sum::<usize>()
+        }
+        Value::Map(entries) => {
+            head_len(entries.len() as u64)
+                + entries
+                    .iter()
+                    .map(|(k, v)| encoded_len(k) + encoded_len(v))
+                    .sum::<usize>()
+        }
+        Value::Tag(tag, inner) => head_len(*tag) + encoded_len(inner),
+        Value::Float(_) => 9,
+        _ => 1,
+    }
+}
+
+fn head_len(n: u64) -> usize {
+    match n {
+        0..24 => 1,
+        24..=0xff => 2,
+        0x100..=0xffff => 3,
+        0x1_0000..=0xffff_ffff => 5,
+        _ => 9,
+    }
 }
 
 /// Appends the canonical encoding of `value` to `out`.
@@ -373,6 +412,39 @@ pub fn map<K: Into<Value>>(entries: impl IntoIterator<Item = (K, Value)>) -> Val
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The buffer is allocated once at the exact size: no reallocation leaves a partial copy of
+    /// the encoding (a vault payload holds private keys) in freed memory.
+    #[test]
+    fn encode_allocates_exactly_once() {
+        let big = Value::Map(vec![
+            (Value::Integer(1.into()), Value::Bytes(vec![0xaa; 70_000])),
+            (
+                Value::Text("k".into()),
+                Value::Array(vec![Value::Text("é".repeat(300)); 40]),
+            ),
+            (Value::Integer((-1_000_000_i64).into()), Value::Float(1.5)),
+            (
+                Value::Integer(u64::MAX.into()),
+                Value::Tag(3, Box::new(Value::Null)),
+            ),
+            (Value::Integer(2.into()), Value::Bool(true)),
+        ]);
+        for v in [
+            big,
+            Value::Integer(23.into()),
+            Value::Integer(24.into()),
+            Value::Bytes(vec![]),
+        ] {
+            let out = encode(&v);
+            assert_eq!(out.len(), encoded_len(&v));
+            assert_eq!(
+                out.capacity(),
+                out.len(),
+                "one allocation of the exact size"
+            );
+        }
+    }
 
     fn hex(s: &str) -> Vec<u8> {
         hex::decode(s).expect("test hex")

@@ -93,8 +93,10 @@ impl Fault {
     }
 
     /// Whether the fault changes a response of this ceremony. A registration has no previous
-    /// counter, so `counter-backwards` waits for a login; `bad-signature` on a registration
-    /// only changes attestation statements that carry a `sig` (not `none`).
+    /// counter, so `counter-backwards` waits for a login. `bad-signature` on a registration
+    /// only changes attestation statements that carry a `sig`: when the response is `none`
+    /// (nothing signed), the client does not count it, and the fault stays queued for the next
+    /// response it changes (a signed attestation, or a login).
     pub fn applies_to(self, ceremony: Ceremony) -> bool {
         !(self == Fault::CounterBackwards && ceremony == Ceremony::Create)
     }
@@ -126,6 +128,11 @@ impl FaultSet {
     /// Adds `fault`.
     pub fn insert(&mut self, fault: Fault) {
         self.0 |= fault.bit();
+    }
+
+    /// Removes `fault`.
+    pub fn remove(&mut self, fault: Fault) {
+        self.0 &= !fault.bit();
     }
 
     /// Both sets' faults.

@@ -351,7 +351,8 @@ pub enum AlgArg {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli::run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        // A closed stdout (`fauxkey list | head -1`) ends the command quietly.
+        Ok(()) | Err(cli::CliError::StdoutClosed) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("fauxkey: {e}");
             if let Some(hint) = e.hint() {

@@ -36,7 +36,11 @@ fn python() -> Option<PathBuf> {
     if std::env::var("FAUXKEY_REQUIRE_E2E").as_deref() == Ok("1") {
         panic!("{why}; run .ci/setup-python.sh (FAUXKEY_REQUIRE_E2E=1)");
     }
-    eprintln!("SKIPPED: {why}; run .ci/setup-python.sh");
+    // Straight to the stderr handle (libtest captures `eprintln!`): visible in `cargo test`.
+    let _ = std::io::Write::write_fmt(
+        &mut std::io::stderr(),
+        format_args!("SKIPPED: {why}; run .ci/setup-python.sh\n"),
+    );
     None
 }
 

@@ -219,3 +219,29 @@ fn each_fault_changes_exactly_what_it_names() {
         );
     }
 }
+
+/// `bad-signature` armed before a registration whose attestation is `none` (nothing signed) is
+/// not used up by it: the response is clean and the fault waits for the next response it changes,
+/// here the login, which webauthn-rs then rejects.
+#[test]
+fn bad_signature_is_kept_past_a_none_attestation_for_the_next_signed_response() {
+    let core = rp();
+    let config = Config {
+        attestation: AttestationMode::None,
+        ..Config::default()
+    };
+    let mut client = client(config, 31);
+    client.inject_fault(Fault::BadSignature, 1);
+    let mut cred = register(&core, &mut client).expect("a none attestation has nothing to break");
+    assert_eq!(
+        client.pending_faults(),
+        vec![(Fault::BadSignature, 1)],
+        "not used up by a response it did not change"
+    );
+    assert!(
+        login(&core, &mut client, &mut cred).is_err(),
+        "the login carries the broken signature"
+    );
+    assert!(client.pending_faults().is_empty());
+    assert!(login(&core, &mut client, &mut cred).is_ok());
+}

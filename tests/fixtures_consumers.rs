@@ -24,7 +24,8 @@ fn missing(what: &str) -> Option<PathBuf> {
     if std::env::var("FAUXKEY_REQUIRE_E2E").as_deref() == Ok("1") {
         panic!("{message} (FAUXKEY_REQUIRE_E2E=1)");
     }
-    eprintln!("{message}");
+    // Straight to the stderr handle (libtest captures `eprintln!`): visible in `cargo test`.
+    let _ = std::io::Write::write_fmt(&mut std::io::stderr(), format_args!("{message}\n"));
     None
 }
 

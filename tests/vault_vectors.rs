@@ -238,6 +238,17 @@ fn payload_edit(edit: impl FnOnce(&mut Value)) -> Vec<u8> {
     fauxkey::cbor::encode(&top)
 }
 
+/// The payload of `success-three-credentials.txt` (written in `sequence` order 1, 2, 3) with its
+/// credential array edited.
+fn three_payload_edit(edit: impl FnOnce(&mut Vec<Value>)) -> Vec<u8> {
+    let mut top = fauxkey::cbor::decode(&encode(&settings_three(), &three_credentials())).unwrap();
+    let Value::Array(list) = map_entry(&mut top, 3) else {
+        panic!("credentials not an array")
+    };
+    edit(list);
+    fauxkey::cbor::encode(&top)
+}
+
 fn first_credential(top: &mut Value) -> &mut Value {
     let Value::Array(list) = map_entry(top, 3) else {
         panic!("credentials not an array")
@@ -472,6 +483,32 @@ fn scenarios() -> Vec<Scenario> {
                             (Value::Integer(2.into()), Value::Bytes(vec![1; 32])),
                         ]),
                     ));
+                }),
+            ),
+        ),
+        s(
+            "payload-failure-sequence-out-of-order.txt",
+            PAYLOAD_FAILURE,
+            PASS,
+            "validly encrypted payload of three credentials whose first two are swapped: sequence 2 before 1",
+            seal_with(
+                0x0405,
+                PASS,
+                fast,
+                &three_payload_edit(|list| list.swap(0, 1)),
+            ),
+        ),
+        s(
+            "payload-failure-sequence-duplicate.txt",
+            PAYLOAD_FAILURE,
+            PASS,
+            "validly encrypted payload of three credentials whose second has the first's sequence 1",
+            seal_with(
+                0x0406,
+                PASS,
+                fast,
+                &three_payload_edit(|list| {
+                    *map_entry(&mut list[1], 18) = Value::Integer(1.into());
                 }),
             ),
         ),

@@ -7,7 +7,6 @@ use std::collections::VecDeque;
 
 use sha2::{Digest, Sha256};
 
-use super::make_credential::store_status;
 use super::Authenticator;
 use crate::cbor;
 use crate::crypto::pin_protocol::PinProtocol;
@@ -31,7 +30,7 @@ impl<S: CredentialStore> Authenticator<S> {
     /// `authenticatorCredentialManagement`.
     pub fn credential_management(&mut self, request: Request) -> Result<Response, StatusCode> {
         self.pending = None;
-        self.store.refresh().map_err(store_status)?;
+        self.store.refresh().map_err(|e| self.store_failed(e))?;
         match request.sub_command {
             cm::ENUMERATE_RPS_GET_NEXT_RP => return self.next_rp(),
             cm::ENUMERATE_CREDENTIALS_GET_NEXT => return self.next_credential(),

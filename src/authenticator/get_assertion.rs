@@ -4,7 +4,6 @@ use std::collections::VecDeque;
 
 use sha2::{Digest, Sha256};
 
-use super::make_credential::store_status;
 use super::{
     hmac_secret, Authenticator, CounterPolicy, PendingAssertions, NEXT_ASSERTION_WINDOW_MS,
 };
@@ -18,9 +17,10 @@ impl<S: CredentialStore> Authenticator<S> {
     /// `authenticatorGetAssertion`.
     pub fn get_assertion(&mut self, request: Request) -> Result<Response, StatusCode> {
         self.pending = None;
+        self.store_failure = None;
         let rp_id = request.rp_id.clone();
         // Another process may have changed a shared store (the vault) since we last looked.
-        self.store.refresh().map_err(store_status)?;
+        self.store.refresh().map_err(|e| self.store_failed(e))?;
 
         // Steps 1–2: pinUvAuthParam (fauxkey sets no PIN).
         let token_uv = self.check_pin_uv_auth(
@@ -202,7 +202,7 @@ impl<S: CredentialStore> Authenticator<S> {
                 }
                 c.last_used_ms = Some(now);
             })
-            .map_err(store_status)?;
+            .map_err(|e| self.store_failed(e))?;
         let credential = self.store.get(id).ok_or(StatusCode::NoCredentials)?;
 
         let extensions = match &p.hmac_salts {

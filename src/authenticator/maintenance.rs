@@ -1,7 +1,6 @@
 //! `authenticatorSelection` (CTAP 2.1 §6.9) and `authenticatorReset` (§6.6): the commands a
 //! platform sends to pick this authenticator, or to wipe it.
 
-use super::make_credential::store_status;
 use super::pin_uv_token::PinUvState;
 use super::Authenticator;
 use crate::ctap2::StatusCode;
@@ -23,7 +22,7 @@ impl<S: CredentialStore> Authenticator<S> {
     /// an emulated one has no power-up, so fauxkey only asks for the touch.)
     pub fn reset(&mut self) -> Result<(), StatusCode> {
         self.pending = None;
-        self.store.refresh().map_err(store_status)?;
+        self.store.refresh().map_err(|e| self.store_failed(e))?;
         if self.user.presence("") == Presence::Deny {
             return Err(StatusCode::OperationDenied);
         }
@@ -44,7 +43,7 @@ impl<S: CredentialStore> Authenticator<S> {
         };
         self.store
             .apply(&event.changes, event.clone(), now)
-            .map_err(store_status)?;
+            .map_err(|e| self.store_failed(e))?;
         self.pin_uv = PinUvState::default();
         self.key_agreement = None;
         Ok(())

@@ -16,9 +16,10 @@ impl<S: CredentialStore> Authenticator<S> {
     /// `authenticatorMakeCredential`.
     pub fn make_credential(&mut self, request: Request) -> Result<Response, StatusCode> {
         self.pending = None;
+        self.store_failure = None;
         let rp_id = request.rp.id.clone();
         // Another process may have changed a shared store (the vault) since we last looked.
-        self.store.refresh().map_err(store_status)?;
+        self.store.refresh().map_err(|e| self.store_failed(e))?;
         self.sequence = self.sequence.max(self.store.max_sequence());
 
         // Steps 1–2: pinUvAuthParam (fauxkey sets no PIN).
@@ -270,7 +271,7 @@ impl<S: CredentialStore> Authenticator<S> {
         credential.key.drop_parsed();
         self.store
             .insert_replacing(credential, &replaced)
-            .map_err(store_status)?;
+            .map_err(|e| self.store_failed(e))?;
         Ok(Response {
             fmt: fmt.into(),
             auth_data,
@@ -279,9 +280,24 @@ impl<S: CredentialStore> Authenticator<S> {
     }
 }
 
-pub(super) fn store_status(e: StoreError) -> StatusCode {
-    match e {
-        StoreError::Full => StatusCode::KeyStoreFull,
-        _ => StatusCode::Other,
+impl<S: CredentialStore> Authenticator<S> {
+    /// The CTAP status for a storage failure (`KeyStoreFull` for a full store, else `Other`:
+    /// CTAP has no status for an I/O error). Any other failure is kept for
+    /// [`Authenticator::take_store_failure`], so a caller above the wire (the WebAuthn client)
+    /// can report it as what it is, with its OS cause, instead of as a refusal.
+    pub(super) fn store_failed(&mut self, e: StoreError) -> StatusCode {
+        match e {
+            StoreError::Full => StatusCode::KeyStoreFull,
+            other => {
+                self.store_failure = Some(other);
+                StatusCode::Other
+            }
+        }
+    }
+
+    /// The storage failure behind the last command's `Other` status, if there was one (taken:
+    /// a second call returns `None`). Cleared when the next command starts.
+    pub fn take_store_failure(&mut self) -> Option<StoreError> {
+        self.store_failure.take()
     }
 }

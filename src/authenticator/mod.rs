@@ -175,6 +175,8 @@ pub struct Authenticator<S: CredentialStore = MemoryStore> {
     sequence: u64,
     faults: FaultSet,
     pin_uv: pin_uv_token::PinUvState,
+    /// The last storage failure reported on the wire as `Other` (see `take_store_failure`).
+    store_failure: Option<crate::store::StoreError>,
 }
 
 impl<S: CredentialStore> std::fmt::Debug for Authenticator<S> {
@@ -209,6 +211,7 @@ impl<S: CredentialStore> Authenticator<S> {
             sequence,
             faults: FaultSet::EMPTY,
             pin_uv: Default::default(),
+            store_failure: None,
         }
     }
 

@@ -2,7 +2,6 @@
 //! rename credentials, log every signal, restore by hand, and purge hidden credentials whose
 //! retention period has run out.
 
-use super::make_credential::store_status;
 use super::Authenticator;
 use crate::ctap2::StatusCode;
 use crate::store::{Change, CredentialStore, Event, EventKind};
@@ -26,7 +25,7 @@ impl<S: CredentialStore> Authenticator<S> {
         };
         self.store
             .apply(&event.changes, event.clone(), event.time_ms)
-            .map_err(store_status)?;
+            .map_err(|e| self.store_failed(e))?;
         Ok(event)
     }
 
@@ -122,7 +121,7 @@ impl<S: CredentialStore> Authenticator<S> {
 
     /// Un-hides a credential by hand; false if there is no such credential.
     pub fn restore(&mut self, credential_id: &[u8]) -> Result<bool, StatusCode> {
-        self.store.refresh().map_err(store_status)?;
+        self.store.refresh().map_err(|e| self.store_failed(e))?;
         let Some(c) = self.store.get(credential_id) else {
             return Ok(false);
         };
@@ -146,7 +145,7 @@ impl<S: CredentialStore> Authenticator<S> {
 
     /// Deletes hidden credentials hidden for longer than the retention period; returns their ids.
     pub fn purge_expired(&mut self) -> Result<Vec<Vec<u8>>, StatusCode> {
-        self.store.refresh().map_err(store_status)?;
+        self.store.refresh().map_err(|e| self.store_failed(e))?;
         let now = self.clock.now_ms();
         let retention = self.config.hidden_retention_ms;
         let mut expired: Vec<Vec<u8>> = self

@@ -1,5 +1,15 @@
 //! What each command does: open the vault, call the library, print. No protocol logic here.
 
+/// Writes to stdout (no newline); `?` it: a closed stdout becomes [`CliError::StdoutClosed`].
+macro_rules! out {
+    ($($arg:tt)*) => { $crate::cli::write_stdout(format_args!($($arg)*), false) };
+}
+
+/// Writes a line to stdout; `?` it: a closed stdout becomes [`CliError::StdoutClosed`].
+macro_rules! outln {
+    ($($arg:tt)*) => { $crate::cli::write_stdout(format_args!($($arg)*), true) };
+}
+
 pub mod ctap;
 pub mod fixtures;
 mod output;
@@ -13,7 +23,7 @@ use fauxkey::client::{quick, ClientError};
 use fauxkey::crypto::keys::Algorithm;
 use fauxkey::env::{SimulatedUser, Verification};
 use fauxkey::store::{Credential, CredentialStore};
-use fauxkey::vault::{ErrorClass, KdfParams, Passphrase, Vault, VaultError};
+use fauxkey::vault::{ErrorClass, KdfParams, Passphrase, PassphraseSource, Vault, VaultError};
 use fauxkey::{Authenticator, Client, Config};
 
 use crate::{AlgArg, Cli, Command, CreateArgs, GetArgs, SignalCommand, UserArgs};
@@ -33,17 +43,31 @@ pub enum CliError {
     /// A vault failure.
     #[error("{0}")]
     Vault(#[from] VaultError),
+    /// A wrong passphrase, with the source it came from (the hint names only that one).
+    #[error("{error}")]
+    WrongPassphrase {
+        /// The failure.
+        error: VaultError,
+        /// Where the passphrase came from.
+        source_used: PassphraseSource,
+    },
     /// Anything else.
     #[error("{0}")]
     Other(String),
+    /// The reader of stdout went away (`fauxkey list | head -1`): not an error, nothing to say.
+    #[error("stdout was closed")]
+    StdoutClosed,
 }
 
 impl CliError {
     /// The documented exit code (see `fauxkey --help`).
     pub fn exit_code(&self) -> u8 {
         match self {
+            // A storage failure is not a refusal: the vault could not be read or written.
+            CliError::Refused(ClientError::Unknown(_)) => 8,
             CliError::Refused(_) | CliError::NotFound(_) => 1,
             CliError::Usage(_) => 2,
+            CliError::WrongPassphrase { .. } => 5,
             CliError::Vault(v) => match v.class() {
                 ErrorClass::NoVault => 3,
                 ErrorClass::Locked => 4,
@@ -53,18 +77,26 @@ impl CliError {
                 _ => 8,
             },
             CliError::Other(_) => 8,
+            CliError::StdoutClosed => 0,
         }
     }
 
     /// What to do about it, when there is something to say.
-    pub fn hint(&self) -> Option<&'static str> {
-        match self {
+    pub fn hint(&self) -> Option<String> {
+        if let CliError::WrongPassphrase { source_used, .. } = self {
+            return Some(match source_used {
+                PassphraseSource::Variable(name) => format!("check {name}"),
+                PassphraseSource::File(name) => format!("check the file {name} names"),
+                PassphraseSource::Terminal => {
+                    "the passphrase is the one set at `fauxkey init` or by the last `fauxkey passwd`".into()
+                }
+                _ => "check the passphrase".into(),
+            });
+        }
+        let hint = match self {
             CliError::Vault(v) => match v.class() {
                 ErrorClass::NoVault => {
                     Some("`fauxkey create` also makes one on first use; --vault or FAUXKEY_VAULT choose another path")
-                }
-                ErrorClass::WrongPassphrase => {
-                    Some("check FAUXKEY_PASSPHRASE / FAUXKEY_PASSPHRASE_FILE")
                 }
                 ErrorClass::HeaderFailure | ErrorClass::PayloadFailure => {
                     Some("the file was not changed; restore it from a backup")
@@ -75,7 +107,8 @@ impl CliError {
                 _ => None,
             },
             _ => None,
-        }
+        };
+        hint.map(str::to_owned)
     }
 }
 
@@ -106,8 +139,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 let summaries: Vec<_> = list.iter().map(|c| c.summary()).collect();
                 print_json(&summaries)
             } else {
-                output::table(&list);
-                Ok(())
+                output::table(&list)
             }
         }
         Command::Show {
@@ -119,8 +151,7 @@ pub fn run(cli: Cli) -> Result<()> {
             if json {
                 print_json(&output::details_json(c))
             } else {
-                output::details(c);
-                Ok(())
+                output::details(c)
             }
         }
         Command::Delete { credential_id } => {
@@ -131,8 +162,8 @@ pub fn run(cli: Cli) -> Result<()> {
                 eprintln!(
                     "deleted passkey {} ({} at {})",
                     fauxkey::b64url::encode(&c.id),
-                    c.user_name.as_deref().unwrap_or("-"),
-                    c.rp_id
+                    output::clean(c.user_name.as_deref().unwrap_or("-")),
+                    output::clean(&c.rp_id)
                 );
             }
             Ok(())
@@ -144,7 +175,10 @@ pub fn run(cli: Cli) -> Result<()> {
             let mut authenticator = vault.into_authenticator();
             authenticator
                 .restore(&id)
-                .map_err(|e| CliError::Other(format!("restore failed: {e}")))?;
+                .map_err(|e| match authenticator.take_store_failure() {
+                    Some(failure) => CliError::Refused(failure.into()),
+                    None => CliError::Other(format!("restore failed: {e}")),
+                })?;
             eprintln!("restored passkey {}", fauxkey::b64url::encode(&id));
             Ok(())
         }
@@ -159,8 +193,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 let list: Vec<_> = events.iter().map(|e| e.to_json()).collect();
                 print_json(&list)
             } else {
-                output::events(&events);
-                Ok(())
+                output::events(&events)
             }
         }
         Command::Capabilities { json } => {
@@ -176,7 +209,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 print_json(&caps)
             } else {
                 for (k, v) in caps {
-                    println!("{k:<36} {v}");
+                    outln!("{k:<36} {v}")?;
                 }
                 Ok(())
             }
@@ -186,8 +219,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 settings_or_default(&path)?,
                 fauxkey::store::MemoryStore::new(),
             );
-            output::info(&authenticator.get_info(), json);
-            Ok(())
+            output::info(&authenticator.get_info(), json)
         }
         Command::Passwd { insecure_fast_kdf } => {
             let mut vault = open(&path)?;
@@ -225,9 +257,16 @@ fn vault_path(flag: Option<&Path>) -> Result<PathBuf> {
         })
 }
 
-fn passphrase() -> Result<Passphrase> {
-    Ok(Passphrase::from_environment("fauxkey vault passphrase: ")?)
+/// The passphrase of a new vault: from the environment, or typed twice on the terminal.
+fn new_vault_passphrase() -> Result<Passphrase> {
+    Ok(Passphrase::new_from_environment(
+        "new vault passphrase: ",
+        "repeat the new vault passphrase: ",
+    )?)
 }
+
+/// How many passphrases the prompt on a terminal accepts before giving up.
+const PROMPT_TRIES: u32 = 3;
 
 pub(crate) fn open(path: &Path) -> Result<Vault> {
     if !path.exists() {
@@ -236,7 +275,34 @@ pub(crate) fn open(path: &Path) -> Result<Vault> {
         }
         .into());
     }
-    Ok(Vault::open(path, &passphrase()?)?)
+    let mut tries = 0;
+    let vault = loop {
+        tries += 1;
+        let passphrase = Passphrase::from_environment("fauxkey vault passphrase: ")?;
+        match Vault::open(path, &passphrase) {
+            Ok(vault) => break vault,
+            Err(VaultError::WrongPassphrase)
+                if *passphrase.source() == PassphraseSource::Terminal && tries < PROMPT_TRIES =>
+            {
+                eprintln!("wrong passphrase, try again ({tries} of {PROMPT_TRIES})");
+            }
+            Err(error @ VaultError::WrongPassphrase) => {
+                return Err(CliError::WrongPassphrase {
+                    error,
+                    source_used: passphrase.source().clone(),
+                })
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
+    warn_permissions(&vault);
+    Ok(vault)
+}
+
+fn warn_permissions(vault: &Vault) {
+    for w in vault.permission_warnings() {
+        eprintln!("warning: {w}");
+    }
 }
 
 fn kdf_preset(insecure: bool) -> KdfParams {
@@ -273,7 +339,8 @@ fn init(path: &Path, profile: &str, insecure: bool, retention_days: u64) -> Resu
         .into());
     }
     let kdf = kdf_preset(insecure);
-    let mut vault = Vault::create(path, &passphrase()?, kdf, config)?;
+    let mut vault = Vault::create(path, &new_vault_passphrase()?, kdf, config)?;
+    warn_permissions(&vault);
     vault.modify_settings(|_, e| *e = extras)?;
     eprintln!(
         "created vault {} (profile {})",
@@ -290,10 +357,11 @@ fn open_or_create(path: &Path) -> Result<Vault> {
     }
     let vault = Vault::create(
         path,
-        &passphrase()?,
+        &new_vault_passphrase()?,
         KdfParams::DEFAULT,
         profile_config("fauxkey")?,
     )?;
+    warn_permissions(&vault);
     eprintln!("created a new vault at {}", path.display());
     Ok(vault)
 }
@@ -405,12 +473,14 @@ fn create(path: &Path, args: CreateArgs) -> Result<()> {
     eprintln!(
         "created passkey {} for {} at {}",
         response.id,
-        options.user.name,
-        client
-            .authenticator()
-            .store()
-            .get(&decode(&response.id)?)
-            .map_or("?", |c| c.rp_id.as_str())
+        output::clean(&options.user.name),
+        output::clean(
+            client
+                .authenticator()
+                .store()
+                .get(&decode(&response.id)?)
+                .map_or("?", |c| c.rp_id.as_str())
+        )
     );
     print_json(&response)
 }
@@ -538,30 +608,38 @@ fn new_passphrase() -> Result<Passphrase> {
     {
         return Ok(p);
     }
-    if !std::io::stdin().is_terminal() {
+    if !Passphrase::terminal_available() {
         return Err(CliError::Other(
             "no new passphrase: set FAUXKEY_NEW_PASSPHRASE or FAUXKEY_NEW_PASSPHRASE_FILE, or run on a terminal".into(),
         ));
     }
-    let prompt = |p: &str| {
-        rpassword::prompt_password(p)
-            .map(zeroize::Zeroizing::new)
-            .map_err(|e| CliError::Other(e.to_string()))
-    };
-    let (first, second) = (
-        prompt("new passphrase: ")?,
-        prompt("repeat new passphrase: ")?,
-    );
-    if *first != *second {
-        return Err(CliError::Other(
-            "the two new passphrases differ; nothing changed".into(),
-        ));
-    }
-    Ok(Passphrase::new(first.as_str())?)
+    Ok(Passphrase::prompt_new(
+        "new passphrase: ",
+        "repeat new passphrase: ",
+    )?)
 }
 
 pub(crate) fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
     let text = serde_json::to_string_pretty(value).map_err(|e| CliError::Other(e.to_string()))?;
+    outln!("{text}")
+}
+
+/// Writes to stdout and flushes; a reader that went away is [`CliError::StdoutClosed`] (the
+/// command then ends quietly with status 0), any other failure is an error.
+pub(crate) fn write_stdout(args: std::fmt::Arguments<'_>, newline: bool) -> Result<()> {
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{text}").map_err(|e| CliError::Other(format!("cannot write to stdout: {e}")))
+    let written = out
+        .write_fmt(args)
+        .and_then(|()| {
+            if newline {
+                out.write_all(b"\n")
+            } else {
+                Ok(())
+            }
+        })
+        .and_then(|()| out.flush());
+    written.map_err(|e| match e.kind() {
+        std::io::ErrorKind::BrokenPipe => CliError::StdoutClosed,
+        _ => CliError::Other(format!("cannot write to stdout: {e}")),
+    })
 }

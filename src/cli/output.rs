@@ -8,6 +8,8 @@ use fauxkey::crypto::keys::Algorithm;
 use fauxkey::ctap2::get_info;
 use fauxkey::store::{rfc3339, Credential};
 
+use super::Result;
+
 fn colour() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
@@ -28,6 +30,32 @@ fn dim(s: &str) -> String {
     }
 }
 
+/// Text from outside (an RP's `user.name`, `rp.name`, …) made safe for a terminal: control
+/// characters (ESC, CR, LF, BEL, C1 controls, …) and bidirectional overrides are shown as
+/// visible escapes (`\u{1b}`, `\n`), so they cannot move the cursor, clear the screen, set a
+/// title or reorder the line. JSON output does not use this: it is already escaped by JSON.
+pub fn clean(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char =
+        |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if !text.chars().any(unsafe_char) {
+        return text.into();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            out.extend(c.escape_debug());
+            if c.escape_debug().len() == 1 {
+                // escape_debug leaves bidi overrides as they are: spell them out.
+                out.pop();
+                out.push_str(&c.escape_unicode().to_string());
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out.into()
+}
+
 fn short_time(ms: u64) -> String {
     // "2026-11-21 13:40" (UTC) from the RFC 3339 form.
     let t = rfc3339(ms);
@@ -35,19 +63,20 @@ fn short_time(ms: u64) -> String {
 }
 
 /// The passkey table: rp, user, created, last used, counter, hidden, id prefix.
-pub fn table(list: &[&Credential]) {
+pub fn table(list: &[&Credential]) -> Result<()> {
     if list.is_empty() {
         eprintln!("no passkeys (use --all to include hidden ones)");
-        return;
+        return Ok(());
     }
     let rows: Vec<[String; 7]> = list
         .iter()
         .map(|c| {
             [
-                c.rp_id.clone(),
-                c.user_name
-                    .clone()
-                    .unwrap_or_else(|| format!("({})", b64url::encode(&c.user_handle))),
+                clean(&c.rp_id).into_owned(),
+                c.user_name.as_deref().map_or_else(
+                    || format!("({})", b64url::encode(&c.user_handle)),
+                    |n| clean(n).into_owned(),
+                ),
                 short_time(c.created_ms),
                 c.last_used_ms.map_or_else(|| "never".into(), short_time),
                 c.sign_count.to_string(),
@@ -81,11 +110,12 @@ pub fn table(list: &[&Credential]) {
             .trim_end()
             .to_owned()
     };
-    println!("{}", bold(&line(&header.map(str::to_owned))));
+    outln!("{}", bold(&line(&header.map(str::to_owned))))?;
     for (row, c) in rows.iter().zip(list) {
         let text = line(row);
-        println!("{}", if c.hidden { dim(&text) } else { text });
+        outln!("{}", if c.hidden { dim(&text) } else { text })?;
     }
+    Ok(())
 }
 
 /// Everything `show --json` prints: the summary plus the public key.
@@ -106,18 +136,19 @@ pub fn details_json(c: &Credential) -> serde_json::Value {
 }
 
 /// `show` for humans.
-pub fn details(c: &Credential) {
+pub fn details(c: &Credential) -> Result<()> {
     let v = details_json(c);
     if let Some(obj) = v.as_object() {
         for (k, value) in obj {
             let text = match value {
-                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::String(s) => clean(s).into_owned(),
                 serde_json::Value::Null => "-".into(),
                 other => other.to_string(),
             };
-            println!("{:<16} {text}", bold(k));
+            outln!("{:<16} {text}", bold(k))?;
         }
     }
+    Ok(())
 }
 
 /// One event, for humans, on stderr.
@@ -135,7 +166,9 @@ fn event_text(e: &fauxkey::store::Event) -> String {
             .map(|c| {
                 let id: String = c.credential_id.chars().take(12).collect();
                 match (&c.name, &c.display_name) {
-                    (Some(n), Some(d)) => format!("{} {id} → {n} ({d})", c.change),
+                    (Some(n), Some(d)) => {
+                        format!("{} {id} → {} ({})", c.change, clean(n), clean(d))
+                    }
                     _ => format!("{} {id}", c.change),
                 }
             })
@@ -145,23 +178,24 @@ fn event_text(e: &fauxkey::store::Event) -> String {
     let rp = if j.rp_id.is_empty() {
         String::new()
     } else {
-        format!(" {}", j.rp_id)
+        format!(" {}", clean(&j.rp_id))
     };
     format!("{} {:?}{rp}: {changes}", j.time, j.signal)
 }
 
 /// The event log, one line each.
-pub fn events(list: &[fauxkey::store::Event]) {
+pub fn events(list: &[fauxkey::store::Event]) -> Result<()> {
     if list.is_empty() {
         eprintln!("no events");
     }
     for e in list {
-        println!("{}", event_text(e));
+        outln!("{}", event_text(e))?;
     }
+    Ok(())
 }
 
 /// `info`: the getInfo response.
-pub fn info(info: &get_info::Response, json: bool) {
+pub fn info(info: &get_info::Response, json: bool) -> Result<()> {
     let algorithms: Vec<&str> = info
         .algorithms
         .iter()
@@ -179,18 +213,19 @@ pub fn info(info: &get_info::Response, json: bool) {
             "pinUvAuthProtocols": info.pin_uv_auth_protocols,
             "transports": info.transports,
         });
-        println!("{value:#}");
+        outln!("{value:#}")?;
     } else {
-        println!("{:<12} {aaguid}", bold("aaguid"));
-        println!("{:<12} {}", bold("versions"), info.versions.join(", "));
-        println!("{:<12} {}", bold("algorithms"), algorithms.join(", "));
-        println!("{:<12} {}", bold("extensions"), info.extensions.join(", "));
+        outln!("{:<12} {aaguid}", bold("aaguid"))?;
+        outln!("{:<12} {}", bold("versions"), info.versions.join(", "))?;
+        outln!("{:<12} {}", bold("algorithms"), algorithms.join(", "))?;
+        outln!("{:<12} {}", bold("extensions"), info.extensions.join(", "))?;
         let opts: Vec<String> = info
             .options
             .iter()
             .map(|(k, v)| format!("{k}={v}"))
             .collect();
-        println!("{:<12} {}", bold("options"), opts.join(", "));
-        println!("{:<12} {}", bold("transports"), info.transports.join(", "));
+        outln!("{:<12} {}", bold("options"), opts.join(", "))?;
+        outln!("{:<12} {}", bold("transports"), info.transports.join(", "))?;
     }
+    Ok(())
 }

@@ -46,10 +46,15 @@ pub(super) fn list(json: bool) -> Result<()> {
         let list: Vec<_> = all.iter().map(Profile::to_json).collect();
         return print_json(&list);
     }
-    println!(
+    outln!(
         "{:<24} {:<36} {:<12} {:<9} {:<8} {:<15} DESCRIPTION",
-        "NAME", "AAGUID", "ATTESTATION", "BE/BS", "COUNTER", "ATTACHMENT"
-    );
+        "NAME",
+        "AAGUID",
+        "ATTESTATION",
+        "BE/BS",
+        "COUNTER",
+        "ATTACHMENT"
+    )?;
     for p in &all {
         let c = &p.config;
         let attestation = match c.attestation {
@@ -72,7 +77,7 @@ pub(super) fn list(json: bool) -> Result<()> {
             CounterPolicy::PerCredential => "+1",
             CounterPolicy::AlwaysZero => "0",
         };
-        println!(
+        outln!(
             "{:<24} {:<36} {:<12} {:<9} {:<8} {:<15} {}",
             p.name,
             c.aaguid.hyphenated(),
@@ -81,7 +86,7 @@ pub(super) fn list(json: bool) -> Result<()> {
             counter,
             p.attachment.as_str(),
             p.description
-        );
+        )?;
     }
     eprintln!("sources and deviations: fauxkey profiles --json");
     Ok(())
@@ -109,15 +114,15 @@ fn vault_ca(path: &Path) -> Result<AttestationCa> {
 pub(super) fn attestation_root(path: &Path, pem: bool) -> Result<()> {
     let ca = vault_ca(path)?;
     if pem {
-        print!(
+        out!(
             "{}",
             ca.root_pem().map_err(|e| CliError::Other(e.to_string()))?
-        );
+        )?;
     } else {
-        println!(
+        outln!(
             "{}",
             base64::Engine::encode(&base64::engine::general_purpose::STANDARD, ca.root_der())
-        );
+        )?;
     }
     Ok(())
 }

@@ -31,6 +31,11 @@ pub enum ClientError {
     /// `AbortError`: the call was aborted.
     #[error("AbortError: {0}")]
     Abort(String),
+    /// `UnknownError`: the authenticator failed for a reason of its own, not a refusal: its
+    /// credential store (the vault) could not be read or written. The message carries the cause
+    /// (e.g. the OS error). Nothing was changed.
+    #[error("UnknownError: {0}")]
+    Unknown(String),
 }
 
 impl ClientError {
@@ -46,6 +51,7 @@ impl ClientError {
             Self::Constraint(_) => "ConstraintError",
             Self::Syntax(_) => "SyntaxError",
             Self::Abort(_) => "AbortError",
+            Self::Unknown(_) => "UnknownError",
         }
     }
 
@@ -60,8 +66,15 @@ impl ClientError {
             | Self::Encoding(m)
             | Self::Constraint(m)
             | Self::Syntax(m)
-            | Self::Abort(m) => m,
+            | Self::Abort(m)
+            | Self::Unknown(m) => m,
         }
+    }
+}
+
+impl From<crate::store::StoreError> for ClientError {
+    fn from(e: crate::store::StoreError) -> Self {
+        Self::Unknown(format!("the authenticator's credential store failed: {e}"))
     }
 }
 

@@ -229,6 +229,15 @@ impl<S: CredentialStore> Client<S> {
         self.faults.pending()
     }
 
+    /// `Err(UnknownError)` with the cause when the authenticator's last command failed because
+    /// its store (the vault) could not be read or written: a storage failure is not a refusal.
+    pub(crate) fn storage_failure(&mut self) -> Result<(), ClientError> {
+        match self.authenticator.take_store_failure() {
+            Some(e) => Err(e.into()),
+            None => Ok(()),
+        }
+    }
+
     /// Runs `op` on the authenticator with `faults` added to its own.
     fn with_faults<T>(
         &mut self,
@@ -411,6 +420,9 @@ impl<S: CredentialStore> Client<S> {
         };
         // Step 11: the authenticator's answer.
         let made = self.with_faults(faults, |a| a.make_credential(request));
+        if made.is_err() {
+            self.storage_failure()?;
+        }
         let mut response = made.map_err(|e| match e {
             StatusCode::CredentialExcluded => ClientError::InvalidState(
                 "a credential in excludeCredentials is already registered on this authenticator"
@@ -475,7 +487,13 @@ impl<S: CredentialStore> Client<S> {
         let mut transports = self.authenticator.config().transports.clone();
         transports.sort();
         transports.dedup();
-        self.faults.consume(faults);
+        // A `none` attestation carries no signature to break: `bad-signature` did nothing to
+        // this response, so it stays queued for the next one it changes (see `Fault::applies_to`).
+        let mut used = faults;
+        if !has_sig(&response.att_stmt) {
+            used.remove(Fault::BadSignature);
+        }
+        self.faults.consume(used);
         Ok(RegistrationResponseJson {
             id: id.clone(),
             raw_id: id,
@@ -608,6 +626,9 @@ impl<S: CredentialStore> Client<S> {
             }
             Ok(candidates)
         });
+        if candidates.is_err() {
+            self.storage_failure()?;
+        }
         let mut candidates = candidates.map_err(refused)?;
         let chosen = if candidates.len() > 1 {
             let users: Vec<UserEntity> = candidates
@@ -690,6 +711,10 @@ impl<S: CredentialStore> Client<S> {
         .map(|(k, v)| (k.to_owned(), v))
         .collect()
     }
+}
+
+fn has_sig(att_stmt: &Value) -> bool {
+    matches!(att_stmt, Value::Map(m) if crate::ctap2::text_key(m, "sig").is_some())
 }
 
 fn has_x5c(att_stmt: &Value) -> bool {

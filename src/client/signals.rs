@@ -69,8 +69,10 @@ impl<S: CredentialStore> Client<S> {
         let id = decode(&options.credential_id, "credentialId")?;
         let rp_id = self.check_rp_id(origin, &options.rp_id)?;
         // The outcome is not the caller's business (no information about which passkeys exist).
+        let _ = self.authenticator.take_store_failure();
         let _ = self.authenticator.signal_unknown_credential(&rp_id, &id);
-        Ok(())
+        // ...but a vault that could not be written is (nothing changed).
+        self.storage_failure()
     }
 
     /// `PublicKeyCredential.signalAllAcceptedCredentials()`.
@@ -87,10 +89,11 @@ impl<S: CredentialStore> Client<S> {
             .map(|(i, id)| decode(id, &format!("allAcceptedCredentialIds[{i}]")))
             .collect::<Result<Vec<_>, _>>()?;
         let rp_id = self.check_rp_id(origin, &options.rp_id)?;
+        let _ = self.authenticator.take_store_failure();
         let _ = self
             .authenticator
             .signal_all_accepted_credentials(&rp_id, &user_id, &ids);
-        Ok(())
+        self.storage_failure()
     }
 
     /// `PublicKeyCredential.signalCurrentUserDetails()`.
@@ -101,13 +104,14 @@ impl<S: CredentialStore> Client<S> {
     ) -> Result<(), ClientError> {
         let user_id = decode(&options.user_id, "userId")?;
         let rp_id = self.check_rp_id(origin, &options.rp_id)?;
+        let _ = self.authenticator.take_store_failure();
         let _ = self.authenticator.signal_current_user_details(
             &rp_id,
             &user_id,
             &options.name,
             &options.display_name,
         );
-        Ok(())
+        self.storage_failure()
     }
 
     /// [`Client::signal_unknown_credential`] from an origin string and the options' JSON.

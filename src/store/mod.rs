@@ -106,7 +106,7 @@ pub enum StoreError {
     #[error("the credential store is full")]
     Full,
     /// The backing store could not be written.
-    #[error("credential store I/O: {0}")]
+    #[error("{0}")]
     Io(String),
 }
 

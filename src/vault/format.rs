@@ -296,6 +296,7 @@ pub fn open(
     let kdf = read_kdf(file);
     let salt: [u8; 16] = file[24..40].try_into().unwrap_or([0; 16]);
     let kek = kdf.derive(passphrase, &salt)?;
+    // Zeroizing: the unwrapped key must not outlive this function in a freed buffer.
     let data_key = gcm(&kek)
         .decrypt(
             Nonce::from_slice(&file[40..52]),
@@ -304,7 +305,11 @@ pub fn open(
                 aad: &file[..WRAP_AAD_LEN],
             },
         )
+        .map(Zeroizing::new)
         .map_err(|_| VaultError::WrongPassphrase)?;
+    if data_key.len() != 32 {
+        return Err(VaultError::WrongPassphrase);
+    }
     let mut key = Zeroizing::new([0u8; 32]);
     key.copy_from_slice(&data_key);
     let mut wrap = [0u8; 100];

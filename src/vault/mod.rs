@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use format::{KdfParams, VaultKeys};
-pub use passphrase::Passphrase;
+pub use passphrase::{Passphrase, PassphraseSource};
 
 use crate::authenticator::Config;
 use crate::env::{self, Rng};
@@ -181,6 +181,7 @@ impl Vault {
         mut rng: Rng,
     ) -> Result<Self, VaultError> {
         kdf.check_bounds()?;
+        let path = &file::resolve(path)?;
         let _lock = file::lock(path, DEFAULT_LOCK_TIMEOUT)?;
         if path.exists() {
             return Err(VaultError::AlreadyExists {
@@ -204,6 +205,7 @@ impl Vault {
 
     /// Opens the vault at `path`.
     pub fn open(path: &Path, passphrase: &Passphrase) -> Result<Self, VaultError> {
+        let path = &file::resolve(path)?;
         let bytes = file::read(path)?;
         let (keys, plaintext) = format::open(&bytes, passphrase)?;
         let (settings, extras, store) = loaded(payload::decode(&plaintext)?);
@@ -230,9 +232,15 @@ impl Vault {
         self.lock_timeout = timeout;
     }
 
-    /// The vault's path.
+    /// The vault's path: the real file, symbolic links resolved.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Warnings about a vault, lock file or directory that other users may read (see
+    /// [`file::permission_warnings`]); a front end shows them.
+    pub fn permission_warnings(&self) -> Vec<String> {
+        file::permission_warnings(&self.path)
     }
 
     /// The authenticator settings stored in the vault.
@@ -253,8 +261,13 @@ impl Vault {
     ) -> Result<R, VaultError> {
         let _lock = file::lock(&self.path, self.lock_timeout)?;
         self.reload_if_changed()?;
+        let before = (self.settings.clone(), self.extras.clone());
         let result = change(&mut self.settings, &mut self.extras);
-        self.save_locked()?;
+        if let Err(e) = self.save_locked() {
+            // All or nothing: memory stays what is on disk.
+            (self.settings, self.extras) = before;
+            return Err(e);
+        }
         Ok(result)
     }
 
@@ -294,8 +307,14 @@ impl Vault {
     ) -> Result<R, VaultError> {
         let _lock = file::lock(&self.path, self.lock_timeout)?;
         self.reload_if_changed()?;
+        let before = (self.store.clone(), self.settings.clone());
         let result = change(&mut self.store, &mut self.settings);
-        self.save_locked()?;
+        if let Err(e) = self.save_locked() {
+            // All or nothing: a change that did not reach the disk is not kept in memory, so
+            // no later save can write it (SPEC §5).
+            (self.store, self.settings) = before;
+            return Err(e);
+        }
         Ok(result)
     }
 
@@ -308,8 +327,13 @@ impl Vault {
         kdf.check_bounds()?;
         let _lock = file::lock(&self.path, self.lock_timeout)?;
         self.reload_if_changed()?;
-        self.keys = self.keys.rewrap(new, kdf, self.rng.as_mut())?;
-        self.save_locked()
+        let new_keys = self.keys.rewrap(new, kdf, self.rng.as_mut())?;
+        let old_keys = std::mem::replace(&mut self.keys, new_keys);
+        if let Err(e) = self.save_locked() {
+            self.keys = old_keys;
+            return Err(e);
+        }
+        Ok(())
     }
 
     /// Encrypts the current state and writes it atomically; the caller holds the lock.
@@ -320,6 +344,9 @@ impl Vault {
         let sealed = format::seal(&self.keys, &plaintext, self.rng.as_mut())?;
         let keys = &self.keys;
         file::ensure_parent(&self.path)?;
+        // Under the lock: no other writer is mid-save, so every temp file is a dead writer's.
+        file::remove_stale_temps(&self.path)?;
+        file::repair_lock_mode(&self.path)?;
         file::write_atomic(&self.path, &sealed, |back| {
             // SPEC §5 step 4: what reached the disk must open.
             format::open_with_keys(back, keys).map(|_| ())

@@ -1,7 +1,6 @@
 //! The vault passphrase and where it comes from: `FAUXKEY_PASSPHRASE`, `FAUXKEY_PASSPHRASE_FILE`
-//! (exactly one of them), else a prompt on a TTY, else a clear error. Never from argv.
-
-use std::io::IsTerminal as _;
+//! (exactly one of them), else a prompt on the controlling terminal (`/dev/tty`, even when stdin
+//! is a pipe), else a clear error. Never from argv.
 
 use zeroize::Zeroizing;
 
@@ -13,9 +12,23 @@ pub const ENV_PASSPHRASE: &str = "FAUXKEY_PASSPHRASE";
 /// passphrase.
 pub const ENV_PASSPHRASE_FILE: &str = "FAUXKEY_PASSPHRASE_FILE";
 
+/// Where a passphrase came from, so an error can name the source actually used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PassphraseSource {
+    /// Given by the program ([`Passphrase::new`]).
+    Given,
+    /// The environment variable of this name held it.
+    Variable(String),
+    /// The file named by the environment variable of this name held it.
+    File(String),
+    /// Typed at a prompt on the controlling terminal.
+    Terminal,
+}
+
 /// A vault passphrase. Wiped on drop; `Debug` never shows it.
 #[derive(Clone)]
-pub struct Passphrase(Zeroizing<String>);
+pub struct Passphrase(Zeroizing<String>, PassphraseSource);
 
 impl std::fmt::Debug for Passphrase {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -32,7 +45,12 @@ impl Passphrase {
                 "the vault passphrase must not be empty".into(),
             ));
         }
-        Ok(Self(text))
+        Ok(Self(text, PassphraseSource::Given))
+    }
+
+    fn from(mut self, source: PassphraseSource) -> Self {
+        self.1 = source;
+        self
     }
 
     /// The passphrase's text.
@@ -40,21 +58,75 @@ impl Passphrase {
         &self.0
     }
 
-    /// Reads the passphrase from the environment, or prompts on a TTY with `prompt`.
-    pub fn from_environment(prompt: &str) -> Result<Self, VaultError> {
-        if let Some(p) = Self::from_env_vars(ENV_PASSPHRASE, ENV_PASSPHRASE_FILE)? {
-            return Ok(p);
-        }
-        if !std::io::stdin().is_terminal() {
-            return Err(VaultError::Passphrase(format!(
-                "no vault passphrase: set {ENV_PASSPHRASE} or {ENV_PASSPHRASE_FILE}, or run on a terminal"
-            )));
+    /// Where it came from.
+    pub fn source(&self) -> &PassphraseSource {
+        &self.1
+    }
+
+    /// Whether there is a controlling terminal to prompt on (`/dev/tty` opens), whatever stdin
+    /// is: `curl … | fauxkey create --options -` still prompts.
+    pub fn terminal_available() -> bool {
+        std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/tty")
+            .is_ok()
+    }
+
+    /// One prompt on the controlling terminal.
+    pub fn prompt(prompt: &str) -> Result<Self, VaultError> {
+        if !Self::terminal_available() {
+            return Err(VaultError::Passphrase(
+                "no terminal to ask for the passphrase on".into(),
+            ));
         }
         let text = Zeroizing::new(
             rpassword::prompt_password(prompt)
                 .map_err(|e| VaultError::Passphrase(format!("cannot read the passphrase: {e}")))?,
         );
-        Self::new(text.as_str())
+        Ok(Self::new(text.as_str())?.from(PassphraseSource::Terminal))
+    }
+
+    /// A new passphrase typed twice on the controlling terminal; the two must match.
+    pub fn prompt_new(prompt: &str, again: &str) -> Result<Self, VaultError> {
+        let first = Self::prompt(prompt)?;
+        let second = Self::prompt(again)?;
+        if first.expose() != second.expose() {
+            return Err(VaultError::Passphrase(
+                "the two passphrases typed differ; nothing was changed".into(),
+            ));
+        }
+        Ok(first)
+    }
+
+    fn no_source() -> VaultError {
+        VaultError::Passphrase(format!(
+            "no vault passphrase: set {ENV_PASSPHRASE} or {ENV_PASSPHRASE_FILE}, or run on a terminal"
+        ))
+    }
+
+    /// Reads the passphrase from the environment, or prompts on the controlling terminal with
+    /// `prompt`.
+    pub fn from_environment(prompt: &str) -> Result<Self, VaultError> {
+        if let Some(p) = Self::from_env_vars(ENV_PASSPHRASE, ENV_PASSPHRASE_FILE)? {
+            return Ok(p);
+        }
+        if !Self::terminal_available() {
+            return Err(Self::no_source());
+        }
+        Self::prompt(prompt)
+    }
+
+    /// The passphrase for a new vault: from the environment, or typed twice on the controlling
+    /// terminal (one typo must not lose the vault).
+    pub fn new_from_environment(prompt: &str, again: &str) -> Result<Self, VaultError> {
+        if let Some(p) = Self::from_env_vars(ENV_PASSPHRASE, ENV_PASSPHRASE_FILE)? {
+            return Ok(p);
+        }
+        if !Self::terminal_available() {
+            return Err(Self::no_source());
+        }
+        Self::prompt_new(prompt, again)
     }
 
     /// A passphrase from the variable `direct` (the text) or `file` (a file holding it, one
@@ -79,7 +151,8 @@ impl Passphrase {
             (Some(_), Some(_)) => Err(VaultError::Passphrase(format!(
                 "both {direct_name} and {file_name} are set; set exactly one"
             ))),
-            (Some(text), None) => Self::new(text.as_str()).map(Some),
+            (Some(text), None) => Self::new(text.as_str())
+                .map(|p| Some(p.from(PassphraseSource::Variable(direct_name.to_owned())))),
             (None, Some(path)) => {
                 let content = Zeroizing::new(std::fs::read_to_string(&path).map_err(|e| {
                     VaultError::Passphrase(format!(
@@ -89,7 +162,7 @@ impl Passphrase {
                 })?);
                 let text = content.strip_suffix('\n').unwrap_or(&content);
                 let text = text.strip_suffix('\r').unwrap_or(text);
-                Self::new(text).map(Some)
+                Self::new(text).map(|p| Some(p.from(PassphraseSource::File(file_name.to_owned()))))
             }
             (None, None) => Ok(None),
         }

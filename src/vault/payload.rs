@@ -405,6 +405,15 @@ pub fn decode(bytes: &[u8]) -> Result<State, VaultError> {
                 if let Some(i) = list.iter().position(|c| !seen.insert(c.id.as_slice())) {
                     return Err(bad(format!("credential {i}: duplicate credential id")));
                 }
+                // In strictly ascending `sequence` order, so unique too (SPEC §4.2, §4.4):
+                // otherwise write(read(x)) would not be x.
+                if let Some(i) = list.windows(2).position(|w| w[1].sequence <= w[0].sequence) {
+                    let (previous, this) = (list[i].sequence, list[i + 1].sequence);
+                    return Err(bad(format!(
+                        "credential {}: sequence {this} is not greater than the previous credential's {previous}",
+                        i + 1
+                    )));
+                }
                 credentials = Some(list);
             }
             4 => {

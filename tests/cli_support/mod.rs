@@ -46,6 +46,8 @@ impl Env {
         ));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
+        // Private, as a vault's directory should be (fauxkey warns about a wider one).
+        set_private(&dir);
         let vault = dir.join("vault.fxk");
         Self { dir, vault }
     }
@@ -123,6 +125,11 @@ impl Env {
         std::fs::write(&path, content).unwrap();
         path
     }
+}
+
+fn set_private(dir: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).unwrap();
 }
 
 /// Asserts the exit code and returns (stdout, stderr).

@@ -24,7 +24,12 @@ pub fn missing(why: &str) {
     if std::env::var("FAUXKEY_REQUIRE_E2E").as_deref() == Ok("1") {
         panic!("{why}, and FAUXKEY_REQUIRE_E2E=1 makes that a failure; run .ci/setup-browser.sh");
     }
-    eprintln!("SKIPPED: {why}; run .ci/setup-browser.sh");
+    // Straight to the stderr handle: libtest captures `eprintln!` (and shows it only for a
+    // failing test), so a skip would pass for a pass in plain `cargo test` output.
+    let _ = std::io::Write::write_fmt(
+        &mut std::io::stderr(),
+        format_args!("SKIPPED: {why}; run .ci/setup-browser.sh\n"),
+    );
 }
 
 /// The tool at `$var` if set, else the first of `candidates` that exists.
