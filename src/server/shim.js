@@ -44,6 +44,11 @@
     baseUrl: typeof preset.baseUrl === 'string' ? preset.baseUrl : BAKED_BASE_URL.startsWith('http') ? BAKED_BASE_URL : null,
     authenticatorId: typeof preset.authenticatorId === 'string' ? preset.authenticatorId : null,
     binding: typeof preset.binding === 'string' ? preset.binding : null,
+    // What the browser itself had before the shim ran (WebKitGTK on http://localhost: neither).
+    native: {
+      credentials: !!(g.navigator && g.navigator.credentials),
+      PublicKeyCredential: typeof g.PublicKeyCredential === 'function',
+    },
   };
   Object.defineProperty(g, 'fauxkey', { value: config, writable: false, enumerable: false, configurable: true });
 

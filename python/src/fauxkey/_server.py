@@ -20,6 +20,9 @@ Json = Dict[str, Any]
 
 _EXE = "fauxkey.exe" if sys.platform == "win32" else "fauxkey"
 
+# The server is on loopback: never send its token through an HTTP proxy from the environment.
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
 
 class FauxkeyError(Exception):
     """A request the server refused: ``name`` is the DOMException name a browser would reject
@@ -189,7 +192,7 @@ class Server:
             headers["authorization"] = f"Bearer {self._token}"
         request = urllib.request.Request(self.url + path, data=data, method=method, headers=headers)
         try:
-            with urllib.request.urlopen(request, timeout=self.request_timeout) as response:
+            with _OPENER.open(request, timeout=self.request_timeout) as response:
                 raw = response.read()
                 status = response.status
         except urllib.error.HTTPError as error:

@@ -8,7 +8,6 @@
 // puts the shim in through the automation library).
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import {
   generateAuthenticationOptions,
@@ -17,8 +16,7 @@ import {
   verifyRegistrationResponse,
 } from '@simplewebauthn/server';
 
-const require = createRequire(import.meta.url);
-const browserBundle = require.resolve('@simplewebauthn/browser').replace(/dist\/.*$/, 'dist/bundle/index.umd.min.js');
+const browserBundle = fileURLToPath(new URL('node_modules/@simplewebauthn/browser/dist/bundle/index.umd.min.js', import.meta.url));
 const page = fileURLToPath(new URL('public/index.html', import.meta.url));
 
 export async function startRp({ relayTo = null } = {}) {
