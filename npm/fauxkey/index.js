@@ -106,6 +106,10 @@ export class FauxkeyServer {
       }
       await sleep(10);
     }
+    // A server must not outlive the test process that started it.
+    const killOnExit = () => child.kill('SIGKILL');
+    process.once('exit', killOnExit);
+    child.once('exit', () => process.removeListener('exit', killOnExit));
     const url = readFileSync(urlFile, 'utf8').trim();
     const token = existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() : null;
     rmSync(dir, { recursive: true, force: true });

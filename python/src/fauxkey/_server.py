@@ -95,12 +95,13 @@ class Server:
         """Starts the server and waits until it listens."""
         if self._process is not None:
             return self
+        binary = self.binary or binary_path()
         self._dir = tempfile.TemporaryDirectory(prefix="fauxkey-")
         url_file = Path(self._dir.name) / "url"
         token_file = Path(self._dir.name) / "token"
         stderr_path = Path(self._dir.name) / "stderr"
         command = [
-            self.binary or binary_path(),
+            binary,
             "serve",
             "--listen",
             "127.0.0.1:0",
