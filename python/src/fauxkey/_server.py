@@ -58,6 +58,10 @@ def binary_path() -> str:
 class Server:
     """A ``fauxkey serve`` process on a free loopback port, in memory unless ``vault`` is given.
 
+    ``allow_key_export=True`` lets ``credentials()`` list the passkeys (with their private keys:
+    the server refuses that otherwise); ``allow_origins`` are web origins whose pages may call the
+    server directly through ``/shim.js``.
+
     Use it as a context manager (``with fauxkey.Server() as server:``) or call ``start()`` and
     ``stop()``. Every request carries the server's per-run token. The WebAuthn methods take the
     RP's options JSON (a dict, exactly as the RP server sends it) and return the browser's
@@ -70,6 +74,8 @@ class Server:
         seed: Optional[int] = None,
         vault: Optional[Union[str, "os.PathLike[str]"]] = None,
         *,
+        allow_key_export: bool = False,
+        allow_origins: Sequence[str] = (),
         binary: Optional[str] = None,
         args: Sequence[str] = (),
         env: Optional[Mapping[str, str]] = None,
@@ -79,6 +85,8 @@ class Server:
         self.profile = profile
         self.seed = seed
         self.vault = vault
+        self.allow_key_export = allow_key_export
+        self.allow_origins = list(allow_origins)
         self.binary = binary
         self.extra_args = list(args)
         self.env = dict(env) if env is not None else None
@@ -116,6 +124,10 @@ class Server:
             command += ["--seed", str(self.seed)]
         if self.vault is not None:
             command += ["--vault", os.fspath(self.vault)]
+        if self.allow_key_export:
+            command.append("--allow-key-export")
+        for origin in self.allow_origins:
+            command += ["--allow-origin", origin]
         command += self.extra_args
         env = dict(os.environ if self.env is None else self.env)
         with open(stderr_path, "wb") as stderr:
@@ -306,8 +318,8 @@ class Server:
 
     def credentials(self, authenticator_id: str = "default") -> List[Json]:
         """The authenticator's credentials in the WebDriver shape (``credentialId``, ``rpId``,
-        ``userHandle``, ``signCount``, ``isResidentCredential``; ``privateKey`` only when the
-        server was started with ``--allow-key-export``)."""
+        ``userHandle``, ``signCount``, ``isResidentCredential``, ``privateKey``); needs
+        ``allow_key_export=True`` (the pytest fixture's servers have it)."""
         result: List[Json] = self.request("GET", f"/_fauxkey/authenticators/{authenticator_id}/credentials")
         return result
 

@@ -52,7 +52,9 @@ class ServerFactory:
         key = (profile, seed)
         server = self._servers.get(key)
         if server is None:
-            server = Server(profile=profile, seed=seed, binary=self._binary).start()
+            # Key export is on: a test may list its passkeys (the server is loopback-only and
+            # every request needs the per-run token).
+            server = Server(profile=profile, seed=seed, binary=self._binary, allow_key_export=True).start()
             self._servers[key] = server
         return server
 
