@@ -283,14 +283,18 @@ fn npm_packages_in_a_fresh_directory_with_node_and_browsers() {
     binary_env(&mut test);
     let mut expected_skips = 0;
     match chromium() {
-        Some(path) => drop(test.env("FAUXKEY_CHROMIUM", path)),
+        Some(path) => {
+            test.env("FAUXKEY_CHROMIUM", path);
+        }
         None => {
             missing("chromium not found (set FAUXKEY_CHROMIUM)");
             expected_skips += 1;
         }
     }
     match firefox() {
-        Some(path) => drop(test.env("FAUXKEY_FIREFOX", path)),
+        Some(path) => {
+            test.env("FAUXKEY_FIREFOX", path);
+        }
         None => {
             missing("firefox-esr not found (set FAUXKEY_FIREFOX)");
             expected_skips += 1;
