@@ -1,5 +1,5 @@
 import type { Page } from 'puppeteer-core';
-import type { FauxkeyApi, FauxkeyServer, StartOptions } from './index';
+import type { FauxkeyApi, FauxkeyServer, StartOptions } from './index.js';
 
 export interface InstallOptions extends StartOptions {
   /** Use this running server instead of starting one (it is not stopped by close()). */
