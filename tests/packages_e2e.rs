@@ -23,9 +23,14 @@ mod e2e_support;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use e2e_support::{chromium, find_tool, firefox, missing, node, repo, run, Run};
+
+/// The Python test's `maturin build` relinks `<target>/<profile>/fauxkey`, which the npm test
+/// copies and runs: the two never run at the same time.
+static BINARY: Mutex<()> = Mutex::new(());
 
 const BUILD_LIMIT: Duration = Duration::from_secs(1800);
 const LIMIT: Duration = Duration::from_secs(300);
@@ -111,6 +116,7 @@ fn python_package_pytest_plugin_in_a_fresh_venv() {
         missing("the fauxkey binary lacks `serve --url-file/--token-file`, which the packages use");
         return;
     }
+    let _binary = BINARY.lock().unwrap_or_else(|e| e.into_inner());
     let dir = scratch("python");
 
     // The wheel, as `maturin build` makes it for a release: binary plus Python package.
@@ -221,6 +227,7 @@ fn npm_packages_in_a_fresh_directory_with_node_and_browsers() {
         missing("the fauxkey binary lacks `serve --url-file/--token-file`, which the packages use");
         return;
     }
+    let _binary = BINARY.lock().unwrap_or_else(|e| e.into_inner());
     let dir = scratch("npm");
 
     // The two packages, staged with the binary and the licenses, then packed.
