@@ -99,6 +99,7 @@ fn binary_env(cmd: &mut Command) {
 
 #[test]
 fn python_package_pytest_plugin_in_a_fresh_venv() {
+    let _binary = BINARY.lock().unwrap_or_else(|e| e.into_inner());
     let Some(python) = find_tool(
         "FAUXKEY_PYTHON3",
         &on_path("python3").into_iter().collect::<Vec<_>>(),
@@ -116,7 +117,6 @@ fn python_package_pytest_plugin_in_a_fresh_venv() {
         missing("the fauxkey binary lacks `serve --url-file/--token-file`, which the packages use");
         return;
     }
-    let _binary = BINARY.lock().unwrap_or_else(|e| e.into_inner());
     let dir = scratch("python");
 
     // The wheel, as `maturin build` makes it for a release: binary plus Python package.
@@ -206,6 +206,7 @@ fn pack(npm: &Path, dir: &Path, out: &Path) -> PathBuf {
 
 #[test]
 fn npm_packages_in_a_fresh_directory_with_node_and_browsers() {
+    let _binary = BINARY.lock().unwrap_or_else(|e| e.into_inner());
     let Some(node) = node() else {
         missing("node not found (set FAUXKEY_NODE or put node on PATH)");
         return;
@@ -227,7 +228,6 @@ fn npm_packages_in_a_fresh_directory_with_node_and_browsers() {
         missing("the fauxkey binary lacks `serve --url-file/--token-file`, which the packages use");
         return;
     }
-    let _binary = BINARY.lock().unwrap_or_else(|e| e.into_inner());
     let dir = scratch("npm");
 
     // The two packages, staged with the binary and the licenses, then packed.
