@@ -121,10 +121,10 @@ fn python_package_pytest_plugin_in_a_fresh_venv() {
 
     // The wheel, as `maturin build` makes it for a release: binary plus Python package.
     let mut build = Command::new(&maturin);
+    // Run from python/, so maturin reads python/pyproject.toml (bindings, the Python package,
+    // and the manifest path of the crate).
     build
-        .args(["build", "--locked", "--quiet", "--manifest-path"])
-        .arg(repo().join("Cargo.toml"))
-        .arg("--out")
+        .args(["build", "--locked", "--quiet", "--out"])
         .arg(dir.join("wheels"))
         .current_dir(repo().join("python"))
         .env("CARGO_TARGET_DIR", target_dir());
