@@ -25,6 +25,20 @@
 //! assert_eq!(refused.map(|_| ()).map_err(|e| e.name()), Err("SecurityError"));
 //! # Ok::<(), fauxkey::client::ClientError>(())
 //! ```
+//!
+//! For tests in another language or a real browser, `server::Server::start` (feature `server`)
+//! runs the same client behind a local HTTP/JSON API on its own thread, as `fauxkey serve` does;
+//! the Python and npm packages (`pip install fauxkey`, `npm i -D fauxkey`) start that binary.
+//!
+//! # Cargo features
+//!
+//! - `cli` (default): the `fauxkey` binary; pulls in `server`, clap, clap_complete, indicatif
+//!   and directories.
+//! - `server` (in `cli`): the `server` module, on axum and tokio.
+//!
+//! An RP's Rust test suite that only drives [`Client`] needs neither:
+//! `fauxkey = { version = "0.1", default-features = false }` builds the client, the
+//! authenticator and the vault without clap, axum, tokio or indicatif.
 
 #![forbid(unsafe_code)]
 
@@ -40,6 +54,7 @@ pub mod env;
 pub mod faults;
 pub mod fixtures;
 pub mod profiles;
+#[cfg(feature = "server")]
 pub mod server;
 pub mod store;
 pub mod vault;

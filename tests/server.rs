@@ -715,6 +715,44 @@ fn set_user_verified_switches_uv_on_and_off() {
     );
 }
 
+#[test]
+fn set_user_consenting_refuses_then_consents_again() {
+    let (_server, http) = start(25);
+    let core = rp();
+    let cred = register(&http, &core, None, false);
+    let uv = "/_fauxkey/authenticators/default/uv";
+    assert_eq!(http.post(uv, &json!({"isUserConsenting": false})).0, 204);
+    let (options, _) = start_auth(&core, vec![cred.clone()], UserVerificationPolicy::Preferred);
+    assert_error(
+        http.post(
+            "/webauthn/get",
+            &json!({"origin": ORIGIN, "options": options}),
+        ),
+        403,
+        "NotAllowedError",
+        "",
+    );
+    let (_, list) = http.get("/_fauxkey/authenticators");
+    assert_eq!(list[0]["isUserConsenting"], false);
+    // Only consent changes: user verification stays as it was.
+    assert_eq!(list[0]["isUserVerified"], true);
+    assert_eq!(http.post(uv, &json!({"isUserConsenting": true})).0, 204);
+    let (options, state) = start_auth(&core, vec![cred], UserVerificationPolicy::Preferred);
+    let (status, response) = http.post(
+        "/webauthn/get",
+        &json!({"origin": ORIGIN, "options": options}),
+    );
+    assert_eq!(status, 200, "{response}");
+    let pkc: PublicKeyCredential = serde_json::from_value(response).unwrap();
+    assert!(core.authenticate_credential(&pkc, &state).is_ok());
+    assert_error(
+        http.post(uv, &json!({})),
+        400,
+        "TypeError",
+        "isUserConsenting",
+    );
+}
+
 // ---------------------------------------------------------------------- signals, events, reset
 
 #[test]

@@ -366,11 +366,13 @@ pub async fn remove_all_credentials(
     respond(run.await)
 }
 
-/// The body of `POST …/uv`.
+/// The body of `POST …/uv`: at least one of the two.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct SetUv {
-    is_user_verified: bool,
+    is_user_verified: Option<bool>,
+    /// Whether the user consents (user presence); false refuses every ceremony.
+    is_user_consenting: Option<bool>,
 }
 
 /// `POST /_fauxkey/authenticators/{id}/uv` (WebDriver "Set User Verified").
@@ -381,10 +383,23 @@ pub async fn set_user_verified(
 ) -> Response {
     let run = move || {
         let shared = state.authenticator(Some(&id))?;
-        let set: SetUv = body(&bytes, "{\"isUserVerified\": true|false}")?;
+        let set: SetUv = body(
+            &bytes,
+            "{\"isUserVerified\": true|false, \"isUserConsenting\": true|false}",
+        )?;
+        if set.is_user_verified.is_none() && set.is_user_consenting.is_none() {
+            return Err(ApiError::type_error(
+                "give isUserVerified, isUserConsenting or both",
+            ));
+        }
         let mut guard = lock(&shared);
         let slot = &mut *guard;
-        slot.options.is_user_verified = set.is_user_verified;
+        if let Some(verified) = set.is_user_verified {
+            slot.options.is_user_verified = verified;
+        }
+        if let Some(consenting) = set.is_user_consenting {
+            slot.options.is_user_consenting = consenting;
+        }
         slot.client
             .authenticator_mut()
             .set_user(slot.options.user());

@@ -17,6 +17,16 @@
 // Settings live on `window.fauxkey` (writable at any time):
 //   baseUrl          the server, baked in by GET /shim.js
 //   authenticatorId  send requests to this authenticator instead of the default one
+//   binding          the name of a page binding to relay requests through instead of fetch
+//
+// Transport: by default every request is a `fetch` to `baseUrl`. A harness that must not let
+// the page talk to the server (the npm package's installPasskeys) defines
+// `window.fauxkey = {binding: 'NAME'}` before the shim runs and exposes a function NAME
+// (Playwright `exposeBinding`, Puppeteer `exposeFunction`) that takes
+// `{method, path, body}` and resolves to `{status, body}`: the server's answer, relayed.
+//
+// Where the browser has no WebAuthn at all (WebKitGTK on http://localhost: neither
+// `navigator.credentials` nor `PublicKeyCredential`), the shim provides both.
 //
 // Plain ES2020, no dependencies, no build step. Served by `fauxkey serve`, which bakes its own
 // base URL into the string below.
@@ -27,15 +37,25 @@
   if (g.fauxkey && g.fauxkey.shimInstalled) return;
 
   const BAKED_BASE_URL = '__FAUXKEY_BASE_URL__';
+  // Settings a harness put on window.fauxkey before the shim ran are kept.
+  const preset = g.fauxkey && typeof g.fauxkey === 'object' ? g.fauxkey : {};
   const config = {
     shimInstalled: true,
-    baseUrl: BAKED_BASE_URL.startsWith('http') ? BAKED_BASE_URL : null,
-    authenticatorId: null,
+    baseUrl: typeof preset.baseUrl === 'string' ? preset.baseUrl : BAKED_BASE_URL.startsWith('http') ? BAKED_BASE_URL : null,
+    authenticatorId: typeof preset.authenticatorId === 'string' ? preset.authenticatorId : null,
+    binding: typeof preset.binding === 'string' ? preset.binding : null,
+    // What the browser itself had before the shim ran (WebKitGTK on http://localhost: neither).
+    native: {
+      credentials: !!(g.navigator && g.navigator.credentials),
+      PublicKeyCredential: typeof g.PublicKeyCredential === 'function',
+    },
   };
   Object.defineProperty(g, 'fauxkey', { value: config, writable: false, enumerable: false, configurable: true });
 
-  // Taken now, so page code that later wraps or mocks fetch does not see our traffic.
-  const realFetch = g.fetch.bind(g);
+  // Taken now, so page code that later wraps or mocks fetch (or the binding) does not see our
+  // traffic. A binding not defined yet is looked up at call time.
+  const realFetch = typeof g.fetch === 'function' ? g.fetch.bind(g) : null;
+  const bindingAtStart = config.binding && typeof g[config.binding] === 'function' ? g[config.binding] : null;
 
   // ---- base64url and JSON conversion -------------------------------------------------------
 
@@ -100,7 +120,28 @@
     return name === 'TypeError' ? new TypeError(message) : new DOMException(message, name);
   }
 
+  // The binding transport: the harness relays the request and hands back the server's answer.
+  async function callBinding(method, path, body) {
+    const relay = bindingAtStart || g[config.binding];
+    if (typeof relay !== 'function') {
+      throw new DOMException(`fauxkey shim: the page binding ${config.binding} is not defined`, 'NotAllowedError');
+    }
+    let answer;
+    try {
+      answer = await relay({ method, path, body });
+    } catch (err) {
+      throw new DOMException(`fauxkey shim: the harness could not reach the fauxkey server: ${err && err.message}`,
+        'NotAllowedError');
+    }
+    const status = answer && typeof answer.status === 'number' ? answer.status : 500;
+    if (status === 204) return undefined;
+    if (status < 200 || status > 299) throw errorFrom(answer && answer.body, status);
+    return answer.body;
+  }
+
   async function call(method, path, body, signal) {
+    if (config.binding) return callBinding(method, path, body);
+    if (!realFetch) throw new DOMException('fauxkey shim: this page has no fetch', 'NotAllowedError');
     let response;
     try {
       response = await realFetch(serverUrl(path), {

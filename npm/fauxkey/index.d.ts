@@ -1,0 +1,100 @@
+/** WebAuthn L3 JSON: options as the RP server sends them, responses as `toJSON()` gives them. */
+export type Json = { [key: string]: unknown };
+
+export interface StartOptions {
+  /** Provider profile name (`fauxkey profiles`) or a profile JSON file. */
+  profile?: string;
+  /** Seed for reproducible keys and credential ids. */
+  seed?: number;
+  /** An existing vault file instead of memory (needs FAUXKEY_PASSPHRASE in the environment). */
+  vault?: string;
+  /** Let `credentials()` return private keys (and `exportCredentials()` work). */
+  allowKeyExport?: boolean;
+  /** Web origins whose pages may call the WebAuthn endpoints directly (the /shim.js way). */
+  allowOrigins?: string[];
+  /** The binary; default: $FAUXKEY_BIN, the platform package's, or `fauxkey` on PATH. */
+  binary?: string;
+  /** More `fauxkey serve` arguments. */
+  args?: string[];
+  env?: NodeJS.ProcessEnv;
+  startupTimeoutMs?: number;
+}
+
+export interface CeremonyExtra {
+  topOrigin?: string;
+  authenticatorId?: string;
+}
+
+/** A credential in the WebDriver virtual-authenticator shape (base64url members). */
+export interface WebDriverCredential {
+  credentialId: string;
+  isResidentCredential: boolean;
+  rpId: string;
+  privateKey?: string;
+  userHandle?: string;
+  signCount: number;
+}
+
+/** Playwright's VirtualCredential shape (base64url; PKCS#8 private key, SPKI public key). */
+export interface VirtualCredential {
+  id: string;
+  rpId: string;
+  userHandle?: string;
+  privateKey: string;
+  publicKey: string;
+}
+
+export interface ClientCapabilities { [capability: string]: boolean }
+
+/** The calls an RP test makes; `installPasskeys` handles offer the same. */
+export interface FauxkeyApi {
+  readonly url: string;
+  create(origin: string, options: Json, extra?: CeremonyExtra): Promise<Json>;
+  get(origin: string, options: Json, extra?: CeremonyExtra): Promise<Json>;
+  signalUnknownCredential(origin: string, options: { rpId: string; credentialId: string }): Promise<void>;
+  signalAllAcceptedCredentials(origin: string, options: { rpId: string; userId: string; allAcceptedCredentialIds: string[] }): Promise<void>;
+  signalCurrentUserDetails(origin: string, options: { rpId: string; userId: string; name: string; displayName: string }): Promise<void>;
+  capabilities(): Promise<ClientCapabilities>;
+  reset(): Promise<void>;
+  injectFault(name: string, responses?: number): Promise<void>;
+  credentials(authenticatorId?: string): Promise<WebDriverCredential[]>;
+  events(): Promise<Json[]>;
+  setUser(user: { presence?: boolean; verification?: boolean }, authenticatorId?: string): Promise<void>;
+  exportCredentials(authenticatorId?: string): Promise<VirtualCredential[]>;
+  importCredentials(credentials: VirtualCredential[], authenticatorId?: string): Promise<void>;
+  request(method: string, path: string, body?: unknown): Promise<unknown>;
+  fetchRaw(method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }>;
+  shimSource(): Promise<string>;
+  /** Relays a shim request `{method, path, body}` (WebAuthn paths only) to `{status, body}`. */
+  relay(request: { method: string; path: string; body?: unknown }): Promise<{ status: number; body: unknown }>;
+}
+
+/** A running `fauxkey serve`. Refused requests reject with a DOMException (`name` as a browser names it, plus `status`). */
+export declare class FauxkeyServer implements FauxkeyApi {
+  static start(options?: StartOptions): Promise<FauxkeyServer>;
+  readonly url: string;
+  readonly stderr: string;
+  create(origin: string, options: Json, extra?: CeremonyExtra): Promise<Json>;
+  get(origin: string, options: Json, extra?: CeremonyExtra): Promise<Json>;
+  signalUnknownCredential(origin: string, options: { rpId: string; credentialId: string }): Promise<void>;
+  signalAllAcceptedCredentials(origin: string, options: { rpId: string; userId: string; allAcceptedCredentialIds: string[] }): Promise<void>;
+  signalCurrentUserDetails(origin: string, options: { rpId: string; userId: string; name: string; displayName: string }): Promise<void>;
+  capabilities(): Promise<ClientCapabilities>;
+  reset(): Promise<void>;
+  injectFault(name: string, responses?: number): Promise<void>;
+  credentials(authenticatorId?: string): Promise<WebDriverCredential[]>;
+  events(): Promise<Json[]>;
+  setUser(user: { presence?: boolean; verification?: boolean }, authenticatorId?: string): Promise<void>;
+  exportCredentials(authenticatorId?: string): Promise<VirtualCredential[]>;
+  importCredentials(credentials: VirtualCredential[], authenticatorId?: string): Promise<void>;
+  request(method: string, path: string, body?: unknown): Promise<unknown>;
+  fetchRaw(method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }>;
+  shimSource(): Promise<string>;
+  relay(request: { method: string; path: string; body?: unknown }): Promise<{ status: number; body: unknown }>;
+  /** SIGTERM, then SIGKILL after `graceMs` (default 5000). */
+  stop(graceMs?: number): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** The binary that `FauxkeyServer.start` runs. */
+export declare function binaryPath(): string;
