@@ -132,11 +132,13 @@ fn serve(env: &Env, limited: bool) -> Serve {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut first = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    let http = Http::new(first.trim_end());
+    // Line 1 is the base URL, line 2 `token: TOKEN` (the serve access contract).
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let (mut first, mut second) = (String::new(), String::new());
+    out.read_line(&mut first).unwrap();
+    out.read_line(&mut second).unwrap();
+    let token = second.trim_end().strip_prefix("token: ").unwrap();
+    let http = Http::new(first.trim_end(), token);
     Serve { child, http }
 }
 
