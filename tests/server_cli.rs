@@ -141,10 +141,13 @@ fn sigterm_does_not_wait_for_a_user_who_never_responds() {
     );
     let id = created["authenticatorId"].as_str().unwrap().to_owned();
     let base = server.base.clone();
+    let token = server.token.clone();
     let waiting = std::thread::spawn(move || {
         let agent = ureq::AgentBuilder::new().build();
         agent
             .post(&format!("{base}/webauthn/get"))
+            .set("authorization", &format!("Bearer {token}"))
+            .set("content-type", "application/json")
             .send_string(
                 &json!({"origin": ORIGIN, "authenticatorId": id,
                         "options": {"challenge": "Y2g", "timeout": 600000}})

@@ -134,8 +134,6 @@ enum Input<S: CredentialStore> {
     Report(u64, Report),
     Eof(u64),
     Done(u32, Vec<u8>, Box<Authenticator<S>>),
-    /// The listener failed; the loop stops with this error.
-    Stop(io::Error),
 }
 
 /// Serves one host over `reader`/`writer` until it closes `reader` (a request in flight is still
@@ -163,7 +161,8 @@ where
 }
 
 /// Serves every host that connects to `listener`, several at once: they share the device, as
-/// processes share a USB key, each on its own channels. Returns only if accepting fails.
+/// processes share a USB key, each on its own channels. A failed accept is retried, so this
+/// returns only if the loop itself fails.
 pub fn serve_listener<S, U>(
     authenticator: Authenticator<S>,
     user: U,
@@ -315,7 +314,6 @@ where
                 let to = executing_for.take();
                 routed.extend(device.finish(cid, &response).into_iter().map(|a| (to, a)));
             }
-            Ok(Input::Stop(e)) => return Err(e),
             Err(mpsc::RecvTimeoutError::Timeout) => {}
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
         }
