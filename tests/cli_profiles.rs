@@ -38,6 +38,8 @@ fn dir(name: &str) -> Dir {
     ));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
+    // Private, as a vault's directory should be (fauxkey warns about a wider one).
+    std::fs::set_permissions(&d, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
     Dir(d)
 }
 

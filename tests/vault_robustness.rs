@@ -487,7 +487,10 @@ fn a_killed_writer_leaves_the_old_or_the_new_vault() {
     // Stray temp files do not disturb opening (checked above on every iteration), and each
     // save removes those of the writers killed before it (SPEC §5 step 1): at most the last
     // kill's one is left, and the next save removes it.
-    assert!(strays <= 1, "{strays} stray temp files: saves do not clean up");
+    assert!(
+        strays <= 1,
+        "{strays} stray temp files: saves do not clean up"
+    );
     let mut v = Vault::open(&path, &pass()).unwrap();
     v.modify(|_, _| ()).unwrap();
     assert_eq!(stray_temp_files(dir.path(), "vault.fxk"), 0);

@@ -569,7 +569,11 @@ fn signal_command(path: &Path, signal: SignalCommand) -> Result<()> {
             },
         )?,
     }
-    // The page learns nothing; the vault's owner may see what the signal did.
+    // The page learns nothing (the client hides even a storage failure from it); the vault's
+    // owner may see what the signal did, and must learn that the vault could not be saved.
+    if let Some(failure) = client.authenticator_mut().take_store_failure() {
+        return Err(CliError::Refused(failure.into()));
+    }
     let events = client.authenticator().events();
     for e in events.iter().skip(before) {
         output::event_line(e);

@@ -69,10 +69,8 @@ impl<S: CredentialStore> Client<S> {
         let id = decode(&options.credential_id, "credentialId")?;
         let rp_id = self.check_rp_id(origin, &options.rp_id)?;
         // The outcome is not the caller's business (no information about which passkeys exist).
-        let _ = self.authenticator.take_store_failure();
         let _ = self.authenticator.signal_unknown_credential(&rp_id, &id);
-        // ...but a vault that could not be written is (nothing changed).
-        self.storage_failure()
+        Ok(())
     }
 
     /// `PublicKeyCredential.signalAllAcceptedCredentials()`.
@@ -89,11 +87,10 @@ impl<S: CredentialStore> Client<S> {
             .map(|(i, id)| decode(id, &format!("allAcceptedCredentialIds[{i}]")))
             .collect::<Result<Vec<_>, _>>()?;
         let rp_id = self.check_rp_id(origin, &options.rp_id)?;
-        let _ = self.authenticator.take_store_failure();
         let _ = self
             .authenticator
             .signal_all_accepted_credentials(&rp_id, &user_id, &ids);
-        self.storage_failure()
+        Ok(())
     }
 
     /// `PublicKeyCredential.signalCurrentUserDetails()`.
@@ -104,14 +101,13 @@ impl<S: CredentialStore> Client<S> {
     ) -> Result<(), ClientError> {
         let user_id = decode(&options.user_id, "userId")?;
         let rp_id = self.check_rp_id(origin, &options.rp_id)?;
-        let _ = self.authenticator.take_store_failure();
         let _ = self.authenticator.signal_current_user_details(
             &rp_id,
             &user_id,
             &options.name,
             &options.display_name,
         );
-        self.storage_failure()
+        Ok(())
     }
 
     /// [`Client::signal_unknown_credential`] from an origin string and the options' JSON.
