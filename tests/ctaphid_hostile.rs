@@ -133,12 +133,7 @@ fn a_client_that_never_reads_is_dropped_and_blocks_no_one() {
     let flood = std::thread::spawn(move || {
         let init = report(BROADCAST, INIT, &[7; 8]);
         // Bounded: 200,000 reports (12.8 MB) is far past what the daemon queues.
-        for sent in 0..200_000u32 {
-            if flooder.write_all(&init).is_err() {
-                return Some(sent);
-            }
-        }
-        None
+        (0..200_000u32).find(|_| flooder.write_all(&init).is_err())
     });
     // Meanwhile another client gets its getInfo answered.
     let mut other = daemon.connect();

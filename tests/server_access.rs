@@ -4,7 +4,7 @@
 //! `{name, message}` shape. Plus hostile connections: stalled headers, silence and stalled bodies
 //! are closed by the (short, configured) timeouts while a normal request still answers.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::result_large_err)]
 
 mod common;
 

@@ -116,7 +116,7 @@ impl Access {
             return false;
         };
         let host = host.to_ascii_lowercase();
-        self.hosts.iter().any(|h| *h == host)
+        self.hosts.contains(&host)
     }
 
     fn origin_allowed(&self, origin: &str) -> bool {
