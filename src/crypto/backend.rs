@@ -5,7 +5,7 @@
 //! - [`Rfc6979`] (the default, always built): RustCrypto, ES256 with RFC 6979 nonces, so the
 //!   same key and message always give the same bytes. Seeded runs, the fixture generator and the
 //!   spec vectors use it, and a library caller gets it unless they ask for another.
-//! - [`AwsLc`] (cargo feature `aws-lc-rs`): AWS-LC's ECDSA with random nonces, several times
+//! - `AwsLc` (cargo feature `aws-lc-rs`): AWS-LC's ECDSA with random nonces, several times
 //!   faster, for the front ends whose output need not be reproducible (`serve`, `ctap` and the
 //!   CLI without `--seed`; see [`fast`]). Ed25519 is deterministic by design, so both backends
 //!   give identical Ed25519 signatures.
@@ -54,7 +54,7 @@ pub fn deterministic() -> Signer {
     Arc::new(Rfc6979)
 }
 
-/// The fastest backend this build has: [`AwsLc`] with the `aws-lc-rs` feature, otherwise
+/// The fastest backend this build has: `AwsLc` with the `aws-lc-rs` feature, otherwise
 /// [`Rfc6979`]. For output that need not be reproducible.
 pub fn fast() -> Signer {
     #[cfg(feature = "aws-lc-rs")]
