@@ -20,7 +20,8 @@ use fauxkey::ctap2::make_credential::{CredentialParameters, Extensions, RpEntity
 use fauxkey::ctap2::{get_assertion, make_credential, CredentialDescriptor, Options, UserEntity};
 use fauxkey::env::{seeded_rng, FixedClock};
 use fauxkey::store::MemoryStore;
-use rand_core::CryptoRngCore;
+use p256::elliptic_curve::Generate as _;
+use rand_core::CryptoRng;
 
 /// The clientDataHash every request carries.
 const CDH: [u8; 32] = [0x5a; 32];
@@ -133,17 +134,17 @@ fn raw_keygen(c: &mut Criterion, alg: Algorithm) {
     match alg {
         Algorithm::Es256 => g.bench_function("p256_keygen", |b| {
             b.iter(|| {
-                // As src/crypto/keys.rs does it: through `&mut dyn CryptoRngCore`.
-                let mut r: &mut dyn CryptoRngCore = rng.as_mut();
-                let k = p256::ecdsa::SigningKey::random(&mut r);
-                black_box(k.verifying_key().to_encoded_point(false));
+                // As src/crypto/keys.rs does it: through `&mut dyn CryptoRng`.
+                let r: &mut dyn CryptoRng = rng.as_mut();
+                let k = p256::ecdsa::SigningKey::generate_from_rng(r);
+                black_box(k.verifying_key().to_sec1_point(false));
                 k
             })
         }),
         _ => g.bench_function("ed25519_keygen", |b| {
             b.iter(|| {
-                let mut r: &mut dyn CryptoRngCore = rng.as_mut();
-                let k = ed25519_dalek::SigningKey::generate(&mut r);
+                let r: &mut dyn CryptoRng = rng.as_mut();
+                let k = ed25519_dalek::SigningKey::generate(r);
                 black_box(k.verifying_key().to_bytes());
                 k
             })
@@ -157,7 +158,7 @@ fn raw_sign(c: &mut Criterion, alg: Algorithm) {
     let mut g = c.benchmark_group("raw");
     match alg {
         Algorithm::Es256 => {
-            let k = p256::ecdsa::SigningKey::random(&mut rand_core::OsRng);
+            let k = p256::ecdsa::SigningKey::generate_from_rng(fauxkey::env::os_rng().as_mut());
             g.bench_function("p256_sign", |b| {
                 b.iter(|| {
                     let sig: p256::ecdsa::Signature = k.sign(black_box(&SIGNED));
@@ -166,7 +167,7 @@ fn raw_sign(c: &mut Criterion, alg: Algorithm) {
             })
         }
         _ => {
-            let k = ed25519_dalek::SigningKey::generate(&mut rand_core::OsRng);
+            let k = ed25519_dalek::SigningKey::generate(fauxkey::env::os_rng().as_mut());
             g.bench_function("ed25519_sign", |b| {
                 b.iter(|| k.sign(black_box(&SIGNED)).to_bytes())
             })

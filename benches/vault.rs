@@ -34,7 +34,7 @@ use fauxkey::ctap2::{Options, UserEntity};
 use fauxkey::env::{seeded_rng, FixedClock};
 use fauxkey::store::{CredRandom, Credential, CredentialStore, MemoryStore};
 use fauxkey::vault::{file, format, payload, KdfParams, Passphrase, VaultError, VaultKeys};
-use rand_core::RngCore;
+use rand_core::Rng as _;
 
 /// The vault sizes benchmarked.
 const SIZES: [usize; 4] = [10, 1_000, 10_000, 100_000];
@@ -187,7 +187,7 @@ fn save(
     keys: &VaultKeys,
     settings: &Config,
     store: &MemoryStore,
-    rng: &mut dyn rand_core::CryptoRngCore,
+    rng: &mut dyn rand_core::CryptoRng,
 ) -> Result<(), VaultError> {
     let credentials: Vec<&Credential> = store.all().collect();
     let events = store.events();

@@ -4,14 +4,14 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use rand_core::{CryptoRngCore, SeedableRng};
+use rand_core::{CryptoRng, SeedableRng};
 
 /// A source of cryptographic randomness.
-pub type Rng = Box<dyn CryptoRngCore + Send>;
+pub type Rng = Box<dyn CryptoRng + Send>;
 
 /// The operating system's randomness (for real use).
 pub fn os_rng() -> Rng {
-    Box::new(rand_core::OsRng)
+    Box::new(rand_core::UnwrapErr(getrandom::SysRng))
 }
 
 /// A ChaCha20 stream from a 64-bit seed: the same seed gives the same keys, ids and challenges.

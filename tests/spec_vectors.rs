@@ -13,7 +13,7 @@ use std::collections::VecDeque;
 
 use ciborium::value::Value;
 use hmac::{Hmac, Mac};
-use rand_core::{CryptoRng, RngCore};
+use rand_core::{TryCryptoRng, TryRng};
 use sha2::{Digest, Sha256};
 
 use fauxkey::authenticator::{AttestationMode, CounterPolicy};
@@ -118,20 +118,22 @@ impl ScriptedRng {
     }
 }
 
-impl RngCore for ScriptedRng {
-    fn next_u32(&mut self) -> u32 {
+impl TryRng for ScriptedRng {
+    type Error = std::convert::Infallible;
+
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
         let mut b = [0u8; 4];
-        self.fill_bytes(&mut b);
-        u32::from_le_bytes(b)
+        self.try_fill_bytes(&mut b)?;
+        Ok(u32::from_le_bytes(b))
     }
 
-    fn next_u64(&mut self) -> u64 {
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
         let mut b = [0u8; 8];
-        self.fill_bytes(&mut b);
-        u64::from_le_bytes(b)
+        self.try_fill_bytes(&mut b)?;
+        Ok(u64::from_le_bytes(b))
     }
 
-    fn fill_bytes(&mut self, dest: &mut [u8]) {
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), Self::Error> {
         assert!(
             dest.len() <= self.bytes.len(),
             "scripted RNG `{}` asked for {} bytes but only {} remain: fauxkey drew more randomness than expected",
@@ -142,15 +144,11 @@ impl RngCore for ScriptedRng {
         for b in dest.iter_mut() {
             *b = self.bytes.pop_front().unwrap();
         }
-    }
-
-    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
-        self.fill_bytes(dest);
         Ok(())
     }
 }
 
-impl CryptoRng for ScriptedRng {}
+impl TryCryptoRng for ScriptedRng {}
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -553,7 +551,7 @@ fn cose_p256(x: &[u8], y: &[u8]) -> Value {
 }
 
 fn hmac_vec(key: &[u8], message: &[u8]) -> Vec<u8> {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap();
+    let mut mac = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(key).unwrap();
     mac.update(message);
     mac.finalize().into_bytes().to_vec()
 }
@@ -561,13 +559,10 @@ fn hmac_vec(key: &[u8], message: &[u8]) -> Vec<u8> {
 /// Z, the ECDH x-coordinate, from the platform private key and the authenticator public key.
 fn vector_z(v: &Vectors) -> [u8; 32] {
     let sk = p256::SecretKey::from_slice(&v.bytes("platform_key_agreement_private_key")).unwrap();
-    let point = p256::EncodedPoint::from_affine_coordinates(
-        v.bytes("authenticator_key_agreement_public_key_x")
-            .as_slice()
-            .into(),
-        v.bytes("authenticator_key_agreement_public_key_y")
-            .as_slice()
-            .into(),
+    let coord = |name| p256::FieldBytes::try_from(v.bytes(name).as_slice()).unwrap();
+    let point = p256::Sec1Point::from_affine_coordinates(
+        &coord("authenticator_key_agreement_public_key_x"),
+        &coord("authenticator_key_agreement_public_key_y"),
         false,
     );
     let pk = p256::PublicKey::from_sec1_bytes(point.as_bytes()).unwrap();

@@ -16,7 +16,7 @@ use fauxkey::ctap2::{Options, UserEntity};
 use fauxkey::store::CredentialStore;
 use fauxkey::vault::{self, ErrorClass, KdfParams, Passphrase, Vault, VaultError};
 use fauxkey::Config;
-use rand_core::{RngCore as _, SeedableRng as _};
+use rand_core::{Rng as _, SeedableRng as _};
 use sha2::{Digest as _, Sha256};
 
 const PASS: &str = "Tr0ub4dor&3 robustness passphrase";

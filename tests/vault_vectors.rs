@@ -16,7 +16,7 @@ use fauxkey::store::{CredProtect, CredRandom, Credential};
 use fauxkey::vault::format::{self, VaultKeys};
 use fauxkey::vault::{payload, ErrorClass, KdfParams, Passphrase};
 use fauxkey::Config;
-use rand_core::RngCore as _;
+use rand_core::Rng as _;
 use sha2::{Digest, Sha256};
 
 const REGENERATE: &str = "FAUXKEY_REGENERATE_VECTORS";

@@ -19,11 +19,17 @@ use x509_cert::der;
 use der::asn1::OctetString;
 use der::{Decode as _, Encode as _, EncodePem as _};
 use uuid::Uuid;
-use x509_cert::builder::{Builder as _, CertificateBuilder, Profile as CertProfile};
-use x509_cert::ext::{AsExtension, Extension};
+use x509_cert::builder::profile::BuilderProfile;
+use x509_cert::builder::{Builder as _, CertificateBuilder};
+use x509_cert::certificate::TbsCertificate;
+use x509_cert::ext::pkix::{
+    AuthorityKeyIdentifier, BasicConstraints, KeyUsage, KeyUsages, SubjectKeyIdentifier,
+};
+use x509_cert::ext::{Criticality, Extension, ToExtension as _};
 use x509_cert::name::Name;
 use x509_cert::serial_number::SerialNumber;
 use x509_cert::spki::SubjectPublicKeyInfoOwned;
+use x509_cert::spki::SubjectPublicKeyInfoRef;
 use x509_cert::time::{Time, Validity};
 use x509_cert::Certificate;
 
@@ -77,10 +83,74 @@ impl der::Encode for AaguidExtension {
     }
 }
 
-impl AsExtension for AaguidExtension {
-    fn critical(&self, _subject: &Name, _extensions: &[Extension]) -> bool {
+impl Criticality for AaguidExtension {
+    fn criticality(&self, _subject: &Name, _extensions: &[Extension]) -> bool {
         // §8.2.1: the extension MUST NOT be marked critical.
         false
+    }
+}
+
+/// The two certificate shapes the lab issues, with their extensions in a fixed order: subject
+/// key identifier, authority key identifier (leaf only), basicConstraints, keyUsage, then the
+/// AAGUID extension (leaf only).
+enum LabProfile {
+    /// The self-signed root: CA = true, keyCertSign | cRLSign.
+    Root { subject: Name },
+    /// A packed attestation certificate: CA = false, digitalSignature | nonRepudiation.
+    Leaf {
+        issuer: Name,
+        subject: Name,
+        aaguid: Uuid,
+    },
+}
+
+impl BuilderProfile for LabProfile {
+    fn get_issuer(&self, subject: &Name) -> Name {
+        match self {
+            LabProfile::Root { .. } => subject.clone(),
+            LabProfile::Leaf { issuer, .. } => issuer.clone(),
+        }
+    }
+
+    fn get_subject(&self) -> Name {
+        match self {
+            LabProfile::Root { subject } | LabProfile::Leaf { subject, .. } => subject.clone(),
+        }
+    }
+
+    fn build_extensions(
+        &self,
+        spk: SubjectPublicKeyInfoRef<'_>,
+        issuer_spk: SubjectPublicKeyInfoRef<'_>,
+        tbs: &TbsCertificate,
+    ) -> x509_cert::builder::Result<Vec<Extension>> {
+        let subject = tbs.subject();
+        let mut ext: Vec<Extension> = Vec::new();
+        let e = SubjectKeyIdentifier::try_from(spk)?.to_extension(subject, &ext)?;
+        ext.push(e);
+        if let LabProfile::Leaf { .. } = self {
+            let e = AuthorityKeyIdentifier::try_from(issuer_spk)?.to_extension(subject, &ext)?;
+            ext.push(e);
+        }
+        let ca = matches!(self, LabProfile::Root { .. });
+        let e = BasicConstraints {
+            ca,
+            path_len_constraint: None,
+        }
+        .to_extension(subject, &ext)?;
+        ext.push(e);
+        let usage = if ca {
+            KeyUsages::KeyCertSign | KeyUsages::CRLSign
+        } else {
+            KeyUsages::DigitalSignature | KeyUsages::NonRepudiation
+        };
+        let e = KeyUsage(usage).to_extension(subject, &ext)?;
+        ext.push(e);
+        if let LabProfile::Leaf { aaguid, .. } = self {
+            let e = (&AaguidExtension(*aaguid)).to_extension(subject, &ext)?;
+            ext.push(e);
+        }
+        Ok(ext)
     }
 }
 
@@ -89,7 +159,7 @@ fn signing_key(key: &PrivateKey) -> Result<p256::ecdsa::SigningKey, AttestationE
 }
 
 fn spki(key: &p256::ecdsa::SigningKey) -> Result<SubjectPublicKeyInfoOwned, AttestationError> {
-    SubjectPublicKeyInfoOwned::from_key(*key.verifying_key())
+    SubjectPublicKeyInfoOwned::from_key(key.verifying_key())
         .map_err(|e| AttestationError::Build(e.to_string()))
 }
 
@@ -98,10 +168,7 @@ fn validity() -> Result<Validity, AttestationError> {
         Time::try_from(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
             .map_err(|e| AttestationError::Build(e.to_string()))
     };
-    Ok(Validity {
-        not_before: at(NOT_BEFORE_SECS)?,
-        not_after: at(NOT_AFTER_SECS)?,
-    })
+    Ok(Validity::new(at(NOT_BEFORE_SECS)?, at(NOT_AFTER_SECS)?))
 }
 
 /// A positive 16-byte serial number from `rng`.
@@ -114,10 +181,11 @@ fn serial(rng: &mut Rng) -> Result<SerialNumber, AttestationError> {
 }
 
 fn build(
-    builder: CertificateBuilder<'_, p256::ecdsa::SigningKey>,
+    builder: CertificateBuilder<LabProfile>,
+    signer: &p256::ecdsa::SigningKey,
 ) -> Result<Vec<u8>, AttestationError> {
     let cert = builder
-        .build::<p256::ecdsa::DerSignature>()
+        .build::<_, p256::ecdsa::DerSignature>(signer)
         .map_err(|e| AttestationError::Build(e.to_string()))?;
     cert.to_der()
         .map_err(|e| AttestationError::Build(e.to_string()))
@@ -153,7 +221,7 @@ impl AttestationCa {
     pub fn generate(rng: &mut Rng) -> Result<Self, AttestationError> {
         let key = PrivateKey::generate(Algorithm::Es256, rng.as_mut());
         let signer = signing_key(&key)?;
-        let point = signer.verifying_key().to_encoded_point(false);
+        let point = signer.verifying_key().to_sec1_point(false);
         let digest = <sha2::Sha256 as sha2::Digest>::digest(point.as_bytes());
         let tag: String = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
         let subject = Name::from_str(&format!(
@@ -161,16 +229,14 @@ impl AttestationCa {
         ))
         .map_err(|e| AttestationError::Build(e.to_string()))?;
         let builder = CertificateBuilder::new(
-            CertProfile::Root,
+            LabProfile::Root { subject },
             serial(rng)?,
             validity()?,
-            subject,
             spki(&signer)?,
-            &signer,
         )
         .map_err(|e| AttestationError::Build(e.to_string()))?;
         Ok(Self {
-            root_der: build(builder)?,
+            root_der: build(builder, &signer)?,
             key,
         })
     }
@@ -213,8 +279,9 @@ impl AttestationCa {
         let ca_signer = signing_key(&self.key)?;
         let issuer = Certificate::from_der(&self.root_der)
             .map_err(|e| AttestationError::BadCertificate(e.to_string()))?
-            .tbs_certificate
-            .subject;
+            .tbs_certificate()
+            .subject()
+            .clone();
         let key = PrivateKey::generate(Algorithm::Es256, rng.as_mut());
         let leaf_signer = signing_key(&key)?;
         // RFC 4514 string: the most specific attribute first; commas inside values escaped.
@@ -229,24 +296,19 @@ impl AttestationCa {
             escape(organization)
         ))
         .map_err(|e| AttestationError::Build(e.to_string()))?;
-        let mut builder = CertificateBuilder::new(
-            CertProfile::Leaf {
+        let builder = CertificateBuilder::new(
+            LabProfile::Leaf {
                 issuer,
-                enable_key_agreement: false,
-                enable_key_encipherment: false,
+                subject,
+                aaguid,
             },
             serial(rng)?,
             validity()?,
-            subject,
             spki(&leaf_signer)?,
-            &ca_signer,
         )
         .map_err(|e| AttestationError::Build(e.to_string()))?;
-        builder
-            .add_extension(&AaguidExtension(aaguid))
-            .map_err(|e| AttestationError::Build(e.to_string()))?;
         Ok(AttestationCert {
-            chain: vec![build(builder)?],
+            chain: vec![build(builder, &ca_signer)?],
             key,
         })
     }
@@ -297,9 +359,9 @@ impl AttestationCert {
     pub fn aaguid(&self) -> Option<Uuid> {
         let cert = Certificate::from_der(self.chain.first()?).ok()?;
         let ext = cert
-            .tbs_certificate
-            .extensions?
-            .into_iter()
+            .tbs_certificate()
+            .extensions()?
+            .iter()
             .find(|e| e.extn_id == AAGUID_EXTENSION_OID)?;
         let inner = OctetString::from_der(ext.extn_value.as_bytes()).ok()?;
         Uuid::from_slice(inner.as_bytes()).ok()
@@ -321,8 +383,8 @@ mod tests {
         let subject = |ca: &AttestationCa| {
             Certificate::from_der(ca.root_der())
                 .expect("DER")
-                .tbs_certificate
-                .subject
+                .tbs_certificate()
+                .subject()
                 .to_string()
         };
         assert!(subject(&a).starts_with("CN=fauxkey Test Attestation Root CA "));
@@ -350,15 +412,28 @@ mod tests {
             .expect("leaf");
         assert_eq!(leaf.aaguid(), Some(aaguid));
         let cert = Certificate::from_der(&leaf.chain()[0]).expect("DER");
-        let tbs = &cert.tbs_certificate;
-        assert_eq!(tbs.version, x509_cert::Version::V3);
+        let tbs = cert.tbs_certificate();
+        assert_eq!(tbs.version(), x509_cert::Version::V3);
         assert_eq!(
-            tbs.subject.to_string(),
+            tbs.subject().to_string(),
             "CN=Example Key,OU=Authenticator Attestation,O=Example\\, Inc.,C=ZZ"
         );
         let root = Certificate::from_der(ca.root_der()).expect("DER");
-        assert_eq!(tbs.issuer, root.tbs_certificate.subject);
-        let exts = tbs.extensions.clone().unwrap_or_default();
+        assert_eq!(tbs.issuer(), root.tbs_certificate().subject());
+        let exts = tbs.extensions().cloned().unwrap_or_default();
+        // The order the lab's profile fixes: SKI, AKI, basicConstraints, keyUsage, AAGUID.
+        use der::oid::db::rfc5280 as oids;
+        let order: Vec<_> = exts.iter().map(|e| e.extn_id).collect();
+        assert_eq!(
+            order,
+            [
+                oids::ID_CE_SUBJECT_KEY_IDENTIFIER,
+                oids::ID_CE_AUTHORITY_KEY_IDENTIFIER,
+                oids::ID_CE_BASIC_CONSTRAINTS,
+                oids::ID_CE_KEY_USAGE,
+                AAGUID_EXTENSION_OID
+            ]
+        );
         let aaguid_ext = exts
             .iter()
             .find(|e| e.extn_id == AAGUID_EXTENSION_OID)
@@ -379,13 +454,13 @@ mod tests {
         // The signature verifies under the root's key.
         use p256::ecdsa::signature::Verifier as _;
         let root_key = p256::ecdsa::VerifyingKey::from_sec1_bytes(
-            root.tbs_certificate
-                .subject_public_key_info
+            root.tbs_certificate()
+                .subject_public_key_info()
                 .subject_public_key
                 .raw_bytes(),
         )
         .expect("root key");
-        let sig = p256::ecdsa::DerSignature::from_bytes(cert.signature.raw_bytes()).expect("sig");
+        let sig = p256::ecdsa::DerSignature::from_bytes(cert.signature().raw_bytes()).expect("sig");
         root_key
             .verify(&tbs.to_der().expect("tbs DER"), &sig)
             .expect("leaf signed by the root");

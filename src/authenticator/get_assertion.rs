@@ -231,9 +231,10 @@ impl<S: CredentialStore> Authenticator<S> {
         }
         .to_bytes();
         self.faults.edit_auth_data(&mut auth_data, previous_count);
-        let mut signature = credential
-            .key
-            .sign(&[auth_data.as_slice(), &p.client_data_hash].concat());
+        let mut signature = self.signer.sign(
+            &credential.key,
+            &[auth_data.as_slice(), &p.client_data_hash].concat(),
+        );
         self.faults.edit_signature(&mut signature);
         // User details leave the authenticator only after UV (CTAP 2.1 §6.2.2 step 14).
         let user = credential.discoverable.then(|| UserEntity {

@@ -2,7 +2,7 @@
 //! HMAC-SHA-256(CredRandom, salt) for the chosen credential, return it encrypted.
 
 use ciborium::value::Value;
-use rand_core::CryptoRngCore;
+use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
 use crate::cbor;
@@ -41,7 +41,7 @@ pub(super) fn output(
     credential: &Credential,
     salts: &Salts,
     uv: bool,
-    rng: &mut dyn CryptoRngCore,
+    rng: &mut dyn CryptoRng,
 ) -> Result<Option<Value>, StatusCode> {
     let Some(random) = &credential.cred_random else {
         return Ok(None);

@@ -233,7 +233,7 @@ impl<S: CredentialStore> Authenticator<S> {
             AttestationMode::Packed if basic.is_some() => {
                 let cert = basic.ok_or(StatusCode::Other)?;
                 let signed = [auth_data.as_slice(), &request.client_data_hash].concat();
-                let sig = cert.key().sign(&signed);
+                let sig = self.signer.sign(cert.key(), &signed);
                 let x5c = cert.chain().iter().cloned().map(Value::Bytes).collect();
                 (
                     "packed",
@@ -249,7 +249,7 @@ impl<S: CredentialStore> Authenticator<S> {
             }
             AttestationMode::Packed | AttestationMode::PackedSelf => {
                 let signed = [auth_data.as_slice(), &request.client_data_hash].concat();
-                let sig = credential.key.sign(&signed);
+                let sig = self.signer.sign(&credential.key, &signed);
                 (
                     "packed",
                     cbor::map([

@@ -169,6 +169,7 @@ pub struct Authenticator<S: CredentialStore = MemoryStore> {
     store: S,
     rng: Rng,
     clock: Box<dyn Clock>,
+    signer: crate::crypto::backend::Signer,
     user: Box<dyn UserPolicy>,
     key_agreement: Option<KeyAgreementKey>,
     pending: Option<PendingAssertions>,
@@ -205,6 +206,7 @@ impl<S: CredentialStore> Authenticator<S> {
             store,
             rng: env::os_rng(),
             clock: Box::new(env::SystemClock),
+            signer: crate::crypto::backend::deterministic(),
             user: Box::new(SimulatedUser::default()),
             key_agreement: None,
             pending: None,
@@ -219,6 +221,18 @@ impl<S: CredentialStore> Authenticator<S> {
     pub fn with_rng(mut self, rng: Rng) -> Self {
         self.rng = rng;
         self
+    }
+
+    /// Replaces the signing backend (default: [`crate::crypto::backend::Rfc6979`], reproducible;
+    /// [`crate::crypto::backend::fast`] where output need not be).
+    pub fn with_signer(mut self, signer: crate::crypto::backend::Signer) -> Self {
+        self.signer = signer;
+        self
+    }
+
+    /// The signing backend in use.
+    pub fn signer(&self) -> &dyn crate::crypto::backend::SigningBackend {
+        self.signer.as_ref()
     }
 
     /// Replaces the clock.

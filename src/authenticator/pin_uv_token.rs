@@ -2,7 +2,7 @@
 //! `getPinUvAuthTokenUsingUvWithPermissions` after built-in user verification (fauxkey has no
 //! PIN), then checked wherever a command carries a `pinUvAuthParam`.
 
-use rand_core::RngCore as _;
+use rand_core::Rng as _;
 use subtle::ConstantTimeEq as _;
 use zeroize::Zeroizing;
 

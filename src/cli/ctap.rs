@@ -63,12 +63,15 @@ pub fn run(vault_path: &Path, args: CtapArgs) -> Result<()> {
         let (profile, _extras) =
             super::profiles::for_new_vault(args.profile.as_deref().unwrap_or("fauxkey"))?;
         let authenticator =
-            Authenticator::new(hid_config(profile.config, &args), MemoryStore::new());
+            Authenticator::new(hid_config(profile.config, &args), MemoryStore::new())
+                .with_signer(fauxkey::crypto::backend::fast());
         serve_on(authenticator, &user, &args, &options)
     } else {
         let vault = open_or_create(vault_path)?;
         let config = hid_config(vault.settings().clone(), &args);
-        serve_on(Authenticator::new(config, vault), &user, &args, &options)
+        let authenticator =
+            Authenticator::new(config, vault).with_signer(fauxkey::crypto::backend::fast());
+        serve_on(authenticator, &user, &args, &options)
     }
 }
 

@@ -396,7 +396,12 @@ fn user(args: &UserArgs, account: Option<String>) -> SimulatedUser {
 fn client(vault: Vault, user: SimulatedUser) -> Client<Vault> {
     // The client half of the vault's profile (attachment, AAGUID zeroing), if it has one.
     let settings = vault.extras().client.clone();
-    let client = Client::new(vault.into_authenticator().with_user(user));
+    let client = Client::new(
+        vault
+            .into_authenticator()
+            .with_user(user)
+            .with_signer(fauxkey::crypto::backend::fast()),
+    );
     match settings {
         Some(s) => s.apply(client),
         None => client,

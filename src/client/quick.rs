@@ -1,7 +1,7 @@
 //! Options for "quick mode": what an RP would send for a plain passkey registration or a
 //! discoverable login, for use without an RP server (the CLI's `create --rp-id`, `get --rp-id`).
 
-use rand_core::CryptoRngCore;
+use rand_core::CryptoRng;
 
 use super::json::{
     AuthenticatorSelectionJson, CreationOptionsJson, CredentialParametersJson, ExtensionsInputJson,
@@ -19,7 +19,7 @@ pub fn origin_for(rp_id: &str) -> String {
     }
 }
 
-fn random_b64(rng: &mut dyn CryptoRngCore, len: usize) -> String {
+fn random_b64(rng: &mut dyn CryptoRng, len: usize) -> String {
     let mut bytes = vec![0u8; len];
     rng.fill_bytes(&mut bytes);
     b64url::encode(&bytes)
@@ -32,7 +32,7 @@ pub fn creation_options(
     user_name: &str,
     display_name: Option<&str>,
     alg: Algorithm,
-    rng: &mut dyn CryptoRngCore,
+    rng: &mut dyn CryptoRng,
 ) -> CreationOptionsJson {
     CreationOptionsJson {
         rp: RpEntityJson {
@@ -68,7 +68,7 @@ pub fn creation_options(
 }
 
 /// Request options for a discoverable login at `rp_id` with a random challenge.
-pub fn request_options(rp_id: &str, rng: &mut dyn CryptoRngCore) -> RequestOptionsJson {
+pub fn request_options(rp_id: &str, rng: &mut dyn CryptoRng) -> RequestOptionsJson {
     RequestOptionsJson {
         challenge: random_b64(rng, 32),
         timeout: Some(60_000),

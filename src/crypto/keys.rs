@@ -6,10 +6,10 @@
 use ciborium::value::Value;
 use ed25519_dalek::Signer as _;
 use p256::pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey};
-use rand_core::CryptoRngCore;
+use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
-use crate::cbor;
+use crate::crypto::cose;
 
 /// A COSE signature algorithm fauxkey can create credentials for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -100,6 +100,8 @@ pub struct PrivateKey {
     alg: Algorithm,
     secret: Zeroizing<[u8; 32]>,
     parsed: std::sync::OnceLock<Box<Inner>>,
+    /// A signing backend's own parsed form of this key (see [`PrivateKey::accelerated`]).
+    accel: std::sync::OnceLock<Option<Box<dyn std::any::Any + Send + Sync>>>,
 }
 
 impl std::fmt::Debug for PrivateKey {
@@ -114,6 +116,7 @@ impl Clone for PrivateKey {
             alg: self.alg,
             secret: self.secret.clone(),
             parsed: std::sync::OnceLock::new(),
+            accel: std::sync::OnceLock::new(),
         }
     }
 }
@@ -124,6 +127,7 @@ impl PrivateKey {
             alg: inner.algorithm(),
             secret: inner.secret(),
             parsed: std::sync::OnceLock::new(),
+            accel: std::sync::OnceLock::new(),
         };
         let _ = key.parsed.set(Box::new(inner));
         key
@@ -149,14 +153,29 @@ impl PrivateKey {
     /// many keys keeps only the 32-byte secrets of the ones not in use.
     pub fn drop_parsed(&mut self) {
         self.parsed.take();
+        self.accel.take();
+    }
+
+    /// A signing backend's parsed form of this key, built by `parse` on first use and kept
+    /// with the key (dropped by [`PrivateKey::drop_parsed`] and not cloned). One backend per
+    /// key: a second backend with another type gets `None` and must fall back.
+    pub fn accelerated<T: std::any::Any + Send + Sync>(
+        &self,
+        parse: impl FnOnce(&PrivateKey) -> Option<T>,
+    ) -> Option<&T> {
+        self.accel
+            .get_or_init(|| {
+                parse(self).map(|t| Box::new(t) as Box<dyn std::any::Any + Send + Sync>)
+            })
+            .as_ref()
+            .and_then(|b| b.downcast_ref::<T>())
     }
 
     /// Generates a fresh key pair from `rng`.
-    pub fn generate(alg: Algorithm, rng: &mut dyn CryptoRngCore) -> Self {
-        let mut rng = rng;
+    pub fn generate(alg: Algorithm, rng: &mut dyn CryptoRng) -> Self {
         Self::from_inner(match alg {
-            Algorithm::Es256 => Inner::Es256(p256::ecdsa::SigningKey::random(&mut rng)),
-            Algorithm::EdDsa => Inner::EdDsa(ed25519_dalek::SigningKey::generate(&mut rng)),
+            Algorithm::Es256 => Inner::Es256(p256::ecdsa::SigningKey::from(p256_scalar(rng))),
+            Algorithm::EdDsa => Inner::EdDsa(ed25519_dalek::SigningKey::generate(rng)),
         })
     }
 
@@ -211,6 +230,7 @@ impl PrivateKey {
             alg,
             secret,
             parsed: std::sync::OnceLock::new(),
+            accel: std::sync::OnceLock::new(),
         })
     }
 
@@ -245,50 +265,40 @@ pub enum PublicKey {
 }
 
 impl PublicKey {
-    /// The COSE_Key as a CBOR map (WebAuthn L3 §6.5.1.1: kty, alg, crv, x[, y] and nothing else).
+    /// The COSE_Key as a CBOR map (WebAuthn L3 §6.5.1.1: kty, alg, crv, x[, y] and nothing else),
+    /// built with `coset`.
     pub fn cose(&self) -> Value {
         match self {
             PublicKey::Es256(k) => {
-                let point = k.to_encoded_point(false);
+                let point = k.to_sec1_point(false);
                 let (x, y) = (point.x().map(|x| x.to_vec()), point.y().map(|y| y.to_vec()));
-                cbor::map([
-                    (1, Value::Integer(2.into())),
-                    (3, Value::Integer((-7).into())),
-                    (-1, Value::Integer(1.into())),
-                    (-2, Value::Bytes(x.unwrap_or_default())),
-                    (-3, Value::Bytes(y.unwrap_or_default())),
-                ])
+                cose::ec2_p256(
+                    coset::iana::Algorithm::ES256,
+                    x.unwrap_or_default(),
+                    y.unwrap_or_default(),
+                )
             }
-            PublicKey::EdDsa(k) => cbor::map([
-                (1, Value::Integer(1.into())),
-                (3, Value::Integer((-8).into())),
-                (-1, Value::Integer(6.into())),
-                (-2, Value::Bytes(k.to_bytes().to_vec())),
-            ]),
+            PublicKey::EdDsa(k) => cose::okp_ed25519(k.to_bytes().to_vec()),
         }
     }
 
-    /// Reads a COSE_Key map for ES256 (EC2, P-256) or EdDSA (OKP, Ed25519).
+    /// Reads a COSE_Key map for ES256 (EC2, P-256) or EdDSA (OKP, Ed25519), parsed by `coset`.
     pub fn from_cose(v: &Value) -> Result<Self, KeyError> {
-        let Value::Map(m) = v else {
-            return Err(KeyError::Invalid("COSE"));
-        };
-        let int = |k: i64| crate::ctap2::int_key(m, k).and_then(|v| crate::ctap2::as_int(v).ok());
-        let bytes =
-            |k: i64| crate::ctap2::int_key(m, k).and_then(|v| crate::ctap2::as_bytes(v).ok());
-        match (int(1), int(3), int(-1)) {
-            (Some(2), Some(-7), Some(1)) => {
-                let (x, y) = bytes(-2).zip(bytes(-3)).ok_or(KeyError::Invalid("ES256"))?;
-                if x.len() != 32 || y.len() != 32 {
-                    return Err(KeyError::Invalid("ES256"));
-                }
-                let point = p256::EncodedPoint::from_affine_coordinates(x.into(), y.into(), false);
-                p256::ecdsa::VerifyingKey::from_encoded_point(&point)
+        let key = cose::parse(v).ok_or(KeyError::Invalid("COSE"))?;
+        match (key.kty(), key.alg(), key.crv()) {
+            (Some(cose::KTY_EC2), Some(-7), Some(cose::CRV_P256)) => {
+                let coord = |c: Option<&[u8]>| c.and_then(|c| p256::FieldBytes::try_from(c).ok());
+                let (x, y) = coord(key.x())
+                    .zip(coord(key.y()))
+                    .ok_or(KeyError::Invalid("ES256"))?;
+                let point = p256::Sec1Point::from_affine_coordinates(&x, &y, false);
+                p256::ecdsa::VerifyingKey::from_sec1_point(&point)
                     .map(PublicKey::Es256)
                     .map_err(|_| KeyError::Invalid("ES256"))
             }
-            (Some(1), Some(-8), Some(6)) => {
-                let x: &[u8; 32] = bytes(-2)
+            (Some(cose::KTY_OKP), Some(-8), Some(cose::CRV_ED25519)) => {
+                let x: &[u8; 32] = key
+                    .x()
                     .and_then(|x| x.try_into().ok())
                     .ok_or(KeyError::Invalid("Ed25519"))?;
                 ed25519_dalek::VerifyingKey::from_bytes(x)
@@ -312,7 +322,7 @@ impl PublicKey {
     pub fn cose_bytes(&self) -> Vec<u8> {
         match self {
             PublicKey::Es256(k) => {
-                let point = k.to_encoded_point(false);
+                let point = k.to_sec1_point(false);
                 let mut out = Vec::with_capacity(77);
                 // {1: 2, 3: -7, -1: 1, -2: x(32), -3: y(32)}
                 out.extend_from_slice(&[
@@ -359,27 +369,38 @@ impl PublicKey {
     }
 }
 
+/// A uniformly random P-256 scalar: 32 bytes from `rng` read big-endian, drawn again while
+/// not in 1..n. fauxkey's own rule rather than p256's sampler, so a seeded RNG gives the same
+/// keys across RustCrypto releases (p256 0.14 samples differently from 0.13).
+pub fn p256_scalar(rng: &mut dyn CryptoRng) -> p256::NonZeroScalar {
+    loop {
+        let mut bytes = Zeroizing::new(p256::FieldBytes::default());
+        rng.fill_bytes(&mut bytes);
+        if let Some(s) = Option::<p256::NonZeroScalar>::from(p256::NonZeroScalar::from_repr(*bytes))
+        {
+            return s;
+        }
+    }
+}
+
 /// ES256 over `message` with the RFC 6979 nonce, from the 32-byte scalar alone; the same bytes
 /// as `p256::ecdsa::SigningKey::sign`.
 fn es256_sign_with_scalar(secret: &[u8; 32], message: &[u8]) -> Vec<u8> {
-    use ecdsa::hazmat::SignPrimitive as _;
     use sha2::{Digest as _, Sha256};
     use zeroize::Zeroize as _;
     let mut scalar = p256::NonZeroScalar::try_from(secret.as_slice())
         .unwrap_or_else(|_| unreachable!("P-256 scalar validated at construction"));
     let digest = Sha256::digest(message);
-    let signed = scalar
-        .as_ref()
-        .try_sign_prehashed_rfc6979::<Sha256>(&digest, &[]);
+    let (sig, _) =
+        ecdsa::hazmat::sign_prehashed_rfc6979::<p256::NistP256, Sha256>(&scalar, &digest, &[]);
     scalar.zeroize();
-    let (sig, _) = signed
-        .unwrap_or_else(|_| unreachable!("RFC 6979 signing with a non-zero scalar cannot fail"));
     sig.to_der().as_bytes().to_vec()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cbor;
     use rand_core::SeedableRng;
 
     #[test]

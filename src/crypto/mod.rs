@@ -1,4 +1,6 @@
 //! Cryptography: credential keys and the PIN/UV auth protocols.
 
+pub mod backend;
+pub mod cose;
 pub mod keys;
 pub mod pin_protocol;

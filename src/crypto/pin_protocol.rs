@@ -1,15 +1,14 @@
 //! PIN/UV auth protocols 1 and 2 (CTAP 2.1 §6.5.6, §6.5.7): the ECDH key agreement, the shared
 //! secret, and its encrypt / decrypt / authenticate operations. Used by `hmac-secret`.
 
-use aes::cipher::{block_padding::NoPadding, BlockDecryptMut, BlockEncryptMut, KeyIvInit};
+use aes::cipher::{block_padding::NoPadding, BlockModeDecrypt, BlockModeEncrypt, KeyIvInit};
 use ciborium::value::Value;
-use hmac::{Hmac, Mac};
-use rand_core::CryptoRngCore;
+use hmac::{Hmac, KeyInit, Mac};
+use rand_core::CryptoRng;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use crate::cbor;
-use crate::ctap2::{as_bytes, as_int, as_map, int_key, StatusCode};
+use crate::ctap2::{as_map, StatusCode};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -52,27 +51,18 @@ impl std::fmt::Debug for KeyAgreementKey {
 
 impl KeyAgreementKey {
     /// A fresh key pair.
-    pub fn generate(rng: &mut dyn CryptoRngCore) -> Self {
-        let mut rng = rng;
-        Self(p256::SecretKey::random(&mut rng))
+    pub fn generate(rng: &mut dyn CryptoRng) -> Self {
+        Self(p256::SecretKey::from(crate::crypto::keys::p256_scalar(rng)))
     }
 
     /// The public key as the COSE map CTAP uses: `{1: 2, 3: -25, -1: 1, -2: x, -3: y}`.
     pub fn public_cose(&self) -> Value {
-        let point = p256::EncodedPoint::from(self.0.public_key());
-        cbor::map([
-            (1, Value::Integer(2.into())),
-            (3, Value::Integer((-25).into())),
-            (-1, Value::Integer(1.into())),
-            (
-                -2,
-                Value::Bytes(point.x().map(|x| x.to_vec()).unwrap_or_default()),
-            ),
-            (
-                -3,
-                Value::Bytes(point.y().map(|y| y.to_vec()).unwrap_or_default()),
-            ),
-        ])
+        let point = p256::Sec1Point::from(self.0.public_key());
+        crate::crypto::cose::ec2_p256(
+            coset::iana::Algorithm::ECDH_ES_HKDF_256,
+            point.x().map(|x| x.to_vec()).unwrap_or_default(),
+            point.y().map(|y| y.to_vec()).unwrap_or_default(),
+        )
     }
 
     /// ECDH with the peer's COSE public key, then the protocol's KDF.
@@ -90,22 +80,16 @@ impl KeyAgreementKey {
 }
 
 fn public_from_cose(v: &Value) -> Result<p256::PublicKey, StatusCode> {
-    let m = as_map(v)?;
-    let kty = int_key(m, 1).map(as_int).transpose()?;
-    let crv = int_key(m, -1).map(as_int).transpose()?;
-    if kty != Some(2) || crv != Some(1) {
+    use crate::crypto::cose;
+    as_map(v)?;
+    let key = cose::parse(v).ok_or(StatusCode::InvalidParameter)?;
+    if key.kty() != Some(cose::KTY_EC2) || key.crv() != Some(cose::CRV_P256) {
         return Err(StatusCode::InvalidParameter);
     }
-    let x = int_key(m, -2)
-        .ok_or(StatusCode::MissingParameter)
-        .and_then(as_bytes)?;
-    let y = int_key(m, -3)
-        .ok_or(StatusCode::MissingParameter)
-        .and_then(as_bytes)?;
-    if x.len() != 32 || y.len() != 32 {
-        return Err(StatusCode::InvalidParameter);
-    }
-    let point = p256::EncodedPoint::from_affine_coordinates(x.into(), y.into(), false);
+    let (x, y) = key.x().zip(key.y()).ok_or(StatusCode::MissingParameter)?;
+    let coord = |c: &[u8]| p256::FieldBytes::try_from(c).ok();
+    let (x, y) = coord(x).zip(coord(y)).ok_or(StatusCode::InvalidParameter)?;
+    let point = p256::Sec1Point::from_affine_coordinates(&x, &y, false);
     p256::PublicKey::from_sec1_bytes(point.as_bytes()).map_err(|_| StatusCode::InvalidParameter)
 }
 
@@ -158,7 +142,7 @@ impl SharedSecret {
     /// AES-256-CBC without padding; protocol two prepends a random IV.
     pub fn encrypt(
         &self,
-        rng: &mut dyn CryptoRngCore,
+        rng: &mut dyn CryptoRng,
         plaintext: &[u8],
     ) -> Result<Vec<u8>, StatusCode> {
         if !plaintext.len().is_multiple_of(16) {
@@ -168,8 +152,8 @@ impl SharedSecret {
         if self.protocol == PinProtocol::Two {
             rng.fill_bytes(&mut iv);
         }
-        let ct = cbc::Encryptor::<aes::Aes256>::new(self.aes_key.as_ref().into(), &iv.into())
-            .encrypt_padded_vec_mut::<NoPadding>(plaintext);
+        let ct = cbc::Encryptor::<aes::Aes256>::new(&(*self.aes_key).into(), &iv.into())
+            .encrypt_padded_vec::<NoPadding>(plaintext);
         Ok(match self.protocol {
             PinProtocol::One => ct,
             PinProtocol::Two => [iv.as_slice(), &ct].concat(),
@@ -192,8 +176,8 @@ impl SharedSecret {
         if !ct.len().is_multiple_of(16) {
             return Err(StatusCode::InvalidLength);
         }
-        cbc::Decryptor::<aes::Aes256>::new(self.aes_key.as_ref().into(), &iv.into())
-            .decrypt_padded_vec_mut::<NoPadding>(ct)
+        cbc::Decryptor::<aes::Aes256>::new(&(*self.aes_key).into(), &iv.into())
+            .decrypt_padded_vec::<NoPadding>(ct)
             .map(Zeroizing::new)
             .map_err(|_| StatusCode::InvalidLength)
     }
@@ -217,9 +201,9 @@ impl SharedSecret {
 
 /// HMAC-SHA-256.
 pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
-    let mut mac = <HmacSha256 as Mac>::new_from_slice(key).unwrap_or_else(|_| {
+    let mut mac = <HmacSha256 as KeyInit>::new_from_slice(key).unwrap_or_else(|_| {
         // HMAC accepts keys of any length; this branch cannot be taken.
-        <HmacSha256 as Mac>::new_from_slice(&[]).unwrap_or_else(|_| unreachable!())
+        <HmacSha256 as KeyInit>::new_from_slice(&[]).unwrap_or_else(|_| unreachable!())
     });
     mac.update(message);
     mac.finalize().into_bytes().into()

@@ -426,8 +426,7 @@ async fn json_errors(response: Response) -> Response {
 
 /// A fresh per-run token: 32 random bytes, base64url without padding (43 characters).
 pub fn new_token() -> String {
-    use rand_core::RngCore as _;
     let mut bytes = zeroize::Zeroizing::new([0u8; 32]);
-    rand_core::OsRng.fill_bytes(bytes.as_mut());
+    crate::env::os_rng().fill_bytes(bytes.as_mut());
     crate::b64url::encode(bytes.as_ref())
 }

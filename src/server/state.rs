@@ -249,7 +249,10 @@ impl AuthenticatorOptions {
             Some(AttestationOption::Packed) => config.attestation = AttestationMode::PackedSelf,
             None => {}
         }
-        let mut authenticator = profile.authenticator(store).with_user(self.user());
+        let mut authenticator = profile
+            .authenticator(store)
+            .with_user(self.user())
+            .with_signer(crate::crypto::backend::for_seed(self.seed));
         if let Some(seed) = self.seed {
             authenticator = authenticator.with_rng(env::seeded_rng(seed));
         }

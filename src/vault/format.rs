@@ -3,7 +3,7 @@
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
-use rand_core::CryptoRngCore;
+use rand_core::CryptoRng;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
@@ -128,7 +128,7 @@ impl VaultKeys {
     pub fn generate(
         passphrase: &Passphrase,
         kdf: KdfParams,
-        rng: &mut dyn CryptoRngCore,
+        rng: &mut dyn CryptoRng,
     ) -> Result<Self, VaultError> {
         let mut data_key = Zeroizing::new([0u8; 32]);
         rng.fill_bytes(data_key.as_mut());
@@ -140,7 +140,7 @@ impl VaultKeys {
         &self,
         passphrase: &Passphrase,
         kdf: KdfParams,
-        rng: &mut dyn CryptoRngCore,
+        rng: &mut dyn CryptoRng,
     ) -> Result<Self, VaultError> {
         Self::wrap(self.data_key.clone(), passphrase, kdf, rng)
     }
@@ -149,7 +149,7 @@ impl VaultKeys {
         data_key: Zeroizing<[u8; 32]>,
         passphrase: &Passphrase,
         kdf: KdfParams,
-        rng: &mut dyn CryptoRngCore,
+        rng: &mut dyn CryptoRng,
     ) -> Result<Self, VaultError> {
         let mut salt = [0u8; 16];
         let mut nonce = [0u8; 12];
@@ -168,7 +168,7 @@ impl VaultKeys {
         wrap[40..52].copy_from_slice(&nonce);
         let wrapped = gcm(&kek)
             .encrypt(
-                Nonce::from_slice(&nonce),
+                &Nonce::from(nonce),
                 Payload {
                     msg: data_key.as_slice(),
                     aad: &wrap[..WRAP_AAD_LEN],
@@ -208,7 +208,7 @@ fn read_kdf(header: &[u8]) -> KdfParams {
 pub fn seal(
     keys: &VaultKeys,
     payload: &[u8],
-    rng: &mut dyn CryptoRngCore,
+    rng: &mut dyn CryptoRng,
 ) -> Result<Vec<u8>, VaultError> {
     let mut nonce = [0u8; 12];
     rng.fill_bytes(&mut nonce);
@@ -221,7 +221,7 @@ pub fn seal(
     out.extend_from_slice(&check[..16]);
     let ct = gcm(&keys.data_key)
         .encrypt(
-            Nonce::from_slice(&nonce),
+            &Nonce::from(nonce),
             Payload {
                 msg: payload,
                 aad: &out[..HEADER_LEN],
@@ -299,7 +299,7 @@ pub fn open(
     // Zeroizing: the unwrapped key must not outlive this function in a freed buffer.
     let data_key = gcm(&kek)
         .decrypt(
-            Nonce::from_slice(&file[40..52]),
+            &Nonce::try_from(&file[40..52]).unwrap_or_default(),
             Payload {
                 msg: &file[52..100],
                 aad: &file[..WRAP_AAD_LEN],
@@ -331,7 +331,7 @@ pub fn open_with_keys(file: &[u8], keys: &VaultKeys) -> Result<Zeroizing<Vec<u8>
     }
     gcm(&keys.data_key)
         .decrypt(
-            Nonce::from_slice(&file[100..112]),
+            &Nonce::try_from(&file[100..112]).unwrap_or_default(),
             Payload {
                 msg: &file[HEADER_LEN..],
                 aad: &file[..HEADER_LEN],
