@@ -69,28 +69,11 @@ export interface FauxkeyApi {
   relay(request: { method: string; path: string; body?: unknown }): Promise<{ status: number; body: unknown }>;
 }
 
-/** A running `fauxkey serve`. Refused requests reject with a DOMException (`name` as a browser names it, plus `status`). */
-export declare class FauxkeyServer implements FauxkeyApi {
+/** A running `fauxkey serve`: every call of {@link FauxkeyApi} (merged in below), plus start and stop. Refused requests reject with a DOMException (`name` as a browser names it, plus `status`). */
+export interface FauxkeyServer extends FauxkeyApi {}
+export declare class FauxkeyServer {
   static start(options?: StartOptions): Promise<FauxkeyServer>;
-  readonly url: string;
   readonly stderr: string;
-  create(origin: string, options: Json, extra?: CeremonyExtra): Promise<Json>;
-  get(origin: string, options: Json, extra?: CeremonyExtra): Promise<Json>;
-  signalUnknownCredential(origin: string, options: { rpId: string; credentialId: string }): Promise<void>;
-  signalAllAcceptedCredentials(origin: string, options: { rpId: string; userId: string; allAcceptedCredentialIds: string[] }): Promise<void>;
-  signalCurrentUserDetails(origin: string, options: { rpId: string; userId: string; name: string; displayName: string }): Promise<void>;
-  capabilities(): Promise<ClientCapabilities>;
-  reset(): Promise<void>;
-  injectFault(name: string, responses?: number): Promise<void>;
-  credentials(authenticatorId?: string): Promise<WebDriverCredential[]>;
-  events(): Promise<Json[]>;
-  setUser(user: { presence?: boolean; verification?: boolean }, authenticatorId?: string): Promise<void>;
-  exportCredentials(authenticatorId?: string): Promise<VirtualCredential[]>;
-  importCredentials(credentials: VirtualCredential[], authenticatorId?: string): Promise<void>;
-  request(method: string, path: string, body?: unknown): Promise<unknown>;
-  fetchRaw(method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }>;
-  shimSource(): Promise<string>;
-  relay(request: { method: string; path: string; body?: unknown }): Promise<{ status: number; body: unknown }>;
   /** SIGTERM, then SIGKILL after `graceMs` (default 5000). */
   stop(graceMs?: number): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
