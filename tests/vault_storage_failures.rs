@@ -3,8 +3,9 @@
 //! (exit 1 / 403); and a change whose save failed is not kept in memory.
 //!
 //! The failing write comes from RLIMIT_FSIZE (`ulimit -f 1` in `sh`, with SIGXFSZ ignored so the
-//! write returns EFBIG): it needs no root and fails every save of a vault over 512 bytes, while
-//! pipes (stdout, stderr) are unaffected. A real full disk (a small tmpfs) is tried too when this
+//! write returns EFBIG): it needs no root and fails every save of a vault over 512 bytes, and
+//! every journal append past byte 512 (a login: the tests first log in unlimited until the
+//! journal is that long), while pipes (stdout, stderr) are unaffected. A real full disk (a small tmpfs) is tried too when this
 //! runs as root, else that test prints SKIPPED.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -40,6 +41,22 @@ fn write_limited(env: &Env, args: &[&str]) -> std::process::Output {
     sh.stdin(Stdio::null()).output().unwrap()
 }
 
+/// Logs in (unlimited) until the journal is longer than the write limit, so that the next
+/// login's append fails; returns how many logins that took.
+fn grow_journal_past_the_limit(env: &Env) -> u64 {
+    let journal = fauxkey::vault::journal::path(&env.vault);
+    let mut logins = 0;
+    while std::fs::metadata(&journal).map_or(0, |m| m.len()) <= 512 {
+        expect(&env.run(&["get", "--rp-id", "example.com"]), 0);
+        logins += 1;
+    }
+    logins
+}
+
+fn sign_count(env: &Env) -> u64 {
+    env.list_json(&[])[0]["signCount"].as_u64().unwrap()
+}
+
 fn assert_storage_failure(out: &std::process::Output, what: &str) {
     let (_, stderr) = expect(out, 8);
     assert!(
@@ -57,6 +74,8 @@ fn every_cli_path_reports_a_failed_save_as_exit_8_with_the_os_cause() {
     let env = Env::with_vault("storage-cli");
     let first = env.quick_create("example.com", "alice");
     let id = first["id"].as_str().unwrap().to_owned();
+    let logins = grow_journal_past_the_limit(&env);
+    let journal = std::fs::read(fauxkey::vault::journal::path(&env.vault)).unwrap();
     let before = env.vault_bytes();
     assert!(before.len() > 512, "the vault outgrows the write limit");
 
@@ -85,6 +104,12 @@ fn every_cli_path_reports_a_failed_save_as_exit_8_with_the_os_cause() {
     assert_storage_failure(&out, "delete");
 
     assert_eq!(env.vault_bytes(), before, "nothing changed on disk");
+    assert_eq!(
+        std::fs::read(fauxkey::vault::journal::path(&env.vault)).unwrap(),
+        journal,
+        "the failed append was cut back"
+    );
+    assert_eq!(sign_count(&env), logins, "every acknowledged login counted");
     let stray: Vec<_> = std::fs::read_dir(&env.dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -162,6 +187,7 @@ fn credentials(http: &Http) -> u64 {
 fn serve_answers_500_for_a_failed_save_and_keeps_nothing_of_it_in_memory() {
     let env = Env::with_vault("storage-serve");
     env.quick_create("example.com", "alice");
+    let logins = grow_journal_past_the_limit(&env);
     let before = env.vault_bytes();
     let server = serve(&env, true);
     assert_eq!(credentials(&server.http), 1);
@@ -183,8 +209,14 @@ fn serve_answers_500_for_a_failed_save_and_keeps_nothing_of_it_in_memory() {
     );
     assert_eq!(status, 500, "a login whose counter cannot be saved: {body}");
     assert_eq!(body["name"], "UnknownError", "{body}");
+    let message = body["message"].as_str().unwrap();
+    assert!(
+        message.contains("File too large"),
+        "the journal append: {message}"
+    );
     drop(server);
     assert_eq!(env.vault_bytes(), before);
+    assert_eq!(sign_count(&env), logins, "nothing acknowledged is lost");
 }
 
 #[test]

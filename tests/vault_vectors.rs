@@ -573,7 +573,10 @@ fn ensure_regenerated() {
         let all = scenarios();
         for entry in std::fs::read_dir(&dir).unwrap() {
             let name = entry.unwrap().file_name().into_string().unwrap();
-            if name.ends_with(".txt") && !all.iter().any(|s| s.name == name) {
+            if name.ends_with(".txt")
+                && !name.starts_with(JOURNAL_PREFIX)
+                && !all.iter().any(|s| s.name == name)
+            {
                 std::fs::remove_file(dir.join(&name)).unwrap();
             }
         }
@@ -589,7 +592,7 @@ fn vector_files() -> Vec<(String, String)> {
     let mut files: Vec<(String, String)> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter(|n| n.ends_with(".txt"))
+        .filter(|n| n.ends_with(".txt") && !n.starts_with(JOURNAL_PREFIX))
         .map(|n| {
             let text = std::fs::read_to_string(dir.join(&n)).unwrap();
             (n, text)
@@ -685,7 +688,10 @@ fn vectors_match_the_generator() {
     let names = std::fs::read_dir(&dir).into_iter().flatten();
     for entry in names {
         let name = entry.unwrap().file_name().into_string().unwrap();
-        if name != "README.md" && !all.iter().any(|s| s.name == name) {
+        if name != "README.md"
+            && !name.starts_with(JOURNAL_PREFIX)
+            && !all.iter().any(|s| s.name == name)
+        {
             failures.push(format!("{name}: not produced by the generator"));
         }
     }
@@ -773,4 +779,295 @@ fn success_vectors_round_trip() {
         assert!(reopened.as_slice() == plaintext.as_slice(), "{name}");
     }
     assert_eq!(seen, 4, "expected four success vectors");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Journal vectors (SPEC §9, §8): a vault and its `<vault>.journal`, in one file.
+// ---------------------------------------------------------------------------------------------
+
+const JOURNAL_PREFIX: &str = "journal-";
+
+/// One `journal-*.txt` vector.
+struct JournalScenario {
+    name: &'static str,
+    expect: &'static str,
+    comment: &'static str,
+    sign_counts: Option<Vec<u32>>,
+    vault: Vec<u8>,
+    journal: Vec<u8>,
+}
+
+fn hex_lines(bytes: &[u8]) -> String {
+    bytes
+        .chunks(32)
+        .map(|line| format!("{}\n", hex::encode(line)))
+        .collect()
+}
+
+impl JournalScenario {
+    fn render(&self) -> String {
+        let mut out = format!(
+            "expect: {}\npassphrase: {PASS}\ncomment: {}\n",
+            self.expect, self.comment
+        );
+        if let Some(counts) = &self.sign_counts {
+            out += &format!("credentials: {}\n", counts.len());
+            let list: Vec<String> = counts.iter().map(u32::to_string).collect();
+            out += &format!("sign-counts: {}\n", list.join(","));
+        }
+        out.push('\n');
+        out += &hex_lines(&self.vault);
+        out += "journal:\n";
+        out += &hex_lines(&self.journal);
+        out
+    }
+}
+
+/// The vault of `success-three-credentials.txt`'s payload under the keys of `seed`, its keys,
+/// and the rest of the seeded randomness (for record nonces).
+fn journal_base(
+    seed: u64,
+) -> (
+    Vec<u8>,
+    fauxkey::vault::journal::JournalKey,
+    fauxkey::env::Rng,
+) {
+    let mut rng = seeded_rng(seed);
+    let keys = VaultKeys::generate(&pass(PASS), KdfParams::INSECURE_FAST, &mut *rng).unwrap();
+    let plaintext = encode(&settings_three(), &three_credentials());
+    let vault = format::seal(&keys, &plaintext, &mut *rng).unwrap();
+    (
+        vault,
+        fauxkey::vault::journal::JournalKey::derive(&keys),
+        rng,
+    )
+}
+
+/// A journal bound to `nonce` with records (credential number 0–2, sign count, time).
+fn journal_bytes(
+    key: &fauxkey::vault::journal::JournalKey,
+    rng: &mut fauxkey::env::Rng,
+    nonce: &[u8; 12],
+    records: &[(usize, u32)],
+) -> Vec<u8> {
+    use fauxkey::vault::journal;
+    let ids: Vec<Vec<u8>> = three_by_sequence().into_iter().map(|c| c.id).collect();
+    let head = journal::header(nonce);
+    let mut out = head.to_vec();
+    for (i, &(which, count)) in records.iter().enumerate() {
+        let usage = journal::Usage {
+            id: ids[which].clone(),
+            sign_count: count,
+            last_used_ms: T0 + 90_000_000 + i as u64 * 1_000,
+        };
+        out.extend(journal::seal_record(key, &head, i as u64, &usage, &mut **rng).unwrap());
+    }
+    out
+}
+
+/// The credentials of `success-three-credentials.txt`, in `sequence` order.
+fn three_by_sequence() -> Vec<Credential> {
+    let mut all = three_credentials();
+    all.sort_by_key(|c| c.sequence);
+    all
+}
+
+/// Their sign counts, in `sequence` order.
+fn three_counts() -> Vec<u32> {
+    three_by_sequence().iter().map(|c| c.sign_count).collect()
+}
+
+fn journal_scenarios() -> Vec<JournalScenario> {
+    let nonce = |vault: &[u8]| format::payload_nonce(vault).unwrap();
+    let records = [(0usize, 8u32), (1, 1), (0, 9)];
+    let after = {
+        let mut c = three_counts();
+        c[0] = 9;
+        c[1] = 1;
+        c
+    };
+    let (vault, key, mut rng) = journal_base(0x0900);
+    let three = journal_bytes(&key, &mut rng, &nonce(&vault), &records);
+    let record_len = (three.len() - 22) / 3;
+
+    let mut torn = three.clone();
+    torn.truncate(22 + 2 * record_len + record_len / 2);
+    let mut after_two = three_counts();
+    after_two[0] = 8;
+    after_two[1] = 1;
+
+    let mut older_nonce = nonce(&vault);
+    older_nonce[0] ^= 0xff;
+    let older = journal_bytes(&key, &mut rng, &older_nonce, &records);
+
+    let mut swapped = three[..22].to_vec();
+    swapped.extend_from_slice(&three[22 + record_len..22 + 2 * record_len]);
+    swapped.extend_from_slice(&three[22..22 + record_len]);
+    swapped.extend_from_slice(&three[22 + 2 * record_len..]);
+
+    let mut flipped = three.clone();
+    flipped[22 + record_len - 1] ^= 0x01;
+
+    // A record sealed under another vault's data key, bound to this vault's state.
+    let (_, other_key, mut other_rng) = journal_base(0x0901);
+    let foreign = journal_bytes(&other_key, &mut other_rng, &nonce(&vault), &records[..1]);
+    let mut spliced = foreign;
+    spliced.extend_from_slice(&three[22 + record_len..]);
+
+    let mut version2 = three.clone();
+    version2[9] = 2;
+
+    let j = |name, expect, comment, sign_counts, journal| JournalScenario {
+        name,
+        expect,
+        comment,
+        sign_counts,
+        vault: vault.clone(),
+        journal,
+    };
+    vec![
+        j(
+            "journal-success-three-records.txt",
+            SUCCESS,
+            "the three-credential vault; the journal sets sequence 1 to 8, sequence 2 to 1, sequence 1 to 9",
+            Some(after.clone()),
+            three,
+        ),
+        j(
+            "journal-success-torn-final-record.txt",
+            SUCCESS,
+            "the third record cut in half by a crash mid-append: dropped",
+            Some(after_two),
+            torn,
+        ),
+        j(
+            "journal-success-older-vault.txt",
+            SUCCESS,
+            "a journal bound to another payload_nonce (an older state, already folded): ignored",
+            Some(three_counts()),
+            older,
+        ),
+        j(
+            "journal-failure-swapped-records.txt",
+            PAYLOAD_FAILURE,
+            "records 0 and 1 swapped: each authentic, at the wrong number",
+            None,
+            swapped,
+        ),
+        j(
+            "journal-failure-flipped-tag.txt",
+            PAYLOAD_FAILURE,
+            "the last byte of record 0's tag flipped (not the final record)",
+            None,
+            flipped,
+        ),
+        j(
+            "journal-failure-other-vault.txt",
+            PAYLOAD_FAILURE,
+            "record 0 sealed under another vault's data key, bound to this vault's nonce",
+            None,
+            spliced,
+        ),
+        j(
+            "journal-unsupported-version-2.txt",
+            UNSUPPORTED,
+            "journal version 2",
+            None,
+            version2,
+        ),
+    ]
+}
+
+/// A parsed journal vector: header, vault bytes, journal bytes.
+type JournalVector = (BTreeMap<String, String>, Vec<u8>, Vec<u8>);
+
+/// Parses a journal vector.
+fn parse_journal(text: &str) -> Result<JournalVector, String> {
+    let (head, body) = text.split_once("\n\n").ok_or("no blank line")?;
+    let header: BTreeMap<String, String> = head
+        .lines()
+        .map(|l| {
+            l.split_once(": ")
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .ok_or_else(|| format!("bad header line {l:?}"))
+        })
+        .collect::<Result<_, _>>()?;
+    let (vault, journal) = body.split_once("journal:\n").ok_or("no `journal:` line")?;
+    let decode = |hex_text: &str| -> Result<Vec<u8>, String> {
+        let mut out = Vec::new();
+        for line in hex_text.lines() {
+            out.extend(hex::decode(line).map_err(|e| format!("{line:?}: {e}"))?);
+        }
+        Ok(out)
+    };
+    Ok((header, decode(vault)?, decode(journal)?))
+}
+
+#[test]
+fn journal_vectors_match_the_generator_and_open_as_expected() {
+    let dir = vectors_dir();
+    let all = journal_scenarios();
+    if std::env::var(REGENERATE).as_deref() == Ok("1") {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let name = entry.unwrap().file_name().into_string().unwrap();
+            if name.starts_with(JOURNAL_PREFIX) && !all.iter().any(|s| s.name == name) {
+                std::fs::remove_file(dir.join(&name)).unwrap();
+            }
+        }
+        for s in &all {
+            std::fs::write(dir.join(s.name), s.render()).unwrap();
+        }
+    }
+    let tmp = std::env::temp_dir().join(format!("fauxkey-journal-vectors-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    let mut failures = Vec::new();
+    let mut files = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        if !name.starts_with(JOURNAL_PREFIX) {
+            continue;
+        }
+        files += 1;
+        let text = std::fs::read_to_string(dir.join(&name)).unwrap();
+        match all.iter().find(|s| s.name == name) {
+            Some(s) if s.render() == text => {}
+            Some(_) => failures.push(format!("{name}: differs from the generator")),
+            None => failures.push(format!("{name}: not produced by the generator")),
+        }
+        let check = || -> Result<(), String> {
+            let (header, vault, journal) = parse_journal(&text)?;
+            let expect = header.get("expect").ok_or("no expect")?;
+            let path = tmp.join(&name);
+            std::fs::write(&path, &vault).unwrap();
+            std::fs::write(fauxkey::vault::journal::path(&path), &journal).unwrap();
+            let got = fauxkey::vault::Vault::open(&path, &pass(PASS));
+            match (expect.as_str(), got) {
+                (SUCCESS, Ok(v)) => {
+                    use fauxkey::store::CredentialStore as _;
+                    let mut counts: Vec<(u64, u32)> =
+                        v.all().map(|c| (c.sequence, c.sign_count)).collect();
+                    counts.sort();
+                    let counts: Vec<String> = counts.iter().map(|(_, n)| n.to_string()).collect();
+                    let want = header.get("sign-counts").ok_or("no sign-counts")?;
+                    if &counts.join(",") != want {
+                        return Err(format!("sign counts {}, expected {want}", counts.join(",")));
+                    }
+                    Ok(())
+                }
+                (_, Err(e)) if class_name(e.class()) == expect => Ok(()),
+                (_, Err(e)) => Err(format!("expected {expect}, got {e}")),
+                (_, Ok(_)) => Err(format!("expected {expect}, it opened")),
+            }
+        };
+        if let Err(e) = check() {
+            failures.push(format!("{name}: {e}"));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+    assert_eq!(files, all.len(), "journal vectors missing (regenerate)");
+    assert!(
+        failures.is_empty(),
+        "journal vectors:\n  {}",
+        failures.join("\n  ")
+    );
 }

@@ -182,6 +182,16 @@ impl VaultKeys {
         Ok(Self { data_key, wrap })
     }
 
+    /// The journal's record key (SPEC §9.2): HKDF-SHA-256 of the data key, no salt, info
+    /// `fauxkey vault journal v1`. The data key never changes, so neither does this key.
+    pub(crate) fn journal_cipher(&self) -> Aes256Gcm {
+        let hk = hkdf::Hkdf::<Sha256>::new(None, self.data_key.as_slice());
+        let mut key = Zeroizing::new([0u8; 32]);
+        // 32 bytes is far below HKDF-SHA-256's limit of 255 × 32.
+        let _ = hk.expand(super::journal::KEY_INFO, key.as_mut());
+        gcm(&key)
+    }
+
     /// The KDF parameters this vault is wrapped with.
     pub fn kdf(&self) -> KdfParams {
         read_kdf(&self.wrap)

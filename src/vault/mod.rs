@@ -2,10 +2,13 @@
 //! one passphrase-protected file. The format is documented in `vault-format/SPEC.md`.
 //!
 //! [`Vault`] implements [`CredentialStore`]: every change is a transaction that takes the lock,
-//! re-reads the file if another process changed it, applies the change, and saves atomically.
+//! catches up with other processes (the file if it was saved, then new journal records), applies
+//! the change, and saves atomically. A login's new sign count and last-used time are appended to
+//! the journal (`<vault>.journal`, SPEC §9) instead, and folded in at the next full save.
 
 pub mod file;
 pub mod format;
+pub mod journal;
 mod passphrase;
 pub mod payload;
 
@@ -27,6 +30,9 @@ pub enum Part {
     Header,
     /// The encrypted payload.
     Payload,
+    /// The journal beside the vault (`<vault>.journal`, SPEC §9); its failures are payload
+    /// failures.
+    Journal,
 }
 
 impl std::fmt::Display for Part {
@@ -34,6 +40,7 @@ impl std::fmt::Display for Part {
         f.write_str(match self {
             Part::Header => "header",
             Part::Payload => "payload",
+            Part::Journal => "journal",
         })
     }
 }
@@ -128,7 +135,7 @@ impl VaultError {
                 part: Part::Header, ..
             } => ErrorClass::HeaderFailure,
             VaultError::Corrupt {
-                part: Part::Payload,
+                part: Part::Payload | Part::Journal,
                 ..
             } => ErrorClass::PayloadFailure,
             VaultError::Unsupported { .. } => ErrorClass::Unsupported,
@@ -140,10 +147,26 @@ impl VaultError {
 /// How long a writer waits for another process's lock before giving up.
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Fold the journal into a full save once it is this long and longer than the vault (so the
+/// cost of a save is spread over at least as many bytes of logins as it writes).
+const FOLD_AT_LEAST: u64 = 64 * 1024;
+
+/// How far the journal bound to the current vault state has been read and applied.
+#[derive(Debug, Clone, Copy, Default)]
+struct JournalPos {
+    /// The offset after the last record applied; 0 when no journal is bound to this state.
+    end: u64,
+    /// The number of the next record.
+    index: u64,
+}
+
 /// An open vault: its keys, and the state as last read or written.
 pub struct Vault {
     path: PathBuf,
     keys: VaultKeys,
+    journal_key: journal::JournalKey,
+    journal: JournalPos,
+    vault_len: u64,
     nonce: [u8; 12],
     settings: Config,
     extras: payload::Extras,
@@ -191,6 +214,9 @@ impl Vault {
         let keys = VaultKeys::generate(passphrase, kdf, rng.as_mut())?;
         let mut vault = Vault {
             path: path.to_owned(),
+            journal_key: journal::JournalKey::derive(&keys),
+            journal: JournalPos::default(),
+            vault_len: 0,
             keys,
             nonce: [0; 12],
             settings,
@@ -209,8 +235,11 @@ impl Vault {
         let bytes = file::read(path)?;
         let (keys, plaintext) = format::open(&bytes, passphrase)?;
         let (settings, extras, store) = loaded(payload::decode(&plaintext)?);
-        Ok(Vault {
+        let mut vault = Vault {
             path: path.to_owned(),
+            journal_key: journal::JournalKey::derive(&keys),
+            journal: JournalPos::default(),
+            vault_len: bytes.len() as u64,
             keys,
             nonce: format::payload_nonce(&bytes).unwrap_or([0; 12]),
             settings,
@@ -218,7 +247,14 @@ impl Vault {
             store,
             rng: env::os_rng(),
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
-        })
+        };
+        vault.catch_up_journal()?;
+        // Without the lock, a writer may have saved (and started a new journal) between our
+        // reads of the vault and of its journal: then catch up again, under the lock.
+        if format::payload_nonce(&file::read_prefix(&vault.path, 112)?) != Some(vault.nonce) {
+            vault.refresh()?;
+        }
+        Ok(vault)
     }
 
     /// Replaces the randomness used for payload nonces and re-wraps.
@@ -260,7 +296,7 @@ impl Vault {
         change: impl FnOnce(&mut Config, &mut payload::Extras) -> R,
     ) -> Result<R, VaultError> {
         let _lock = file::lock(&self.path, self.lock_timeout)?;
-        self.reload_if_changed()?;
+        self.catch_up()?;
         let before = (self.settings.clone(), self.extras.clone());
         let result = change(&mut self.settings, &mut self.extras);
         if let Err(e) = self.save_locked() {
@@ -282,10 +318,18 @@ impl Vault {
         Authenticator::new(config, self)
     }
 
-    /// Re-reads the file if another process saved since we last did; true if it changed.
+    /// Catches up with other processes: re-reads the file if another process saved since we
+    /// last did, then applies the journal records appended since; true if anything changed.
     pub fn refresh(&mut self) -> Result<bool, VaultError> {
         let _lock = file::lock(&self.path, self.lock_timeout)?;
-        self.reload_if_changed()
+        self.catch_up()
+    }
+
+    /// [`Vault::refresh`] with the lock held.
+    fn catch_up(&mut self) -> Result<bool, VaultError> {
+        let reloaded = self.reload_if_changed()?;
+        let applied = self.catch_up_journal()?;
+        Ok(reloaded || applied)
     }
 
     fn reload_if_changed(&mut self) -> Result<bool, VaultError> {
@@ -297,7 +341,106 @@ impl Vault {
         let plaintext = format::open_with_keys(&bytes, &self.keys)?;
         (self.settings, self.extras, self.store) = loaded(payload::decode(&plaintext)?);
         self.nonce = format::payload_nonce(&bytes).unwrap_or([0; 12]);
+        self.vault_len = bytes.len() as u64;
+        self.journal = JournalPos::default();
         Ok(true)
+    }
+
+    /// Applies the journal records after the ones already applied (SPEC §9.4): reads the header
+    /// and the bytes from the last offset on, never the vault. True if any were applied.
+    fn catch_up_journal(&mut self) -> Result<bool, VaultError> {
+        let path = journal::path(&self.path);
+        let Some((head, tail)) = journal::read(&path, self.journal.end)? else {
+            self.journal = JournalPos::default();
+            return Ok(false);
+        };
+        if !journal::is_bound(&head, &self.nonce)? {
+            // Absent, torn at its header, or bound to an older vault state (already folded).
+            self.journal = JournalPos::default();
+            return Ok(false);
+        }
+        let start = self.journal.end.max(journal::HEADER_LEN as u64);
+        let scan = journal::scan(&self.journal_key, &head, &tail, start, self.journal.index)?;
+        for usage in &scan.records {
+            // A record for a credential the vault no longer holds changes nothing.
+            let _ = self.store.update(&usage.id, &mut |c| {
+                c.sign_count = usage.sign_count;
+                c.last_used_ms = Some(usage.last_used_ms);
+            });
+        }
+        self.journal = JournalPos {
+            end: scan.end,
+            index: scan.index,
+        };
+        Ok(!scan.records.is_empty())
+    }
+
+    /// Appends one login to the journal and `fsync`s it (SPEC §9.5); the caller holds the lock
+    /// and has caught up, so anything after the last record applied is a torn record.
+    fn append_usage(&mut self, usage: &journal::Usage) -> Result<(), VaultError> {
+        let head = journal::header(&self.nonce);
+        let fresh = self.journal.end == 0;
+        let index = if fresh { 0 } else { self.journal.index };
+        let record =
+            journal::seal_record(&self.journal_key, &head, index, usage, self.rng.as_mut())?;
+        let (at, bytes) = if fresh {
+            (0, [head.as_slice(), &record].concat())
+        } else {
+            (self.journal.end, record)
+        };
+        journal::append(&journal::path(&self.path), at, &bytes)?;
+        self.journal = JournalPos {
+            end: at + bytes.len() as u64,
+            index: index + 1,
+        };
+        Ok(())
+    }
+
+    /// A login: the sign count and last-used time of one credential change, and nothing else.
+    /// Journaled (one append and `fsync`), then kept in memory; anything else is a full save.
+    fn update_credential(
+        &mut self,
+        id: &[u8],
+        update: &mut dyn FnMut(&mut Credential),
+    ) -> Result<bool, VaultError> {
+        let _lock = file::lock(&self.path, self.lock_timeout)?;
+        self.catch_up()?;
+        let Some(current) = self.store.get(id) else {
+            return Ok(false);
+        };
+        let mut changed = current.clone();
+        update(&mut changed);
+        changed.id = id.to_vec();
+        match (usage_only(current, &changed), changed.last_used_ms) {
+            (true, Some(last_used_ms)) => {
+                let usage = journal::Usage {
+                    id: id.to_vec(),
+                    sign_count: changed.sign_count,
+                    last_used_ms,
+                };
+                // Memory changes only once the record is on disk (SPEC §9.5).
+                self.append_usage(&usage)?;
+                let _ = self.store.update(id, &mut |c| {
+                    c.sign_count = usage.sign_count;
+                    c.last_used_ms = Some(usage.last_used_ms);
+                });
+                if self.journal.end >= FOLD_AT_LEAST.max(self.vault_len) {
+                    // The login is already safe in the journal: a failed fold loses nothing
+                    // and is tried again after the next login.
+                    let _ = self.save_locked();
+                }
+                Ok(true)
+            }
+            _ => {
+                let before = self.store.clone();
+                let result = self.store.update(id, &mut |c| *c = changed.clone());
+                if let Err(e) = self.save_locked() {
+                    self.store = before;
+                    return Err(e);
+                }
+                Ok(result.unwrap_or(true))
+            }
+        }
     }
 
     /// Applies `change` as one transaction: lock, catch up with other writers, change, save.
@@ -306,7 +449,7 @@ impl Vault {
         change: impl FnOnce(&mut MemoryStore, &mut Config) -> R,
     ) -> Result<R, VaultError> {
         let _lock = file::lock(&self.path, self.lock_timeout)?;
-        self.reload_if_changed()?;
+        self.catch_up()?;
         let before = (self.store.clone(), self.settings.clone());
         let result = change(&mut self.store, &mut self.settings);
         if let Err(e) = self.save_locked() {
@@ -326,7 +469,7 @@ impl Vault {
     ) -> Result<(), VaultError> {
         kdf.check_bounds()?;
         let _lock = file::lock(&self.path, self.lock_timeout)?;
-        self.reload_if_changed()?;
+        self.catch_up()?;
         let new_keys = self.keys.rewrap(new, kdf, self.rng.as_mut())?;
         let old_keys = std::mem::replace(&mut self.keys, new_keys);
         if let Err(e) = self.save_locked() {
@@ -336,7 +479,9 @@ impl Vault {
         Ok(())
     }
 
-    /// Encrypts the current state and writes it atomically; the caller holds the lock.
+    /// Encrypts the current state and writes it atomically; the caller holds the lock and has
+    /// caught up, so the state includes every journal record, and the journal (bound to the
+    /// state before this save) is removed after the rename and the directory `fsync`.
     fn save_locked(&mut self) -> Result<(), VaultError> {
         let credentials: Vec<&Credential> = self.store.all().collect();
         let events = self.store.events();
@@ -352,8 +497,40 @@ impl Vault {
             format::open_with_keys(back, keys).map(|_| ())
         })?;
         self.nonce = format::payload_nonce(&sealed).unwrap_or([0; 12]);
+        self.vault_len = sealed.len() as u64;
+        self.journal = JournalPos::default();
+        // SPEC §9.6: only now, with the folded vault durable, may the journal go.
+        journal::remove(&journal::path(&self.path));
         Ok(())
     }
+}
+
+/// Whether `after` differs from `before` in nothing but the sign count and last-used time.
+fn usage_only(before: &Credential, after: &Credential) -> bool {
+    before.id == after.id
+        && before.rp_id == after.rp_id
+        && before.rp_name == after.rp_name
+        && before.user_handle == after.user_handle
+        && before.user_name == after.user_name
+        && before.user_display_name == after.user_display_name
+        && before.discoverable == after.discoverable
+        && before.backup_eligible == after.backup_eligible
+        && before.backup_state == after.backup_state
+        && before.created_ms == after.created_ms
+        && before.hidden == after.hidden
+        && before.hidden_at_ms == after.hidden_at_ms
+        && before.cred_protect == after.cred_protect
+        && before.sequence == after.sequence
+        && before.key.algorithm() == after.key.algorithm()
+        && before.key.secret_bytes() == after.key.secret_bytes()
+        && before
+            .cred_random
+            .as_ref()
+            .map(|r| (&r.with_uv, &r.without_uv))
+            == after
+                .cred_random
+                .as_ref()
+                .map(|r| (&r.with_uv, &r.without_uv))
 }
 
 /// The settings and an indexed store for a decoded payload (ids are already known unique).
@@ -392,8 +569,7 @@ impl CredentialStore for Vault {
         id: &[u8],
         update: &mut dyn FnMut(&mut Credential),
     ) -> Result<bool, StoreError> {
-        self.modify(|s, _| s.update(id, update))
-            .map_err(store_error)?
+        self.update_credential(id, update).map_err(store_error)
     }
 
     fn ids_for_rp(&self, rp_id: &str) -> Vec<Vec<u8>> {
