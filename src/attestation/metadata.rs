@@ -8,7 +8,6 @@ use serde_json::{json, Value};
 use super::{AttestationCa, AttestationError};
 use crate::authenticator::AttestationMode;
 use crate::client::Attachment;
-use crate::crypto::keys::Algorithm;
 use crate::profiles::Profile;
 use crate::store::MemoryStore;
 
@@ -37,10 +36,7 @@ pub fn statement(
     let algorithms: Vec<&str> = c
         .algorithms
         .iter()
-        .map(|a| match a {
-            Algorithm::EdDsa => "ed25519_eddsa_sha512_raw",
-            _ => "secp256r1_ecdsa_sha256_raw",
-        })
+        .map(|a| a.fido_registry_name())
         .collect();
     let info = profile.authenticator(MemoryStore::new()).get_info();
     let hardware = profile.attachment == Attachment::CrossPlatform;

@@ -129,7 +129,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             aaguid: FAUXKEY_AAGUID,
-            algorithms: Algorithm::ALL.to_vec(),
+            algorithms: Algorithm::DEFAULT.to_vec(),
             counter: CounterPolicy::PerCredential,
             attestation: AttestationMode::None,
             backup_eligible: true,
