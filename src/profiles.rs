@@ -261,8 +261,8 @@ pub fn builtin() -> Vec<Profile> {
             description: "Windows Hello platform authenticator behind Windows' WebAuthn API".into(),
             config: Config {
                 aaguid: aaguid("08987058-cadc-4b81-b6e1-30de50dcbe96"), // S1 "Windows Hello"
-                // DEVIATION: real Windows Hello uses RS256 only (S25, S28); fauxkey has no RSA.
-                algorithms: vec![Algorithm::Es256],
+                // S25, S28: RS256 (RSA-2048) keys; ES256 after it is *unverified*.
+                algorithms: vec![Algorithm::Rs256, Algorithm::Es256],
                 // DEVIATION: real Windows Hello gives `tpm` attestation under "direct" (S25);
                 // fauxkey gives packed with an x5c chain from its test CA instead.
                 attestation: AttestationMode::Packed,
@@ -281,7 +281,7 @@ pub fn builtin() -> Vec<Profile> {
             zero_aaguid_for_none: true, // S24
             sources: strings(&[S1, S24, S25, S27, S28]),
             deviations: strings(&[
-                "ES256 instead of RS256 (real Windows Hello uses RS256)",
+                "ES256 is offered after RS256 for RPs that do not accept RS256 (unverified)",
                 "packed x5c attestation instead of tpm",
                 "BE/BS=0, transports, attachment, UV and prf are unverified",
             ]),
