@@ -187,10 +187,12 @@ pub fn builtin() -> Vec<Profile> {
         Profile {
             name: "fauxkey".into(),
             description: "fauxkey's own provider: its own AAGUID, synced-passkey flags (BE=BS=1), \
-                          per-credential counters, an account chooser"
+                          per-credential counters, an account chooser, every algorithm"
                 .into(),
             config: Config {
                 account_chooser: true,
+                // ES256, EdDSA, ES384, ES512, RS256: the RP's first listed one is used.
+                algorithms: Algorithm::ALL.to_vec(),
                 ..Config::default()
             },
             attachment: Attachment::Platform,
