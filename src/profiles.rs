@@ -372,8 +372,8 @@ pub fn builtin() -> Vec<Profile> {
             description: "KeePassXC 2.7.12+ browser integration".into(),
             config: Config {
                 aaguid: aaguid("fdb141b2-5d84-443e-8a35-4698c205a502"), // S1, S7
-                // S7: ES256, RS256, EdDSA; fauxkey has no RS256.
-                algorithms: vec![Algorithm::Es256, Algorithm::EdDsa],
+                // S7: ES256, RS256, EdDSA (the order here is fauxkey's; *unverified*).
+                algorithms: vec![Algorithm::Es256, Algorithm::EdDsa, Algorithm::Rs256],
                 attestation: AttestationMode::AlwaysNone, // S9: "none", attStmt {}
                 backup_eligible: true, // S7 @07b6d1e, S10: default 1 from 2.7.12
                 backup_state: true,    // S7, S10
@@ -390,7 +390,6 @@ pub fn builtin() -> Vec<Profile> {
             zero_aaguid_for_none: false,
             sources: strings(&[S1, S7, S8, S9, S10]),
             deviations: strings(&[
-                "RS256 is not offered (fauxkey has no RSA)",
                 "KeePassXC falls back to ES256 when the RP's first algorithm is unsupported; fauxkey takes the first supported one",
                 "create() echoes the requested authenticatorAttachment in KeePassXC; fauxkey always reports platform",
             ]),
