@@ -53,7 +53,8 @@ impl Profile {
     }
 
     /// This profile with a packed attestation certificate for its AAGUID issued by `ca`, when
-    /// it attests with one ([`AttestationMode::Packed`]); otherwise unchanged.
+    /// it attests with one ([`AttestationMode::Packed`]), or a TPM AIK chain
+    /// ([`AttestationMode::Tpm`]); otherwise unchanged.
     pub fn with_attestation(
         mut self,
         ca: &AttestationCa,
@@ -63,6 +64,9 @@ impl Profile {
             let cn = format!("{} (fauxkey test attestation)", self.name);
             self.config.attestation_cert =
                 Some(ca.issue(self.config.aaguid, &self.vendor, &cn, rng)?);
+        }
+        if self.config.attestation == AttestationMode::Tpm {
+            self.config.attestation_cert = Some(ca.issue_tpm(self.config.aaguid, rng)?);
         }
         Ok(self)
     }
@@ -91,6 +95,7 @@ impl Profile {
                 AttestationMode::PackedSelf => "packed (self)",
                 AttestationMode::Packed => "packed (x5c from the vault's test CA)",
                 AttestationMode::AlwaysNone => "none (always)",
+                AttestationMode::Tpm => "tpm (AIK chain from the vault's test CA)",
             },
             "backupEligible": c.backup_eligible,
             "backupState": c.backup_eligible && c.backup_state,
@@ -265,9 +270,9 @@ pub fn builtin() -> Vec<Profile> {
                 aaguid: aaguid("08987058-cadc-4b81-b6e1-30de50dcbe96"), // S1 "Windows Hello"
                 // S25, S28: RS256 (RSA-2048) keys; ES256 after it is *unverified*.
                 algorithms: vec![Algorithm::Rs256, Algorithm::Es256],
-                // DEVIATION: real Windows Hello gives `tpm` attestation under "direct" (S25);
-                // fauxkey gives packed with an x5c chain from its test CA instead.
-                attestation: AttestationMode::Packed,
+                // S25: `tpm` under "direct" (an AIK chain from the vault's test CA, vendor
+                // id:FFFFF1D0); `none` with a zeroed AAGUID otherwise (S24).
+                attestation: AttestationMode::Tpm,
                 backup_eligible: false, // *unverified*: device-bound
                 backup_state: false,    // *unverified*
                 counter: CounterPolicy::PerCredential, // S27: increments
@@ -284,7 +289,7 @@ pub fn builtin() -> Vec<Profile> {
             sources: strings(&[S1, S24, S25, S27, S28]),
             deviations: strings(&[
                 "ES256 is offered after RS256 for RPs that do not accept RS256 (unverified)",
-                "packed x5c attestation instead of tpm",
+                "the tpm AIK is ES256 under fauxkey's test CA (real AIKs are RSA under Microsoft's CA)",
                 "BE/BS=0, transports, attachment, UV and prf are unverified",
             ]),
         },

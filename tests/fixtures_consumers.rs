@@ -71,7 +71,11 @@ fn node_modules() -> Option<PathBuf> {
 
 /// A corpus of every built-in profile with every broken case, on disk in a fresh directory,
 /// for the credential `algorithms`.
-fn corpus_dir(name: &str, algorithms: &[Algorithm]) -> (PathBuf, fixtures::Corpus) {
+fn corpus_dir(
+    name: &str,
+    algorithms: &[Algorithm],
+    profiles: Vec<fauxkey::profiles::Profile>,
+) -> (PathBuf, fixtures::Corpus) {
     let dir = std::env::temp_dir().join(format!(
         "fauxkey-fixtures-consumer-{name}-{}",
         std::process::id()
@@ -82,7 +86,7 @@ fn corpus_dir(name: &str, algorithms: &[Algorithm]) -> (PathBuf, fixtures::Corpu
     let corpus = fixtures::generate(&FixtureOptions {
         seed: 21,
         negative: true,
-        profiles: fauxkey::profiles::builtin(),
+        profiles,
         algorithms: algorithms.to_vec(),
         ..FixtureOptions::default()
     })
@@ -151,7 +155,18 @@ fn py_webauthn_reaches_the_manifest_verdict_on_every_case() {
         .into_iter()
         .filter(|a| *a != Algorithm::Es384)
         .collect();
-    let (dir, corpus) = corpus_dir("python", &algorithms);
+    // py_webauthn 3.0.1 does not know the FIDO Alliance's test TPM vendor (id:FFFFF1D0) the
+    // `tpm` AIK names, so windows-hello attests packed x5c in its corpus.
+    let profiles = fauxkey::profiles::builtin()
+        .into_iter()
+        .map(|mut p| {
+            if p.config.attestation == fauxkey::authenticator::AttestationMode::Tpm {
+                p.config.attestation = fauxkey::authenticator::AttestationMode::Packed;
+            }
+            p
+        })
+        .collect();
+    let (dir, corpus) = corpus_dir("python", &algorithms, profiles);
     let output = Command::new(python)
         .arg(repo().join("examples/fixtures/verify_corpus.py"))
         .arg(dir.join("corpus"))
@@ -166,7 +181,15 @@ fn simplewebauthn_reaches_the_manifest_verdict_on_every_case() {
     let Some(modules) = node_modules() else {
         return;
     };
-    let (dir, corpus) = corpus_dir("node", &Algorithm::ALL);
+    let (dir, corpus) = corpus_dir("node", &Algorithm::ALL, fauxkey::profiles::builtin());
+    // windows-hello's direct registrations are `tpm` (RS256 → RSA pubArea, ES256 → ECC).
+    let tpm = corpus
+        .manifest()
+        .cases
+        .iter()
+        .filter(|c| c.fmt.as_deref() == Some("tpm") && c.verdict == Verdict::Accept)
+        .count();
+    assert!(tpm >= 2, "golden tpm cases: {tpm}");
     // ES modules resolve packages from the script's own directory upwards.
     let script = dir.join("verify_corpus.mjs");
     std::fs::copy(repo().join("examples/fixtures/verify_corpus.mjs"), &script).unwrap();

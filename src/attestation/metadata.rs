@@ -19,7 +19,10 @@ pub fn statement(
     root: Option<&AttestationCa>,
 ) -> Result<Value, AttestationError> {
     let c = &profile.config;
-    let basic = c.attestation == AttestationMode::Packed;
+    let basic = matches!(
+        c.attestation,
+        AttestationMode::Packed | AttestationMode::Tpm
+    );
     let roots: Vec<String> = match (basic, root) {
         (true, Some(ca)) => vec![base64::Engine::encode(
             &base64::engine::general_purpose::STANDARD,
@@ -29,6 +32,8 @@ pub fn statement(
     };
     let attestation_types = match c.attestation {
         AttestationMode::Packed => vec!["basic_full"],
+        // A TPM AIK certified by a CA (FIDO Registry `attca`).
+        AttestationMode::Tpm => vec!["attca"],
         // Self attestation: the statement is signed by the credential key itself.
         AttestationMode::PackedSelf => vec!["basic_surrogate"],
         AttestationMode::None | AttestationMode::AlwaysNone => vec!["none"],
