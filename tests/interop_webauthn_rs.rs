@@ -741,7 +741,7 @@ mod $module {
         )
     }
 
-    fn client(mode: AttestationMode, alg: Algorithm, seed: u64) -> (Client, Option<String>) {
+    fn client(mode: AttestationMode, seed: u64) -> (Client, Option<String>) {
         let mut config = Config {
             algorithms: Algorithm::ALL.to_vec(),
             attestation: mode,
@@ -761,7 +761,6 @@ mod $module {
             );
             root = Some(ca.root_pem().unwrap());
         }
-        let _ = alg;
         (client_with(config, SimulatedUser::default(), seed), root)
     }
 
@@ -839,7 +838,7 @@ mod $module {
         for (i, &(alg, wrs_alg)) in CASES.iter().enumerate() {
             let seed = 1800 + 10 * i as u64;
             // `none`, then an allow-list login and a tampered one.
-            let (mut c, _) = client(AttestationMode::None, alg, seed);
+            let (mut c, _) = client(AttestationMode::None, seed);
             let cred = register(
                 &core,
                 &mut c,
@@ -872,7 +871,7 @@ mod $module {
                 .unwrap_or_else(|e| panic!("{alg:?} discoverable login: {e:?}"));
 
             // Packed self attestation: signed by the new credential key itself.
-            let (mut c, _) = client(AttestationMode::PackedSelf, alg, seed + 3);
+            let (mut c, _) = client(AttestationMode::PackedSelf, seed + 3);
             let cred = register(
                 &core,
                 &mut c,
@@ -894,7 +893,7 @@ mod $module {
     fn packed_basic_attestation_over_a_new_algorithm_chains_to_our_root() {
         let core = rp();
         // The credential key is a new algorithm; the attestation key (x5c) is the CA's ES256 leaf.
-        let (mut c, root) = client(AttestationMode::Packed, Algorithm::$basic_alg, 1850);
+        let (mut c, root) = client(AttestationMode::Packed, 1850);
         let root = root.unwrap();
         let cred = register(
             &core,

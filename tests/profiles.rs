@@ -366,7 +366,8 @@ fn packed_x5c_is_trusted_only_through_the_test_root() {
     let other = test_ca(8);
     // windows-hello attests `tpm`, which webauthn-rs cannot verify (SimpleWebAuthn does, in
     // tests/fixtures_consumers.rs).
-    for name in ["yubikey-5"] {
+    {
+        let name = "yubikey-5";
         let profile = profiles::find(name).unwrap();
         assert_eq!(profile.config.attestation, AttestationMode::Packed);
         let aaguid = profile.config.aaguid;
