@@ -346,6 +346,26 @@ pub enum AlgArg {
     Es256,
     /// EdDSA (Ed25519).
     Eddsa,
+    /// ES384 (ECDSA P-384).
+    Es384,
+    /// ES512 (ECDSA P-521).
+    Es512,
+    /// RS256 (RSA-2048, PKCS#1 v1.5; what Windows Hello registers).
+    Rs256,
+}
+
+impl AlgArg {
+    /// The library's algorithm.
+    pub fn algorithm(self) -> fauxkey::crypto::keys::Algorithm {
+        use fauxkey::crypto::keys::Algorithm;
+        match self {
+            AlgArg::Es256 => Algorithm::Es256,
+            AlgArg::Eddsa => Algorithm::EdDsa,
+            AlgArg::Es384 => Algorithm::Es384,
+            AlgArg::Es512 => Algorithm::Es512,
+            AlgArg::Rs256 => Algorithm::Rs256,
+        }
+    }
 }
 
 fn main() -> ExitCode {

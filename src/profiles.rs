@@ -53,7 +53,8 @@ impl Profile {
     }
 
     /// This profile with a packed attestation certificate for its AAGUID issued by `ca`, when
-    /// it attests with one ([`AttestationMode::Packed`]); otherwise unchanged.
+    /// it attests with one ([`AttestationMode::Packed`]), or a TPM AIK chain
+    /// ([`AttestationMode::Tpm`]); otherwise unchanged.
     pub fn with_attestation(
         mut self,
         ca: &AttestationCa,
@@ -63,6 +64,9 @@ impl Profile {
             let cn = format!("{} (fauxkey test attestation)", self.name);
             self.config.attestation_cert =
                 Some(ca.issue(self.config.aaguid, &self.vendor, &cn, rng)?);
+        }
+        if self.config.attestation == AttestationMode::Tpm {
+            self.config.attestation_cert = Some(ca.issue_tpm(self.config.aaguid, rng)?);
         }
         Ok(self)
     }
@@ -91,6 +95,7 @@ impl Profile {
                 AttestationMode::PackedSelf => "packed (self)",
                 AttestationMode::Packed => "packed (x5c from the vault's test CA)",
                 AttestationMode::AlwaysNone => "none (always)",
+                AttestationMode::Tpm => "tpm (AIK chain from the vault's test CA)",
             },
             "backupEligible": c.backup_eligible,
             "backupState": c.backup_eligible && c.backup_state,
@@ -187,10 +192,12 @@ pub fn builtin() -> Vec<Profile> {
         Profile {
             name: "fauxkey".into(),
             description: "fauxkey's own provider: its own AAGUID, synced-passkey flags (BE=BS=1), \
-                          per-credential counters, an account chooser"
+                          per-credential counters, an account chooser, every algorithm"
                 .into(),
             config: Config {
                 account_chooser: true,
+                // ES256, EdDSA, ES384, ES512, RS256: the RP's first listed one is used.
+                algorithms: Algorithm::ALL.to_vec(),
                 ..Config::default()
             },
             attachment: Attachment::Platform,
@@ -261,11 +268,11 @@ pub fn builtin() -> Vec<Profile> {
             description: "Windows Hello platform authenticator behind Windows' WebAuthn API".into(),
             config: Config {
                 aaguid: aaguid("08987058-cadc-4b81-b6e1-30de50dcbe96"), // S1 "Windows Hello"
-                // DEVIATION: real Windows Hello uses RS256 only (S25, S28); fauxkey has no RSA.
-                algorithms: vec![Algorithm::Es256],
-                // DEVIATION: real Windows Hello gives `tpm` attestation under "direct" (S25);
-                // fauxkey gives packed with an x5c chain from its test CA instead.
-                attestation: AttestationMode::Packed,
+                // S25, S28: RS256 (RSA-2048) keys; ES256 after it is *unverified*.
+                algorithms: vec![Algorithm::Rs256, Algorithm::Es256],
+                // S25: `tpm` under "direct" (an AIK chain from the vault's test CA, vendor
+                // id:FFFFF1D0); `none` with a zeroed AAGUID otherwise (S24).
+                attestation: AttestationMode::Tpm,
                 backup_eligible: false, // *unverified*: device-bound
                 backup_state: false,    // *unverified*
                 counter: CounterPolicy::PerCredential, // S27: increments
@@ -281,8 +288,8 @@ pub fn builtin() -> Vec<Profile> {
             zero_aaguid_for_none: true, // S24
             sources: strings(&[S1, S24, S25, S27, S28]),
             deviations: strings(&[
-                "ES256 instead of RS256 (real Windows Hello uses RS256)",
-                "packed x5c attestation instead of tpm",
+                "ES256 is offered after RS256 for RPs that do not accept RS256 (unverified)",
+                "the tpm AIK is ES256 under fauxkey's test CA (real AIKs are RSA under Microsoft's CA)",
                 "BE/BS=0, transports, attachment, UV and prf are unverified",
             ]),
         },
@@ -370,8 +377,8 @@ pub fn builtin() -> Vec<Profile> {
             description: "KeePassXC 2.7.12+ browser integration".into(),
             config: Config {
                 aaguid: aaguid("fdb141b2-5d84-443e-8a35-4698c205a502"), // S1, S7
-                // S7: ES256, RS256, EdDSA; fauxkey has no RS256.
-                algorithms: vec![Algorithm::Es256, Algorithm::EdDsa],
+                // S7: ES256, RS256, EdDSA (the order here is fauxkey's; *unverified*).
+                algorithms: vec![Algorithm::Es256, Algorithm::EdDsa, Algorithm::Rs256],
                 attestation: AttestationMode::AlwaysNone, // S9: "none", attStmt {}
                 backup_eligible: true, // S7 @07b6d1e, S10: default 1 from 2.7.12
                 backup_state: true,    // S7, S10
@@ -388,7 +395,6 @@ pub fn builtin() -> Vec<Profile> {
             zero_aaguid_for_none: false,
             sources: strings(&[S1, S7, S8, S9, S10]),
             deviations: strings(&[
-                "RS256 is not offered (fauxkey has no RSA)",
                 "KeePassXC falls back to ES256 when the RP's first algorithm is unsupported; fauxkey takes the first supported one",
                 "create() echoes the requested authenticatorAttachment in KeePassXC; fauxkey always reports platform",
             ]),

@@ -1275,7 +1275,7 @@ fn usage_errors_are_exit_2() {
         2,
     );
     assert!(
-        stderr.contains("[possible values: es256, eddsa]"),
+        stderr.contains("[possible values: es256, eddsa, es384, es512, rs256]"),
         "{stderr}"
     );
 }
@@ -1447,5 +1447,40 @@ mod end_to_end {
             .unwrap();
         let (_, fresh_state) = core.generate_challenge_authenticate(builder).unwrap();
         assert!(core.authenticate_credential(&pkc, &fresh_state).is_err());
+    }
+}
+
+#[test]
+fn create_quick_mode_with_es384_es512_and_rs256_and_log_in_with_each() {
+    let env = Env::with_vault("create-new-algs");
+    for (name, id, user) in [
+        ("es384", -35, "p384"),
+        ("es512", -36, "p521"),
+        ("rs256", -257, "rsa"),
+    ] {
+        let out = env.run(&[
+            "create",
+            "--rp-id",
+            "example.com",
+            "--user",
+            user,
+            "--alg",
+            name,
+        ]);
+        let (stdout, _) = expect(&out, 0);
+        let response = check_registration(&stdout, id);
+        let list = env.list_json(&[]);
+        let row = list
+            .iter()
+            .find(|c| c["credentialId"] == response["id"])
+            .unwrap_or_else(|| panic!("{name}: not listed"));
+        assert_eq!(row["algorithm"], name);
+        // Reopened from the vault (SPEC §4.4 key 8) and signing again.
+        let (stdout, _) = expect(
+            &env.run(&["get", "--rp-id", "example.com", "--account", user]),
+            0,
+        );
+        let got: Value = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(got["id"], response["id"], "{name}");
     }
 }

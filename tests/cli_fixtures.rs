@@ -264,8 +264,8 @@ fn bad_arguments_exit_2_and_write_nothing() {
     for (args, needle) in [
         (vec!["fixtures"], "--out <DIR>"),
         (
-            vec!["fixtures", "--out", d, "--alg", "rs256"],
-            "invalid value 'rs256' for '--alg",
+            vec!["fixtures", "--out", d, "--alg", "rs1"],
+            "invalid value 'rs1' for '--alg",
         ),
         (
             vec!["fixtures", "--out", d, "--users", "0"],

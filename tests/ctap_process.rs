@@ -1900,3 +1900,71 @@ fn hmac_secret_follows_get_next_assertion() {
     assert_eq!((o1.len(), o2.len()), (32, 32));
     assert_ne!(o1, o2, "different credentials, different CredRandom");
 }
+
+/// ES384, ES512 and RS256 over CTAP bytes (issue 18): getInfo lists them in the configured
+/// order, makeCredential picks the first requested one the authenticator has, its COSE_Key
+/// carries the spec's kty/crv, packed self attestation and getAssertion verify with it.
+#[test]
+fn new_algorithms_over_ctap() {
+    let config = Config {
+        algorithms: vec![
+            Algorithm::Rs256,
+            Algorithm::Es256,
+            Algorithm::Es384,
+            Algorithm::Es512,
+        ],
+        attestation: AttestationMode::PackedSelf,
+        ..Config::default()
+    };
+    let mut r = rig_config(config.clone());
+    let (info, _) = r.ok(&[0x04], "getInfo");
+    let listed = info
+        .iter()
+        .find(|(k, _)| *k == int(10))
+        .map(|(_, v)| v.clone())
+        .expect("getInfo algorithms (0x0A)");
+    assert_eq!(listed, algs(&[-257, -7, -35, -36]));
+    // EdDSA is not configured: skipped; the first supported one wins.
+    let made = r.make(&mc().set(4, algs(&[-8, -36, -7])));
+    assert_eq!(made.key.algorithm(), Algorithm::Es512);
+
+    for (id, kty, crv) in [(-35, 2, Some(2)), (-36, 2, Some(3)), (-257, 3, None)] {
+        let mut r = rig_config(config.clone());
+        let made = r.make(&mc_rk(USER_ID).set(4, algs(&[id])));
+        let cose = decode(&made.auth_data.attested.as_ref().unwrap().public_key_cose).unwrap();
+        let Value::Map(m) = &cose else {
+            panic!("COSE key is a map")
+        };
+        let get = |label: i64| m.iter().find(|(k, _)| *k == int(label)).map(|(_, v)| v);
+        assert_eq!(get(1), Some(&int(kty)), "{id}: kty");
+        assert_eq!(get(3), Some(&int(id)), "{id}: alg");
+        if let Some(crv) = crv {
+            assert_eq!(get(-1), Some(&int(crv)), "{id}: crv");
+        } else {
+            assert!(
+                matches!(get(-1), Some(Value::Bytes(n)) if n.len() == 256),
+                "{id}: n"
+            );
+            assert_eq!(get(-2), Some(&Value::Bytes(vec![1, 0, 1])), "{id}: e");
+        }
+        let Value::Map(st) = &made.response.att_stmt else {
+            panic!("attStmt is a map")
+        };
+        assert_eq!(st[0], (txt("alg"), int(id)));
+        let Value::Bytes(sig) = &st[1].1 else {
+            panic!("sig is bytes")
+        };
+        assert!(made
+            .key
+            .verify(&[made.raw_auth_data.as_slice(), &CDH].concat(), sig));
+        let got = r.get(&ga());
+        assert!(made.key.verify(
+            &[got.response.auth_data.as_slice(), &GA_CDH].concat(),
+            &got.response.signature
+        ));
+        assert!(!made.key.verify(
+            &[got.response.auth_data.as_slice(), &CDH].concat(),
+            &got.response.signature
+        ));
+    }
+}

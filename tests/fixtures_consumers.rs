@@ -12,6 +12,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use fauxkey::crypto::keys::Algorithm;
 use fauxkey::fixtures::{self, FixtureOptions, Verdict};
 
 fn repo() -> PathBuf {
@@ -68,17 +69,25 @@ fn node_modules() -> Option<PathBuf> {
     }
 }
 
-/// A corpus of every built-in profile with every broken case, on disk in a fresh directory.
-fn corpus_dir(name: &str) -> (PathBuf, fixtures::Corpus) {
+/// A corpus of every built-in profile with every broken case, on disk in a fresh directory,
+/// for the credential `algorithms`.
+fn corpus_dir(
+    name: &str,
+    algorithms: &[Algorithm],
+    profiles: Vec<fauxkey::profiles::Profile>,
+) -> (PathBuf, fixtures::Corpus) {
     let dir = std::env::temp_dir().join(format!(
         "fauxkey-fixtures-consumer-{name}-{}",
         std::process::id()
     ));
     let _ = std::fs::remove_dir_all(&dir);
+    // Every built-in profile; fauxkey's own creates every algorithm (ES384, ES512 and RS256
+    // credentials get golden and broken cases, judged by the consumer).
     let corpus = fixtures::generate(&FixtureOptions {
         seed: 21,
         negative: true,
-        profiles: fauxkey::profiles::builtin(),
+        profiles,
+        algorithms: algorithms.to_vec(),
         ..FixtureOptions::default()
     })
     .unwrap();
@@ -141,7 +150,23 @@ fn judge(output: std::process::Output, corpus: &fixtures::Corpus, library_prefix
 #[test]
 fn py_webauthn_reaches_the_manifest_verdict_on_every_case() {
     let Some(python) = python() else { return };
-    let (dir, corpus) = corpus_dir("python");
+    // py_webauthn 3.0.1 has no ES384 (COSE -35 is not in its COSEAlgorithmIdentifier).
+    let algorithms: Vec<Algorithm> = Algorithm::ALL
+        .into_iter()
+        .filter(|a| *a != Algorithm::Es384)
+        .collect();
+    // py_webauthn 3.0.1 does not know the FIDO Alliance's test TPM vendor (id:FFFFF1D0) the
+    // `tpm` AIK names, so windows-hello attests packed x5c in its corpus.
+    let profiles = fauxkey::profiles::builtin()
+        .into_iter()
+        .map(|mut p| {
+            if p.config.attestation == fauxkey::authenticator::AttestationMode::Tpm {
+                p.config.attestation = fauxkey::authenticator::AttestationMode::Packed;
+            }
+            p
+        })
+        .collect();
+    let (dir, corpus) = corpus_dir("python", &algorithms, profiles);
     let output = Command::new(python)
         .arg(repo().join("examples/fixtures/verify_corpus.py"))
         .arg(dir.join("corpus"))
@@ -156,7 +181,15 @@ fn simplewebauthn_reaches_the_manifest_verdict_on_every_case() {
     let Some(modules) = node_modules() else {
         return;
     };
-    let (dir, corpus) = corpus_dir("node");
+    let (dir, corpus) = corpus_dir("node", &Algorithm::ALL, fauxkey::profiles::builtin());
+    // windows-hello's direct registrations are `tpm` (RS256 → RSA pubArea, ES256 → ECC).
+    let tpm = corpus
+        .manifest()
+        .cases
+        .iter()
+        .filter(|c| c.fmt.as_deref() == Some("tpm") && c.verdict == Verdict::Accept)
+        .count();
+    assert!(tpm >= 2, "golden tpm cases: {tpm}");
     // ES modules resolve packages from the script's own directory upwards.
     let script = dir.join("verify_corpus.mjs");
     std::fs::copy(repo().join("examples/fixtures/verify_corpus.mjs"), &script).unwrap();

@@ -702,3 +702,228 @@ macro_rules! interop_suite {
 interop_suite!(v06_es256, webauthn_rs_core, ES256, -7);
 interop_suite!(v05_eddsa, webauthn_rs_core_05, EDDSA, -8);
 interop_suite!(v05_es256, webauthn_rs_core_05, ES256, -7);
+
+/// ES384, ES512 and RS256 credentials (issue 18) through webauthn-rs: registration with
+/// `none` and with packed self and packed basic (x5c, trusted through our test root)
+/// attestation, allow-list and discoverable logins, and a tampered assertion signature the
+/// library rejects. Each RS256 registration costs an RSA-2048 key generation, so this suite
+/// registers few credentials. Neither webauthn-rs verifies a P-521 signature (0.6's ES512 check
+/// returns false; 0.5.4 verifies only ES256, RS256 and EdDSA), so for ES512 webauthn-rs proves
+/// the COSE_Key (it reads it as an ES512 key under packed basic attestation, which it verifies
+/// with the ES256 attestation key); 0.5.4 (OpenSSL) verifies RS256 a second time.
+macro_rules! new_algorithms {
+    ($module:ident, $core:ident, [$(($alg:ident, $wrs:ident)),*], $basic_alg:ident, $basic_wrs:ident) => {
+mod $module {
+    use std::time::Duration;
+
+    use fauxkey::attestation::AttestationCa;
+    use fauxkey::crypto::keys::Algorithm;
+    use $core::error::WebauthnError;
+    use $core::proto::{
+        AttestationCaListBuilder, AttestationConveyancePreference, AttestationFormat,
+        COSEAlgorithm, Credential, ParsedAttestationData, PublicKeyCredential,
+        RegisterPublicKeyCredential, UserVerificationPolicy,
+    };
+    use $core::WebauthnCore;
+
+    use super::*;
+
+    const CASES: &[(Algorithm, COSEAlgorithm)] = &[$((Algorithm::$alg, COSEAlgorithm::$wrs)),*];
+
+    fn rp() -> WebauthnCore {
+        WebauthnCore::new_unsafe_experts_only(
+            "Example RP",
+            RP_ID,
+            vec![url::Url::parse(ORIGIN).unwrap()],
+            Duration::from_secs(60),
+            None,
+            None,
+        )
+    }
+
+    fn client(mode: AttestationMode, seed: u64) -> (Client, Option<String>) {
+        let mut config = Config {
+            algorithms: Algorithm::ALL.to_vec(),
+            attestation: mode,
+            ..Config::default()
+        };
+        let mut root = None;
+        if mode == AttestationMode::Packed {
+            let ca = AttestationCa::generate(&mut seeded_rng(seed)).unwrap();
+            config.attestation_cert = Some(
+                ca.issue(
+                    config.aaguid,
+                    "fauxkey",
+                    "interop",
+                    &mut seeded_rng(seed + 1),
+                )
+                .unwrap(),
+            );
+            root = Some(ca.root_pem().unwrap());
+        }
+        (client_with(config, SimulatedUser::default(), seed), root)
+    }
+
+    fn register(
+        core: &WebauthnCore,
+        client: &mut Client,
+        alg: COSEAlgorithm,
+        cose_id: i64,
+        attestation: AttestationConveyancePreference,
+        root: Option<&str>,
+    ) -> Credential {
+        let builder = core
+            .new_challenge_register_builder(b"alice-user-handle", "alice", "Alice")
+            .unwrap()
+            .credential_algorithms(vec![alg])
+            .user_verification_policy(UserVerificationPolicy::Preferred)
+            .require_resident_key(true)
+            .attestation(attestation);
+        let (ccr, state) = core.generate_challenge_register(builder).unwrap();
+        let response = client
+            .create(ORIGIN, &serde_json::to_string(&ccr).unwrap())
+            .unwrap();
+        assert_eq!(response.response.public_key_algorithm, cose_id);
+        let reg: RegisterPublicKeyCredential =
+            serde_json::from_str(&serde_json::to_string(&response).unwrap()).unwrap();
+        let trust = root.map(|pem| {
+            let mut b = AttestationCaListBuilder::new();
+            b.insert_device_pem(
+                pem.as_bytes(),
+                fauxkey::FAUXKEY_AAGUID,
+                "fauxkey".into(),
+                Default::default(),
+            )
+            .unwrap();
+            b.build()
+        });
+        let cred = core
+            .register_credential(&reg, &state, trust.as_ref())
+            .unwrap_or_else(|e| panic!("webauthn-rs rejected our {alg:?} registration: {e:?}"));
+        assert_eq!(cred.cred.type_, alg);
+        cred
+    }
+
+    fn login(
+        core: &WebauthnCore,
+        client: &mut Client,
+        allow: Vec<Credential>,
+        tamper: bool,
+    ) -> Result<(), WebauthnError> {
+        let discoverable = allow.is_empty();
+        let builder = core
+            .new_challenge_authenticate_builder(
+                allow.clone(),
+                Some(UserVerificationPolicy::Preferred),
+            )
+            .unwrap();
+        let (rcr, mut state) = core.generate_challenge_authenticate(builder).unwrap();
+        let mut response = client
+            .get(ORIGIN, &serde_json::to_string(&rcr).unwrap())
+            .unwrap();
+        if tamper {
+            response.response.signature = tamper_signature(&response.response.signature);
+        }
+        let pkc: PublicKeyCredential =
+            serde_json::from_str(&serde_json::to_string(&response).unwrap()).unwrap();
+        if discoverable {
+            state.set_allowed_credentials(allow);
+        }
+        core.authenticate_credential(&pkc, &state).map(|_| ())
+    }
+
+    #[test]
+    fn registrations_and_logins_verify_for_every_new_algorithm() {
+        let core = rp();
+        for (i, &(alg, wrs_alg)) in CASES.iter().enumerate() {
+            let seed = 1800 + 10 * i as u64;
+            // `none`, then an allow-list login and a tampered one.
+            let (mut c, _) = client(AttestationMode::None, seed);
+            let cred = register(
+                &core,
+                &mut c,
+                wrs_alg,
+                alg.cose_id(),
+                AttestationConveyancePreference::None,
+                None,
+            );
+            login(&core, &mut c, vec![cred.clone()], false)
+                .unwrap_or_else(|e| panic!("{alg:?} login: {e:?}"));
+            assert!(
+                login(&core, &mut c, vec![cred.clone()], true).is_err(),
+                "{alg:?}: a tampered signature was accepted"
+            );
+            // A discoverable login, the credential handed over after the fact.
+            let builder = core
+                .new_challenge_authenticate_builder(
+                    Vec::new(),
+                    Some(UserVerificationPolicy::Preferred),
+                )
+                .unwrap();
+            let (rcr, mut state) = core.generate_challenge_authenticate(builder).unwrap();
+            let response = c
+                .get(ORIGIN, &serde_json::to_string(&rcr).unwrap())
+                .unwrap();
+            let pkc: PublicKeyCredential =
+                serde_json::from_str(&serde_json::to_string(&response).unwrap()).unwrap();
+            state.set_allowed_credentials(vec![cred]);
+            core.authenticate_credential(&pkc, &state)
+                .unwrap_or_else(|e| panic!("{alg:?} discoverable login: {e:?}"));
+
+            // Packed self attestation: signed by the new credential key itself.
+            let (mut c, _) = client(AttestationMode::PackedSelf, seed + 3);
+            let cred = register(
+                &core,
+                &mut c,
+                wrs_alg,
+                alg.cose_id(),
+                AttestationConveyancePreference::Direct,
+                None,
+            );
+            assert!(matches!(cred.attestation_format, AttestationFormat::Packed));
+            assert!(
+                matches!(cred.attestation.data, ParsedAttestationData::Self_),
+                "{alg:?}: {:?}",
+                cred.attestation.data
+            );
+        }
+    }
+
+    #[test]
+    fn packed_basic_attestation_over_a_new_algorithm_chains_to_our_root() {
+        let core = rp();
+        // The credential key is a new algorithm; the attestation key (x5c) is the CA's ES256 leaf.
+        let (mut c, root) = client(AttestationMode::Packed, 1850);
+        let root = root.unwrap();
+        let cred = register(
+            &core,
+            &mut c,
+            COSEAlgorithm::$basic_wrs,
+            Algorithm::$basic_alg.cose_id(),
+            AttestationConveyancePreference::Direct,
+            Some(&root),
+        );
+        assert!(
+            matches!(cred.attestation.data, ParsedAttestationData::Basic(_)),
+            "{:?}",
+            cred.attestation.data
+        );
+    }
+}
+    };
+}
+
+new_algorithms!(
+    v06_new_algorithms,
+    webauthn_rs_core,
+    [(Es384, ES384), (Rs256, RS256)],
+    Rs256,
+    RS256
+);
+new_algorithms!(
+    v05_new_algorithms,
+    webauthn_rs_core_05,
+    [(Rs256, RS256)],
+    Es512,
+    ES512
+);

@@ -364,7 +364,10 @@ fn packed_x5c_is_trusted_only_through_the_test_root() {
     let core = rp();
     let ca = test_ca(7);
     let other = test_ca(8);
-    for name in ["yubikey-5", "windows-hello"] {
+    // windows-hello attests `tpm`, which webauthn-rs cannot verify (SimpleWebAuthn does, in
+    // tests/fixtures_consumers.rs).
+    {
+        let name = "yubikey-5";
         let profile = profiles::find(name).unwrap();
         assert_eq!(profile.config.attestation, AttestationMode::Packed);
         let aaguid = profile.config.aaguid;
@@ -447,7 +450,7 @@ fn indirect_and_enterprise_pass_the_statement_through() {
             "pubKeyCredParams": [{{"type": "public-key", "alg": -7}}], "attestation": "{conveyance}"}}"#
         );
         let reg = client.create(ORIGIN, &options).unwrap();
-        assert_eq!(attestation_fmt(&reg), "packed", "{conveyance}");
+        assert_eq!(attestation_fmt(&reg), "tpm", "{conveyance}");
         let auth_data = b64url::decode(&reg.response.authenticator_data).unwrap();
         assert_eq!(
             &auth_data[37..53],

@@ -391,7 +391,8 @@ fn excluded_and_unsupported_are_invalid_state_and_not_supported() {
         "excludeCredentials",
     );
     let mut options = creation(&core);
-    options["publicKey"]["pubKeyCredParams"] = json!([{"type": "public-key", "alg": -257}]);
+    // RS1 (-65535): an algorithm fauxkey does not implement.
+    options["publicKey"]["pubKeyCredParams"] = json!([{"type": "public-key", "alg": -65535}]);
     assert_error(
         http.post(
             "/webauthn/create",

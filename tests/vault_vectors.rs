@@ -277,7 +277,7 @@ fn scenarios() -> Vec<Scenario> {
         rp_name: Some("Example Login".into()),
         ..credential(&mut default_rng, Algorithm::EdDsa, 1)
     }];
-    vec![
+    let mut all = vec![
         // --- success ---
         success(
             "success-empty.txt",
@@ -553,7 +553,9 @@ fn scenarios() -> Vec<Scenario> {
                 &payload_edit(|top| *map_entry(top, 1) = Value::Integer(2.into())),
             ),
         ),
-    ]
+    ];
+    all.extend(alg_scenarios());
+    all
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -778,7 +780,75 @@ fn success_vectors_round_trip() {
         let (_, reopened) = format::open(&resealed, &passphrase).unwrap();
         assert!(reopened.as_slice() == plaintext.as_slice(), "{name}");
     }
-    assert_eq!(seen, 4, "expected four success vectors");
+    let want = scenarios().iter().filter(|s| s.expect == SUCCESS).count();
+    assert_eq!(seen, want, "expected {want} success vectors");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue 18: ES384, ES512 and RS256 credentials (SPEC §4.4 keys 7 and 8).
+// ---------------------------------------------------------------------------------------------
+
+/// `alg-*.txt`: a vault holding one credential of each new algorithm, and the key-8 encodings
+/// a reader must refuse.
+fn alg_scenarios() -> Vec<Scenario> {
+    let fast = KdfParams::INSECURE_FAST;
+    let mut rng = seeded_rng(0x1800);
+    let creds = vec![
+        credential(&mut rng, Algorithm::Es384, 1),
+        credential(&mut rng, Algorithm::Es512, 2),
+        credential(&mut rng, Algorithm::Rs256, 3),
+    ];
+    let settings = Config {
+        algorithms: vec![Algorithm::Rs256, Algorithm::Es384, Algorithm::Es512],
+        ..Config::default()
+    };
+    let good = encode(&settings, &creds);
+    // Edits of the second (ES512) or third (RS256) credential's key 8.
+    let key_edit = |index: usize, edit: &dyn Fn(&mut Vec<u8>)| {
+        let mut top = fauxkey::cbor::decode(&good).unwrap();
+        let Value::Array(list) = map_entry(&mut top, 3) else {
+            panic!("credentials not an array")
+        };
+        let Value::Bytes(key) = map_entry(&mut list[index], 8) else {
+            panic!("private_key not bytes")
+        };
+        edit(key);
+        fauxkey::cbor::encode(&top)
+    };
+    let scenario = |name, expect, comment, credentials, bytes| Scenario {
+        name,
+        expect,
+        passphrase: PASS,
+        comment,
+        credentials,
+        bytes,
+    };
+    vec![
+        scenario(
+            "alg-success-es384-es512-rs256.txt",
+            SUCCESS,
+            "settings algorithms [-257, -35, -36]; an ES384 (48-byte scalar), an ES512 (66-byte scalar) and an RS256 credential (PKCS#8 DER RSA-2048 key)",
+            Some(3),
+            seal_with(0x1801, PASS, fast, &good),
+        ),
+        scenario(
+            "alg-payload-failure-es512-scalar-32-bytes.txt",
+            PAYLOAD_FAILURE,
+            "the ES512 credential's private_key cut to its last 32 bytes",
+            None,
+            seal_with(0x1802, PASS, fast, &key_edit(1, &|k| {
+                let tail = k[k.len() - 32..].to_vec();
+                *k = tail;
+            })),
+        ),
+        scenario(
+            "alg-payload-failure-rs256-key-not-pkcs8.txt",
+            PAYLOAD_FAILURE,
+            "the RS256 credential's private_key with its first byte changed (no longer a DER SEQUENCE)",
+            None,
+            seal_with(0x1803, PASS, fast, &key_edit(2, &|k| k[0] ^= 0x01)),
+        ),
+    ]
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -8,7 +8,6 @@ use serde_json::{json, Value};
 use super::{AttestationCa, AttestationError};
 use crate::authenticator::AttestationMode;
 use crate::client::Attachment;
-use crate::crypto::keys::Algorithm;
 use crate::profiles::Profile;
 use crate::store::MemoryStore;
 
@@ -20,7 +19,10 @@ pub fn statement(
     root: Option<&AttestationCa>,
 ) -> Result<Value, AttestationError> {
     let c = &profile.config;
-    let basic = c.attestation == AttestationMode::Packed;
+    let basic = matches!(
+        c.attestation,
+        AttestationMode::Packed | AttestationMode::Tpm
+    );
     let roots: Vec<String> = match (basic, root) {
         (true, Some(ca)) => vec![base64::Engine::encode(
             &base64::engine::general_purpose::STANDARD,
@@ -30,6 +32,8 @@ pub fn statement(
     };
     let attestation_types = match c.attestation {
         AttestationMode::Packed => vec!["basic_full"],
+        // A TPM AIK certified by a CA (FIDO Registry `attca`).
+        AttestationMode::Tpm => vec!["attca"],
         // Self attestation: the statement is signed by the credential key itself.
         AttestationMode::PackedSelf => vec!["basic_surrogate"],
         AttestationMode::None | AttestationMode::AlwaysNone => vec!["none"],
@@ -37,10 +41,7 @@ pub fn statement(
     let algorithms: Vec<&str> = c
         .algorithms
         .iter()
-        .map(|a| match a {
-            Algorithm::EdDsa => "ed25519_eddsa_sha512_raw",
-            _ => "secp256r1_ecdsa_sha256_raw",
-        })
+        .map(|a| a.fido_registry_name())
         .collect();
     let info = profile.authenticator(MemoryStore::new()).get_info();
     let hardware = profile.attachment == Attachment::CrossPlatform;

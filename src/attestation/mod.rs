@@ -11,6 +11,7 @@
 //! An RP trusts the root only in its test suite.
 
 pub mod metadata;
+pub mod tpm;
 
 use std::str::FromStr as _;
 
@@ -22,8 +23,10 @@ use uuid::Uuid;
 use x509_cert::builder::profile::BuilderProfile;
 use x509_cert::builder::{Builder as _, CertificateBuilder};
 use x509_cert::certificate::TbsCertificate;
+use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::{
-    AuthorityKeyIdentifier, BasicConstraints, KeyUsage, KeyUsages, SubjectKeyIdentifier,
+    AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages,
+    SubjectAltName, SubjectKeyIdentifier,
 };
 use x509_cert::ext::{Criticality, Extension, ToExtension as _};
 use x509_cert::name::Name;
@@ -102,19 +105,34 @@ enum LabProfile {
         subject: Name,
         aaguid: Uuid,
     },
+    /// A TPM-style intermediate CA under the root: CA = true, keyCertSign | cRLSign.
+    Intermediate { issuer: Name, subject: Name },
+    /// A TPM attestation identity key certificate (WebAuthn L3 §8.3.1): empty subject, the TCG
+    /// device attributes in a critical subjectAltName, EKU tcg-kp-AIKCertificate.
+    Aik {
+        issuer: Name,
+        aaguid: Uuid,
+        tcg_attributes: Name,
+    },
 }
 
 impl BuilderProfile for LabProfile {
     fn get_issuer(&self, subject: &Name) -> Name {
         match self {
             LabProfile::Root { .. } => subject.clone(),
-            LabProfile::Leaf { issuer, .. } => issuer.clone(),
+            LabProfile::Leaf { issuer, .. }
+            | LabProfile::Intermediate { issuer, .. }
+            | LabProfile::Aik { issuer, .. } => issuer.clone(),
         }
     }
 
     fn get_subject(&self) -> Name {
         match self {
-            LabProfile::Root { subject } | LabProfile::Leaf { subject, .. } => subject.clone(),
+            LabProfile::Root { subject }
+            | LabProfile::Leaf { subject, .. }
+            | LabProfile::Intermediate { subject, .. } => subject.clone(),
+            // §8.3.1: the subject field MUST be set to empty.
+            LabProfile::Aik { .. } => Name::default(),
         }
     }
 
@@ -128,11 +146,14 @@ impl BuilderProfile for LabProfile {
         let mut ext: Vec<Extension> = Vec::new();
         let e = SubjectKeyIdentifier::try_from(spk)?.to_extension(subject, &ext)?;
         ext.push(e);
-        if let LabProfile::Leaf { .. } = self {
+        if !matches!(self, LabProfile::Root { .. }) {
             let e = AuthorityKeyIdentifier::try_from(issuer_spk)?.to_extension(subject, &ext)?;
             ext.push(e);
         }
-        let ca = matches!(self, LabProfile::Root { .. });
+        let ca = matches!(
+            self,
+            LabProfile::Root { .. } | LabProfile::Intermediate { .. }
+        );
         let e = BasicConstraints {
             ca,
             path_len_constraint: None,
@@ -146,7 +167,18 @@ impl BuilderProfile for LabProfile {
         };
         let e = KeyUsage(usage).to_extension(subject, &ext)?;
         ext.push(e);
-        if let LabProfile::Leaf { aaguid, .. } = self {
+        if let LabProfile::Aik { tcg_attributes, .. } = self {
+            // EKU tcg-kp-AIKCertificate, critical as webauthn-rs requires.
+            let mut e =
+                ExtendedKeyUsage(vec![tpm::TCG_KP_AIK_CERTIFICATE]).to_extension(subject, &ext)?;
+            e.critical = true;
+            ext.push(e);
+            // The subject is empty, so the subjectAltName is critical (RFC 5280 §4.2.1.6).
+            let e = SubjectAltName(vec![GeneralName::DirectoryName(tcg_attributes.clone())])
+                .to_extension(subject, &ext)?;
+            ext.push(e);
+        }
+        if let LabProfile::Leaf { aaguid, .. } | LabProfile::Aik { aaguid, .. } = self {
             let e = (&AaguidExtension(*aaguid)).to_extension(subject, &ext)?;
             ext.push(e);
         }
@@ -309,6 +341,68 @@ impl AttestationCa {
         .map_err(|e| AttestationError::Build(e.to_string()))?;
         Ok(AttestationCert {
             chain: vec![build(builder, &ca_signer)?],
+            key,
+        })
+    }
+}
+
+impl AttestationCa {
+    /// Issues a TPM attestation identity for `aaguid` (WebAuthn L3 §8.3.1): a TPM-style
+    /// intermediate CA under this root, and under it an AIK certificate with an empty
+    /// subject, the TCG subjectAltName (manufacturer `id:FFFFF1D0`, the FIDO Alliance's test
+    /// vendor; model and version from [`tpm`]), EKU 2.23.133.8.3, basicConstraints CA = false
+    /// and the AAGUID extension. The chain is `[aik, intermediate]`; the AIK is ES256.
+    pub fn issue_tpm(
+        &self,
+        aaguid: Uuid,
+        rng: &mut Rng,
+    ) -> Result<AttestationCert, AttestationError> {
+        let root_signer = signing_key(&self.key)?;
+        let root_subject = Certificate::from_der(&self.root_der)
+            .map_err(|e| AttestationError::BadCertificate(e.to_string()))?
+            .tbs_certificate()
+            .subject()
+            .clone();
+        let name = |s: &str| Name::from_str(s).map_err(|e| AttestationError::Build(e.to_string()));
+        let inter_key = PrivateKey::generate(Algorithm::Es256, rng.as_mut());
+        let inter_signer = signing_key(&inter_key)?;
+        let inter_subject =
+            name("CN=fauxkey Test TPM Intermediate CA,OU=fauxkey test CA,O=fauxkey,C=ZZ")?;
+        let builder = CertificateBuilder::new(
+            LabProfile::Intermediate {
+                issuer: root_subject,
+                subject: inter_subject.clone(),
+            },
+            serial(rng)?,
+            validity()?,
+            spki(&inter_signer)?,
+        )
+        .map_err(|e| AttestationError::Build(e.to_string()))?;
+        let intermediate = build(builder, &root_signer)?;
+        let key = PrivateKey::generate(Algorithm::Es256, rng.as_mut());
+        let aik_signer = signing_key(&key)?;
+        let tcg_attributes = name(&format!(
+            "{}={}+{}={}+{}={}",
+            tpm::TCG_AT_TPM_VERSION,
+            tpm::TPM_VERSION,
+            tpm::TCG_AT_TPM_MODEL,
+            tpm::TPM_MODEL,
+            tpm::TCG_AT_TPM_MANUFACTURER,
+            tpm::TPM_MANUFACTURER,
+        ))?;
+        let builder = CertificateBuilder::new(
+            LabProfile::Aik {
+                issuer: inter_subject,
+                aaguid,
+                tcg_attributes,
+            },
+            serial(rng)?,
+            validity()?,
+            spki(&aik_signer)?,
+        )
+        .map_err(|e| AttestationError::Build(e.to_string()))?;
+        Ok(AttestationCert {
+            chain: vec![build(builder, &inter_signer)?, intermediate],
             key,
         })
     }

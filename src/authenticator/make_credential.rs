@@ -215,6 +215,9 @@ impl<S: CredentialStore> Authenticator<S> {
                 .find_map(|f| match f.as_str() {
                     "none" => Some(AttestationMode::None),
                     "packed" => Some(packed),
+                    "tpm" if self.config.attestation == AttestationMode::Tpm => {
+                        Some(AttestationMode::Tpm)
+                    }
                     _ => None,
                 })
                 .unwrap_or(self.config.attestation),
@@ -224,7 +227,22 @@ impl<S: CredentialStore> Authenticator<S> {
             (AttestationMode::Packed, Some(cert)) => Some(cert),
             _ => None,
         };
+        // `tpm`: the AIK signs certInfo over this credential's pubArea (None for EdDSA).
+        let tpm = match (mode, &self.config.attestation_cert) {
+            (AttestationMode::Tpm, Some(aik)) => {
+                let signed = [auth_data.as_slice(), &request.client_data_hash].concat();
+                crate::attestation::tpm::statement(
+                    aik,
+                    &self.signer,
+                    &credential.key.public_key(),
+                    &signed,
+                    self.clock.now_ms(),
+                )
+            }
+            _ => None,
+        };
         let (fmt, att_stmt) = match mode {
+            AttestationMode::Tpm if tpm.is_some() => ("tpm", tpm.ok_or(StatusCode::Other)?),
             AttestationMode::None | AttestationMode::AlwaysNone => {
                 ("none", cbor::map(Vec::<(&str, Value)>::new()))
             }
@@ -247,7 +265,7 @@ impl<S: CredentialStore> Authenticator<S> {
                     ]),
                 )
             }
-            AttestationMode::Packed | AttestationMode::PackedSelf => {
+            AttestationMode::Packed | AttestationMode::PackedSelf | AttestationMode::Tpm => {
                 let signed = [auth_data.as_slice(), &request.client_data_hash].concat();
                 let sig = self.signer.sign(&credential.key, &signed);
                 (

@@ -56,6 +56,10 @@ pub enum AttestationMode {
     /// `none`, whatever the request prefers: providers that never attest (a request's
     /// `attestationFormats` naming `packed` still gets `none`).
     AlwaysNone,
+    /// `tpm` (WebAuthn L3 §8.3): certInfo and pubArea signed by the AIK in
+    /// [`Config::attestation_cert`] (issued by [`crate::attestation::AttestationCa::issue_tpm`]).
+    /// Without it, or for an EdDSA credential, packed self attestation.
+    Tpm,
 }
 
 /// How new credential ids are made.
@@ -129,7 +133,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             aaguid: FAUXKEY_AAGUID,
-            algorithms: Algorithm::ALL.to_vec(),
+            algorithms: Algorithm::DEFAULT.to_vec(),
             counter: CounterPolicy::PerCredential,
             attestation: AttestationMode::None,
             backup_eligible: true,

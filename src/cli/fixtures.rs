@@ -67,18 +67,11 @@ pub fn run(args: FixturesArgs) -> Result<()> {
     };
     let mut seen = std::collections::BTreeSet::new();
     selected.retain(|p| seen.insert(p.name.clone()));
-    let mut algorithms: Vec<Algorithm> = args
-        .alg
-        .iter()
-        .map(|a| match a {
-            AlgArg::Es256 => Algorithm::Es256,
-            AlgArg::Eddsa => Algorithm::EdDsa,
-        })
-        .collect();
+    let mut algorithms: Vec<Algorithm> = args.alg.iter().map(|a| a.algorithm()).collect();
     let mut seen = std::collections::BTreeSet::new();
     algorithms.retain(|a| seen.insert(*a));
     if algorithms.is_empty() {
-        algorithms = Algorithm::ALL.to_vec();
+        algorithms = Algorithm::DEFAULT.to_vec();
     }
     let options = FixtureOptions {
         seed: args.seed,

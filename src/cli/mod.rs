@@ -20,13 +20,12 @@ use std::io::{IsTerminal as _, Read as _, Write as _};
 use std::path::{Path, PathBuf};
 
 use fauxkey::client::{quick, ClientError};
-use fauxkey::crypto::keys::Algorithm;
 use fauxkey::env::{SimulatedUser, Verification};
 use fauxkey::store::{Credential, CredentialStore};
 use fauxkey::vault::{ErrorClass, KdfParams, Passphrase, PassphraseSource, Vault, VaultError};
 use fauxkey::{Authenticator, Client, Config};
 
-use crate::{AlgArg, Cli, Command, CreateArgs, GetArgs, SignalCommand, UserArgs};
+use crate::{Cli, Command, CreateArgs, GetArgs, SignalCommand, UserArgs};
 
 /// A failed command, with its exit code.
 #[derive(Debug, thiserror::Error)]
@@ -438,10 +437,7 @@ fn create(path: &Path, args: CreateArgs) -> Result<()> {
             )
         }
         (None, Some(rp_id), Some(user_name)) => {
-            let alg = match args.alg {
-                AlgArg::Es256 => Algorithm::Es256,
-                AlgArg::Eddsa => Algorithm::EdDsa,
-            };
+            let alg = args.alg.algorithm();
             let mut rng = fauxkey::env::os_rng();
             let options = quick::creation_options(
                 rp_id,

@@ -59,6 +59,7 @@ pub(super) fn list(json: bool) -> Result<()> {
         let c = &p.config;
         let attestation = match c.attestation {
             AttestationMode::Packed => "packed x5c",
+            AttestationMode::Tpm => "tpm",
             AttestationMode::PackedSelf => "packed self",
             AttestationMode::None | AttestationMode::AlwaysNone => "none",
         };
@@ -130,7 +131,10 @@ pub(super) fn attestation_root(path: &Path, pem: bool) -> Result<()> {
 /// `fauxkey metadata --profile NAME`.
 pub(super) fn metadata(path: &Path, spec: &str) -> Result<()> {
     let profile = resolve(spec)?;
-    let root = if profile.config.attestation == AttestationMode::Packed {
+    let root = if matches!(
+        profile.config.attestation,
+        AttestationMode::Packed | AttestationMode::Tpm
+    ) {
         Some(vault_ca(path)?)
     } else {
         None

@@ -114,6 +114,8 @@ mod aws {
             Algorithm::EdDsa => Ed25519KeyPair::from_seed_unchecked(&secret)
                 .ok()
                 .map(Parsed::EdDsa),
+            // ES384, ES512 and RS256 are signed by RustCrypto (the fallback below).
+            _ => None,
         }
     }
 

@@ -23,6 +23,27 @@ pub fn ec2_p256(alg: iana::Algorithm, x: Vec<u8>, y: Vec<u8>) -> Value {
     to_value(key)
 }
 
+/// An EC2 public key on any curve `{1: 2, 3: alg, -1: crv, -2: x, -3: y}` (ES384 on P-384,
+/// ES512 on P-521).
+pub fn ec2(crv: iana::EllipticCurve, alg: iana::Algorithm, x: Vec<u8>, y: Vec<u8>) -> Value {
+    let key = CoseKeyBuilder::new_ec2_pub_key(crv, x, y)
+        .algorithm(alg)
+        .build();
+    to_value(key)
+}
+
+/// An RSA public key for RS256 `{1: 3, 3: -257, -1: n, -2: e}` (RFC 8230 §4; big-endian
+/// unsigned integers without leading zero bytes).
+pub fn rsa_rs256(n: Vec<u8>, e: Vec<u8>) -> Value {
+    let mut key = CoseKeyBuilder::new()
+        .key_type(iana::KeyType::RSA)
+        .algorithm(iana::Algorithm::RS256)
+        .build();
+    key.params.push((Label::Int(CRV), Value::Bytes(n)));
+    key.params.push((Label::Int(X), Value::Bytes(e)));
+    to_value(key)
+}
+
 /// An OKP Ed25519 public key `{1: 1, 3: -8, -1: 6, -2: x}`.
 pub fn okp_ed25519(x: Vec<u8>) -> Value {
     let mut key = CoseKeyBuilder::new_okp_key()
@@ -88,6 +109,18 @@ impl ParsedKey {
         self.param(X).and_then(|v| v.as_bytes()).map(Vec::as_slice)
     }
 
+    /// The RSA modulus `n` (label -1 of an RSA key), if a byte string.
+    pub fn rsa_n(&self) -> Option<&[u8]> {
+        self.param(CRV)
+            .and_then(|v| v.as_bytes())
+            .map(Vec::as_slice)
+    }
+
+    /// The RSA public exponent `e` (label -2 of an RSA key), if a byte string.
+    pub fn rsa_e(&self) -> Option<&[u8]> {
+        self.x()
+    }
+
     /// The `y` coordinate (label -3), if a byte string.
     pub fn y(&self) -> Option<&[u8]> {
         self.param(Y).and_then(|v| v.as_bytes()).map(Vec::as_slice)
@@ -98,8 +131,14 @@ impl ParsedKey {
 pub const KTY_OKP: i64 = 1;
 /// `kty` EC2.
 pub const KTY_EC2: i64 = 2;
+/// `kty` RSA.
+pub const KTY_RSA: i64 = 3;
 /// `crv` P-256.
 pub const CRV_P256: i64 = 1;
+/// `crv` P-384.
+pub const CRV_P384: i64 = 2;
+/// `crv` P-521.
+pub const CRV_P521: i64 = 3;
 /// `crv` Ed25519.
 pub const CRV_ED25519: i64 = 6;
 

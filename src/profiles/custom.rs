@@ -124,7 +124,7 @@ pub fn from_json(text: &str, origin: &str) -> Result<Profile, ProfileFileError> 
         for id in list {
             algs.push(Algorithm::from_cose_id(id).ok_or_else(|| {
                 invalid(format!(
-                    "`algorithms`: COSE algorithm {id} is not supported (use -7 ES256 or -8 EdDSA)"
+                    "`algorithms`: COSE algorithm {id} is not supported (use -7 ES256, -8 EdDSA, -35 ES384, -36 ES512 or -257 RS256)"
                 ))
             })?);
         }
@@ -139,9 +139,10 @@ pub fn from_json(text: &str, origin: &str) -> Result<Profile, ProfileFileError> 
             "always-none" => AttestationMode::AlwaysNone,
             "packed-self" => AttestationMode::PackedSelf,
             "packed" => AttestationMode::Packed,
+            "tpm" => AttestationMode::Tpm,
             other => {
                 return Err(invalid(format!(
-                    "`attestation` {other:?}: use none, always-none, packed-self or packed"
+                    "`attestation` {other:?}: use none, always-none, packed-self, packed or tpm"
                 )))
             }
         };

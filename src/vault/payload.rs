@@ -75,6 +75,7 @@ fn attestation_code(mode: AttestationMode) -> i64 {
         AttestationMode::PackedSelf => 1,
         AttestationMode::Packed => 2,
         AttestationMode::AlwaysNone => 3,
+        AttestationMode::Tpm => 4,
     }
 }
 
@@ -581,6 +582,7 @@ fn decode_settings(r: &mut In<'_>) -> Result<Config, VaultError> {
             1 => AttestationMode::PackedSelf,
             2 => AttestationMode::Packed,
             3 => AttestationMode::AlwaysNone,
+            4 => AttestationMode::Tpm,
             _ => return Err(bad("unknown attestation mode")),
         },
         backup_eligible: need(be, W, 4)?,
