@@ -22,7 +22,7 @@ impl<S: CredentialStore> Authenticator<S> {
         // Another process may have changed a shared store (the vault) since we last looked.
         self.store.refresh().map_err(|e| self.store_failed(e))?;
 
-        // Steps 1–2: pinUvAuthParam (fauxkey sets no PIN).
+        // Steps 1–2: pinUvAuthParam (a token from the PIN or built-in UV).
         let token_uv = self.check_pin_uv_auth(
             &rp_id,
             &request.client_data_hash,
@@ -36,9 +36,16 @@ impl<S: CredentialStore> Authenticator<S> {
             return Err(StatusCode::UnsupportedOption);
         }
         let up = request.options.up.unwrap_or(true);
-        let uv_requested = request.options.uv == Some(true);
+        let mut uv_requested = request.options.uv == Some(true);
         if uv_requested && !self.user.uv_capable() {
             return Err(StatusCode::InvalidOption);
+        }
+        // Step 5 (alwaysUv): built-in UV if there is one, else a token is needed.
+        if !token_uv && !uv_requested && up && self.store.device_state().always_uv {
+            if !self.user.uv_capable() {
+                return Err(StatusCode::PuatRequired);
+            }
+            uv_requested = true;
         }
 
         // Step 7: the hmac-secret input is checked before any gesture.
