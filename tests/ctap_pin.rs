@@ -284,10 +284,9 @@ fn set_pin_then_tokens_from_it_in_both_protocols() {
         // A second setPIN is refused.
         assert_eq!(r.set_pin(protocol, "5678"), vec![NOT_ALLOWED]);
         assert_eq!(r.retries(), (8, false));
-        // With a PIN, a discoverable credential needs a token; a non-discoverable one does not
-        // (makeCredUvNotRqd).
+        // With a PIN, every makeCredential needs a token (no makeCredUvNotRqd).
         assert_eq!(r.make(true, None), vec![PUAT_REQUIRED]);
-        assert_eq!(r.make(false, None)[0], OK);
+        assert_eq!(r.make(false, None), vec![PUAT_REQUIRED]);
         let token = r.pin_token(protocol, "1234", None, None);
         let made = r.make(true, Some((&token, protocol)));
         assert_eq!(made[0], OK, "{}", hex::encode(&made));
@@ -418,7 +417,7 @@ fn permissions_rp_binding_and_expiry() {
     let t = r.pin_token(two, "1234", Some(1), Some("example.com"));
     r.clock.advance(30_000);
     assert_eq!(r.make(true, Some((&t, two))), vec![PIN_AUTH_INVALID]);
-    // One used in time lives on (for lbw-free uses: a getAssertion) until 10 minutes.
+    // One used within the limit works.
     let t = r.pin_token(two, "1234", Some(3), Some("example.com"));
     r.clock.advance(29_000);
     assert_eq!(r.make(false, Some((&t, two)))[0], OK);
@@ -468,16 +467,18 @@ fn authenticator_config_min_pin_length_force_change_always_uv() {
     assert_eq!(r.change_pin(two, "123456", "12345678"), vec![OK]);
     let m = r.ok_map(&[0x04], "getInfo");
     assert_eq!(get(&m, 0x0C), Value::Bool(false));
-    // alwaysUv: even a non-discoverable credential then needs a token.
+    // alwaysUv: every ceremony needs a token.
     let acfg = r.pin_token(two, "12345678", Some(0x20), None);
     let m = r.config_msg(0x02, None, Some(&acfg));
     r.status(&m, OK, "toggleAlwaysUv");
     assert_eq!(option(&info_options(&mut r), "alwaysUv"), Some(true));
-    assert_eq!(
-        option(&info_options(&mut r), "makeCredUvNotRqd"),
-        Some(false)
+    assert_eq!(option(&info_options(&mut r), "makeCredUvNotRqd"), None);
+    // getAssertion without a token is refused too (PIN-only: no built-in UV to fall back on).
+    let ga = msg(
+        0x02,
+        &imap(vec![(1, txt("example.com")), (2, bstr(&[0x22; 32]))]),
     );
-    assert_eq!(r.make(false, None), vec![PUAT_REQUIRED]);
+    r.status(&ga, PUAT_REQUIRED, "alwaysUv getAssertion");
     // Enterprise attestation needs an attestation certificate (the default config has none).
     let m = r.config_msg(0x01, None, Some(&acfg));
     r.status(&m, 0x2B, "enableEnterpriseAttestation unsupported");

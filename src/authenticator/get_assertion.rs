@@ -127,6 +127,11 @@ impl<S: CredentialStore> Authenticator<S> {
         if up && self.user.presence(&rp_id) == Presence::Deny {
             return Err(StatusCode::OperationDenied);
         }
+        // Once presence is collected, a token that was used keeps only `lbw` (a silent
+        // pre-flight with up=false leaves it as it was).
+        if up && token_uv {
+            self.token_used_for_ceremony();
+        }
 
         // Step 11, with a display: the user picks the account on the authenticator itself.
         let chosen_on_authenticator =

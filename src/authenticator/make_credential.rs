@@ -60,9 +60,9 @@ impl<S: CredentialStore> Authenticator<S> {
                     return Err(StatusCode::PuatRequired);
                 }
                 uv_requested = true;
-            // Step 6: with a PIN set, only a non-discoverable credential may skip UV
-            // (makeCredUvNotRqd).
-            } else if state.pin_set() && rk {
+            // Step 6: with a PIN set, a token is needed (fauxkey does not claim
+            // makeCredUvNotRqd). Without one, built-in UV stays optional, as before PINs existed.
+            } else if state.pin_set() {
                 return Err(StatusCode::PuatRequired);
             }
         }
@@ -104,9 +104,12 @@ impl<S: CredentialStore> Authenticator<S> {
             };
         }
 
-        // Step 14: user presence.
+        // Step 14: user presence. Once it is collected, a token that was used keeps only `lbw`.
         if self.user.presence(&rp_id) == Presence::Deny {
             return Err(StatusCode::OperationDenied);
+        }
+        if token_uv {
+            self.token_used_for_ceremony();
         }
 
         // Step 15: extensions (outputs only for inputs we processed).

@@ -358,9 +358,8 @@ impl<S: CredentialStore> Authenticator<S> {
         options.push(("credentialMgmtPreview".to_owned(), true));
         options.push(("authnrCfg".to_owned(), true));
         options.push(("setMinPINLength".to_owned(), true));
+        // No `makeCredUvNotRqd`: with a PIN set, every makeCredential needs a token or UV.
         options.push(("alwaysUv".to_owned(), state.always_uv));
-        // Without alwaysUv, a non-discoverable makeCredential needs no UV (CTAP 2.1 §6.4).
-        options.push(("makeCredUvNotRqd".to_owned(), !state.always_uv));
         if self.enterprise_attestation_supported() {
             options.push(("ep".to_owned(), state.enterprise_attestation));
         }
@@ -428,8 +427,6 @@ impl<S: CredentialStore> Authenticator<S> {
         let protocol = PinProtocol::from_number(protocol).ok_or(StatusCode::InvalidParameter)?;
         // Step 11: it must verify against the current token, which needs the permission.
         self.verify_pin_uv_auth(protocol, client_data_hash, param, permission, Some(rp_id))?;
-        // The token keeps only `lbw` once a ceremony has used it.
-        self.token_used_for_ceremony();
         Ok(true)
     }
 }

@@ -123,8 +123,9 @@ impl<S: CredentialStore> Authenticator<S> {
         })
     }
 
-    /// After a makeCredential or getAssertion that used the token, it keeps only `lbw` (CTAP 2.1
-    /// §6.1.2 step 17, §6.2.2 step 13).
+    /// After a makeCredential or getAssertion that used the token and collected user presence,
+    /// it keeps only `lbw` (CTAP 2.1 §6.1.2 step 14, §6.2.2 step 12:
+    /// clearPinUvAuthTokenPermissionsExceptLbw).
     pub(super) fn token_used_for_ceremony(&mut self) {
         if let Some(t) = &mut self.pin_uv.token {
             t.permissions &= PERMISSION_LBW;
