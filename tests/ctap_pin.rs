@@ -748,3 +748,79 @@ fn malformed_input_table() {
         r.status(&m, code, what);
     }
 }
+
+/// `fauxkey pin set|change|clear|status` writes the PIN the authenticator then checks.
+#[test]
+fn cli_sets_the_pin_the_authenticator_checks() {
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+    let dir = std::env::temp_dir().join(format!("fauxkey-pin-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("v.fxk");
+    let fauxkey = |args: &[&str], stdin: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_fauxkey"))
+            .arg("--vault")
+            .arg(&path)
+            .args(args)
+            .env("FAUXKEY_PASSPHRASE", "correct horse")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.code().unwrap(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    assert_eq!(fauxkey(&["init", "--insecure-fast-kdf"], "").0, 0);
+    assert_eq!(fauxkey(&["pin", "set"], "1234\n").0, 0);
+    let (code, _, err) = fauxkey(&["pin", "set"], "5678\n");
+    assert_eq!(code, 2);
+    assert!(err.contains("a PIN is already set"), "{err}");
+    let (code, _, err) = fauxkey(&["pin", "change"], "0000\n5678\n");
+    assert_eq!(code, 2);
+    assert!(err.contains("the current PIN is wrong"), "{err}");
+    let (code, _, err) = fauxkey(&["pin", "change"], "1234\n567\n");
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("shorter than the minimum PIN length of 4"),
+        "{err}"
+    );
+    assert_eq!(fauxkey(&["pin", "change"], "1234\n5678\n").0, 0);
+    // The authenticator over the vault takes exactly that PIN.
+    let pass = Passphrase::new("correct horse").unwrap();
+    let mut r = Rig::over(
+        Vault::open(&path, &pass).unwrap(),
+        PIN_ONLY,
+        Config::default(),
+    );
+    assert_eq!(
+        r.pin_token_raw(PinProtocol::Two, "1234", None, None).0,
+        vec![PIN_INVALID]
+    );
+    r.pin_token(PinProtocol::Two, "5678", None, None);
+    drop(r);
+    let (code, json, _) = fauxkey(&["pin", "status", "--json"], "");
+    assert_eq!(code, 0);
+    let status: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(status["pinSet"], true);
+    assert_eq!(
+        status["pinRetries"], 8,
+        "the right PIN restored the retries"
+    );
+    assert_eq!(fauxkey(&["pin", "clear"], "").0, 0);
+    let (_, json, _) = fauxkey(&["pin", "status", "--json"], "");
+    let status: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(status["pinSet"], false);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -332,3 +332,46 @@ fn decrypt_new_pin(
     let pin = std::str::from_utf8(&padded[..end]).map_err(|_| StatusCode::PinPolicyViolation)?;
     Ok(Zeroizing::new(pin.to_owned()))
 }
+
+/// Why the owner's PIN change ([`set_pin`], [`change_pin`]) was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PinAdminError {
+    /// `set` when a PIN is already set.
+    #[error("a PIN is already set; change it with the current PIN, or clear it")]
+    AlreadySet,
+    /// `change` when no PIN is set.
+    #[error("no PIN is set; set one first")]
+    NotSet,
+    /// The current PIN given is wrong (no retry is spent: the owner is not the platform).
+    #[error("the current PIN is wrong")]
+    WrongPin,
+    /// The new PIN breaks the policy.
+    #[error("{0}")]
+    Policy(#[from] PinPolicyError),
+}
+
+/// Sets the PIN of an authenticator that has none, as its owner (the CLI, the control plane):
+/// the same policy as setPIN.
+pub fn set_pin(state: &mut DeviceState, pin: &str) -> Result<(), PinAdminError> {
+    if state.pin_set() {
+        return Err(PinAdminError::AlreadySet);
+    }
+    check_pin_policy(pin, state)?;
+    state.set_pin(pin);
+    Ok(())
+}
+
+/// Changes the PIN as its owner, given the current one; restores the retries (also of a blocked
+/// PIN) and clears forcePINChange, as changePIN does.
+pub fn change_pin(state: &mut DeviceState, current: &str, new: &str) -> Result<(), PinAdminError> {
+    let Some(hash) = state.pin_hash else {
+        return Err(PinAdminError::NotSet);
+    };
+    if !bool::from(hash.ct_eq(&crate::store::pin_hash(current.as_bytes()))) {
+        return Err(PinAdminError::WrongPin);
+    }
+    check_pin_policy(new, state)?;
+    state.set_pin(new);
+    Ok(())
+}
