@@ -52,7 +52,7 @@ pub fn run(path: &Path, command: PinCommand) -> Result<()> {
         PinCommand::Status { json } => {
             let s = vault.extras().device.clone();
             if json {
-                super::print_json(&status_json(&s))?;
+                super::print_json(&s.status_json())?;
             } else {
                 outln!("PIN set: {}", if s.pin_set() { "yes" } else { "no" })?;
                 outln!("PIN retries: {}", s.pin_retries)?;
@@ -64,18 +64,6 @@ pub fn run(path: &Path, command: PinCommand) -> Result<()> {
         }
     }
     Ok(())
-}
-
-fn status_json(s: &DeviceState) -> serde_json::Value {
-    serde_json::json!({
-        "pinSet": s.pin_set(),
-        "pinRetries": s.pin_retries,
-        "minPinLength": s.min_pin_length,
-        "forcePinChange": s.force_pin_change,
-        "minPinLengthRpIds": s.min_pin_length_rp_ids,
-        "alwaysUv": s.always_uv,
-        "enterpriseAttestation": s.enterprise_attestation,
-    })
 }
 
 fn change(

@@ -81,6 +81,20 @@ impl DeviceState {
         self.force_pin_change = false;
     }
 
+    /// The state as the CLI (`fauxkey pin status --json`) and the control plane report it
+    /// (never the PIN hash).
+    pub fn status_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "pinSet": self.pin_set(),
+            "pinRetries": self.pin_retries,
+            "minPinLength": self.min_pin_length,
+            "forcePinChange": self.force_pin_change,
+            "minPinLengthRpIds": self.min_pin_length_rp_ids,
+            "alwaysUv": self.always_uv,
+            "enterpriseAttestation": self.enterprise_attestation,
+        })
+    }
+
     /// Removes the PIN (what `authenticatorReset` and `fauxkey pin clear` do).
     pub fn clear_pin(&mut self) {
         self.pin_hash = None;
