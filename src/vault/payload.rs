@@ -885,6 +885,16 @@ mod tests {
                     attachment: Attachment::CrossPlatform,
                     zero_aaguid_for_none: true,
                 }),
+                device: DeviceState {
+                    pin_hash: Some([7; 16]),
+                    pin_code_points: 6,
+                    pin_retries: 3,
+                    min_pin_length: 6,
+                    force_pin_change: true,
+                    min_pin_length_rp_ids: vec!["a.example".into()],
+                    enterprise_attestation: true,
+                    always_uv: true,
+                },
             };
             let bytes = encode_with(&settings, &extras, &[], &[]);
             let state = decode(&bytes).expect("decodes");
