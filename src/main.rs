@@ -205,6 +205,16 @@ pub enum Command {
         fauxkey ctap --socket /tmp/fauxkey.sock --presence-delay-ms 1500   # the vault; slow touch\n  \
         fauxkey ctap --stdio --ephemeral --profile fauxkey < requests.bin > replies.bin")]
     Ctap(cli::ctap::CtapArgs),
+    /// Manage the emulated key's CTAP PIN (kept in the vault as LEFT(SHA-256(PIN), 16)).
+    #[command(after_help = "Examples:\n  \
+        echo 1234 | fauxkey pin set\n  \
+        printf '1234\\n24681357\\n' | fauxkey pin change\n  \
+        fauxkey pin status --json")]
+    Pin {
+        /// What to do.
+        #[command(subcommand)]
+        command: cli::pin::PinCommand,
+    },
     /// Print a shell completion script.
     #[command(hide = true)]
     Completions {

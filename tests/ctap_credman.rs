@@ -336,7 +336,11 @@ fn token_authorises_make_credential_and_get_assertion() {
     );
     r.status(&mc(t.auth(&cdh), 2, "other.example"), 0x33, "another RP");
     assert_eq!(r.a.store().len(), 1);
-    // getAssertion with the same token.
+    // The token that made a credential has lost mc and ga (only lbw survives, CTAP 2.1
+    // §6.1.2): the same MAC is refused now.
+    r.status(&mc(t.auth(&cdh), 2, "example.com"), 0x33, "token after use");
+    // getAssertion with a fresh token.
+    let t = r.token(PinProtocol::Two, MC | GA, Some("example.com"));
     let ga = msg(
         0x02,
         &imap(vec![
@@ -704,6 +708,9 @@ fn tokens_expire_after_ten_minutes() {
     let mut r = rig(SimulatedUser::default());
     r.make("a.example", b"u1", "alice", true);
     let t = r.token(PinProtocol::Two, CM, None);
+    // Used within the initial usage limit (30 s), it lives on to ten minutes.
+    let m = r.cm(Some(&t), 0x01, None);
+    r.ok_map(&m, "metadata with a new token");
     r.clock.advance(10 * 60 * 1000 - 1);
     let m = r.cm(Some(&t), 0x01, None);
     r.ok_map(&m, "metadata just before the token expires");
@@ -714,4 +721,9 @@ fn tokens_expire_after_ten_minutes() {
     let t = r.token(PinProtocol::Two, CM, None);
     let m = r.cm(Some(&t), 0x01, None);
     r.ok_map(&m, "metadata with a fresh token");
+    // One never used within 30 s of being issued is gone.
+    let t = r.token(PinProtocol::Two, CM, None);
+    r.clock.advance(30_000);
+    let m = r.cm(Some(&t), 0x01, None);
+    r.status(&m, 0x33, "metadata with a token unused for 30 s");
 }

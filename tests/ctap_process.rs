@@ -837,15 +837,18 @@ fn client_pin_errors_and_key_agreement_bytes() {
         INVALID_PARAMETER,
         "clientPIN protocol 9",
     );
-    r.err(
-        &pin_msg(&[(1, int(2)), (2, int(1))]),
-        INVALID_SUBCOMMAND,
-        "getPINRetries",
-    );
+    // getPINRetries: 00 {3: 8, 4: false} (no PIN yet, 8 retries, no power cycle needed).
+    let (_, raw) = r.ok(&pin_msg(&[(1, int(2)), (2, int(1))]), "getPINRetries");
+    assert_eq!(hex::encode(&raw), "00a2030804f4");
     r.err(
         &pin_msg(&[(1, int(2)), (2, int(3))]),
+        MISSING_PARAMETER,
+        "setPIN without its parameters",
+    );
+    r.err(
+        &pin_msg(&[(1, int(2)), (2, int(8))]),
         INVALID_SUBCOMMAND,
-        "setPIN",
+        "subcommand 8",
     );
     let (_, raw) = r.ok(&pin_msg(&[(1, int(2)), (2, int(2))]), "getKeyAgreement");
     // 00 {1: {1: 2, 3: -25, -1: 1, -2: x, -3: y}}
@@ -1599,13 +1602,15 @@ fn hidden_credentials_are_never_returned() {
 /// getInfo of the default config with a UV-capable user, byte for byte.
 const GET_INFO_DEFAULT: &str = concat!(
     "00",
-    "aa",
+    "ad", // 13 entries
     "01",
-    "82",
+    "83",
     "68",
     "4649444f5f325f30",
+    "6c",
+    "4649444f5f325f315f505245",
     "68",
-    "4649444f5f325f31", // versions ["FIDO_2_0", "FIDO_2_1"]
+    "4649444f5f325f31", // versions ["FIDO_2_0", "FIDO_2_1_PRE", "FIDO_2_1"]
     "02",
     "82",
     "6b",
@@ -1616,19 +1621,29 @@ const GET_INFO_DEFAULT: &str = concat!(
     "50",
     "a3177236086144968ac0b5d4308ac6e2", // aaguid
     "04",
-    "a6",
+    "ab", // 11 options, canonical order
     "62726b",
-    "f5",
+    "f5", // rk
     "627570",
-    "f5",
+    "f5", // up
     "627576",
-    "f5",
+    "f5", // uv
     "64706c6174",
-    "f4",
+    "f4", // plat
+    "68616c776179735576",
+    "f4", // alwaysUv
     "68637265644d676d74",
-    "f5",
+    "f5", // credMgmt
+    "69617574686e72436667",
+    "f5", // authnrCfg
+    "69636c69656e7450696e",
+    "f4", // clientPin: supported, not set
     "6e70696e557641757468546f6b656e",
-    "f5", // rk up uv plat credMgmt pinUvAuthToken
+    "f5", // pinUvAuthToken
+    "6f7365744d696e50494e4c656e677468",
+    "f5", // setMinPINLength
+    "7563726564656e7469616c4d676d7450726576696577",
+    "f5", // credentialMgmtPreview
     "05",
     "191db9", // maxMsgSize 7609
     "06",
@@ -1655,6 +1670,12 @@ const GET_INFO_DEFAULT: &str = concat!(
     "27",
     "6474797065",
     "6a7075626c69632d6b6579",
+    "0c",
+    "f4", // forcePINChange false
+    "0d",
+    "04", // minPINLength 4
+    "10",
+    "08", // maxRPIDsForSetMinPINLength 8
 );
 
 #[test]
@@ -1665,7 +1686,11 @@ fn get_info_bytes_and_fields() {
     let info = get_info::Response::from_cbor(&m).unwrap();
     assert_eq!(
         info.versions,
-        vec!["FIDO_2_0".to_owned(), "FIDO_2_1".to_owned()]
+        vec![
+            "FIDO_2_0".to_owned(),
+            "FIDO_2_1_PRE".to_owned(),
+            "FIDO_2_1".to_owned()
+        ]
     );
     assert_eq!(info.option("credMgmt"), Some(true));
     assert_eq!(info.option("pinUvAuthToken"), Some(true));
@@ -1681,9 +1706,11 @@ fn get_info_bytes_and_fields() {
     assert_eq!(info.option("plat"), Some(false));
     assert_eq!(
         info.option("clientPin"),
-        None,
-        "no PIN support is advertised"
+        Some(false),
+        "a PIN can be set; none is"
     );
+    assert_eq!(info.min_pin_length, Some(4));
+    assert_eq!(info.force_pin_change, Some(false));
     assert_eq!(info.max_msg_size, Some(7609));
     assert_eq!(info.pin_uv_auth_protocols, vec![2, 1]);
     assert_eq!(info.transports, vec!["internal".to_owned()]);
@@ -1703,10 +1730,11 @@ fn get_info_bytes_and_fields() {
     let info = get_info::Response::from_cbor(&m).unwrap();
     assert_eq!(info.option("uv"), None);
     assert_eq!(info.option("rk"), Some(false));
-    // No built-in UV means no pinUvAuthToken, so no credential management and no CTAP 2.1.
-    assert_eq!(info.option("pinUvAuthToken"), None);
-    assert_eq!(info.option("credMgmt"), None);
-    assert_eq!(info.versions, vec!["FIDO_2_0".to_owned()]);
+    // Without built-in UV a PIN still gives tokens, so credential management and CTAP 2.1 stay.
+    assert_eq!(info.option("pinUvAuthToken"), Some(true));
+    assert_eq!(info.option("credMgmt"), Some(true));
+    assert_eq!(info.option("clientPin"), Some(false));
+    assert!(info.versions.contains(&"FIDO_2_1".to_owned()));
     assert_eq!(info.algorithms, vec![-8]);
 }
 

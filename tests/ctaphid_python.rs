@@ -215,3 +215,40 @@ fn python_fido2_over_the_vault_persists_and_logs_credential_management() {
         .collect();
     assert_eq!(changes, ["renamed", "removed"], "{events}");
 }
+
+#[test]
+fn python_fido2_pin_config_preview_credman_and_retries_across_restarts() {
+    let Some(py) = python() else { return };
+    let mut server = Server::start(&["--ephemeral"]);
+    server.stop();
+    let dir = server.dir.clone();
+    let vault = dir.join("vault.fxk");
+    let out = Command::new(FAUXKEY)
+        .arg("--vault")
+        .arg(&vault)
+        .args(["init", "--insecure-fast-kdf"])
+        .env("FAUXKEY_PASSPHRASE", "correct horse")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A PIN-only key over the vault; every restart of the daemon is a power cycle.
+    let args = ["--vault", vault.to_str().unwrap(), "--no-uv"];
+    let runs: [&[&str]; 4] = [
+        &["pin_setup", "pin_wrong3"],
+        &["pin_after_restart", "pin_client", "pin_wrong3"],
+        &["pin_wrong3"],
+        &["pin_wrong3", "pin_blocked"],
+    ];
+    // Dropping a Server removes its directory: keep them all to the end.
+    let mut daemons = Vec::new();
+    for scenarios in runs {
+        let mut daemon = Server::start_in(dir.clone(), &args);
+        daemon.run(&py, scenarios);
+        daemon.stop();
+        daemons.push(daemon);
+    }
+}

@@ -343,6 +343,7 @@ fn valid_messages() -> &'static Vec<Vec<u8>> {
         let pin = client_pin::Request {
             pin_uv_auth_protocol: Some(2),
             sub_command: client_pin::GET_KEY_AGREEMENT,
+            ..Default::default()
         };
         vec![
             message(0x01, &mc_request(b"user-3", -7, true).to_cbor()),

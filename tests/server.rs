@@ -1100,3 +1100,37 @@ fn an_oversized_body_is_refused_with_a_json_error() {
     let response = http.request("GET", "/shim.js").call().unwrap();
     assert_eq!(response.header("cache-control"), Some("no-store"));
 }
+
+#[test]
+fn the_control_plane_sets_changes_and_clears_the_pin() {
+    let (_server, http) = start(31);
+    let pin = "/_fauxkey/authenticators/default/pin";
+    let (status, body) = http.get(pin);
+    assert_eq!(status, 200);
+    assert_eq!(body["pinSet"], false);
+    assert_eq!(body["pinRetries"], 8);
+    assert_eq!(http.post(pin, &json!({"pin": "1234"})).0, 204);
+    let (status, _) = http.post(pin, &json!({"pin": "5678"}));
+    assert_ne!(
+        status, 204,
+        "a second set without the current PIN is refused"
+    );
+    let (status, _) = http.post(pin, &json!({"pin": "5678", "currentPin": "0000"}));
+    assert_ne!(status, 204, "a wrong current PIN is refused");
+    let (status, _) = http.post(pin, &json!({"pin": "56", "currentPin": "1234"}));
+    assert_ne!(status, 204, "a 2-character PIN is refused");
+    assert_eq!(
+        http.post(pin, &json!({"pin": "5678", "currentPin": "1234"}))
+            .0,
+        204
+    );
+    assert_eq!(http.get(pin).1["pinSet"], true);
+    assert_eq!(
+        http.post("/_fauxkey/authenticators/default/power-cycle", &json!({}))
+            .0,
+        204
+    );
+    assert_eq!(http.delete(pin).0, 204);
+    assert_eq!(http.get(pin).1["pinSet"], false);
+    assert_eq!(http.get("/_fauxkey/authenticators/nope/pin").0, 404);
+}

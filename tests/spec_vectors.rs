@@ -797,9 +797,11 @@ fn authenticator_hmac_secret_output(v: &Vectors, case: &str, protocol: PinProtoc
         .client_pin(client_pin::Request {
             pin_uv_auth_protocol: Some(protocol.number()),
             sub_command: client_pin::GET_KEY_AGREEMENT,
+            ..Default::default()
         })
         .unwrap()
-        .key_agreement;
+        .into_key_agreement()
+        .unwrap();
     assert_eq!(
         key_agreement,
         cose_p256(

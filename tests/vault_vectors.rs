@@ -177,6 +177,7 @@ fn profile_payload() -> Vec<u8> {
     let extras = payload::Extras {
         client: Some(profile.client_settings()),
         attestation_ca: Some(ca),
+        ..payload::Extras::default()
     };
     let mut rng = seeded_rng(0x0602);
     let cred = Credential {
@@ -555,6 +556,7 @@ fn scenarios() -> Vec<Scenario> {
         ),
     ];
     all.extend(alg_scenarios());
+    all.extend(pin_scenarios());
     all
 }
 
@@ -1140,4 +1142,84 @@ fn journal_vectors_match_the_generator_and_open_as_expected() {
         "journal vectors:\n  {}",
         failures.join("\n  ")
     );
+
+// ---------------------------------------------------------------------------------------------
+// Issue 16: the PIN and authenticatorConfig state (settings keys 18–25).
+// ---------------------------------------------------------------------------------------------
+
+/// The base payload with `entries` appended to its settings map (keys above 17, so still in
+/// canonical order).
+fn settings_append(entries: Vec<(i64, Value)>) -> Vec<u8> {
+    payload_edit(|top| {
+        let Value::Map(settings) = map_entry(top, 2) else {
+            panic!("settings not a map")
+        };
+        settings.extend(
+            entries
+                .into_iter()
+                .map(|(k, v)| (Value::Integer(k.into()), v)),
+        );
+    })
+}
+
+fn pin_scenarios() -> Vec<Scenario> {
+    let fast = KdfParams::INSECURE_FAST;
+    let device = fauxkey::store::DeviceState {
+        pin_hash: Some(fauxkey::store::pin_hash(b"1234")),
+        pin_code_points: 4,
+        pin_retries: 5,
+        min_pin_length: 6,
+        force_pin_change: true,
+        min_pin_length_rp_ids: vec!["example.com".into()],
+        enterprise_attestation: false,
+        always_uv: true,
+    };
+    let extras = payload::Extras {
+        device,
+        ..payload::Extras::default()
+    };
+    let with_pin = payload::encode_with(&Config::default(), &extras, &[], &[]).to_vec();
+    let failure = |name, comment, bytes: Vec<u8>| Scenario {
+        name,
+        expect: PAYLOAD_FAILURE,
+        passphrase: PASS,
+        comment,
+        credentials: None,
+        bytes: seal_with(0x1600, PASS, fast, &bytes),
+    };
+    let hash = Value::Bytes(Sha256::digest(b"1234")[..16].to_vec());
+    vec![
+        Scenario {
+            name: "pin-success-set.txt",
+            expect: SUCCESS,
+            passphrase: PASS,
+            comment: "PIN 1234 kept as LEFT(SHA-256(PIN), 16) (keys 18-19), 5 retries left, \
+                      minPINLength 6 for example.com, forcePINChange, alwaysUv",
+            credentials: Some(0),
+            bytes: seal_with(0x1601, PASS, fast, &with_pin),
+        },
+        failure(
+            "pin-payload-failure-hash-15-bytes.txt",
+            "settings key 18 (PIN hash) of 15 bytes",
+            settings_append(vec![
+                (18, Value::Bytes(vec![0; 15])),
+                (19, Value::Integer(4.into())),
+            ]),
+        ),
+        failure(
+            "pin-payload-failure-hash-without-length.txt",
+            "settings key 18 without key 19",
+            settings_append(vec![(18, hash)]),
+        ),
+        failure(
+            "pin-payload-failure-retries-9.txt",
+            "settings key 20 (PIN retries) above the maximum of 8",
+            settings_append(vec![(20, Value::Integer(9.into()))]),
+        ),
+        failure(
+            "pin-payload-failure-unknown-settings-key-26.txt",
+            "settings key 26, not defined",
+            settings_append(vec![(26, Value::Bool(true))]),
+        ),
+    ]
 }

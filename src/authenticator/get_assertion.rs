@@ -22,7 +22,7 @@ impl<S: CredentialStore> Authenticator<S> {
         // Another process may have changed a shared store (the vault) since we last looked.
         self.store.refresh().map_err(|e| self.store_failed(e))?;
 
-        // Steps 1–2: pinUvAuthParam (fauxkey sets no PIN).
+        // Steps 1–2: pinUvAuthParam (a token from the PIN or built-in UV).
         let token_uv = self.check_pin_uv_auth(
             &rp_id,
             &request.client_data_hash,
@@ -36,9 +36,16 @@ impl<S: CredentialStore> Authenticator<S> {
             return Err(StatusCode::UnsupportedOption);
         }
         let up = request.options.up.unwrap_or(true);
-        let uv_requested = request.options.uv == Some(true);
+        let mut uv_requested = request.options.uv == Some(true);
         if uv_requested && !self.user.uv_capable() {
             return Err(StatusCode::InvalidOption);
+        }
+        // Step 5 (alwaysUv): built-in UV if there is one, else a token is needed.
+        if !token_uv && !uv_requested && up && self.store.device_state().always_uv {
+            if !self.user.uv_capable() {
+                return Err(StatusCode::PuatRequired);
+            }
+            uv_requested = true;
         }
 
         // Step 7: the hmac-secret input is checked before any gesture.
@@ -119,6 +126,11 @@ impl<S: CredentialStore> Authenticator<S> {
         // Step 12: user presence, unless the RP asked for a silent check.
         if up && self.user.presence(&rp_id) == Presence::Deny {
             return Err(StatusCode::OperationDenied);
+        }
+        // Once presence is collected, a token that was used keeps only `lbw` (a silent
+        // pre-flight with up=false leaves it as it was).
+        if up && token_uv {
+            self.token_used_for_ceremony();
         }
 
         // Step 11, with a display: the user picks the account on the authenticator itself.

@@ -44,6 +44,8 @@ impl<S: CredentialStore> Authenticator<S> {
         self.store
             .apply(&event.changes, event.clone(), now)
             .map_err(|e| self.store_failed(e))?;
+        // The PIN and the authenticatorConfig settings go too (CTAP 2.1 §6.6).
+        self.save_state(crate::store::DeviceState::default())?;
         self.pin_uv = PinUvState::default();
         self.key_agreement = None;
         Ok(())

@@ -22,7 +22,7 @@ impl<S: CredentialStore> Authenticator<S> {
         self.store.refresh().map_err(|e| self.store_failed(e))?;
         self.sequence = self.sequence.max(self.store.max_sequence());
 
-        // Steps 1–2: pinUvAuthParam (fauxkey sets no PIN).
+        // Steps 1–2: pinUvAuthParam (a token from the PIN or built-in UV).
         let token_uv = self.check_pin_uv_auth(
             &rp_id,
             &request.client_data_hash,
@@ -48,14 +48,33 @@ impl<S: CredentialStore> Authenticator<S> {
         if rk && !self.config.resident_keys {
             return Err(StatusCode::UnsupportedOption);
         }
-        let uv_requested = request.options.uv == Some(true);
+        let mut uv_requested = request.options.uv == Some(true);
         if uv_requested && !self.user.uv_capable() {
             return Err(StatusCode::InvalidOption);
         }
+        let state = self.store.device_state();
+        if !token_uv && !uv_requested {
+            // Step 4 (alwaysUv): built-in UV if there is one, else a token is needed.
+            if state.always_uv {
+                if !self.user.uv_capable() {
+                    return Err(StatusCode::PuatRequired);
+                }
+                uv_requested = true;
+            // Step 6: with a PIN set, a token is needed (fauxkey does not claim
+            // makeCredUvNotRqd). Without one, built-in UV stays optional, as before PINs existed.
+            } else if state.pin_set() {
+                return Err(StatusCode::PuatRequired);
+            }
+        }
 
-        // Step 6: enterprise attestation is not supported.
-        if request.enterprise_attestation.is_some() {
-            return Err(StatusCode::InvalidParameter);
+        // Step 6: enterprise attestation only once enabled by authenticatorConfig.
+        if let Some(ep) = request.enterprise_attestation {
+            if !(self.enterprise_attestation_supported() && state.enterprise_attestation) {
+                return Err(StatusCode::InvalidParameter);
+            }
+            if !(1..=2).contains(&ep) {
+                return Err(StatusCode::InvalidOption);
+            }
         }
 
         // Step 11: built-in user verification, when asked for (a pinUvAuthToken counts as UV;
@@ -85,9 +104,12 @@ impl<S: CredentialStore> Authenticator<S> {
             };
         }
 
-        // Step 14: user presence.
+        // Step 14: user presence. Once it is collected, a token that was used keeps only `lbw`.
         if self.user.presence(&rp_id) == Presence::Deny {
             return Err(StatusCode::OperationDenied);
+        }
+        if token_uv {
+            self.token_used_for_ceremony();
         }
 
         // Step 15: extensions (outputs only for inputs we processed).

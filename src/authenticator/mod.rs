@@ -1,15 +1,18 @@
-//! The virtual CTAP2 authenticator: makeCredential, getAssertion, getNextAssertion, getInfo and
-//! the key-agreement part of clientPIN, over an injected store, RNG, clock and user.
+//! The virtual CTAP2 authenticator: makeCredential, getAssertion, getNextAssertion, getInfo,
+//! clientPIN (a PIN kept in the store), credential management and authenticatorConfig, over an
+//! injected store, RNG, clock and user.
 //!
 //! [`Authenticator::process`] is the byte boundary a CTAP transport calls: command byte ‖
 //! canonical CBOR in, status byte ‖ canonical CBOR out. The typed methods behind it are what the
 //! WebAuthn client in this crate calls.
 
+mod config;
 mod credential_management;
 mod get_assertion;
 mod hmac_secret;
 mod maintenance;
 mod make_credential;
+pub mod pin;
 mod pin_uv_token;
 mod signals;
 
@@ -17,7 +20,7 @@ use uuid::Uuid;
 
 use crate::crypto::keys::Algorithm;
 use crate::crypto::pin_protocol::{KeyAgreementKey, PinProtocol};
-use crate::ctap2::{self, client_pin, get_info, Command, StatusCode};
+use crate::ctap2::{self, get_info, Command, StatusCode};
 use crate::env::{self, Clock, Rng, SimulatedUser, UserPolicy};
 use crate::faults::FaultSet;
 use crate::store::{CredentialStore, MemoryStore};
@@ -320,12 +323,13 @@ impl<S: CredentialStore> Authenticator<S> {
             Command::GetAssertion(r) => self.get_assertion(r).map(|r| Some(r.to_cbor())),
             Command::GetNextAssertion => self.get_next_assertion().map(|r| Some(r.to_cbor())),
             Command::GetInfo => Ok(Some(self.get_info().to_cbor())),
-            Command::ClientPin(r) => self.client_pin(r).map(|r| Some(r.to_cbor())),
+            Command::ClientPin(r) => self.client_pin(r).map(|r| r.to_cbor()),
             Command::GetPinUvAuthToken(r) => {
                 self.get_pin_uv_auth_token(r).map(|r| Some(r.to_cbor()))
             }
             Command::CredentialManagement(r) => self.credential_management(r).map(|r| r.to_cbor()),
             Command::Selection => self.selection().map(|()| None),
+            Command::Config(r) => self.authenticator_config(r).map(|()| None),
             Command::Reset => self.reset().map(|()| None),
             // Command is non-exhaustive for callers outside the crate only.
             #[allow(unreachable_patterns)]
@@ -345,16 +349,29 @@ impl<S: CredentialStore> Authenticator<S> {
             ("plat".to_owned(), false),
         ];
         // `uv` present means built-in UV exists; absent means it does not (CTAP 2.1 §6.4).
-        // Built-in UV is also the only way to a pinUvAuthToken (there is no PIN), and so to
-        // credential management: CTAP 2.1 is claimed only with it.
         let uv = self.user.uv_capable();
-        let mut versions = vec!["FIDO_2_0".to_owned()];
         if uv {
             options.push(("uv".to_owned(), true));
-            options.push(("pinUvAuthToken".to_owned(), true));
-            options.push(("credMgmt".to_owned(), true));
-            versions.push("FIDO_2_1".to_owned());
         }
+        // A PIN can always be set (`clientPin` false until it is), so tokens, credential
+        // management (also under its preview code 0x41) and authenticatorConfig always exist.
+        let state = self.store.device_state();
+        options.push(("clientPin".to_owned(), state.pin_set()));
+        options.push(("pinUvAuthToken".to_owned(), true));
+        options.push(("credMgmt".to_owned(), true));
+        options.push(("credentialMgmtPreview".to_owned(), true));
+        options.push(("authnrCfg".to_owned(), true));
+        options.push(("setMinPINLength".to_owned(), true));
+        // No `makeCredUvNotRqd`: with a PIN set, every makeCredential needs a token or UV.
+        options.push(("alwaysUv".to_owned(), state.always_uv));
+        if self.enterprise_attestation_supported() {
+            options.push(("ep".to_owned(), state.enterprise_attestation));
+        }
+        let versions = vec![
+            "FIDO_2_0".to_owned(),
+            "FIDO_2_1_PRE".to_owned(),
+            "FIDO_2_1".to_owned(),
+        ];
         get_info::Response {
             versions,
             extensions: self.config.extensions.clone(),
@@ -366,26 +383,12 @@ impl<S: CredentialStore> Authenticator<S> {
             max_credential_id_length: Some(64),
             transports: self.config.transports.clone(),
             algorithms: self.config.algorithms.iter().map(|a| a.cose_id()).collect(),
+            force_pin_change: Some(state.force_pin_change),
+            min_pin_length: Some(u64::from(state.min_pin_length)),
+            max_rp_ids_for_set_min_pin_length: Some(
+                config::MAX_RP_IDS_FOR_SET_MIN_PIN_LENGTH as u64,
+            ),
         }
-    }
-
-    /// `authenticatorClientPIN`: only `getKeyAgreement` (no PIN can be set on fauxkey).
-    pub fn client_pin(
-        &mut self,
-        request: client_pin::Request,
-    ) -> Result<client_pin::KeyAgreementResponse, StatusCode> {
-        self.pending = None;
-        let protocol = request
-            .pin_uv_auth_protocol
-            .ok_or(StatusCode::MissingParameter)?;
-        PinProtocol::from_number(protocol).ok_or(StatusCode::InvalidParameter)?;
-        if request.sub_command != client_pin::GET_KEY_AGREEMENT {
-            return Err(StatusCode::InvalidSubcommand);
-        }
-        let key = self.key_agreement_key();
-        Ok(client_pin::KeyAgreementResponse {
-            key_agreement: key.public_cose(),
-        })
     }
 
     fn key_agreement_key(&mut self) -> &KeyAgreementKey {
@@ -400,8 +403,8 @@ impl<S: CredentialStore> Authenticator<S> {
     }
 
     /// Steps shared by makeCredential and getAssertion for `pinUvAuthParam` (CTAP 2.1 §6.1.2
-    /// steps 1–2, 11): fauxkey has no PIN, so only a pinUvAuthToken issued after built-in UV
-    /// can verify. Returns true when it did (the user counts as verified).
+    /// steps 1–2, 11): the param must verify with the current pinUvAuthToken (from the PIN or
+    /// built-in UV). Returns true when it did (the user counts as verified).
     fn check_pin_uv_auth(
         &mut self,
         rp_id: &str,
@@ -416,6 +419,9 @@ impl<S: CredentialStore> Authenticator<S> {
         // Step 1: a zero-length pinUvAuthParam asks for a touch, then reports the PIN state.
         if param.is_empty() {
             return match self.user.presence(rp_id) {
+                env::Presence::Approve if self.store.device_state().pin_set() => {
+                    Err(StatusCode::PinInvalid)
+                }
                 env::Presence::Approve => Err(StatusCode::PinNotSet),
                 env::Presence::Deny => Err(StatusCode::OperationDenied),
             };

@@ -1,6 +1,6 @@
 //! The pinUvAuthToken (CTAP 2.1 §6.5.2.2, §6.5.5.7.3): issued by
-//! `getPinUvAuthTokenUsingUvWithPermissions` after built-in user verification (fauxkey has no
-//! PIN), then checked wherever a command carries a `pinUvAuthParam`.
+//! `getPinUvAuthTokenUsingUvWithPermissions` after built-in user verification or by the PIN
+//! subcommands (see `client_pin`), then checked wherever a command carries a `pinUvAuthParam`.
 
 use rand_core::Rng as _;
 use subtle::ConstantTimeEq as _;
@@ -8,20 +8,26 @@ use zeroize::Zeroizing;
 
 use super::credential_management::Enumeration;
 use super::Authenticator;
-use crate::crypto::pin_protocol::{hmac_sha256, PinProtocol};
+use crate::crypto::pin_protocol::{hmac_sha256, PinProtocol, SharedSecret};
 use crate::ctap2::client_pin::{
-    TokenRequest, TokenResponse, PERMISSION_CM, PERMISSION_GA, PERMISSION_MC,
+    TokenRequest, TokenResponse, PERMISSION_ACFG, PERMISSION_CM, PERMISSION_GA, PERMISSION_LBW,
+    PERMISSION_MC,
 };
 use crate::ctap2::StatusCode;
 use crate::store::CredentialStore;
 
-/// The permissions fauxkey can grant: `mc`, `ga` and `cm` (no bio enrollment, large blobs or
-/// authenticator config).
-const SUPPORTED_PERMISSIONS: u8 = PERMISSION_MC | PERMISSION_GA | PERMISSION_CM;
+/// The permissions fauxkey can grant: `mc`, `ga`, `cm` and `acfg` (no bio enrollment; `lbw`
+/// only once large blobs exist).
+pub(super) const SUPPORTED_PERMISSIONS: u8 =
+    PERMISSION_MC | PERMISSION_GA | PERMISSION_CM | PERMISSION_ACFG;
 
 /// How long a token stays usable after it is issued (CTAP 2.1 §6.5.2.1: the maximum usage time
 /// period, at least 30 s; 10 minutes is the suggested default).
 pub const TOKEN_LIFETIME_MS: u64 = 10 * 60 * 1000;
+
+/// A token not used within this long after it is issued expires (CTAP 2.1 §6.5.2.1: the
+/// initial usage time limit, 30 s by default for USB).
+pub const TOKEN_INITIAL_USAGE_MS: u64 = 30 * 1000;
 
 /// A token issued to the platform.
 pub(super) struct PinUvToken {
@@ -31,6 +37,8 @@ pub(super) struct PinUvToken {
     /// The permissions RP ID; a token issued without one is bound to the first RP it is used for.
     rp_id: Option<String>,
     issued_ms: u64,
+    /// Whether a pinUvAuthParam has verified with it yet (the initial usage limit then ends).
+    used: bool,
 }
 
 /// Token and credential-management state, kept between commands.
@@ -38,6 +46,8 @@ pub(super) struct PinUvToken {
 pub(super) struct PinUvState {
     pub(super) token: Option<PinUvToken>,
     pub(super) enumeration: Option<Enumeration>,
+    /// Wrong PINs in a row since the last power cycle (volatile, unlike `pinRetries`).
+    pub(super) consecutive_mismatches: u8,
 }
 
 impl<S: CredentialStore> Authenticator<S> {
@@ -84,22 +94,42 @@ impl<S: CredentialStore> Authenticator<S> {
             return Err(StatusCode::UvInvalid);
         }
         // Step 8: a new token replaces any earlier one.
+        self.issue_token(&secret, protocol, permissions, request.rp_id)
+    }
+
+    /// A fresh pinUvAuthToken with `permissions` (replacing any earlier one), encrypted for the
+    /// platform with `secret`.
+    pub(super) fn issue_token(
+        &mut self,
+        secret: &SharedSecret,
+        protocol: PinProtocol,
+        permissions: u8,
+        rp_id: Option<String>,
+    ) -> Result<TokenResponse, StatusCode> {
         let mut token = Zeroizing::new([0u8; 32]);
         self.rng.fill_bytes(token.as_mut());
         let encrypted = secret.encrypt(self.rng.as_mut(), token.as_ref())?;
-        self.pin_uv = PinUvState {
-            token: Some(PinUvToken {
-                token,
-                protocol,
-                permissions,
-                rp_id: request.rp_id,
-                issued_ms: self.clock.now_ms(),
-            }),
-            enumeration: None,
-        };
+        self.pin_uv.token = Some(PinUvToken {
+            token,
+            protocol,
+            permissions,
+            rp_id,
+            issued_ms: self.clock.now_ms(),
+            used: false,
+        });
+        self.pin_uv.enumeration = None;
         Ok(TokenResponse {
             pin_uv_auth_token: encrypted,
         })
+    }
+
+    /// After a makeCredential or getAssertion that used the token and collected user presence,
+    /// it keeps only `lbw` (CTAP 2.1 §6.1.2 step 14, §6.2.2 step 12:
+    /// clearPinUvAuthTokenPermissionsExceptLbw).
+    pub(super) fn token_used_for_ceremony(&mut self) {
+        if let Some(t) = &mut self.pin_uv.token {
+            t.permissions &= PERMISSION_LBW;
+        }
     }
 
     /// Checks `param` = authenticate(pinUvAuthToken, `message`) under `protocol`, and that the
@@ -114,9 +144,10 @@ impl<S: CredentialStore> Authenticator<S> {
         bind_rp: Option<&str>,
     ) -> Result<Option<String>, StatusCode> {
         let now = self.clock.now_ms();
-        // A token past its lifetime is gone.
+        // A token past its lifetime, or never used within the initial usage limit, is gone.
         if let Some(t) = &self.pin_uv.token {
-            if now.saturating_sub(t.issued_ms) >= TOKEN_LIFETIME_MS {
+            let age = now.saturating_sub(t.issued_ms);
+            if age >= TOKEN_LIFETIME_MS || (!t.used && age >= TOKEN_INITIAL_USAGE_MS) {
                 self.pin_uv.token = None;
             }
         }
@@ -136,6 +167,7 @@ impl<S: CredentialStore> Authenticator<S> {
         if !valid || t.permissions & permission == 0 {
             return Err(StatusCode::PinAuthInvalid);
         }
+        t.used = true;
         if let Some(rp) = bind_rp {
             match &t.rp_id {
                 Some(bound) if bound != rp => return Err(StatusCode::PinAuthInvalid),

@@ -13,6 +13,7 @@ macro_rules! outln {
 pub mod ctap;
 pub mod fixtures;
 mod output;
+pub mod pin;
 mod profiles;
 pub mod serve;
 
@@ -234,6 +235,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::AttestationRoot { pem } => profiles::attestation_root(&path, pem),
         Command::Metadata { profile } => profiles::metadata(&path, &profile),
         Command::Ctap(args) => ctap::run(&path, args),
+        Command::Pin { command } => pin::run(&path, command),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "fauxkey", &mut std::io::stdout());

@@ -35,6 +35,7 @@ pub(super) fn for_new_vault(spec: &str) -> Result<(Profile, Extras)> {
     let extras = Extras {
         attestation_ca: Some(ca),
         client: Some(profile.client_settings()),
+        ..Extras::default()
     };
     Ok((profile, extras))
 }

@@ -51,9 +51,10 @@ pub(super) fn prepare<S: CredentialStore>(
         .client_pin(client_pin::Request {
             pin_uv_auth_protocol: Some(2),
             sub_command: client_pin::GET_KEY_AGREEMENT,
+            ..Default::default()
         })
-        .map_err(fail)?
-        .key_agreement;
+        .and_then(client_pin::Response::into_key_agreement)
+        .map_err(fail)?;
     let platform = KeyAgreementKey::generate(rng.as_mut());
     let secret = platform
         .shared_secret(PinProtocol::Two, &peer)

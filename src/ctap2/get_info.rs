@@ -28,6 +28,12 @@ pub struct Response {
     pub transports: Vec<String>,
     /// 0x0A algorithms, as COSE identifiers (type `public-key`).
     pub algorithms: Vec<i64>,
+    /// 0x0C `forcePINChange`.
+    pub force_pin_change: Option<bool>,
+    /// 0x0D `minPINLength`.
+    pub min_pin_length: Option<u64>,
+    /// 0x10 `maxRPIDsForSetMinPINLength`.
+    pub max_rp_ids_for_set_min_pin_length: Option<u64>,
 }
 
 impl Response {
@@ -88,6 +94,15 @@ impl Response {
                 ),
             ));
         }
+        if let Some(b) = self.force_pin_change {
+            e.push((0x0C, Value::Bool(b)));
+        }
+        if let Some(n) = self.min_pin_length {
+            e.push((0x0D, Value::Integer(n.into())));
+        }
+        if let Some(n) = self.max_rp_ids_for_set_min_pin_length {
+            e.push((0x10, Value::Integer(n.into())));
+        }
         cbor::map(e)
     }
 
@@ -142,6 +157,9 @@ impl Response {
             max_credential_id_length: uint(0x08)?,
             transports: texts(0x09)?,
             algorithms,
+            force_pin_change: int_key(m, 0x0C).map(as_bool).transpose()?,
+            min_pin_length: uint(0x0D)?,
+            max_rp_ids_for_set_min_pin_length: uint(0x10)?,
         })
     }
 

@@ -5,6 +5,7 @@
 
 pub mod auth_data;
 pub mod client_pin;
+pub mod config;
 pub mod credential_management;
 pub mod get_assertion;
 pub mod get_info;
@@ -67,15 +68,27 @@ pub enum StatusCode {
     /// `CTAP2_ERR_NOT_ALLOWED`: the command is not allowed now (e.g. no pending assertions).
     #[error("not allowed (0x30)")]
     NotAllowed = 0x30,
+    /// `CTAP2_ERR_PIN_INVALID`: the PIN is wrong.
+    #[error("PIN invalid (0x31)")]
+    PinInvalid = 0x31,
+    /// `CTAP2_ERR_PIN_BLOCKED`: no PIN retries are left; only a reset helps.
+    #[error("PIN blocked (0x32)")]
+    PinBlocked = 0x32,
     /// `CTAP2_ERR_PIN_AUTH_INVALID`: a pinUvAuthParam did not verify.
     #[error("PIN/UV auth invalid (0x33)")]
     PinAuthInvalid = 0x33,
+    /// `CTAP2_ERR_PIN_AUTH_BLOCKED`: three wrong PINs in a row; a power cycle is needed.
+    #[error("PIN auth blocked (0x34)")]
+    PinAuthBlocked = 0x34,
     /// `CTAP2_ERR_PIN_NOT_SET`: no PIN is set.
     #[error("PIN not set (0x35)")]
     PinNotSet = 0x35,
     /// `CTAP2_ERR_PUAT_REQUIRED`: the command needs a pinUvAuthParam.
     #[error("pinUvAuthToken required (0x36)")]
     PuatRequired = 0x36,
+    /// `CTAP2_ERR_PIN_POLICY_VIOLATION`: the new PIN breaks the PIN policy (length, reuse).
+    #[error("PIN policy violation (0x37)")]
+    PinPolicyViolation = 0x37,
     /// `CTAP2_ERR_REQUEST_TOO_LARGE`: the request is larger than maxMsgSize.
     #[error("request too large (0x39)")]
     RequestTooLarge = 0x39,
@@ -120,6 +133,11 @@ pub enum CommandCode {
     CredentialManagement = 0x0A,
     /// `authenticatorSelection` (0x0B).
     Selection = 0x0B,
+    /// `authenticatorConfig` (0x0D).
+    Config = 0x0D,
+    /// `authenticatorCredentialManagement` under its pre-standard code (0x41), as libfido2 and
+    /// shipped CTAP 2.1-preview keys use it.
+    CredentialManagementPreview = 0x41,
 }
 
 impl CommandCode {
@@ -134,6 +152,8 @@ impl CommandCode {
             0x08 => Self::GetNextAssertion,
             0x0A => Self::CredentialManagement,
             0x0B => Self::Selection,
+            0x0D => Self::Config,
+            0x41 => Self::CredentialManagementPreview,
             _ => return None,
         })
     }
@@ -161,6 +181,8 @@ pub enum Command {
     CredentialManagement(credential_management::Request),
     /// `authenticatorSelection`.
     Selection,
+    /// `authenticatorConfig`.
+    Config(config::Request),
 }
 
 impl Command {
@@ -190,9 +212,13 @@ impl Command {
                     Self::ClientPin(request)
                 }
             }
-            CommandCode::CredentialManagement => Self::CredentialManagement(
-                credential_management::Request::from_cbor(&parse(params)?)?,
-            ),
+            // The preview code carries the same request and answer as the standard one.
+            CommandCode::CredentialManagement | CommandCode::CredentialManagementPreview => {
+                Self::CredentialManagement(credential_management::Request::from_cbor(&parse(
+                    params,
+                )?)?)
+            }
+            CommandCode::Config => Self::Config(config::Request::from_cbor(&parse(params)?)?),
             // Commands without parameters ignore nothing: trailing bytes are a length error.
             CommandCode::GetInfo if params.is_empty() => Self::GetInfo,
             CommandCode::GetNextAssertion if params.is_empty() => Self::GetNextAssertion,

@@ -506,3 +506,82 @@ pub async fn clear_faults(
     };
     respond(off(run).await)
 }
+
+/// The body of `POST /_fauxkey/authenticators/{id}/pin` (wiped on drop; no `Debug`).
+#[derive(Deserialize, zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct SetPin {
+    /// The new PIN.
+    pin: String,
+    /// The current PIN, to change one that is set.
+    current_pin: Option<String>,
+}
+
+/// `GET /_fauxkey/authenticators/{id}/pin`: whether a PIN is set, its retries, the policy.
+pub async fn pin_status(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
+    let run = move || {
+        let shared = state.authenticator(Some(&id))?;
+        let guard = lock(&shared);
+        let status = guard
+            .client
+            .authenticator()
+            .store()
+            .device_state()
+            .status_json();
+        Ok(Json(status))
+    };
+    respond(off(run).await)
+}
+
+/// `POST /_fauxkey/authenticators/{id}/pin`: sets the emulated key's CTAP PIN
+/// (`{"pin": "1234"}`), or changes it (`{"currentPin": "1234", "pin": "5678"}`).
+pub async fn set_pin(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    bytes: Bytes,
+) -> Response {
+    let run = move || {
+        let shared = state.authenticator(Some(&id))?;
+        let set: SetPin = body(&bytes, "{\"pin\": \"1234\", \"currentPin\"?: \"…\"}")?;
+        let mut guard = lock(&shared);
+        let store = guard.client.authenticator_mut().store_mut();
+        let mut device = store.device_state();
+        match &set.current_pin {
+            None => crate::authenticator::pin::set_pin(&mut device, &set.pin),
+            Some(current) => crate::authenticator::pin::change_pin(&mut device, current, &set.pin),
+        }
+        .map_err(|e| ApiError::invalid_state(e.to_string()))?;
+        store
+            .set_device_state(device)
+            .map_err(|e| ApiError::unknown(e.to_string()))?;
+        Ok(StatusCode::NO_CONTENT)
+    };
+    respond(off(run).await)
+}
+
+/// `DELETE /_fauxkey/authenticators/{id}/pin`: removes the PIN (credentials stay).
+pub async fn clear_pin(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
+    let run = move || {
+        let shared = state.authenticator(Some(&id))?;
+        let mut guard = lock(&shared);
+        let store = guard.client.authenticator_mut().store_mut();
+        let mut device = store.device_state();
+        device.clear_pin();
+        store
+            .set_device_state(device)
+            .map_err(|e| ApiError::unknown(e.to_string()))?;
+        Ok(StatusCode::NO_CONTENT)
+    };
+    respond(off(run).await)
+}
+
+/// `POST /_fauxkey/authenticators/{id}/power-cycle`: unplugs and replugs the emulated key
+/// (tokens and the wrong-PINs-in-a-row count are gone; the PIN and its retries stay).
+pub async fn power_cycle(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
+    let run = move || {
+        let shared = state.authenticator(Some(&id))?;
+        lock(&shared).client.authenticator_mut().power_cycle();
+        Ok(StatusCode::NO_CONTENT)
+    };
+    respond(off(run).await)
+}

@@ -87,6 +87,14 @@ pub fn router(state: Arc<AppState>, access: Access) -> Router {
             axum::routing::delete(remove_credential),
         )
         .route("/_fauxkey/authenticators/{id}/uv", post(set_user_verified))
+        .route(
+            "/_fauxkey/authenticators/{id}/pin",
+            get(pin_status).post(set_pin).delete(clear_pin),
+        )
+        .route(
+            "/_fauxkey/authenticators/{id}/power-cycle",
+            post(power_cycle),
+        )
         .route("/shim.js", get(shim))
         .fallback(no_route)
         .method_not_allowed_fallback(wrong_method)

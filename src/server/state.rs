@@ -90,6 +90,12 @@ impl CredentialStore for ServerStore {
     fn max_sequence(&self) -> u64 {
         self.inner().max_sequence()
     }
+    fn device_state(&self) -> crate::store::DeviceState {
+        self.inner().device_state()
+    }
+    fn set_device_state(&mut self, state: crate::store::DeviceState) -> Result<(), StoreError> {
+        self.inner_mut().set_device_state(state)
+    }
 }
 
 /// How an authenticator behaves: the body of `POST /_fauxkey/authenticators` (WebDriver's

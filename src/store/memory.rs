@@ -18,6 +18,7 @@ pub struct MemoryStore {
     /// never reuses a number).
     max_sequence: u64,
     events: Vec<Event>,
+    device: super::DeviceState,
 }
 
 impl MemoryStore {
@@ -86,6 +87,15 @@ impl MemoryStore {
 }
 
 impl CredentialStore for MemoryStore {
+    fn device_state(&self) -> super::DeviceState {
+        self.device.clone()
+    }
+
+    fn set_device_state(&mut self, state: super::DeviceState) -> Result<(), StoreError> {
+        self.device = state;
+        Ok(())
+    }
+
     fn get(&self, id: &[u8]) -> Option<&Credential> {
         self.by_id.get(id).map(|c| &**c)
     }

@@ -1,10 +1,12 @@
 //! Credential storage: the [`Credential`] record, the [`CredentialStore`] trait the authenticator
 //! talks to, and [`MemoryStore`]. The encrypted vault implements the same trait.
 
+mod device;
 mod events;
 mod memory;
 mod summary;
 
+pub use device::{pin_hash, DeviceState, DEFAULT_MIN_PIN_LENGTH, MAX_PIN_RETRIES};
 pub use events::{Change, ChangeJson, Event, EventJson, EventKind, MAX_EVENTS};
 pub use memory::MemoryStore;
 pub use summary::{rfc3339, PasskeySummary};
@@ -169,5 +171,17 @@ pub trait CredentialStore: Send {
     /// The largest `sequence` in use, so a restarted authenticator continues after it.
     fn max_sequence(&self) -> u64 {
         self.all().map(|c| c.sequence).max().unwrap_or(0)
+    }
+    /// The PIN and authenticatorConfig state (a store that keeps none reports a fresh one).
+    fn device_state(&self) -> DeviceState {
+        DeviceState::default()
+    }
+    /// Replaces the PIN and authenticatorConfig state (saved at once by the vault, so PIN
+    /// retries survive a restart).
+    fn set_device_state(&mut self, state: DeviceState) -> Result<(), StoreError> {
+        let _ = state;
+        Err(StoreError::Io(
+            "this store cannot keep a PIN or authenticator settings".into(),
+        ))
     }
 }

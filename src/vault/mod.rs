@@ -622,4 +622,13 @@ impl CredentialStore for Vault {
     fn refresh(&mut self) -> Result<(), StoreError> {
         Vault::refresh(self).map(|_| ()).map_err(store_error)
     }
+
+    fn device_state(&self) -> crate::store::DeviceState {
+        self.extras.device.clone()
+    }
+
+    fn set_device_state(&mut self, state: crate::store::DeviceState) -> Result<(), StoreError> {
+        self.modify_settings(|_, extras| extras.device = state)
+            .map_err(store_error)
+    }
 }

@@ -13,7 +13,7 @@ use crate::cbor;
 use crate::cbor::{Cursor, CursorError};
 use crate::client::Attachment;
 use crate::crypto::keys::{Algorithm, PrivateKey};
-use crate::store::{Change, CredProtect, CredRandom, Credential, Event, EventKind};
+use crate::store::{Change, CredProtect, CredRandom, Credential, DeviceState, Event, EventKind};
 
 /// The payload revision this code reads and writes.
 pub const REVISION: i64 = 1;
@@ -39,6 +39,9 @@ pub struct Extras {
     pub attestation_ca: Option<AttestationCa>,
     /// How the client in front of the authenticator behaves (from the profile).
     pub client: Option<ClientSettings>,
+    /// The PIN and authenticatorConfig state, kept in settings keys 18–25 (SPEC §4.3); a
+    /// default state writes none of them.
+    pub device: DeviceState,
 }
 
 /// The client half of a provider profile, kept so every front end rebuilds the same client.
@@ -149,6 +152,7 @@ pub fn encode_with(
     if s.unsynced_at_creation {
         settings.push((17, Value::Bool(true)));
     }
+    encode_device(&extras.device, &mut settings);
     let settings = cbor::map(settings);
     let mut creds: Vec<&Credential> = credentials.to_vec();
     creds.sort_by_key(|c| c.sequence);
@@ -387,7 +391,11 @@ pub fn decode(bytes: &[u8]) -> Result<State, VaultError> {
                 }
                 revision = Some(rev);
             }
-            2 => settings = Some(decode_settings(r)?),
+            2 => {
+                let (config, device) = decode_settings(r)?;
+                settings = Some(config);
+                extras.device = device;
+            }
             3 => {
                 let n = r.array("credentials")?;
                 let mut list: Vec<Credential> = Vec::with_capacity(n);
@@ -501,14 +509,87 @@ fn decode_client(r: &mut In<'_>) -> Result<ClientSettings, VaultError> {
     })
 }
 
-fn decode_settings(r: &mut In<'_>) -> Result<Config, VaultError> {
+/// Settings keys 18–25 (SPEC §4.3): each written only when it differs from a fresh
+/// authenticator's state.
+fn encode_device(d: &DeviceState, settings: &mut Vec<(i64, Value)>) {
+    let fresh = DeviceState::default();
+    if let Some(hash) = d.pin_hash {
+        settings.push((18, Value::Bytes(hash.to_vec())));
+        settings.push((19, uint(u64::from(d.pin_code_points))));
+    }
+    if d.pin_retries != fresh.pin_retries {
+        settings.push((20, uint(u64::from(d.pin_retries))));
+    }
+    if d.min_pin_length != fresh.min_pin_length {
+        settings.push((21, uint(u64::from(d.min_pin_length))));
+    }
+    if d.force_pin_change {
+        settings.push((22, Value::Bool(true)));
+    }
+    if !d.min_pin_length_rp_ids.is_empty() {
+        settings.push((
+            23,
+            Value::Array(
+                d.min_pin_length_rp_ids
+                    .iter()
+                    .cloned()
+                    .map(Value::Text)
+                    .collect(),
+            ),
+        ));
+    }
+    if d.enterprise_attestation {
+        settings.push((24, Value::Bool(true)));
+    }
+    if d.always_uv {
+        settings.push((25, Value::Bool(true)));
+    }
+}
+
+/// Reads one of settings keys 18–25 into `d`.
+fn decode_device_key(r: &mut In<'_>, key: u64, d: &mut DeviceState) -> Result<(), VaultError> {
+    const W: &str = "settings";
+    let small = |n: u64, what: &str| u8::try_from(n).map_err(|_| bad(format!("{what} too large")));
+    match key {
+        18 => {
+            d.pin_hash = Some(
+                r.bytes("settings PIN hash")?
+                    .try_into()
+                    .map_err(|_| bad("settings PIN hash is not 16 bytes"))?,
+            )
+        }
+        19 => d.pin_code_points = small(r.uint(W)?, "PIN length")?,
+        20 => {
+            d.pin_retries = small(r.uint(W)?, "PIN retries")?;
+            if d.pin_retries > crate::store::MAX_PIN_RETRIES {
+                return Err(bad("settings PIN retries above 8"));
+            }
+        }
+        21 => d.min_pin_length = small(r.uint(W)?, "minimum PIN length")?,
+        22 => d.force_pin_change = r.bool(W)?,
+        23 => {
+            let n = r.array("settings minPinLength RP IDs")?;
+            let mut list = Vec::with_capacity(n.min(16));
+            for _ in 0..n {
+                list.push(r.text("RP ID")?);
+            }
+            d.min_pin_length_rp_ids = list;
+        }
+        24 => d.enterprise_attestation = r.bool(W)?,
+        _ => d.always_uv = r.bool(W)?,
+    }
+    Ok(())
+}
+
+fn decode_settings(r: &mut In<'_>) -> Result<(Config, DeviceState), VaultError> {
     const W: &str = "settings";
     let (mut aaguid, mut counter, mut attestation, mut be, mut bs) = (None, None, None, None, None);
     let (mut id_len, mut algorithms, mut rk, mut transports) = (None, None, None, None);
     let (mut max_list, mut chooser, mut retention) = (None, None, None);
     let (mut att_cert, mut extensions, mut always_uv, mut id_format) = (None, None, None, None);
     let mut unsynced = None;
-    r.map(W, 17, |r, key| {
+    let mut device = DeviceState::default();
+    r.map(W, 25, |r, key| {
         match key {
             1 => aaguid = Some(r.bytes("settings AAGUID")?),
             2 => counter = Some(r.int(W)?),
@@ -551,6 +632,7 @@ fn decode_settings(r: &mut In<'_>) -> Result<Config, VaultError> {
             }
             15 => always_uv = Some(r.bool(W)?),
             17 => unsynced = Some(r.bool(W)?),
+            18..=25 => decode_device_key(r, key, &mut device)?,
             _ => {
                 id_format = Some(match r.int(W)? {
                     0 => CredentialIdFormat::Random,
@@ -569,7 +651,10 @@ fn decode_settings(r: &mut In<'_>) -> Result<Config, VaultError> {
     if !(16..=64).contains(&id_len) {
         return Err(bad("settings credential id length is outside 16..=64"));
     }
-    Ok(Config {
+    if device.pin_hash.is_some() != (device.pin_code_points > 0) {
+        return Err(bad("settings keys 18 and 19 must come together"));
+    }
+    let config = Config {
         aaguid: Uuid::from_bytes(aaguid),
         algorithms: need(algorithms, W, 7)?,
         counter: match need(counter, W, 2)? {
@@ -599,7 +684,8 @@ fn decode_settings(r: &mut In<'_>) -> Result<Config, VaultError> {
         always_uv: always_uv.unwrap_or(false),
         credential_id_format: id_format.unwrap_or_default(),
         unsynced_at_creation: unsynced.unwrap_or(false),
-    })
+    };
+    Ok((config, device))
 }
 
 fn decode_credential(r: &mut In<'_>) -> Result<Credential, VaultError> {
@@ -801,6 +887,16 @@ mod tests {
                     attachment: Attachment::CrossPlatform,
                     zero_aaguid_for_none: true,
                 }),
+                device: DeviceState {
+                    pin_hash: Some([7; 16]),
+                    pin_code_points: 6,
+                    pin_retries: 3,
+                    min_pin_length: 6,
+                    force_pin_change: true,
+                    min_pin_length_rp_ids: vec!["a.example".into()],
+                    enterprise_attestation: true,
+                    always_uv: true,
+                },
             };
             let bytes = encode_with(&settings, &extras, &[], &[]);
             let state = decode(&bytes).expect("decodes");

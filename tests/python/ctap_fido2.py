@@ -15,7 +15,10 @@ import threading
 
 from fido2.cose import CoseKey
 from fido2.ctap import CtapError
-from fido2.ctap2 import ClientPin, Ctap2, CredentialManagement
+import dataclasses
+
+from fido2.ctap2 import ClientPin, Config, Ctap2, CredentialManagement
+from fido2.ctap2.pin import PinProtocolV1, PinProtocolV2
 from fido2.hid import CAPABILITY, CtapHidDevice
 from fido2.hid.base import CtapHidConnection, HidDescriptor
 from fido2.client import DefaultClientDataCollector, Fido2Client, UserInteraction
@@ -113,9 +116,12 @@ def s_get_info(path):
     info = ctap.get_info()
     assert "FIDO_2_0" in info.versions and "FIDO_2_1" in info.versions, info.versions
     assert info.aaguid == bytes.fromhex("a317723608614496 8ac0b5d4308ac6e2".replace(" ", "")), info.aaguid
-    for opt in ("rk", "up", "uv", "pinUvAuthToken", "credMgmt"):
+    for opt in ("rk", "up", "uv", "pinUvAuthToken", "credMgmt", "credentialMgmtPreview",
+                "authnrCfg", "setMinPINLength"):
         assert info.options.get(opt) is True, (opt, info.options)
-    assert "clientPin" not in info.options
+    # A PIN is supported, and none is set.
+    assert info.options.get("clientPin") is False, info.options
+    assert info.min_pin_length == 4 and info.force_pin_change is False, info
     assert info.options.get("plat") is False
     assert info.max_msg_size == 7609
     assert info.pin_uv_protocols == [2, 1]
@@ -391,15 +397,16 @@ def s_prf(path):
 
 
 def s_no_uv(path):
-    # Run with --no-uv: no built-in UV, so no token and no credential management either.
+    # Run with --no-uv: no built-in UV. A PIN could be set (clientPin false), so tokens and
+    # credential management exist, but not through built-in UV.
     dev = open_device(path)
     ctap = Ctap2(dev)
     info = ctap.get_info()
-    assert info.versions == ["FIDO_2_0"], info.versions
-    for opt in ("uv", "pinUvAuthToken", "credMgmt", "clientPin"):
-        assert opt not in info.options, (opt, info.options)
-    assert not CredentialManagement.is_supported(info)
-    # Asked for a token anyway (python-fido2 itself would not), fauxkey says NOT_ALLOWED.
+    assert "FIDO_2_1" in info.versions, info.versions
+    assert "uv" not in info.options, info.options
+    assert info.options.get("clientPin") is False, info.options
+    # Asked for a token through UV anyway (python-fido2 itself would not), fauxkey says
+    # NOT_ALLOWED.
     key_agreement, _ = ClientPin(ctap)._get_shared_secret()
     expect_error(
         CtapError.ERR.NOT_ALLOWED, ctap.client_pin, 2, ClientPin.CMD.GET_TOKEN_USING_UV,
@@ -449,6 +456,158 @@ def s_two_clients(path):
     assert len(cb.get_assertions("two.example", cdh("both"))) in (1, 2)
     a.close()
     assert b.ping(b"still here") == b"still here"
+
+
+# ---- a PIN-only key (run with --no-uv over a vault; the daemon is restarted in between) ----
+
+PIN = "24681357"
+PIN_RP = {"id": "pin.example", "name": "PIN Example"}
+
+
+def retries(ctap):
+    return ClientPin(ctap).get_pin_retries()
+
+
+def s_pin_setup(path):
+    ctap = Ctap2(open_device(path))
+    assert ctap.info.options.get("clientPin") is False, ctap.info.options
+    assert ClientPin.is_supported(ctap.info) and ClientPin.is_token_supported(ctap.info)
+    assert retries(ctap) == (8, False), retries(ctap)
+    # setPIN with protocol 1, changePIN with protocol 2.
+    ClientPin(ctap, PinProtocolV1()).set_pin("1234")
+    assert ctap.get_info().options["clientPin"] is True
+    expect_error(CtapError.ERR.NOT_ALLOWED, ClientPin(ctap).set_pin, "5678")
+    expect_error(CtapError.ERR.PIN_INVALID, ClientPin(ctap).change_pin, "0000", PIN)
+    assert retries(ctap) == (7, False)
+    ClientPin(ctap, PinProtocolV2()).change_pin("1234", PIN)
+    assert retries(ctap) == (8, False)
+    # With a PIN and no token, makeCredential is refused (no makeCredUvNotRqd).
+    assert "makeCredUvNotRqd" not in ctap.info.options
+    expect_error(CtapError.ERR.PUAT_REQUIRED, make, ctap, b"p0", "p0", False, PIN_RP)
+
+
+def s_pin_wrong3(path):
+    # Up to three wrong PINs: the third in a row asks for a power cycle, the last one blocks.
+    ctap = Ctap2(open_device(path))
+    left, _ = retries(ctap)
+    for i in range(min(3, left)):
+        left -= 1
+        code = (CtapError.ERR.PIN_BLOCKED if left == 0 else
+                CtapError.ERR.PIN_AUTH_BLOCKED if i == 2 else CtapError.ERR.PIN_INVALID)
+        expect_error(code, ClientPin(ctap).get_pin_token, "00000000")
+        assert retries(ctap)[0] == left
+    if left:
+        assert retries(ctap) == (left, True), retries(ctap)
+        # Until the power cycle even the right PIN is refused, and costs nothing.
+        expect_error(CtapError.ERR.PIN_AUTH_BLOCKED, ClientPin(ctap).get_pin_token, PIN)
+        assert retries(ctap) == (left, True)
+
+
+def s_pin_after_restart(path):
+    # The daemon restarted (a power cycle): the spent retries stayed in the vault.
+    ctap = Ctap2(open_device(path))
+    assert retries(ctap) == (5, False), retries(ctap)
+    client_pin = ClientPin(ctap)
+    P = ClientPin.PERMISSION
+    token = client_pin.get_pin_token(PIN, P.MAKE_CREDENTIAL, PIN_RP["id"])
+    assert retries(ctap) == (8, False)
+    proto = client_pin.protocol
+    att = ctap.make_credential(
+        cdh("pin-mc"), PIN_RP, {"id": b"pin-user", "name": "pat"}, ES256, options={"rk": True},
+        pin_uv_param=proto.authenticate(token, cdh("pin-mc")), pin_uv_protocol=proto.VERSION)
+    assert att.auth_data.is_user_verified()
+    # The token lost mc with that use.
+    expect_error(
+        CtapError.ERR.PIN_AUTH_INVALID, ctap.make_credential, cdh("pin-mc2"), PIN_RP,
+        {"id": b"pin-user2", "name": "pat2"}, ES256, options={"rk": True},
+        pin_uv_param=proto.authenticate(token, cdh("pin-mc2")), pin_uv_protocol=proto.VERSION)
+    # A token bound to another RP is refused here.
+    other = client_pin.get_pin_token(PIN, P.GET_ASSERTION, "other.example")
+    expect_error(
+        CtapError.ERR.PIN_AUTH_INVALID, ctap.get_assertion, PIN_RP["id"], cdh("ga"),
+        pin_uv_param=proto.authenticate(other, cdh("ga")), pin_uv_protocol=proto.VERSION)
+    # Bio enrollment is not a permission fauxkey grants.
+    expect_error(CtapError.ERR.UNAUTHORIZED_PERMISSION, client_pin.get_pin_token, PIN, P.BIO_ENROLL)
+    # Credential management under the preview command 0x41, as a client that knows only
+    # credentialMgmtPreview (libfido2 1.12) sends it.
+    assert ctap.info.options.get("credentialMgmtPreview") is True
+    assert "FIDO_2_1_PRE" in ctap.info.versions
+    cm_token = client_pin.get_pin_token(PIN, P.CREDENTIAL_MGMT)
+    preview = Ctap2(ctap.device)
+    options = {k: v for k, v in preview.info.options.items() if k != "credMgmt"}
+    preview._info = dataclasses.replace(preview.info, options=options)
+    sent = []
+    original = preview.send_cbor
+    preview.send_cbor = lambda cmd, *a, **kw: (sent.append(cmd), original(cmd, *a, **kw))[1]
+    cm = CredentialManagement(preview, proto, cm_token)
+    assert cm.get_metadata()[CredentialManagement.RESULT.EXISTING_CRED_COUNT] == 1
+    rps = cm.enumerate_rps()
+    assert [rp[CredentialManagement.RESULT.RP]["id"] for rp in rps] == ["pin.example"]
+    assert set(sent) == {0x41}, sent
+    # authenticatorConfig: a token with acfg.
+    cfg = Config(ctap, proto, client_pin.get_pin_token(PIN, P.AUTHENTICATOR_CFG))
+    cfg.set_min_pin_length(min_pin_length=6, rp_ids=["pin.example"])
+    info = ctap.get_info()
+    assert info.min_pin_length == 6 and info.force_pin_change is False, info
+    cfg.toggle_always_uv()
+    assert ctap.get_info().options["alwaysUv"] is True
+    expect_error(CtapError.ERR.PUAT_REQUIRED, make, ctap, b"p1", "p1", False, PIN_RP)
+    cfg.toggle_always_uv()
+    assert ctap.get_info().options["alwaysUv"] is False
+    # Without acfg, config is refused.
+    no_acfg = Config(ctap, proto, client_pin.get_pin_token(PIN, P.CREDENTIAL_MGMT))
+    expect_error(CtapError.ERR.PIN_AUTH_INVALID, no_acfg.toggle_always_uv)
+    # The minimum PIN length now refuses a 5-character PIN.
+    expect_error(CtapError.ERR.PIN_POLICY_VIOLATION, client_pin.change_pin, PIN, "12345")
+
+
+class PinUser(UserInteraction):
+    def __init__(self):
+        self.pin_requests = 0
+
+    def prompt_up(self):
+        pass
+
+    def request_pin(self, permissions, rp_id):
+        self.pin_requests += 1
+        return PIN
+
+    def request_uv(self, permissions, rp_id):
+        raise AssertionError("a PIN-only key has no built-in UV")
+
+
+def s_pin_client(path):
+    # python-fido2's own client registers and logs in with the PIN; its server verifies both.
+    dev = open_device(path)
+    ui = PinUser()
+    client = Fido2Client(dev, DefaultClientDataCollector("https://pin.example"), ui)
+    server = Fido2Server(PublicKeyCredentialRpEntity(name="PIN Example", id="pin.example"))
+    user = PublicKeyCredentialUserEntity(id=b"pin-client", name="pia", display_name="Pia")
+    options, state = server.register_begin(
+        user, resident_key_requirement=ResidentKeyRequirement.REQUIRED,
+        user_verification=UserVerificationRequirement.REQUIRED)
+    auth_data = server.register_complete(state, client.make_credential(options.public_key))
+    assert auth_data.is_user_verified()
+    cred = auth_data.credential_data
+    for creds in ([cred], None):
+        request, state = server.authenticate_begin(
+            creds, user_verification=UserVerificationRequirement.REQUIRED)
+        result = client.get_assertion(request.public_key).get_response(0)
+        server.authenticate_complete(state, [cred], result)
+        assert result.response.authenticator_data.flags & 0x04
+    assert ui.pin_requests >= 3, ui.pin_requests
+
+
+def s_pin_blocked(path):
+    ctap = Ctap2(open_device(path))
+    assert retries(ctap)[0] == 0
+    expect_error(CtapError.ERR.PIN_BLOCKED, ClientPin(ctap).get_pin_token, PIN)
+    expect_error(CtapError.ERR.PIN_BLOCKED, ClientPin(ctap).change_pin, PIN, "87654321")
+    # Only a reset helps: the PIN and the minimum PIN length are gone.
+    ctap.reset()
+    info = ctap.get_info()
+    assert info.options["clientPin"] is False and info.min_pin_length == 4, info
+    assert retries(ctap) == (8, False)
 
 
 SCENARIOS = {name[2:]: fn for name, fn in globals().items() if name.startswith("s_")}
