@@ -15,6 +15,7 @@ pub mod fixtures;
 mod output;
 mod profiles;
 pub mod serve;
+pub mod transfer;
 
 use std::io::{IsTerminal as _, Read as _, Write as _};
 use std::path::{Path, PathBuf};
@@ -235,6 +236,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::AttestationRoot { pem } => profiles::attestation_root(&path, pem),
         Command::Metadata { profile } => profiles::metadata(&path, &profile),
         Command::Ctap(args) => ctap::run(&path, args),
+        Command::Export(args) => transfer::export(&path, args),
+        Command::Import(args) => transfer::import(&path, args),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "fauxkey", &mut std::io::stdout());

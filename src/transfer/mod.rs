@@ -311,6 +311,20 @@ pub struct ImportDefaults {
     pub now_ms: u64,
 }
 
+impl ImportDefaults {
+    /// The defaults an authenticator with `config` gives: its profile's BE/BS (a format
+    /// without flags imports with the flags the target would have set at registration; an RP
+    /// refuses a login whose BE differs from the one it registered, so the loss report says
+    /// which were assumed).
+    pub fn for_config(config: &crate::Config, now_ms: u64) -> Self {
+        ImportDefaults {
+            backup_eligible: config.backup_eligible,
+            backup_state: config.backup_eligible && config.backup_state,
+            now_ms,
+        }
+    }
+}
+
 impl Default for ImportDefaults {
     fn default() -> Self {
         ImportDefaults {
