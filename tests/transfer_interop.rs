@@ -140,5 +140,8 @@ fn a_cxf_file_in_the_specification_layout_imports_and_signs() {
     let login = browser
         .get(ORIGIN, r#"{"challenge": "Y2hhbGxlbmdlLTE"}"#)
         .unwrap();
-    assert_eq!(login.response.user_handle.as_deref(), Some("dXNlci1oYW5kbGUtamFuZQ"));
+    assert_eq!(
+        login.response.user_handle.as_deref(),
+        Some("dXNlci1oYW5kbGUtamFuZQ")
+    );
 }

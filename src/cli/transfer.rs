@@ -182,13 +182,16 @@ fn write_new_0600(path: &Path, bytes: &[u8]) -> Result<()> {
 /// Runs `fauxkey import`.
 pub fn import(path: &Path, args: ImportArgs) -> Result<()> {
     // Read and parse the whole file before touching the vault: bad input changes nothing.
-    let text = zeroize::Zeroizing::new(super::read_options(Some(&args.file)).map_err(|e| {
-        match e {
+    let text =
+        zeroize::Zeroizing::new(super::read_options(Some(&args.file)).map_err(|e| match e {
             CliError::Other(m) => CliError::Other(m.replace("options", "import")),
             other => other,
-        }
-    })?);
-    let parsed = transfer::import(&text, args.format.map(Format::from), &ImportDefaults::default())?;
+        })?);
+    let parsed = transfer::import(
+        &text,
+        args.format.map(Format::from),
+        &ImportDefaults::default(),
+    )?;
     let mut vault = open_or_create(path)?;
     let settings = vault.settings().clone();
     let defaults = ImportDefaults::for_config(
@@ -204,6 +207,12 @@ pub fn import(path: &Path, args: ImportArgs) -> Result<()> {
         )));
     }
     let credentials = imported.credentials;
+    // Refuse a clash before the write: a refused import leaves the file's bytes as they were.
+    vault.refresh()?;
+    let existing = transfer::clashes(&vault, &credentials);
+    if !existing.is_empty() && !args.replace {
+        return Err(TransferError::Exists { ids: existing }.into());
+    }
     let replace = args.replace;
     let applied = vault.modify(|store, _| transfer::apply(store, credentials, replace))??;
     report(&imported.losses);

@@ -516,11 +516,7 @@ pub fn apply(
     credentials: Vec<Credential>,
     replace: bool,
 ) -> Result<Applied, TransferError> {
-    let existing: Vec<String> = credentials
-        .iter()
-        .filter(|c| store.get(&c.id).is_some())
-        .map(|c| b64url::encode(&c.id))
-        .collect();
+    let existing = clashes(store, &credentials);
     if !existing.is_empty() && !replace {
         return Err(TransferError::Exists { ids: existing });
     }
@@ -538,6 +534,16 @@ pub fn apply(
         store.insert(c)?;
     }
     Ok(applied)
+}
+
+/// The base64url ids of `credentials` already in `store` (what [`apply`] refuses without
+/// `replace`): a front end checks this before it opens a write.
+pub fn clashes(store: &dyn CredentialStore, credentials: &[Credential]) -> Vec<String> {
+    credentials
+        .iter()
+        .filter(|c| store.get(&c.id).is_some())
+        .map(|c| b64url::encode(&c.id))
+        .collect()
 }
 
 /// A credential with every field a format may omit set from `defaults`.
