@@ -20,6 +20,7 @@ pub mod access;
 pub mod control;
 pub mod errors;
 pub mod state;
+pub mod transfer;
 pub mod webauthn;
 
 use std::net::SocketAddr;
@@ -87,6 +88,14 @@ pub fn router(state: Arc<AppState>, access: Access) -> Router {
             axum::routing::delete(remove_credential),
         )
         .route("/_fauxkey/authenticators/{id}/uv", post(set_user_verified))
+        .route(
+            "/_fauxkey/authenticators/{id}/export",
+            get(transfer::export),
+        )
+        .route(
+            "/_fauxkey/authenticators/{id}/import",
+            post(transfer::import),
+        )
         .route("/shim.js", get(shim))
         .fallback(no_route)
         .method_not_allowed_fallback(wrong_method)
