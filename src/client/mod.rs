@@ -8,6 +8,7 @@ pub mod json;
 pub mod origin;
 pub mod prf;
 pub mod quick;
+pub mod related;
 pub mod signals;
 
 use std::collections::BTreeMap;

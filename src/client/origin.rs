@@ -31,8 +31,9 @@
 //!   public suffix is refused even when it equals the host (`https://github.io`
 //!   cannot use `github.io`, with or without an explicit rpId); `localhost` is
 //!   the one exception, so `http://localhost:3000` works.
-//! * Related origin requests (`/.well-known/webauthn`) are not implemented;
-//!   [`RelatedOrigins`] is the seam where they plug in.
+//! * Related origin requests (`/.well-known/webauthn`) plug in through
+//!   [`RelatedOrigins`]; [`super::related`] implements L3 §5.11.1 over
+//!   documents from a static map or a fetcher of the embedder's.
 
 use std::fmt;
 
