@@ -300,8 +300,9 @@ pub struct Imported {
     pub losses: Vec<Loss>,
 }
 
-/// What the importer assumes for fields a format does not carry.
-#[derive(Debug, Clone, Copy)]
+/// What the importer assumes for fields a format does not carry (the default: no BE/BS,
+/// created at the epoch).
+#[derive(Debug, Clone, Copy, Default)]
 pub struct ImportDefaults {
     /// BE for formats without it (the target authenticator's profile).
     pub backup_eligible: bool,
@@ -321,16 +322,6 @@ impl ImportDefaults {
             backup_eligible: config.backup_eligible,
             backup_state: config.backup_eligible && config.backup_state,
             now_ms,
-        }
-    }
-}
-
-impl Default for ImportDefaults {
-    fn default() -> Self {
-        ImportDefaults {
-            backup_eligible: false,
-            backup_state: false,
-            now_ms: 0,
         }
     }
 }
