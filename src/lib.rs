@@ -57,6 +57,7 @@ pub mod profiles;
 #[cfg(feature = "server")]
 pub mod server;
 pub mod store;
+pub mod transfer;
 pub mod vault;
 
 pub use authenticator::{Authenticator, Config, FAUXKEY_AAGUID};

@@ -215,6 +215,18 @@ pub enum Command {
         #[command(subcommand)]
         command: cli::pin::PinCommand,
     },
+    /// Write passkeys, private keys included, as a CXF, Bitwarden, KeePassXC, WebDriver or
+    /// Playwright file; what the format cannot carry is reported on stderr.
+    #[command(after_help = "Examples:\n  \
+        fauxkey export --format cxf --out passkeys.cxf.json\n  \
+        fauxkey export --format webdriver --rp-id example.com --out creds.json --json")]
+    Export(cli::transfer::ExportArgs),
+    /// Read passkeys from a CXF, Bitwarden, KeePassXC, WebDriver or Playwright file (the
+    /// format detected); all or nothing, and never over an existing passkey without --replace.
+    #[command(after_help = "Examples:\n  \
+        fauxkey import passkeys.cxf.json\n  \
+        fauxkey import --format bitwarden --replace bitwarden_export.json")]
+    Import(cli::transfer::ImportArgs),
     /// Print a shell completion script.
     #[command(hide = true)]
     Completions {

@@ -61,7 +61,8 @@ fn run_e2e(kind: &str, var: &str, executable: &Path) {
     };
     // The demo RP also registers and signs in with an authenticator of every builtin profile.
     let profiles = fauxkey::profiles::names();
-    let checks = CHECKS + profiles.len();
+    // Chromium also takes a WebDriver-shape export through CDP `WebAuthn.addCredential`.
+    let checks = CHECKS + profiles.len() + usize::from(kind == "chromium");
     // e2e.mjs starts `fauxkey serve` itself, once its RP origins are known (--allow-origin).
     let mut cmd = Command::new(node);
     cmd.current_dir(&dir)

@@ -16,6 +16,7 @@ mod output;
 pub mod pin;
 mod profiles;
 pub mod serve;
+pub mod transfer;
 
 use std::io::{IsTerminal as _, Read as _, Write as _};
 use std::path::{Path, PathBuf};
@@ -236,6 +237,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Metadata { profile } => profiles::metadata(&path, &profile),
         Command::Ctap(args) => ctap::run(&path, args),
         Command::Pin { command } => pin::run(&path, command),
+        Command::Export(args) => transfer::export(&path, args),
+        Command::Import(args) => transfer::import(&path, args),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "fauxkey", &mut std::io::stdout());

@@ -28,6 +28,10 @@ pub enum ClientError {
     /// `SyntaxError`: a prf `evalByCredential` key is not a base64url id of an allowed credential.
     #[error("SyntaxError: {0}")]
     Syntax(String),
+    /// `RangeError` (a JavaScript error, not a DOMException, as Chromium throws it): more than
+    /// 64 entries in `allowCredentials` or `excludeCredentials`.
+    #[error("RangeError: {0}")]
+    Range(String),
     /// `AbortError`: the call was aborted.
     #[error("AbortError: {0}")]
     Abort(String),
@@ -50,6 +54,7 @@ impl ClientError {
             Self::Encoding(_) => "EncodingError",
             Self::Constraint(_) => "ConstraintError",
             Self::Syntax(_) => "SyntaxError",
+            Self::Range(_) => "RangeError",
             Self::Abort(_) => "AbortError",
             Self::Unknown(_) => "UnknownError",
         }
@@ -66,6 +71,7 @@ impl ClientError {
             | Self::Encoding(m)
             | Self::Constraint(m)
             | Self::Syntax(m)
+            | Self::Range(m)
             | Self::Abort(m)
             | Self::Unknown(m) => m,
         }

@@ -8,6 +8,7 @@ pub mod json;
 pub mod origin;
 pub mod prf;
 pub mod quick;
+pub mod related;
 pub mod signals;
 
 use std::collections::BTreeMap;
@@ -88,8 +89,22 @@ fn unwrap_public_key(mut v: serde_json::Value) -> serde_json::Value {
 /// Parses options JSON, naming the exact bad member on failure (TypeError, as
 /// `parse…OptionsFromJSON` and WebIDL conversion would throw).
 fn parse_options<T: serde::de::DeserializeOwned>(json: &str, what: &str) -> Result<T, ClientError> {
-    let value: serde_json::Value = serde_json::from_str(json)
-        .map_err(|e| ClientError::Type(format!("{what} is not valid JSON: {e}")))?;
+    let value: serde_json::Value = serde_json::from_str(json).map_err(|e| {
+        // Chromium fidelity (a deliberate deviation): Chromium ignores unknown extensions
+        // nested at any depth; fauxkey's parser stops at serde_json's bound of 128 levels, so a
+        // page cannot exhaust the server's stack. README "Fidelity to Chromium".
+        if e.to_string().starts_with("recursion limit exceeded") {
+            ClientError::Type(format!(
+                "{what} are nested deeper than {MAX_JSON_DEPTH} levels (at line {}, column {}); \
+                 fauxkey's JSON parser stops there, where Chromium would ignore a deep unknown \
+                 extension",
+                e.line(),
+                e.column()
+            ))
+        } else {
+            ClientError::Type(format!("{what} is not valid JSON: {e}"))
+        }
+    })?;
     let value = unwrap_public_key(value);
     serde_path_to_error::deserialize(value).map_err(|e| {
         let mut path = e.path().to_string();
@@ -122,6 +137,25 @@ pub fn parse_creation_options(json: &str) -> Result<CreationOptionsJson, ClientE
 /// Parses `PublicKeyCredentialRequestOptionsJSON` (bare or `{"publicKey": …}`).
 pub fn parse_request_options(json: &str) -> Result<RequestOptionsJson, ClientError> {
     parse_options(json, "request options")
+}
+
+/// How deeply options JSON may nest (serde_json's recursion bound).
+pub const MAX_JSON_DEPTH: usize = 128;
+
+/// The most descriptors Chromium takes in `allowCredentials` / `excludeCredentials`
+/// (Blink's `kPublicKeyCredentialDescriptorListMaxSize`).
+pub const MAX_CREDENTIAL_LIST: usize = 64;
+
+/// Chromium fidelity: a list longer than 64 is a `RangeError` ("The `excludeCredentials`
+/// attribute exceeds the maximum allowed size (64)."), checked before anything else; the spec
+/// sets no limit. README "Fidelity to Chromium".
+fn check_list_size(len: usize, member: &str) -> Result<(), ClientError> {
+    if len > MAX_CREDENTIAL_LIST {
+        return Err(ClientError::Range(format!(
+            "The `{member}` attribute exceeds the maximum allowed size ({MAX_CREDENTIAL_LIST})."
+        )));
+    }
+    Ok(())
 }
 
 fn decode_b64(value: &str, member: &str) -> Result<Vec<u8>, ClientError> {
@@ -294,6 +328,7 @@ impl<S: CredentialStore> Client<S> {
         let challenge = decode_b64(&options.challenge, "challenge")?;
         let user_id = decode_b64(&options.user.id, "user.id")?;
         let exclude_list = descriptors(&options.exclude_credentials, "excludeCredentials")?;
+        check_list_size(exclude_list.len(), "excludeCredentials")?;
         // Step 3: user.id is 1 to 64 bytes.
         if user_id.is_empty() || user_id.len() > 64 {
             return Err(ClientError::Type(format!(
@@ -519,6 +554,7 @@ impl<S: CredentialStore> Client<S> {
     ) -> Result<AuthenticationResponseJson, ClientError> {
         let challenge = decode_b64(&options.challenge, "challenge")?;
         let mut allow_list = descriptors(&options.allow_credentials, "allowCredentials")?;
+        check_list_size(allow_list.len(), "allowCredentials")?;
         allow_list.retain(|d| d.type_ == "public-key");
         let rp_id = origin::validate_rp_id(
             origin,

@@ -18,12 +18,12 @@
 //! * Hosts are lowercased and IDNA-mapped to their ASCII (`xn--`) form by the
 //!   URL parser. The effective domain, and every RP ID this module returns,
 //!   is in that ASCII form, so `rpIdHash` is the same whether the RP ID was
-//!   given as `münchen.example`, as `xn--mnchen-3ya.example`, or left out.
+//!   given as `xn--mnchen-3ya.example` or left out on `https://münchen.example`.
 //! * An RP ID, when given, must be a bare, canonical domain string: no
 //!   scheme, port, path, percent-escape, ASCII uppercase letter, leading or
-//!   trailing dot, and not an IP address. A Unicode RP ID is accepted only in
-//!   the exact form the IDNA mapping gives back (lowercase, NFC); it is then
-//!   converted to its ASCII form. Anything else is a `SecurityError`.
+//!   trailing dot, and not an IP address. A Unicode RP ID is refused, as
+//!   Chromium refuses it: the page passes the ASCII (`xn--`) form. Anything
+//!   else is a `SecurityError`.
 //! * The RP ID must equal the host, or be a suffix of it on a label boundary
 //!   that is not a public suffix (Public Suffix List, private section
 //!   included, plus the list's implicit `*` rule, so an unlisted TLD such as
@@ -31,8 +31,9 @@
 //!   public suffix is refused even when it equals the host (`https://github.io`
 //!   cannot use `github.io`, with or without an explicit rpId); `localhost` is
 //!   the one exception, so `http://localhost:3000` works.
-//! * Related origin requests (`/.well-known/webauthn`) are not implemented;
-//!   [`RelatedOrigins`] is the seam where they plug in.
+//! * Related origin requests (`/.well-known/webauthn`) plug in through
+//!   [`RelatedOrigins`]; [`super::related`] implements L3 §5.11.1 over
+//!   documents from a static map or a fetcher of the embedder's.
 
 use std::fmt;
 
@@ -313,19 +314,18 @@ fn normalize_rp_id(requested: &str) -> Result<String, OriginError> {
     if ascii.split('.').any(str::is_empty) {
         return refuse("it has an empty label");
     }
-    if requested.is_ascii() {
-        if ascii != requested {
-            return refuse(&format!(
-                "it is not in canonical form (the URL host parser reads it as {ascii:?})"
-            ));
-        }
-    } else {
-        let unicode = url::quirks::domain_to_unicode(&ascii);
-        if unicode != requested {
-            return refuse(&format!(
-                "it is not in normalised IDNA form; write {unicode:?} or {ascii:?}"
-            ));
-        }
+    // Chromium fidelity: a non-ASCII RP ID is a SecurityError even when its IDNA form is the
+    // page's host (Chromium 156 refuses `münchen.localhost` on `xn--mnchen-3ya.localhost`); the
+    // page must pass the `xn--` form. README "Fidelity to Chromium".
+    if !requested.is_ascii() {
+        return refuse(&format!(
+            "it is not ASCII; browsers (Chromium) take only the ASCII form, write {ascii:?}"
+        ));
+    }
+    if ascii != requested {
+        return refuse(&format!(
+            "it is not in canonical form (the URL host parser reads it as {ascii:?})"
+        ));
     }
     Ok(ascii)
 }
@@ -486,10 +486,11 @@ mod tests {
             Some("xn--mnchen-3ya.example"),
             Ok("xn--mnchen-3ya.example"),
         ),
+        // ... but a Unicode RP ID is refused, as Chromium refuses it
         (
             "https://xn--mnchen-3ya.example",
             Some("münchen.example"),
-            Ok("xn--mnchen-3ya.example"),
+            Err(SE),
         ),
         (
             "https://münchen.example",

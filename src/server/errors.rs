@@ -64,7 +64,7 @@ impl ApiError {
     /// The HTTP status for the name.
     pub fn status(&self) -> StatusCode {
         match self.name {
-            "TypeError" | "SyntaxError" | "EncodingError" => StatusCode::BAD_REQUEST,
+            "TypeError" | "SyntaxError" | "EncodingError" | "RangeError" => StatusCode::BAD_REQUEST,
             "SecurityError" | "NotAllowedError" => StatusCode::FORBIDDEN,
             "NotFoundError" => StatusCode::NOT_FOUND,
             "InvalidStateError" => StatusCode::CONFLICT,

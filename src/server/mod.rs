@@ -20,6 +20,7 @@ pub mod access;
 pub mod control;
 pub mod errors;
 pub mod state;
+pub mod transfer;
 pub mod webauthn;
 
 use std::net::SocketAddr;
@@ -94,6 +95,14 @@ pub fn router(state: Arc<AppState>, access: Access) -> Router {
         .route(
             "/_fauxkey/authenticators/{id}/power-cycle",
             post(power_cycle),
+        )
+        .route(
+            "/_fauxkey/authenticators/{id}/export",
+            get(transfer::export),
+        )
+        .route(
+            "/_fauxkey/authenticators/{id}/import",
+            post(transfer::import),
         )
         .route("/shim.js", get(shim))
         .fallback(no_route)

@@ -117,7 +117,10 @@
   function errorFrom(body, status) {
     const name = body && typeof body.name === 'string' ? body.name : 'NotAllowedError';
     const message = body && typeof body.message === 'string' ? body.message : `fauxkey server answered HTTP ${status}`;
-    return name === 'TypeError' ? new TypeError(message) : new DOMException(message, name);
+    if (name === 'TypeError') return new TypeError(message);
+    // Chromium throws a RangeError (not a DOMException) for more than 64 allow/exclude entries.
+    if (name === 'RangeError') return new RangeError(message);
+    return new DOMException(message, name);
   }
 
   // The binding transport: the harness relays the request and hands back the server's answer.

@@ -32,6 +32,13 @@ export async function openPage(kind, shim) {
     const page = await context.newPage();
     return {
       close: () => browser.close(),
+      // A second context in the same browser without the shim (the browser's own WebAuthn),
+      // with a CDP session for the WebAuthn domain.
+      plainPage: async () => {
+        const plain = await browser.newContext();
+        const p = await plain.newPage();
+        return { page: p, cdp: await plain.newCDPSession(p), close: () => plain.close() };
+      },
       page: {
         goto: (url) => page.goto(url),
         fill: (selector, value) => page.fill(selector, value),

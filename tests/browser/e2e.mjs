@@ -81,7 +81,7 @@ const auth = { authorization: `Bearer ${serve.token}` };
 const json = { ...auth, 'content-type': 'application/json' };
 const shimResponse = await fetch(`${base}/shim.js`);
 const shim = await shimResponse.text();
-const { page, close } = await openPage(kind, shim);
+const { page, close, plainPage } = await openPage(kind, shim);
 // Page errors help when a check fails; failed loads are expected (error checks, favicon).
 page.onConsole((type, text) => { if (type === 'error' && !text.startsWith('Failed to load resource')) console.log(`  [page console] ${text}`); });
 
@@ -159,6 +159,63 @@ try {
         expect(signedIn.startsWith(`signed in as user-${profile} `), `login: ${signedIn}`);
       } finally {
         await page.evaluate(() => { window.fauxkey.authenticatorId = null; });
+      }
+    });
+  }
+
+  // Import/export (issue 19): a passkey registered with fauxkey, exported in the WebDriver
+  // shape, is accepted by Chromium's own virtual authenticator (CDP WebAuthn.addCredential, in a
+  // context without the shim) and signs in to the RP that registered it. Chromium only: the CDP
+  // WebAuthn domain is Chromium's.
+  if (plainPage) {
+    await check('a WebDriver-shape export is accepted by CDP WebAuthn.addCredential and signs in', async () => {
+      const added = await fetch(`${base}/_fauxkey/authenticators`, { method: 'POST', headers: json, body: JSON.stringify({ profile: 'fauxkey' }) });
+      const { authenticatorId } = await added.json();
+      await page.evaluate((id) => { window.fauxkey.authenticatorId = id; }, authenticatorId);
+      try {
+        // ES256: Chromium's addCredential takes P-256 keys only (the demo page's own button
+        // lets SimpleWebAuthn offer EdDSA first).
+        const registered = await page.evaluate(async () => {
+          const optionsJSON = await post('/register/options', { username: 'dora', algorithms: [-7] });
+          const response = await SimpleWebAuthnBrowser.startRegistration({ optionsJSON });
+          const result = await post('/register/verify', response);
+          return `registered ${result.username}`;
+        });
+        expect(registered === 'registered dora', `register: ${registered}`);
+      } finally {
+        await page.evaluate(() => { window.fauxkey.authenticatorId = null; });
+      }
+      const exported = await fetch(`${base}/_fauxkey/authenticators/${authenticatorId}/export?format=webdriver&rpId=localhost`, { headers: auth });
+      const body = await exported.json();
+      expect(exported.status === 200 && body.count === 1, `export: HTTP ${exported.status} ${JSON.stringify(body)}`);
+      const [c] = JSON.parse(body.file);
+      // CDP's binary members are standard base64, the WebDriver shape's base64url.
+      const std = (s) => Buffer.from(s, 'base64url').toString('base64');
+      const plain = await plainPage();
+      try {
+        await plain.cdp.send('WebAuthn.enable');
+        const { authenticatorId: vid } = await plain.cdp.send('WebAuthn.addVirtualAuthenticator', { options: {
+          protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true,
+          automaticPresenceSimulation: true,
+        } });
+        await plain.cdp.send('WebAuthn.addCredential', { authenticatorId: vid, credential: {
+          credentialId: std(c.credentialId), isResidentCredential: c.isResidentCredential, rpId: c.rpId,
+          privateKey: std(c.privateKey), userHandle: std(c.userHandle), signCount: c.signCount,
+          backupEligibility: c.backupEligibility, backupState: c.backupState,
+          userName: c.userName, userDisplayName: c.userDisplayName,
+        } });
+        const { credentials } = await plain.cdp.send('WebAuthn.getCredentials', { authenticatorId: vid });
+        expect(credentials.length === 1 && credentials[0].credentialId === std(c.credentialId), `getCredentials: ${JSON.stringify(credentials.map((x) => x.credentialId))}`);
+        await plain.page.goto(`${rp.origin}/`);
+        const shimmed = await plain.page.evaluate(() => Boolean(window.fauxkey));
+        expect(!shimmed, 'the plain context has the shim');
+        await plain.page.evaluate(() => { document.getElementById('status').textContent = 'clicked'; });
+        await plain.page.click('#login');
+        await plain.page.waitForFunction(() => !['clicked', 'working'].includes(document.getElementById('status').textContent), null, { timeout: 20000 });
+        const status = await plain.page.evaluate(() => document.getElementById('status').textContent);
+        expect(status.startsWith('signed in as dora '), `Chromium's login: ${status}`);
+      } finally {
+        await plain.close();
       }
     });
   }
