@@ -177,7 +177,6 @@ fn profile_payload() -> Vec<u8> {
     let extras = payload::Extras {
         client: Some(profile.client_settings()),
         attestation_ca: Some(ca),
-        ..payload::Extras::default()
     };
     let mut rng = seeded_rng(0x0602);
     let cred = Credential {
@@ -1142,6 +1141,7 @@ fn journal_vectors_match_the_generator_and_open_as_expected() {
         "journal vectors:\n  {}",
         failures.join("\n  ")
     );
+}
 
 // ---------------------------------------------------------------------------------------------
 // Issue 16: the PIN and authenticatorConfig state (settings keys 18–25).
