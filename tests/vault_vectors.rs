@@ -177,6 +177,7 @@ fn profile_payload() -> Vec<u8> {
     let extras = payload::Extras {
         client: Some(profile.client_settings()),
         attestation_ca: Some(ca),
+        ..payload::Extras::default()
     };
     let mut rng = seeded_rng(0x0602);
     let cred = Credential {
