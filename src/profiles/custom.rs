@@ -268,16 +268,16 @@ mod tests {
                 "`aaguid` \"nope\" is not a UUID",
             ),
             (
-                r#"{"name": "x", "algorithms": [-257]}"#,
-                "COSE algorithm -257 is not supported",
+                r#"{"name": "x", "algorithms": [-258]}"#,
+                "COSE algorithm -258 is not supported",
             ),
             (
                 r#"{"name": "x", "algorithms": []}"#,
                 "`algorithms` must not be empty",
             ),
             (
-                r#"{"name": "x", "attestation": "tpm"}"#,
-                "`attestation` \"tpm\"",
+                r#"{"name": "x", "attestation": "android-key"}"#,
+                "`attestation` \"android-key\"",
             ),
             (
                 r#"{"name": "x", "backupEligible": false, "backupState": true}"#,
@@ -310,5 +310,19 @@ mod tests {
             assert!(err.contains(expected), "{json}: {err}");
             assert!(err.starts_with("profile file f.json: "), "{err}");
         }
+    }
+
+    #[test]
+    fn a_custom_profile_may_pick_tpm_and_the_new_algorithms() {
+        let p = from_json(
+            r#"{"name": "x", "attestation": "tpm", "algorithms": [-257, -35, -36]}"#,
+            "f.json",
+        )
+        .expect("valid");
+        assert_eq!(p.config.attestation, AttestationMode::Tpm);
+        assert_eq!(
+            p.config.algorithms,
+            [Algorithm::Rs256, Algorithm::Es384, Algorithm::Es512]
+        );
     }
 }
