@@ -53,10 +53,7 @@ pub(super) fn write(
     let mut items = Vec::new();
     for c in credentials {
         Losses::new(&c.id, &c.rp_id, losses).dropped(c, Format::Bitwarden, CARRIED);
-        let der = c
-            .key
-            .to_pkcs8_der()
-            .map_err(|e| TransferError::Unsupported(format!("cannot encode a key: {e}")))?;
+        let der = super::pkcs8(&c.key)?;
         let fido2 = json!({
             "credentialId": id_text(&c.id),
             "keyType": "public-key",

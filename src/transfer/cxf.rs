@@ -31,10 +31,7 @@ pub(super) fn write(
     let mut newest_s = 0;
     for c in credentials {
         Losses::new(&c.id, &c.rp_id, losses).dropped(c, Format::Cxf, CARRIED);
-        let der = c
-            .key
-            .to_pkcs8_der()
-            .map_err(|e| TransferError::Unsupported(format!("cannot encode a key: {e}")))?;
+        let der = super::pkcs8(&c.key)?;
         let mut passkey = json!({
             "type": "passkey",
             "credentialId": b64url::encode(&c.id),

@@ -64,10 +64,7 @@ pub(super) fn write(
     let mut objects = Vec::new();
     for c in credentials {
         Losses::new(&c.id, &c.rp_id, losses).dropped(c, Format::Keepassxc, CARRIED);
-        let der = c
-            .key
-            .to_pkcs8_der()
-            .map_err(|e| TransferError::Unsupported(format!("cannot encode a key: {e}")))?;
+        let der = super::pkcs8(&c.key)?;
         objects.push(json!({
             "privateKey": pem(&der).as_str(),
             "relyingParty": c.rp_id,

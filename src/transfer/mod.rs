@@ -537,6 +537,27 @@ pub fn clashes(store: &dyn CredentialStore, credentials: &[Credential]) -> Vec<S
         .collect()
 }
 
+/// The private key as PKCS#8 DER for an exchange file. Ed25519 keys are written as PKCS#8 v1
+/// (RFC 8410 §7: the 32-byte seed only), which every PKCS#8 reader takes; the v2 form with the
+/// public key (RFC 5958) is refused by some. Other keys as the key type writes them.
+pub(crate) fn pkcs8(
+    key: &crate::crypto::keys::PrivateKey,
+) -> Result<Zeroizing<Vec<u8>>, TransferError> {
+    /// RFC 8410 §7: SEQUENCE { INTEGER 0, SEQUENCE { OID 1.3.101.112 }, OCTET STRING { OCTET STRING (32) } }.
+    const ED25519_V1_PREFIX: [u8; 16] = [
+        0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04,
+        0x20,
+    ];
+    if key.algorithm() == Algorithm::EdDsa {
+        let seed = key.secret_bytes();
+        let mut der = Zeroizing::new(ED25519_V1_PREFIX.to_vec());
+        der.extend_from_slice(&seed);
+        return Ok(der);
+    }
+    key.to_pkcs8_der()
+        .map_err(|e| TransferError::Unsupported(format!("cannot encode a key: {e}")))
+}
+
 /// A credential with every field a format may omit set from `defaults`.
 pub(crate) fn base_credential(
     id: Vec<u8>,

@@ -20,10 +20,7 @@ pub(super) fn write(
     let mut out = Vec::new();
     for c in credentials {
         Losses::new(&c.id, &c.rp_id, losses).dropped(c, Format::Playwright, CARRIED);
-        let der = c
-            .key
-            .to_pkcs8_der()
-            .map_err(|e| TransferError::Unsupported(format!("cannot encode a key: {e}")))?;
+        let der = super::pkcs8(&c.key)?;
         out.push(json!({
             "id": b64url::encode(&c.id),
             "rpId": c.rp_id,

@@ -72,6 +72,17 @@ fn eddsa_round_trips_where_the_format_holds_it_and_is_left_out_of_bitwarden() {
 }
 
 #[test]
+fn ed25519_keys_are_written_as_pkcs8_v1() {
+    let c = credential(Algorithm::EdDsa, 15);
+    let der = pkcs8(&c.key).unwrap();
+    assert_eq!(der.len(), 48);
+    assert_eq!(&der[..4], &[0x30, 0x2e, 0x02, 0x01]);
+    assert_eq!(der[4], 0x00, "version 0 (v1)");
+    let back = PrivateKey::from_pkcs8_der(&der).unwrap();
+    assert_eq!(back.public_key(), c.key.public_key());
+}
+
+#[test]
 fn each_format_reports_what_it_drops() {
     let mut c = credential(Algorithm::Es256, 3);
     c.cred_random = Some(CredRandom {

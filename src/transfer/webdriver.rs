@@ -28,10 +28,7 @@ pub(super) fn write(
     let mut out = Vec::new();
     for c in credentials {
         Losses::new(&c.id, &c.rp_id, losses).dropped(c, Format::Webdriver, CARRIED);
-        let der = c
-            .key
-            .to_pkcs8_der()
-            .map_err(|e| TransferError::Unsupported(format!("cannot encode a key: {e}")))?;
+        let der = super::pkcs8(&c.key)?;
         out.push(json!({
             "credentialId": b64url::encode(&c.id),
             "isResidentCredential": c.discoverable,
