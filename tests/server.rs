@@ -1134,3 +1134,53 @@ fn the_control_plane_sets_changes_and_clears_the_pin() {
     assert_eq!(http.get(pin).1["pinSet"], false);
     assert_eq!(http.get("/_fauxkey/authenticators/nope/pin").0, 404);
 }
+
+#[test]
+fn the_emulated_user_enters_the_pin_set_through_the_control_plane() {
+    let (_server, http) = start_with(
+        AuthenticatorOptions {
+            seed: Some(32),
+            has_user_verification: false,
+            ..AuthenticatorOptions::default()
+        },
+        ServerStore::Memory(MemoryStore::new()),
+    );
+    let core = rp();
+    let pin = "/_fauxkey/authenticators/default/pin";
+    assert_eq!(http.post(pin, &json!({"pin": "1234"})).0, 204);
+    // UV required from a key with no built-in UV: the client enters the PIN.
+    let (options, state) = start_reg(&core, false, UserVerificationPolicy::Required);
+    let (status, response) = http.post(
+        "/webauthn/create",
+        &json!({"origin": ORIGIN, "options": options}),
+    );
+    assert_eq!(status, 200, "{response}");
+    let reg: RegisterPublicKeyCredential = serde_json::from_value(response).unwrap();
+    let cred = core
+        .register_credential(&reg, &state, None)
+        .unwrap_or_else(|e| panic!("webauthn-rs rejected the registration: {e:?}"));
+    let (options, state) = start_auth(&core, vec![cred], UserVerificationPolicy::Required);
+    let (status, response) = http.post(
+        "/webauthn/get",
+        &json!({"origin": ORIGIN, "options": options}),
+    );
+    assert_eq!(status, 200, "{response}");
+    let pkc: PublicKeyCredential = serde_json::from_value(response).unwrap();
+    assert!(core
+        .authenticate_credential(&pkc, &state)
+        .unwrap()
+        .user_verified());
+    assert_eq!(http.get(pin).1["pinRetries"], 8);
+    // Once the PIN is cleared, the key has nothing to verify with.
+    assert_eq!(http.delete(pin).0, 204);
+    let (options, _) = start_reg(&core, false, UserVerificationPolicy::Required);
+    assert_error(
+        http.post(
+            "/webauthn/create",
+            &json!({"origin": ORIGIN, "options": options}),
+        ),
+        403,
+        "NotAllowedError",
+        "cannot verify",
+    );
+}

@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 
 use ciborium::value::Value;
 use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
 
 pub use error::ClientError;
 pub use origin::{CallerOrigin, NoRelatedOrigins, RelatedOrigins};
@@ -63,6 +64,8 @@ pub struct Client<S: CredentialStore = MemoryStore> {
     rng: Rng,
     zero_aaguid_for_none: bool,
     faults: FaultQueue,
+    /// The PIN the emulated user knows and types when the browser asks for it (wiped on drop).
+    user_pin: Option<Zeroizing<String>>,
 }
 
 impl<S: CredentialStore> std::fmt::Debug for Client<S> {
@@ -218,6 +221,7 @@ impl<S: CredentialStore> Client<S> {
             rng: env::os_rng(),
             zero_aaguid_for_none: false,
             faults: FaultQueue::default(),
+            user_pin: None,
         }
     }
 
@@ -239,6 +243,100 @@ impl<S: CredentialStore> Client<S> {
     pub fn with_aaguid_zeroing(mut self, zero: bool) -> Self {
         self.zero_aaguid_for_none = zero;
         self
+    }
+
+    /// Sets the PIN the emulated user knows: when an RP wants user verification (or any
+    /// registration) from an authenticator whose PIN is set and that has no built-in UV, the
+    /// client "prompts" the user and enters this PIN, as a browser does. `None`: the user knows
+    /// no PIN and cancels the prompt (`NotAllowedError`, no retry spent).
+    pub fn with_user_pin(mut self, pin: Option<&str>) -> Self {
+        self.set_user_pin(pin);
+        self
+    }
+
+    /// [`Client::with_user_pin`] in place (the control plane calls it when it sets the PIN).
+    pub fn set_user_pin(&mut self, pin: Option<&str>) {
+        self.user_pin = pin.map(|p| Zeroizing::new(p.to_owned()));
+    }
+
+    /// Whether the emulated user knows a PIN.
+    pub fn has_user_pin(&self) -> bool {
+        self.user_pin.is_some()
+    }
+
+    /// Whether the client must enter the PIN (no built-in UV, a PIN set on the authenticator).
+    fn pin_only(&self) -> bool {
+        !self.authenticator.uv_capable() && self.authenticator.store().device_state().pin_set()
+    }
+
+    /// Prompts the emulated user for the PIN and gets a pinUvAuthToken with `permission` for
+    /// `rp_id` (getPinUvAuthTokenUsingPinWithPermissions, protocol 2, CTAP 2.1 §6.5.5.7.2);
+    /// returns pinUvAuthParam over `client_data_hash`. A wrong PIN spends a retry, as a real one
+    /// typed wrong does.
+    fn pin_uv_auth_param(
+        &mut self,
+        rp_id: &str,
+        permission: u8,
+        client_data_hash: &[u8],
+    ) -> Result<Vec<u8>, ClientError> {
+        use crate::crypto::pin_protocol::{hmac_sha256, KeyAgreementKey, PinProtocol};
+        use crate::ctap2::client_pin;
+        let pin = self.user_pin.clone().ok_or_else(|| {
+            ClientError::NotAllowed(
+                "the authenticator needs its PIN, and the emulated user knows none".into(),
+            )
+        })?;
+        let refused = |what: &str, e: StatusCode| {
+            let why = match e {
+                StatusCode::PinInvalid => "the PIN entered is wrong".to_owned(),
+                StatusCode::PinBlocked => "the PIN is blocked".to_owned(),
+                StatusCode::PinAuthBlocked => {
+                    "too many wrong PINs in a row; the key needs a power cycle".to_owned()
+                }
+                other => format!("{what} failed: {other}"),
+            };
+            ClientError::NotAllowed(why)
+        };
+        let peer = self
+            .authenticator
+            .client_pin(client_pin::Request {
+                pin_uv_auth_protocol: Some(2),
+                sub_command: client_pin::GET_KEY_AGREEMENT,
+                ..Default::default()
+            })
+            .and_then(client_pin::Response::into_key_agreement);
+        if peer.is_err() {
+            self.storage_failure()?;
+        }
+        let peer = peer.map_err(|e| refused("PIN key agreement", e))?;
+        let platform = KeyAgreementKey::generate(self.rng.as_mut());
+        let secret = platform
+            .shared_secret(PinProtocol::Two, &peer)
+            .map_err(|e| refused("PIN key agreement", e))?;
+        let hash = Zeroizing::new(crate::store::pin_hash(pin.as_bytes()));
+        let pin_hash_enc = secret
+            .encrypt(self.rng.as_mut(), hash.as_ref())
+            .map_err(|e| refused("PIN encryption", e))?;
+        let answer = self.authenticator.client_pin(client_pin::Request {
+            pin_uv_auth_protocol: Some(2),
+            sub_command: client_pin::GET_PIN_TOKEN_WITH_PERMISSIONS,
+            key_agreement: Some(platform.public_cose()),
+            pin_hash_enc: Some(pin_hash_enc),
+            permissions: Some(permission.into()),
+            rp_id: Some(rp_id.to_owned()),
+            ..Default::default()
+        });
+        if answer.is_err() {
+            self.storage_failure()?;
+        }
+        let encrypted = match answer.map_err(|e| refused("getting a PIN token", e))? {
+            client_pin::Response::Token(t) => t.pin_uv_auth_token,
+            _ => return Err(refused("getting a PIN token", StatusCode::Other)),
+        };
+        let token = secret
+            .decrypt(&encrypted)
+            .map_err(|e| refused("getting a PIN token", e))?;
+        Ok(hmac_sha256(&token, client_data_hash).to_vec())
     }
 
     /// Plugs in a related-origins policy (WebAuthn L3 §5.11); none by default.
@@ -391,9 +489,11 @@ impl<S: CredentialStore> Client<S> {
                     .into(),
             ));
         }
+        // A PIN-only authenticator verifies with the PIN, and needs it for every registration.
+        let use_pin = self.pin_only();
         let uv = effective_uv(
             selection.user_verification.as_deref(),
-            self.authenticator.uv_capable(),
+            self.authenticator.uv_capable() || use_pin,
         )?;
         // attestation "none" (the default) asks the authenticator for format "none".
         let conveyance = options.attestation.as_deref().unwrap_or("none");
@@ -426,8 +526,18 @@ impl<S: CredentialStore> Client<S> {
         let (ceremony, cd_challenge, cd_origin) =
             faults.client_data_inputs(Ceremony::Create, &challenge, origin);
         let client_data_json = client_data::serialize(ceremony, &cd_challenge, &cd_origin);
+        let client_data_hash = Sha256::digest(&client_data_json).to_vec();
+        let pin_uv_auth_param = if use_pin {
+            Some(self.pin_uv_auth_param(
+                &rp_id,
+                crate::ctap2::client_pin::PERMISSION_MC,
+                &client_data_hash,
+            )?)
+        } else {
+            None
+        };
         let request = mc::Request {
-            client_data_hash: Sha256::digest(&client_data_json).to_vec(),
+            client_data_hash,
             rp: RpEntity {
                 id: rp_id,
                 name: Some(options.rp.name.clone()),
@@ -446,10 +556,10 @@ impl<S: CredentialStore> Client<S> {
             options: Options {
                 rk: Some(rk),
                 up: None,
-                uv: uv.then_some(true),
+                uv: (uv && !use_pin).then_some(true),
             },
-            pin_uv_auth_param: None,
-            pin_uv_auth_protocol: None,
+            pin_uv_auth_protocol: pin_uv_auth_param.is_some().then_some(2),
+            pin_uv_auth_param,
             enterprise_attestation: None,
             attestation_formats_preference: formats,
         };
@@ -561,10 +671,13 @@ impl<S: CredentialStore> Client<S> {
             options.rp_id.as_deref(),
             self.related_origins.as_ref(),
         )?;
+        let pin_only = self.pin_only();
         let uv = effective_uv(
             options.user_verification.as_deref(),
-            self.authenticator.uv_capable(),
+            self.authenticator.uv_capable() || pin_only,
         )?;
+        // Verification on a PIN-only authenticator: the user enters the PIN.
+        let use_pin = uv && pin_only;
         let ext = options.extensions.clone().unwrap_or_default();
 
         // prf: choose the inputs, per credential when evalByCredential names one.
@@ -630,18 +743,28 @@ impl<S: CredentialStore> Client<S> {
         let (ceremony, cd_challenge, cd_origin) =
             faults.client_data_inputs(Ceremony::Get, &challenge, origin);
         let client_data_json = client_data::serialize(ceremony, &cd_challenge, &cd_origin);
+        let client_data_hash = Sha256::digest(&client_data_json).to_vec();
+        let pin_uv_auth_param = if use_pin {
+            Some(self.pin_uv_auth_param(
+                &rp_id,
+                crate::ctap2::client_pin::PERMISSION_GA,
+                &client_data_hash,
+            )?)
+        } else {
+            None
+        };
         let request = ga::Request {
             rp_id: rp_id.clone(),
-            client_data_hash: Sha256::digest(&client_data_json).to_vec(),
+            client_data_hash,
             allow_list: allow_list.clone(),
             hmac_secret: prepared.as_ref().map(|p| p.input.clone()),
             options: Options {
                 rk: None,
                 up: None,
-                uv: uv.then_some(true),
+                uv: (uv && !use_pin).then_some(true),
             },
-            pin_uv_auth_param: None,
-            pin_uv_auth_protocol: None,
+            pin_uv_auth_protocol: pin_uv_auth_param.is_some().then_some(2),
+            pin_uv_auth_param,
         };
         let refused = |e: StatusCode| match e {
             StatusCode::NoCredentials => ClientError::NotAllowed(format!(

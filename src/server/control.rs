@@ -554,6 +554,8 @@ pub async fn set_pin(
         store
             .set_device_state(device)
             .map_err(|e| ApiError::unknown(e.to_string()))?;
+        // The emulated user knows the PIN its owner set, and enters it when the client asks.
+        guard.client.set_user_pin(Some(&set.pin));
         Ok(StatusCode::NO_CONTENT)
     };
     respond(off(run).await)
@@ -570,6 +572,7 @@ pub async fn clear_pin(State(state): State<Arc<AppState>>, Path(id): Path<String
         store
             .set_device_state(device)
             .map_err(|e| ApiError::unknown(e.to_string()))?;
+        guard.client.set_user_pin(None);
         Ok(StatusCode::NO_CONTENT)
     };
     respond(off(run).await)
