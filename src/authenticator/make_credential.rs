@@ -5,7 +5,7 @@ use sha2::{Digest, Sha256};
 
 use super::{AttestationMode, Authenticator, CounterPolicy, CredentialIdFormat};
 use crate::cbor;
-use crate::crypto::keys::{Algorithm, PrivateKey};
+use crate::crypto::keys::Algorithm;
 use crate::ctap2::auth_data::{AttestedCredentialData, AuthenticatorData, Flags};
 use crate::ctap2::make_credential::{Request, Response};
 use crate::ctap2::StatusCode;
@@ -142,7 +142,7 @@ impl<S: CredentialStore> Authenticator<S> {
         };
 
         // Step 16: generate the credential.
-        let key = PrivateKey::generate(alg, self.rng.as_mut());
+        let key = self.signer.generate(alg, self.rng.as_mut());
         let id = match self.config.credential_id_format {
             CredentialIdFormat::Random => {
                 let mut id = vec![0u8; self.config.credential_id_length.clamp(16, 64)];

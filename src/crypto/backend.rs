@@ -8,13 +8,14 @@
 //! - `AwsLc` (cargo feature `aws-lc-rs`): AWS-LC's ECDSA with random nonces, several times
 //!   faster, for the front ends whose output need not be reproducible (`serve`, `ctap` and the
 //!   CLI without `--seed`; see [`fast`]). Ed25519 is deterministic by design, so both backends
-//!   give identical Ed25519 signatures.
+//!   give identical Ed25519 signatures. It also generates new ES256 credential keys with AWS-LC
+//!   ([`SigningBackend::generate`]), ignoring the authenticator's RNG.
 //!
 //! Both produce what WebAuthn wants: ASN.1 DER for ES256, 64 raw bytes for Ed25519.
 
 use std::sync::Arc;
 
-use crate::crypto::keys::PrivateKey;
+use crate::crypto::keys::{Algorithm, PrivateKey};
 
 /// A signature implementation for credential and attestation keys.
 pub trait SigningBackend: Send + Sync + std::fmt::Debug {
@@ -26,6 +27,13 @@ pub trait SigningBackend: Send + Sync + std::fmt::Debug {
 
     /// Whether the same key and message always give the same bytes.
     fn deterministic(&self) -> bool;
+
+    /// Generates a new credential key. The default draws it from `rng` with RustCrypto
+    /// ([`PrivateKey::generate`]), so a seeded RNG gives the same key every time; a
+    /// non-deterministic backend may use its own generator and ignore `rng`.
+    fn generate(&self, alg: Algorithm, rng: &mut dyn rand_core::CryptoRng) -> PrivateKey {
+        PrivateKey::generate(alg, rng)
+    }
 }
 
 /// A shared handle to a backend.
@@ -80,10 +88,11 @@ pub use aws::AwsLc;
 
 #[cfg(feature = "aws-lc-rs")]
 mod aws {
+    use aws_lc_rs::encoding::AsBigEndian as _;
     use aws_lc_rs::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair as _};
 
     use super::SigningBackend;
-    use crate::crypto::keys::{Algorithm, PrivateKey};
+    use crate::crypto::keys::{Algorithm, PrivateKey, PublicKey};
 
     /// AWS-LC (via `aws-lc-rs`): ECDSA P-256 with random nonces, Ed25519. The parsed AWS-LC key
     /// is cached on the [`PrivateKey`] (parsing computes the public point, which costs more
@@ -141,13 +150,41 @@ mod aws {
         fn deterministic(&self) -> bool {
             false
         }
+
+        /// ES256 keys come from AWS-LC's generator (and its RNG, not `rng`): the scalar is
+        /// kept as fauxkey's [`PrivateKey`] secret, the public point AWS-LC computed becomes
+        /// the key's public key and the AWS-LC key pair its cached signing form, so
+        /// makeCredential does no RustCrypto scalar multiplication. Other algorithms, and
+        /// the (unreachable) case of AWS-LC failing, use the default.
+        fn generate(&self, alg: Algorithm, rng: &mut dyn rand_core::CryptoRng) -> PrivateKey {
+            if alg == Algorithm::Es256 {
+                if let Some(key) = generate_es256() {
+                    return key;
+                }
+            }
+            PrivateKey::generate(alg, rng)
+        }
+    }
+
+    fn generate_es256() -> Option<PrivateKey> {
+        let pair = EcdsaKeyPair::generate(&signature::ECDSA_P256_SHA256_ASN1_SIGNING).ok()?;
+        let scalar = pair.private_key().as_be_bytes().ok()?;
+        // Uncompressed SEC1 point; from_sec1_bytes checks it is on the curve (no scalar
+        // multiplication).
+        let public = p256::ecdsa::VerifyingKey::from_sec1_bytes(pair.public_key().as_ref()).ok()?;
+        PrivateKey::from_generated(
+            Algorithm::Es256,
+            scalar.as_ref(),
+            PublicKey::Es256(public),
+            Parsed::Es256(pair),
+        )
+        .ok()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crypto::keys::Algorithm;
     use rand_core::SeedableRng as _;
 
     #[test]
@@ -186,5 +223,76 @@ mod tests {
                 "rfc6979"
             }
         );
+    }
+
+    #[test]
+    fn the_deterministic_backend_generates_the_seeded_key() {
+        for alg in [Algorithm::Es256, Algorithm::EdDsa, Algorithm::Es384] {
+            let mut a = rand_chacha::ChaCha20Rng::seed_from_u64(7);
+            let mut b = rand_chacha::ChaCha20Rng::seed_from_u64(7);
+            assert_eq!(
+                deterministic().generate(alg, &mut a).secret_bytes(),
+                PrivateKey::generate(alg, &mut b).secret_bytes(),
+                "{alg:?}"
+            );
+        }
+    }
+
+    #[cfg(feature = "aws-lc-rs")]
+    #[test]
+    fn an_aws_lc_generated_key_signs_verifies_and_round_trips_the_vault() {
+        use crate::store::Credential;
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(9);
+        let key = AwsLc.generate(Algorithm::Es256, &mut rng);
+        let other = AwsLc.generate(Algorithm::Es256, &mut rng);
+        assert_eq!(key.algorithm(), Algorithm::Es256);
+        assert_ne!(key.secret_bytes(), other.secret_bytes(), "AWS-LC's own RNG");
+        // The public key AWS-LC computed is the one p256 derives from the stored scalar.
+        let reparsed =
+            PrivateKey::from_secret_bytes(Algorithm::Es256, &key.secret_bytes()).expect("scalar");
+        assert_eq!(key.public_key(), reparsed.public_key());
+        assert_ne!(key.public_key(), other.public_key());
+        // Both backends' signatures verify with p256; RustCrypto's are RFC 6979.
+        for sig in [
+            AwsLc.sign(&key, b"m"),
+            key.sign(b"m"),
+            Rfc6979.sign(&key, b"m"),
+        ] {
+            assert!(reparsed.public_key().verify(b"m", &sig));
+            assert!(!other.public_key().verify(b"m", &sig));
+        }
+        assert_eq!(key.sign(b"m"), reparsed.sign(b"m"));
+        // Through the vault payload and back.
+        let credential = Credential {
+            id: vec![1; 16],
+            rp_id: "example.com".into(),
+            rp_name: None,
+            user_handle: b"u".to_vec(),
+            user_name: None,
+            user_display_name: None,
+            key,
+            discoverable: true,
+            sign_count: 0,
+            backup_eligible: false,
+            backup_state: false,
+            created_ms: 0,
+            last_used_ms: None,
+            hidden: false,
+            hidden_at_ms: None,
+            cred_protect: Default::default(),
+            cred_random: None,
+            sequence: 1,
+        };
+        let settings = crate::authenticator::Config::default();
+        let bytes = crate::vault::payload::encode(&settings, &[&credential], &[]);
+        let state = crate::vault::payload::decode(&bytes).expect("decodes");
+        let back = &state.credentials[0].key;
+        assert_eq!(back.secret_bytes(), credential.key.secret_bytes());
+        assert_eq!(back.public_key(), credential.key.public_key());
+        assert!(credential
+            .key
+            .public_key()
+            .verify(b"m", &AwsLc.sign(back, b"m")));
+        assert_eq!(back.sign(b"m"), credential.key.sign(b"m"));
     }
 }

@@ -171,6 +171,9 @@ pub struct PrivateKey {
     parsed: std::sync::OnceLock<Box<Inner>>,
     /// A signing backend's own parsed form of this key (see [`PrivateKey::accelerated`]).
     accel: std::sync::OnceLock<Option<Box<dyn std::any::Any + Send + Sync>>>,
+    /// The public key, when whoever built this key already knew it (a signing backend's key
+    /// generation, see `PrivateKey::from_generated`); otherwise derived from the parsed key.
+    public: std::sync::OnceLock<PublicKey>,
 }
 
 impl std::fmt::Debug for PrivateKey {
@@ -186,6 +189,7 @@ impl Clone for PrivateKey {
             secret: self.secret.clone(),
             parsed: std::sync::OnceLock::new(),
             accel: std::sync::OnceLock::new(),
+            public: std::sync::OnceLock::new(),
         }
     }
 }
@@ -231,6 +235,7 @@ impl PrivateKey {
             secret: inner.secret(),
             parsed: std::sync::OnceLock::new(),
             accel: std::sync::OnceLock::new(),
+            public: std::sync::OnceLock::new(),
         };
         let _ = key.parsed.set(Box::new(inner));
         key
@@ -251,6 +256,30 @@ impl PrivateKey {
     pub fn drop_parsed(&mut self) {
         self.parsed.take();
         self.accel.take();
+        self.public.take();
+    }
+
+    /// A key that a signing backend generated itself, with the public key it computed, so
+    /// that neither signing nor [`PrivateKey::public_key`] has to parse `secret` with
+    /// RustCrypto (a P-256 scalar multiplication). `accel` becomes the key's
+    /// [`PrivateKey::accelerated`] form. The secret is validated like
+    /// [`PrivateKey::from_secret_bytes`]; that `public` belongs to it is the caller's word.
+    #[cfg(feature = "aws-lc-rs")]
+    pub(crate) fn from_generated<T: std::any::Any + Send + Sync>(
+        alg: Algorithm,
+        secret: &[u8],
+        public: PublicKey,
+        accel: T,
+    ) -> Result<Self, KeyError> {
+        let key = Self::from_secret_bytes(alg, secret)?;
+        if public.algorithm() != alg {
+            return Err(KeyError::Invalid(alg_label(alg)));
+        }
+        let _ = key.public.set(public);
+        let _ = key
+            .accel
+            .set(Some(Box::new(accel) as Box<dyn std::any::Any + Send + Sync>));
+        Ok(key)
     }
 
     /// A signing backend's parsed form of this key, built by `parse` on first use and kept
@@ -320,6 +349,9 @@ impl PrivateKey {
 
     /// The matching public key.
     pub fn public_key(&self) -> PublicKey {
+        if let Some(public) = self.public.get() {
+            return public.clone();
+        }
         match self.inner() {
             Inner::Es256(k) => PublicKey::Es256(*k.verifying_key()),
             Inner::EdDsa(k) => PublicKey::EdDsa(k.verifying_key()),
@@ -360,6 +392,7 @@ impl PrivateKey {
                     secret,
                     parsed: std::sync::OnceLock::new(),
                     accel: std::sync::OnceLock::new(),
+                    public: std::sync::OnceLock::new(),
                 };
                 let _ = key.parsed.set(Box::new(inner));
                 return Ok(key);
@@ -370,6 +403,7 @@ impl PrivateKey {
             secret,
             parsed: std::sync::OnceLock::new(),
             accel: std::sync::OnceLock::new(),
+            public: std::sync::OnceLock::new(),
         })
     }
 
