@@ -56,6 +56,17 @@ impl Attachment {
     }
 }
 
+/// Why the owner could not set or change the authenticator's PIN ([`Client::set_pin`]).
+#[derive(Debug, thiserror::Error)]
+pub enum OwnerPinError {
+    /// The request breaks a PIN rule (already set, not set, wrong current PIN, policy).
+    #[error(transparent)]
+    Refused(#[from] crate::authenticator::pin::PinAdminError),
+    /// The store could not keep the new PIN.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
 /// An emulated browser with one authenticator attached.
 pub struct Client<S: CredentialStore = MemoryStore> {
     authenticator: Authenticator<S>,
@@ -257,6 +268,33 @@ impl<S: CredentialStore> Client<S> {
     /// [`Client::with_user_pin`] in place (the control plane calls it when it sets the PIN).
     pub fn set_user_pin(&mut self, pin: Option<&str>) {
         self.user_pin = pin.map(|p| Zeroizing::new(p.to_owned()));
+    }
+
+    /// The authenticator's owner sets its CTAP PIN (or, given `current`, changes it), stores it
+    /// (`LEFT(SHA-256(PIN), 16)`, as the authenticator keeps it) and tells the emulated user, who
+    /// then enters it when an RP asks for UV. What `POST /_fauxkey/authenticators/{id}/pin`
+    /// does.
+    pub fn set_pin(&mut self, current: Option<&str>, pin: &str) -> Result<(), OwnerPinError> {
+        let store = self.authenticator.store_mut();
+        let mut device = store.device_state();
+        match current {
+            None => crate::authenticator::pin::set_pin(&mut device, pin)?,
+            Some(current) => crate::authenticator::pin::change_pin(&mut device, current, pin)?,
+        }
+        store.set_device_state(device)?;
+        self.set_user_pin(Some(pin));
+        Ok(())
+    }
+
+    /// The owner removes the authenticator's PIN (credentials stay) and the emulated user forgets
+    /// it.
+    pub fn clear_pin(&mut self) -> Result<(), crate::store::StoreError> {
+        let store = self.authenticator.store_mut();
+        let mut device = store.device_state();
+        device.clear_pin();
+        store.set_device_state(device)?;
+        self.set_user_pin(None);
+        Ok(())
     }
 
     /// Whether the emulated user knows a PIN.

@@ -543,19 +543,13 @@ pub async fn set_pin(
     let run = move || {
         let shared = state.authenticator(Some(&id))?;
         let set: SetPin = body(&bytes, "{\"pin\": \"1234\", \"currentPin\"?: \"…\"}")?;
-        let mut guard = lock(&shared);
-        let store = guard.client.authenticator_mut().store_mut();
-        let mut device = store.device_state();
-        match &set.current_pin {
-            None => crate::authenticator::pin::set_pin(&mut device, &set.pin),
-            Some(current) => crate::authenticator::pin::change_pin(&mut device, current, &set.pin),
-        }
-        .map_err(|e| ApiError::invalid_state(e.to_string()))?;
-        store
-            .set_device_state(device)
-            .map_err(|e| ApiError::unknown(e.to_string()))?;
-        // The emulated user knows the PIN its owner set, and enters it when the client asks.
-        guard.client.set_user_pin(Some(&set.pin));
+        lock(&shared)
+            .client
+            .set_pin(set.current_pin.as_deref(), &set.pin)
+            .map_err(|e| match e {
+                crate::client::OwnerPinError::Refused(e) => ApiError::invalid_state(e.to_string()),
+                crate::client::OwnerPinError::Store(e) => ApiError::unknown(e.to_string()),
+            })?;
         Ok(StatusCode::NO_CONTENT)
     };
     respond(off(run).await)
@@ -565,14 +559,10 @@ pub async fn set_pin(
 pub async fn clear_pin(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
     let run = move || {
         let shared = state.authenticator(Some(&id))?;
-        let mut guard = lock(&shared);
-        let store = guard.client.authenticator_mut().store_mut();
-        let mut device = store.device_state();
-        device.clear_pin();
-        store
-            .set_device_state(device)
+        lock(&shared)
+            .client
+            .clear_pin()
             .map_err(|e| ApiError::unknown(e.to_string()))?;
-        guard.client.set_user_pin(None);
         Ok(StatusCode::NO_CONTENT)
     };
     respond(off(run).await)
