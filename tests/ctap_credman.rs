@@ -4,6 +4,8 @@
 //! the store and the event log, over the in-memory store and over the encrypted vault.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod ctap_support;
+
 use ciborium::value::Value;
 use fauxkey::cbor::{self, decode};
 use fauxkey::crypto::pin_protocol::{hmac_sha256, KeyAgreementKey, PinProtocol, SharedSecret};
@@ -13,28 +15,12 @@ use fauxkey::vault::{KdfParams, Passphrase, Vault};
 use fauxkey::{Authenticator, Config};
 use sha2::{Digest, Sha256};
 
+use ctap_support::{bstr, imap, int, msg, txt};
+
 const T0: u64 = 1_700_000_000_000;
 const CM: i64 = 0x04;
 const MC: i64 = 0x01;
 const GA: i64 = 0x02;
-
-fn int(i: i64) -> Value {
-    Value::Integer(i.into())
-}
-fn bstr(b: &[u8]) -> Value {
-    Value::Bytes(b.to_vec())
-}
-fn txt(s: &str) -> Value {
-    Value::Text(s.to_owned())
-}
-fn imap(e: Vec<(i64, Value)>) -> Value {
-    cbor::map(e)
-}
-fn msg(command: u8, v: &Value) -> Vec<u8> {
-    let mut m = vec![command];
-    m.extend(cbor::encode(v));
-    m
-}
 
 struct Rig<S: CredentialStore> {
     a: Authenticator<S>,

@@ -5,6 +5,8 @@
 //! expiry on an injected clock, and the PIN state across a vault reopen.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod ctap_support;
+
 use ciborium::value::Value;
 use fauxkey::cbor::{self, decode};
 use fauxkey::crypto::pin_protocol::{hmac_sha256, KeyAgreementKey, PinProtocol, SharedSecret};
@@ -13,6 +15,8 @@ use fauxkey::store::{CredentialStore, MemoryStore};
 use fauxkey::vault::{KdfParams, Passphrase, Vault};
 use fauxkey::{Authenticator, Config};
 use sha2::{Digest, Sha256};
+
+use ctap_support::{bstr, imap, int, msg, txt};
 
 const T0: u64 = 1_700_000_000_000;
 const PIN_ONLY: SimulatedUser = SimulatedUser {
@@ -39,23 +43,6 @@ const PIN_POLICY_VIOLATION: u8 = 0x37;
 const INVALID_SUBCOMMAND: u8 = 0x3E;
 const UNAUTHORIZED_PERMISSION: u8 = 0x40;
 
-fn int(i: i64) -> Value {
-    Value::Integer(i.into())
-}
-fn bstr(b: &[u8]) -> Value {
-    Value::Bytes(b.to_vec())
-}
-fn txt(s: &str) -> Value {
-    Value::Text(s.to_owned())
-}
-fn imap(e: Vec<(i64, Value)>) -> Value {
-    cbor::map(e)
-}
-fn msg(command: u8, v: &Value) -> Vec<u8> {
-    let mut m = vec![command];
-    m.extend(cbor::encode(v));
-    m
-}
 fn get(m: &[(Value, Value)], k: i64) -> Value {
     m.iter()
         .find(|(key, _)| *key == int(k))
