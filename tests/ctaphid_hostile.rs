@@ -4,6 +4,8 @@
 //! channel it did not allocate.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod daemon_support;
+
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
@@ -33,22 +35,15 @@ impl Daemon {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let socket = dir.join("ctap.sock");
-        let child = Command::new(FAUXKEY)
+        let mut child = Command::new(FAUXKEY)
             .args(["ctap", "--ephemeral", "--socket"])
             .arg(&socket)
             .args(args)
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        // Bounded wait for the socket (a failure bound, not a measurement).
-        for _ in 0..1500 {
-            if socket.exists() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        assert!(socket.exists(), "fauxkey ctap did not create its socket");
+        daemon_support::wait_until_listening(&mut child);
         Self { dir, socket, child }
     }
 

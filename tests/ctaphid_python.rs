@@ -8,10 +8,11 @@
 //! SKIPPED, unless `FAUXKEY_REQUIRE_E2E=1`, when they fail.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod daemon_support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, Instant};
 
 const FAUXKEY: &str = env!("CARGO_BIN_EXE_fauxkey");
 static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -65,7 +66,7 @@ impl Server {
 
     fn start_in(dir: PathBuf, args: &[&str]) -> Self {
         let socket = dir.join("ctap.sock");
-        let child = Command::new(FAUXKEY)
+        let mut child = Command::new(FAUXKEY)
             .arg("ctap")
             .arg("--socket")
             .arg(&socket)
@@ -75,14 +76,7 @@ impl Server {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let start = Instant::now();
-        while !socket.exists() {
-            assert!(
-                start.elapsed() < Duration::from_secs(30),
-                "fauxkey ctap did not create its socket"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        daemon_support::wait_until_listening(&mut child);
         Self { dir, socket, child }
     }
 

@@ -495,3 +495,50 @@ fn health_answers_while_another_process_holds_the_vault_lock() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// A refusal decided from the headers alone still reads the body first: otherwise the server
+/// closes with the body unread, the kernel resets the connection, and a client still sending
+/// a large body loses the answer ("unexpected EOF", "connection reset") instead of reading
+/// the 401/403/415. The body here (1.5 MiB, under the 2 MiB limit) is far more than the
+/// loopback socket buffers hold, so the client is always mid-send when the answer comes.
+#[test]
+fn a_refused_client_reads_its_refusal_even_while_sending_a_large_body() {
+    let (_server, http) = start_config(config());
+    let anon = anonymous(&http);
+    let big = format!(
+        "{{\"origin\": \"{ORIGIN}\", \"pad\": \"{}\"}}",
+        "x".repeat(1536 * 1024)
+    );
+    let send = |path: &str, headers: &[(&str, &str)]| {
+        let mut r = anon.request("POST", path);
+        for (k, v) in headers {
+            r = r.set(k, v);
+        }
+        answer(r.send_string(&big))
+    };
+    let json = ("content-type", "application/json");
+    for _ in 0..3 {
+        assert_refused(send("/webauthn/create", &[json]), 401, "SecurityError");
+        assert_refused(send("/_fauxkey/reset", &[json]), 401, "SecurityError");
+        assert_refused(
+            send("/_fauxkey/reset", &[json, ("authorization", "Bearer nope")]),
+            401,
+            "SecurityError",
+        );
+        assert_refused(
+            send("/webauthn/get", &[json, ("origin", "https://evil.test")]),
+            403,
+            "SecurityError",
+        );
+        assert_refused(
+            send(
+                "/webauthn/get",
+                &[("content-type", "text/plain"), ("origin", PAGE)],
+            ),
+            415,
+            "TypeError",
+        );
+    }
+    // Nothing was done on anyone's behalf.
+    assert_eq!(count_credentials(&http), 0);
+}

@@ -180,14 +180,16 @@ const NO_TOKEN: &str =
 
 /// The access middleware (see the module docs). `access` is cloned per request.
 pub async fn guard(access: std::sync::Arc<Access>, request: Request, next: Next) -> Response {
-    let headers = request.headers();
+    // Owned, so that a refusal can still read the body it refuses (see `refuse`).
+    let headers = &request.headers().clone();
+    let timeout = access.body_timeout;
     // 1. DNS rebinding: the page's `Host` is the attacker's name for our address.
     if !access.host_ok(headers) {
         let host = headers
             .get(header::HOST)
             .and_then(|h| h.to_str().ok())
             .unwrap_or("");
-        return error_response(
+        let r = error_response(
             StatusCode::FORBIDDEN,
             "SecurityError",
             format!(
@@ -195,6 +197,7 @@ pub async fn guard(access: std::sync::Arc<Access>, request: Request, next: Next)
                 access.hosts[0]
             ),
         );
+        return refuse(request, r, timeout).await;
     }
     let path = request.uri().path().to_owned();
     let webauthn = path.starts_with("/webauthn/");
@@ -256,23 +259,28 @@ pub async fn guard(access: std::sync::Arc<Access>, request: Request, next: Next)
     let public = path == "/_fauxkey/health" || path == "/shim.js";
     let caller = match token {
         Some(true) => Caller::Trusted,
-        Some(false) if !public => return cors(unauthorized("wrong token")),
+        Some(false) if !public => {
+            return cors(refuse(request, unauthorized("wrong token"), timeout).await)
+        }
         _ if public => Caller::Trusted,
         _ if webauthn => match (&origin, allowed_origin) {
             (_, Some(o)) => Caller::Page(o.to_owned()),
             (Some(o), None) => {
-                return error_response(
+                let r = error_response(
                     StatusCode::FORBIDDEN,
                     "SecurityError",
                     format!(
                         "origin {o} may not call this server; start it with --allow-origin {o} \
                          to let its pages use the shim"
                     ),
-                )
+                );
+                return refuse(request, r, timeout).await;
             }
-            (None, None) => return unauthorized(NO_TOKEN),
+            (None, None) => return refuse(request, unauthorized(NO_TOKEN), timeout).await,
         },
-        _ if path.starts_with("/_fauxkey/") => return unauthorized(NO_TOKEN),
+        _ if path.starts_with("/_fauxkey/") => {
+            return refuse(request, unauthorized(NO_TOKEN), timeout).await
+        }
         _ => Caller::Trusted,
     };
 
@@ -297,7 +305,7 @@ pub async fn guard(access: std::sync::Arc<Access>, request: Request, next: Next)
             "TypeError",
             "send the request body as JSON with `Content-Type: application/json`",
         );
-        return cors(close(r));
+        return cors(refuse(Request::from_parts(parts, body), r, timeout).await);
     }
 
     // 5. The body, bounded in size and time.
@@ -311,6 +319,25 @@ pub async fn guard(access: std::sync::Arc<Access>, request: Request, next: Next)
         .run(Request::from_parts(parts, Body::from(bytes)))
         .await;
     cors(json_errors(response).await)
+}
+
+/// Answers `response` to a request refused before its body was read, after reading that body
+/// (bounded in size and time like any other) and dropping it; a body it cannot read to the end
+/// closes the connection. A server that closes a connection
+/// with unread bytes in its receive buffer makes the kernel send a reset, and a reset that
+/// reaches the client while it is still sending discards the answer it was about to read: the
+/// client sees "unexpected EOF" or "connection reset" instead of the refusal.
+async fn refuse(request: Request, response: Response, timeout: Duration) -> Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match read_body(request.into_body(), declared, timeout).await {
+        Ok(_) => response,
+        // Too large or too slow: the connection cannot be reused.
+        Err(_) => close(response),
+    }
 }
 
 /// Whether the server may hand out private keys (`--allow-key-export`).
