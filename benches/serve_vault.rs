@@ -6,8 +6,10 @@
 //! through the library (insecure-fast KDF, one save; private keys are seeded random scalars, so
 //! no key generation), starts two in-process servers, one over the vault and one over a memory
 //! store holding the same passkeys, and then alternates them in rounds: `POST /webauthn/get` with
-//! an allow list, round the first 64 passkeys, on one keep-alive connection. Each round gives a
-//! vault ÷ memory ratio; the table shows medians.
+//! an allow list, round the first 64 passkeys, on keep-alive connections. Each round gives a
+//! vault ÷ memory ratio; the table shows medians. `FAUXKEY_BENCH_CLIENTS` (default `1,8`): how
+//! many connections log in at once, each on its own thread; with several, the vault's logins
+//! share journal flushes (group commit, vault-format/SPEC.md §9.5).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -33,6 +35,13 @@ fn secs() -> Duration {
             .and_then(|s| s.parse().ok())
             .unwrap_or(3.0),
     )
+}
+
+fn clients() -> Vec<usize> {
+    std::env::var("FAUXKEY_BENCH_CLIENTS")
+        .ok()
+        .map(|v| v.split(',').map(|n| n.trim().parse().unwrap()).collect())
+        .unwrap_or_else(|| vec![1, 8])
 }
 
 fn sizes() -> Vec<usize> {
@@ -85,9 +94,9 @@ fn start(store: ServerStore) -> Server {
     Server::start(ServerConfig::new(AuthenticatorOptions::default(), store), 2).unwrap()
 }
 
-/// Logins on one keep-alive connection for `duration`, round `ids`: logins per second.
-fn logins(server: &Server, ids: &[String], duration: Duration) -> f64 {
-    let agent = ureq::AgentBuilder::new().build();
+/// Logins on `clients` keep-alive connections at once for `duration`, each round `ids` from its
+/// own starting point: logins per second, all connections together.
+fn logins(server: &Server, ids: &[String], duration: Duration, clients: usize) -> f64 {
     let url = format!("{}/webauthn/get", server.base_url());
     let auth = format!("Bearer {}", server.token());
     let bodies: Vec<String> = ids
@@ -102,24 +111,42 @@ fn logins(server: &Server, ids: &[String], duration: Duration) -> f64 {
             .to_string()
         })
         .collect();
-    let post = |body: &str| {
-        let r = agent
-            .post(&url)
-            .set("content-type", "application/json")
-            .set("authorization", &auth)
-            .send_string(body)
-            .unwrap();
-        assert_eq!(r.status(), 200);
-        std::hint::black_box(r.into_string().unwrap());
-    };
-    post(&bodies[0]); // connection, first touches
-    let start = Instant::now();
-    let mut n = 0usize;
-    while start.elapsed() < duration {
-        post(&bodies[n % bodies.len()]);
-        n += 1;
-    }
-    n as f64 / start.elapsed().as_secs_f64()
+    let barrier = std::sync::Barrier::new(clients);
+    let (url, auth, bodies, barrier) = (&url, &auth, &bodies, &barrier);
+    let (n, elapsed) = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..clients)
+            .map(|client| {
+                scope.spawn(move || {
+                    let agent = ureq::AgentBuilder::new().build();
+                    let post = |body: &str| {
+                        let r = agent
+                            .post(url)
+                            .set("content-type", "application/json")
+                            .set("authorization", auth)
+                            .send_string(body)
+                            .unwrap();
+                        assert_eq!(r.status(), 200);
+                        std::hint::black_box(r.into_string().unwrap());
+                    };
+                    let first = client * bodies.len() / clients;
+                    post(&bodies[first]); // connection, first touches
+                    barrier.wait();
+                    let start = Instant::now();
+                    let mut n = 0usize;
+                    while start.elapsed() < duration {
+                        post(&bodies[(first + n) % bodies.len()]);
+                        n += 1;
+                    }
+                    (n, start.elapsed())
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().unwrap())
+            .fold((0, Duration::ZERO), |(n, e), (m, f)| (n + m, e.max(f)))
+    });
+    n as f64 / elapsed.as_secs_f64()
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -134,11 +161,11 @@ fn main() {
     let slice = secs() / ROUNDS;
     println!(
         "serve --vault against --ephemeral: {ROUNDS} interleaved rounds of {slice:?} per figure; \
-         one connection; medians (the ratio is the median of per-round ratios)"
+         medians (the ratio is the median of per-round ratios)"
     );
     println!();
-    println!("| passkeys | --ephemeral logins/s | --vault logins/s | vault ÷ ephemeral | vault build s |");
-    println!("|---:|---:|---:|---:|---:|");
+    println!("| passkeys | connections | --ephemeral logins/s | --vault logins/s | vault ÷ ephemeral | vault build s |");
+    println!("|---:|---:|---:|---:|---:|---:|");
     let dir =
         std::env::temp_dir().join(format!("fauxkey-bench-serve-vault-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -169,20 +196,22 @@ fn main() {
         }
         let on_vault = start(ServerStore::Vault(Box::new(vault)));
         let in_memory = start(ServerStore::Memory(memory));
-        let (mut mem, mut vlt, mut ratio) = (Vec::new(), Vec::new(), Vec::new());
-        for _ in 0..ROUNDS {
-            let m = logins(&in_memory, &ids, slice);
-            let v = logins(&on_vault, &ids, slice);
-            mem.push(m);
-            vlt.push(v);
-            ratio.push(v / m);
+        for &clients in &clients() {
+            let (mut mem, mut vlt, mut ratio) = (Vec::new(), Vec::new(), Vec::new());
+            for _ in 0..ROUNDS {
+                let m = logins(&in_memory, &ids, slice, clients);
+                let v = logins(&on_vault, &ids, slice, clients);
+                mem.push(m);
+                vlt.push(v);
+                ratio.push(v / m);
+            }
+            println!(
+                "| {n} | {clients} | {:.0} | {:.0} | {:.2} | {build:.1} |",
+                median(mem),
+                median(vlt),
+                median(ratio)
+            );
         }
-        println!(
-            "| {n} | {:.0} | {:.0} | {:.2} | {build:.1} |",
-            median(mem),
-            median(vlt),
-            median(ratio)
-        );
         on_vault.stop();
         in_memory.stop();
     }

@@ -415,7 +415,19 @@ fn sign_count_of(response: &Value) -> (String, u32) {
 
 #[test]
 fn every_acknowledged_counter_survives_sigkill_of_serve() {
-    let env = cli_support::Env::with_vault("journal-kill");
+    sigkill_serve_during_logins("journal-kill", false);
+}
+
+/// The same with three connections logging in at once, one credential each: their journal
+/// records share flushes (group commit, SPEC §9.5), and still none is acknowledged before it
+/// is on disk.
+#[test]
+fn every_acknowledged_counter_survives_sigkill_of_serve_with_concurrent_logins() {
+    sigkill_serve_during_logins("journal-kill-concurrent", true);
+}
+
+fn sigkill_serve_during_logins(name: &str, concurrent: bool) {
+    let env = cli_support::Env::with_vault(name);
     let ids: Vec<String> = ["alice", "bob", "carol"]
         .iter()
         .map(|user| {
@@ -445,33 +457,47 @@ fn every_acknowledged_counter_survives_sigkill_of_serve() {
         second.trim_end().strip_prefix("token: ").unwrap(),
     );
     let (tx, rx) = mpsc::channel();
-    // Logins, round the three credentials, until the server dies; each acknowledged counter goes to the channel.
-    let client = std::thread::spawn(move || {
-        for i in 0usize.. {
-            let options = json!({
-                "challenge": "AAECAwQFBgcICQoLDA0ODw",
-                "rpId": "example.com",
-                "allowCredentials": [{"type": "public-key", "id": ids[i % 3]}]
-            });
-            let body = json!({"origin": common::ORIGIN, "options": options});
-            // A transport error is the server dying: the end of the loop.
-            let Ok(resp) = http
-                .request("POST", "/webauthn/get")
-                .set("content-type", "application/json")
-                .send_string(&body.to_string())
-            else {
-                return;
-            };
-            let resp: Value = serde_json::from_str(&resp.into_string().unwrap_or_default())
-                .unwrap_or(Value::Null);
-            if resp.is_null() {
-                return;
-            }
-            if tx.send(sign_count_of(&resp)).is_err() {
-                return;
-            }
-        }
-    });
+    // Logins until the server dies, round the three credentials on one connection or one
+    // credential per connection on three; each acknowledged counter goes to the channel.
+    let connections: Vec<Vec<String>> = if concurrent {
+        ids.iter().map(|id| vec![id.clone()]).collect()
+    } else {
+        vec![ids]
+    };
+    let clients: Vec<_> = connections
+        .into_iter()
+        .map(|ids| {
+            let tx = tx.clone();
+            let http = common::Http::new(&http.base, http.token.as_deref().unwrap());
+            std::thread::spawn(move || {
+                for i in 0usize.. {
+                    let options = json!({
+                        "challenge": "AAECAwQFBgcICQoLDA0ODw",
+                        "rpId": "example.com",
+                        "allowCredentials": [{"type": "public-key", "id": ids[i % ids.len()]}]
+                    });
+                    let body = json!({"origin": common::ORIGIN, "options": options});
+                    // A transport error is the server dying: the end of the loop.
+                    let Ok(resp) = http
+                        .request("POST", "/webauthn/get")
+                        .set("content-type", "application/json")
+                        .send_string(&body.to_string())
+                    else {
+                        return;
+                    };
+                    let resp: Value = serde_json::from_str(&resp.into_string().unwrap_or_default())
+                        .unwrap_or(Value::Null);
+                    if resp.is_null() {
+                        return;
+                    }
+                    if tx.send(sign_count_of(&resp)).is_err() {
+                        return;
+                    }
+                }
+            })
+        })
+        .collect();
+    drop(tx);
     // Past the first fold (64 KiB of journal is at most about 1,100 logins), then kill at once: the
     // login in flight may or may not be saved, every acknowledged one must be.
     let mut acked: BTreeMap<String, u32> = BTreeMap::new();
@@ -487,7 +513,9 @@ fn every_acknowledged_counter_survives_sigkill_of_serve() {
         let e = acked.entry(id).or_default();
         *e = (*e).max(n);
     }
-    let _ = client.join();
+    for client in clients {
+        let _ = client.join();
+    }
     let listed = env.list_json(&[]);
     for (id, n) in &acked {
         let c = listed

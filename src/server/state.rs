@@ -34,6 +34,14 @@ impl ServerStore {
         }
     }
 
+    /// The vault, for a vault-backed authenticator.
+    pub fn vault_mut(&mut self) -> Option<&mut Vault> {
+        match self {
+            ServerStore::Memory(_) => None,
+            ServerStore::Vault(v) => Some(v),
+        }
+    }
+
     fn inner_mut(&mut self) -> &mut dyn CredentialStore {
         match self {
             ServerStore::Memory(s) => s,

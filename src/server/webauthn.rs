@@ -90,7 +90,31 @@ async fn ceremony<T: Send + 'static>(
     let work = move || {
         let mut guard = lock(&shared);
         let slot = &mut *guard;
-        (run(&mut slot.client), slot.options.is_user_responding)
+        if let Some(v) = slot.client.authenticator_mut().store_mut().vault_mut() {
+            v.defer_journal_sync(true);
+        }
+        let result = run(&mut slot.client);
+        let pending = slot
+            .client
+            .authenticator_mut()
+            .store_mut()
+            .vault_mut()
+            .and_then(|v| {
+                v.defer_journal_sync(false);
+                v.take_pending_sync()
+            });
+        let responding = slot.options.is_user_responding;
+        drop(guard);
+        // Group commit: a login's journal record is written, and its flush happens here, after
+        // the lock, shared with the logins other connections journal meanwhile. The login is
+        // answered only once its record is on disk.
+        let result = match (result, pending.map(|p| p.wait())) {
+            (Ok(_), Some(Err(e))) => Err(ClientError::Unknown(format!(
+                "the vault's journal could not be flushed: {e}"
+            ))),
+            (result, _) => result,
+        };
+        (result, responding)
     };
     // On the blocking pool: the lock may be held by another ceremony, and a vault saves (and
     // fsyncs, and may wait for another process's lock) on every change.

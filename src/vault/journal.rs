@@ -10,6 +10,8 @@ use std::fs::{File, OpenOptions};
 use std::io::{ErrorKind, Read as _};
 use std::os::unix::fs::{FileExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use aes_gcm::aead::{Aead, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
@@ -296,6 +298,18 @@ fn read_at_most(f: &File, buf: &mut [u8], offset: u64) -> std::io::Result<usize>
 /// record, or an obsolete journal), then `fsync`s; a new journal's directory entry is synced
 /// too. On failure the file is cut back to `at`, best effort (SPEC §9.5).
 pub fn append(path: &Path, at: u64, bytes: &[u8]) -> Result<(), VaultError> {
+    write_record(path, at, bytes, true)
+}
+
+/// [`append`] without the `fsync` of an existing journal's data (a new journal, `at == 0`, is
+/// still synced with its directory entry): the record is in the kernel, so it survives the
+/// process being killed, and reaches the disk with the [`SyncGroup`] `fsync` that follows
+/// (SPEC §9.5, group commit).
+pub fn append_unsynced(path: &Path, at: u64, bytes: &[u8]) -> Result<(), VaultError> {
+    write_record(path, at, bytes, at == 0)
+}
+
+fn write_record(path: &Path, at: u64, bytes: &[u8], sync: bool) -> Result<(), VaultError> {
     let f = OpenOptions::new()
         .write(true)
         .create(true)
@@ -308,7 +322,9 @@ pub fn append(path: &Path, at: u64, bytes: &[u8]) -> Result<(), VaultError> {
             f.set_len(at)?;
         }
         f.write_all_at(bytes, at)?;
-        f.sync_data()?;
+        if sync {
+            f.sync_data()?;
+        }
         if at == 0 {
             let dir = match path.parent() {
                 Some(p) if !p.as_os_str().is_empty() => p,
@@ -328,4 +344,102 @@ pub fn append(path: &Path, at: u64, bytes: &[u8]) -> Result<(), VaultError> {
 /// is harmless, as the journal is bound to the vault state before the save and is ignored).
 pub fn remove(path: &Path) {
     let _ = std::fs::remove_file(path);
+}
+
+/// Group commit (SPEC §9.5): appends written without their `fsync` ([`append_unsynced`]) each
+/// take a ticket, and one `fdatasync` covers every append whose ticket was issued before it
+/// began. Logins on several connections then share one disk flush instead of queueing for one
+/// each; none is acknowledged before a flush that covers it has returned.
+#[derive(Debug, Default)]
+pub struct SyncGroup {
+    /// Tickets issued, each after its record was written.
+    issued: AtomicU64,
+    /// The highest ticket known to be on disk; held while flushing, so that the waiters behind
+    /// a flush find their ticket covered when it ends.
+    synced: Mutex<u64>,
+    /// How many flushes were made (for tests and diagnostics).
+    flushes: AtomicU64,
+}
+
+impl SyncGroup {
+    /// How many `fdatasync`s this group has made.
+    pub fn flushes(&self) -> u64 {
+        self.flushes.load(Ordering::Relaxed)
+    }
+
+    /// A ticket for a record just written.
+    pub fn issue(&self) -> u64 {
+        self.issued.fetch_add(1, Ordering::SeqCst) + 1
+    }
+
+    /// Returns once `ticket`'s record is on disk: at once if a flush already covered it, else
+    /// after one `fdatasync` of the journal at `path` that also covers every ticket issued so
+    /// far. A journal that is gone was folded into the vault by a full save, which is synced
+    /// before the journal is removed.
+    pub fn wait(&self, path: &Path, ticket: u64) -> Result<(), VaultError> {
+        let mut synced = self.synced.lock().unwrap_or_else(PoisonError::into_inner);
+        if *synced >= ticket {
+            return Ok(());
+        }
+        let upto = self.issued.load(Ordering::SeqCst);
+        match File::open(path) {
+            Ok(f) => {
+                f.sync_data().map_err(io(path))?;
+                self.flushes.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(e) if e.kind() == ErrorKind::NotFound => {}
+            Err(e) => return Err(io(path)(e)),
+        }
+        *synced = upto;
+        Ok(())
+    }
+}
+
+/// A journal record written but not yet flushed ([`Vault::take_pending_sync`]); the login it
+/// records may be acknowledged once [`PendingSync::wait`] returns `Ok`.
+///
+/// [`Vault::take_pending_sync`]: super::Vault::take_pending_sync
+#[derive(Debug)]
+#[must_use = "a login is acknowledged only after its record is flushed"]
+pub struct PendingSync {
+    pub(super) group: Arc<SyncGroup>,
+    pub(super) path: PathBuf,
+    pub(super) ticket: u64,
+}
+
+impl PendingSync {
+    /// Flushes the record (sharing the flush with other waiters, [`SyncGroup`]).
+    pub fn wait(self) -> Result<(), VaultError> {
+        self.group.wait(&self.path, self.ticket)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_flush_covers_every_ticket_issued_before_it() {
+        let dir = std::env::temp_dir().join(format!("fauxkey-syncgroup-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("v.journal");
+        append(&path, 0, b"header").expect("a new journal");
+        let group = SyncGroup::default();
+        let (a, b, c) = (group.issue(), group.issue(), group.issue());
+        group.wait(&path, c).expect("flush");
+        assert_eq!(group.flushes(), 1);
+        // Written before that flush began: already on disk, no second flush.
+        group.wait(&path, a).expect("covered");
+        group.wait(&path, b).expect("covered");
+        assert_eq!(group.flushes(), 1);
+        let d = group.issue();
+        group.wait(&path, d).expect("flush");
+        assert_eq!(group.flushes(), 2);
+        // A journal folded away (removed) meanwhile: its records are in the synced vault.
+        let e = group.issue();
+        remove(&path);
+        group.wait(&path, e).expect("nothing left to flush");
+        assert_eq!(group.flushes(), 2);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

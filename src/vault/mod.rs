@@ -173,6 +173,10 @@ pub struct Vault {
     store: MemoryStore,
     rng: Rng,
     lock_timeout: Duration,
+    /// Group commit ([`Vault::defer_journal_sync`]): shared by the logins of this vault.
+    sync_group: std::sync::Arc<journal::SyncGroup>,
+    defer_sync: bool,
+    pending_sync: Option<journal::PendingSync>,
 }
 
 impl std::fmt::Debug for Vault {
@@ -224,6 +228,9 @@ impl Vault {
             store: MemoryStore::new(),
             rng,
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
+            sync_group: Default::default(),
+            defer_sync: false,
+            pending_sync: None,
         };
         vault.save_locked()?;
         Ok(vault)
@@ -247,6 +254,9 @@ impl Vault {
             store,
             rng: env::os_rng(),
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
+            sync_group: Default::default(),
+            defer_sync: false,
+            pending_sync: None,
         };
         vault.catch_up_journal()?;
         // Without the lock, a writer may have saved (and started a new journal) between our
@@ -375,6 +385,22 @@ impl Vault {
         Ok(!scan.records.is_empty())
     }
 
+    /// Group commit (SPEC §9.5), for a server with several connections: while on, a login's
+    /// journal record is written without its `fsync`, and [`Vault::take_pending_sync`] hands
+    /// the flush to the caller, who waits for it after releasing whatever lock serializes its
+    /// logins, so that logins on other connections write their records meanwhile and share the
+    /// flush. The caller must not acknowledge the login before [`journal::PendingSync::wait`]
+    /// returns `Ok`. A new journal, and every full save, are still synced at once.
+    pub fn defer_journal_sync(&mut self, on: bool) {
+        self.defer_sync = on;
+    }
+
+    /// The flush owed for the logins journaled since the last call (see
+    /// [`Vault::defer_journal_sync`]); `None` when there is none.
+    pub fn take_pending_sync(&mut self) -> Option<journal::PendingSync> {
+        self.pending_sync.take()
+    }
+
     /// Appends one login to the journal and `fsync`s it (SPEC §9.5); the caller holds the lock
     /// and has caught up, so anything after the last record applied is a torn record.
     fn append_usage(&mut self, usage: &journal::Usage) -> Result<(), VaultError> {
@@ -388,7 +414,19 @@ impl Vault {
         } else {
             (self.journal.end, record)
         };
-        journal::append(&journal::path(&self.path), at, &bytes)?;
+        let path = journal::path(&self.path);
+        if self.defer_sync {
+            journal::append_unsynced(&path, at, &bytes)?;
+            let ticket = self.sync_group.issue();
+            // A later record's flush covers an earlier one's.
+            self.pending_sync = Some(journal::PendingSync {
+                group: self.sync_group.clone(),
+                path,
+                ticket,
+            });
+        } else {
+            journal::append(&path, at, &bytes)?;
+        }
         self.journal = JournalPos {
             end: at + bytes.len() as u64,
             index: index + 1,
