@@ -269,7 +269,8 @@ fn only_the_first_five_labels_count() {
 #[test]
 fn bad_answers_give_no_related_origins() {
     let fetch = fetcher();
-    let cases: &[(&str, fn(&WellKnownFetchError) -> bool)] = &[
+    type Expect = fn(&WellKnownFetchError) -> bool;
+    let cases: &[(&str, Expect)] = &[
         ("status.com", |e| {
             matches!(e, WellKnownFetchError::Status { status: 404, .. })
         }),
