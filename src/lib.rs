@@ -35,10 +35,12 @@
 //! - `cli` (default): the `fauxkey` binary; pulls in `server`, clap, clap_complete, indicatif
 //!   and directories.
 //! - `server` (in `cli`): the `server` module, on axum and tokio.
+//! - `related-origins-fetch` (in `cli`): `client::related_https`, which fetches
+//!   `https://{rpId}/.well-known/webauthn` (WebAuthn L3 §5.11) over rustls (ring) with ureq.
 //!
 //! An RP's Rust test suite that only drives [`Client`] needs neither:
 //! `fauxkey = { version = "0.1", default-features = false }` builds the client, the
-//! authenticator and the vault without clap, axum, tokio or indicatif.
+//! authenticator and the vault without clap, axum, tokio, indicatif or a TLS stack.
 
 #![forbid(unsafe_code)]
 

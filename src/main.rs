@@ -166,7 +166,8 @@ pub enum Command {
     #[command(after_help = "Examples:\n  \
         fauxkey serve --listen 127.0.0.1:8080 --seed 1\n  \
         curl -s http://127.0.0.1:8080/webauthn/create -d '{\"origin\": \"https://example.com\", \"options\": {...}}'\n  \
-        FAUXKEY_PASSPHRASE=s3cret fauxkey serve --vault test.fxk   # passkeys persist across restarts")]
+        FAUXKEY_PASSPHRASE=s3cret fauxkey serve --vault test.fxk   # passkeys persist across restarts\n  \
+        fauxkey serve --related-origins fetch   # pages on origins that RPID's /.well-known/webauthn lists may use RPID")]
     Serve(cli::serve::ServeArgs),
     /// Generate a deterministic corpus of golden and broken WebAuthn responses, with a
     /// manifest of the verdict a correct RP reaches on each, for an RP's test suite.

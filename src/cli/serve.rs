@@ -5,7 +5,15 @@ use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use fauxkey::server::{self, AuthenticatorOptions, ServerConfig, ServerStore};
+use std::sync::Arc;
+
+use fauxkey::client::related::{
+    parse_document, Fallback, StaticWellKnown, WellKnownRelatedOrigins, WellKnownSource,
+};
+use fauxkey::client::related_https::HttpsWellKnown;
+use fauxkey::server::{
+    self, AuthenticatorOptions, ServerConfig, ServerRelatedOrigins, ServerStore,
+};
 use fauxkey::store::MemoryStore;
 
 use super::{CliError, Result};
@@ -48,6 +56,150 @@ pub struct ServeArgs {
     /// URL file.
     #[arg(long, value_name = "PATH")]
     pub token_file: Option<PathBuf>,
+    /// Related origin requests (WebAuthn L3 §5.11) when a page asks for an RP ID that is not its
+    /// own: `off` (SecurityError, no network) or `fetch` (GET https://RPID/.well-known/webauthn
+    /// as browsers do; one fetch per RP ID for the run).
+    #[arg(long, value_name = "MODE", value_enum, default_value_t = RelatedMode::Off)]
+    pub related_origins: RelatedMode,
+    /// A JSON file of well-known documents by RP ID, used without any network:
+    /// {"example.com": {"origins": ["https://example.co.uk"]}}. With `--related-origins fetch`,
+    /// RP IDs it does not name are fetched.
+    #[arg(long, value_name = "FILE")]
+    pub related_origins_map: Option<PathBuf>,
+    /// With `--related-origins fetch`: also trust this root certificate (PEM or DER), e.g. the
+    /// CA of your local HTTPS setup (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub related_origins_ca: Vec<PathBuf>,
+    /// With `--related-origins fetch`: HOST=IP:PORT fetches HOST's document from that address,
+    /// as `curl --resolve` does (repeatable); the certificate is still checked against HOST.
+    #[arg(long, value_name = "HOST=IP:PORT")]
+    pub related_origins_resolve: Vec<String>,
+}
+
+/// `--related-origins`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RelatedMode {
+    /// No fetching (the map, if given, still applies).
+    Off,
+    /// Fetch `https://RPID/.well-known/webauthn`.
+    Fetch,
+}
+
+/// Reads `--related-origins-map`: an object of RP ID → well-known document.
+fn read_related_map(path: &Path) -> Result<StaticWellKnown> {
+    let bad =
+        |why: String| CliError::Usage(format!("--related-origins-map {}: {why}", path.display()));
+    let text = std::fs::read_to_string(path).map_err(|e| bad(format!("cannot read it: {e}")))?;
+    let value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| bad(format!("not JSON: {e}")))?;
+    let serde_json::Value::Object(entries) = value else {
+        return Err(bad("expected an object of RP ID -> document, e.g. \
+             {\"example.com\": {\"origins\": [\"https://example.co.uk\"]}}"
+            .into()));
+    };
+    let mut map = StaticWellKnown::default();
+    for (rp_id, document) in entries {
+        if rp_id.is_empty() || !rp_id.is_ascii() || rp_id != rp_id.to_ascii_lowercase() {
+            return Err(bad(format!(
+                "{rp_id:?} is not an RP ID as clients compare them: lowercase ASCII (xn-- for \
+                 international names)"
+            )));
+        }
+        let text = document.to_string();
+        if !document.is_object() || parse_document(&text).is_none() {
+            return Err(bad(format!(
+                "the entry for {rp_id:?} is not a well-known document: expected \
+                 {{\"origins\": [\"https://…\", …]}}"
+            )));
+        }
+        map.0.insert(rp_id, text);
+    }
+    Ok(map)
+}
+
+/// Reads a `--related-origins-ca` file: DER, or the certificates of a PEM file.
+fn read_roots(path: &Path) -> Result<Vec<Vec<u8>>> {
+    use base64::Engine as _;
+    let bad =
+        |why: String| CliError::Usage(format!("--related-origins-ca {}: {why}", path.display()));
+    let bytes = std::fs::read(path).map_err(|e| bad(format!("cannot read it: {e}")))?;
+    let Ok(text) = std::str::from_utf8(&bytes) else {
+        return Ok(vec![bytes]);
+    };
+    if !text.contains("-----BEGIN") {
+        return Ok(vec![bytes]);
+    }
+    let mut roots = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("-----BEGIN CERTIFICATE-----") {
+        let body = &rest[start + "-----BEGIN CERTIFICATE-----".len()..];
+        let end = body
+            .find("-----END CERTIFICATE-----")
+            .ok_or_else(|| bad("a certificate has no END line".into()))?;
+        let b64: String = body[..end].split_whitespace().collect();
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .map_err(|e| bad(format!("bad base64 in a certificate: {e}")))?;
+        roots.push(der);
+        rest = &body[end..];
+    }
+    if roots.is_empty() {
+        return Err(bad("no CERTIFICATE block in this PEM file".into()));
+    }
+    Ok(roots)
+}
+
+/// The server's related-origins policy from the `--related-origins*` options.
+fn related_origins(args: &ServeArgs) -> Result<Option<Arc<ServerRelatedOrigins>>> {
+    let map = args
+        .related_origins_map
+        .as_deref()
+        .map(read_related_map)
+        .transpose()?;
+    let source: Box<dyn WellKnownSource + Sync> = match args.related_origins {
+        RelatedMode::Off => {
+            if !args.related_origins_ca.is_empty() || !args.related_origins_resolve.is_empty() {
+                return Err(CliError::Usage(
+                    "--related-origins-ca and --related-origins-resolve apply to fetching; add \
+                     --related-origins fetch"
+                        .into(),
+                ));
+            }
+            match map {
+                Some(map) => Box::new(map),
+                None => return Ok(None),
+            }
+        }
+        RelatedMode::Fetch => {
+            let mut builder = HttpsWellKnown::builder();
+            for path in &args.related_origins_ca {
+                for der in read_roots(path)? {
+                    builder = builder.trust_root_der(der);
+                }
+            }
+            for entry in &args.related_origins_resolve {
+                let (host, addr) = entry
+                    .split_once('=')
+                    .and_then(|(h, a)| Some((h, a.parse::<SocketAddr>().ok()?)))
+                    .filter(|(h, _)| !h.is_empty())
+                    .ok_or_else(|| {
+                        CliError::Usage(format!(
+                            "--related-origins-resolve {entry:?}: expected HOST=IP:PORT, e.g. \
+                             example.com=127.0.0.1:8443"
+                        ))
+                    })?;
+                builder = builder.resolve(host, addr);
+            }
+            let fetch = builder
+                .build()
+                .map_err(|e| CliError::Usage(format!("--related-origins-ca: {e}")))?;
+            match map {
+                Some(map) => Box::new(Fallback(map, fetch)),
+                None => Box::new(fetch),
+            }
+        }
+    };
+    Ok(Some(Arc::new(WellKnownRelatedOrigins::new(source))))
 }
 
 /// `PORT`, `HOST:PORT`, `localhost:PORT`, `[::1]:PORT`.
@@ -153,6 +305,7 @@ pub fn run(vault_flag: Option<&Path>, args: ServeArgs) -> Result<()> {
         .map(|o| server::access::parse_origin(o).map_err(CliError::Usage))
         .collect::<Result<Vec<_>>>()?;
     fauxkey::profiles::resolve(&args.profile).map_err(|e| CliError::Usage(e.to_string()))?;
+    let related_origins = related_origins(&args)?;
     let token = token()?;
     let store = match &vault_path {
         Some(path) => {
@@ -177,6 +330,7 @@ pub fn run(vault_flag: Option<&Path>, args: ServeArgs) -> Result<()> {
             allowed_origins,
             allow_key_export: args.allow_key_export,
             token: token.clone(),
+            related_origins,
             ..ServerConfig::new(options, store)
         };
         let bound = server::bind(config)

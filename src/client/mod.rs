@@ -9,6 +9,8 @@ pub mod origin;
 pub mod prf;
 pub mod quick;
 pub mod related;
+#[cfg(feature = "related-origins-fetch")]
+pub mod related_https;
 pub mod signals;
 
 use std::collections::BTreeMap;
@@ -892,7 +894,7 @@ impl<S: CredentialStore> Client<S> {
             ("conditionalGet", false),
             ("hybridTransport", false),
             ("passkeyPlatformAuthenticator", platform && uv && rk),
-            ("relatedOrigins", false),
+            ("relatedOrigins", self.related_origins.supported()),
             ("signalAllAcceptedCredentials", true),
             ("signalCurrentUserDetails", true),
             ("signalUnknownCredential", true),

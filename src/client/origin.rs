@@ -175,6 +175,24 @@ pub trait RelatedOrigins {
     /// Whether `origin` is listed as a related origin of `rp_id` (given in
     /// its normalised ASCII form).
     fn is_related(&self, rp_id: &str, origin: &CallerOrigin) -> bool;
+
+    /// Whether this client supports related origin requests at all (the `relatedOrigins`
+    /// client capability); true unless overridden.
+    fn supported(&self) -> bool {
+        true
+    }
+}
+
+/// One policy shared by several clients (e.g. every authenticator of `fauxkey serve`, with one
+/// cache).
+impl<T: RelatedOrigins + ?Sized> RelatedOrigins for std::sync::Arc<T> {
+    fn is_related(&self, rp_id: &str, origin: &CallerOrigin) -> bool {
+        (**self).is_related(rp_id, origin)
+    }
+
+    fn supported(&self) -> bool {
+        (**self).supported()
+    }
 }
 
 /// A [`RelatedOrigins`] that knows no related origins: a client without
@@ -184,6 +202,10 @@ pub struct NoRelatedOrigins;
 
 impl RelatedOrigins for NoRelatedOrigins {
     fn is_related(&self, _rp_id: &str, _origin: &CallerOrigin) -> bool {
+        false
+    }
+
+    fn supported(&self) -> bool {
         false
     }
 }

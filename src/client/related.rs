@@ -7,9 +7,10 @@
 //!
 //! [`WellKnownRelatedOrigins`] is that procedure over documents from a
 //! [`WellKnownSource`]: a static map for offline tests ([`StaticWellKnown`]),
-//! or any fetcher the embedder plugs in. Answers are cached per RP ID for the
-//! life of the client, a missing or malformed document included (as "no
-//! related origins").
+//! the HTTPS fetcher `super::related_https::HttpsWellKnown` (feature
+//! `related-origins-fetch`), both ([`Fallback`]), or any fetcher the embedder
+//! plugs in. Answers are cached per RP ID for the life of the client, a missing
+//! or malformed document included (as "no related origins").
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
@@ -25,6 +26,12 @@ pub trait WellKnownSource: Send {
     /// The body of `https://{rp_id}/.well-known/webauthn`, or `None` when there is none
     /// (fetch failed, not 200, not `application/json`).
     fn fetch(&self, rp_id: &str) -> Option<String>;
+}
+
+impl<T: WellKnownSource + ?Sized> WellKnownSource for Box<T> {
+    fn fetch(&self, rp_id: &str) -> Option<String> {
+        (**self).fetch(rp_id)
+    }
 }
 
 /// Documents given up front: RP ID → body (for tests without a network).
@@ -43,6 +50,17 @@ impl StaticWellKnown {
 impl WellKnownSource for StaticWellKnown {
     fn fetch(&self, rp_id: &str) -> Option<String> {
         self.0.get(rp_id).cloned()
+    }
+}
+
+/// The documents of `.0`, and for RP IDs it has none for, those of `.1` (e.g. a static map in
+/// front of the network).
+#[derive(Debug, Clone, Default)]
+pub struct Fallback<A, B>(pub A, pub B);
+
+impl<A: WellKnownSource, B: WellKnownSource> WellKnownSource for Fallback<A, B> {
+    fn fetch(&self, rp_id: &str) -> Option<String> {
+        self.0.fetch(rp_id).or_else(|| self.1.fetch(rp_id))
     }
 }
 
@@ -109,6 +127,15 @@ pub struct WellKnownRelatedOrigins<S: WellKnownSource> {
     cache: Mutex<HashMap<String, Option<Vec<String>>>>,
 }
 
+impl<S: WellKnownSource> std::fmt::Debug for WellKnownRelatedOrigins<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WellKnownRelatedOrigins")
+            // try_lock: never wait for (or deadlock on) a fetch in progress.
+            .field("cached", &self.cache.try_lock().map(|c| c.len()).ok())
+            .finish_non_exhaustive()
+    }
+}
+
 impl<S: WellKnownSource> WellKnownRelatedOrigins<S> {
     /// Over `source`, with an empty cache.
     pub fn new(source: S) -> Self {
@@ -121,6 +148,15 @@ impl<S: WellKnownSource> WellKnownRelatedOrigins<S> {
     /// How many RP IDs have an answer cached (fetched at most once each).
     pub fn cached(&self) -> usize {
         self.cache.lock().map(|c| c.len()).unwrap_or(0)
+    }
+
+    /// The cache, by RP ID: the origins its document lists, or `None` when there was no usable
+    /// document.
+    pub fn snapshot(&self) -> BTreeMap<String, Option<Vec<String>>> {
+        self.cache
+            .lock()
+            .map(|c| c.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default()
     }
 }
 
@@ -221,6 +257,23 @@ mod tests {
         }
         assert!(!related.is_related("other.com", &caller("https://example.de")));
         assert_eq!((n.load(Ordering::SeqCst), related.cached()), (2, 2));
+        let snapshot = related.snapshot();
+        assert_eq!(
+            snapshot.get("example.com"),
+            Some(&Some(vec!["https://example.co.uk".to_owned()]))
+        );
+    }
+
+    #[test]
+    fn a_fallback_asks_its_second_source_only_for_what_the_first_lacks() {
+        let first = StaticWellKnown::default().with("example.com", &["https://a.com"]);
+        let second = StaticWellKnown::default()
+            .with("example.com", &["https://b.com"])
+            .with("other.com", &["https://c.com"]);
+        let both = Fallback(first, second);
+        assert!(both.fetch("example.com").unwrap().contains("a.com"));
+        assert!(both.fetch("other.com").unwrap().contains("c.com"));
+        assert_eq!(both.fetch("third.com"), None);
     }
 
     /// A page on example.co.uk uses example.com's passkey once example.com lists it.

@@ -61,6 +61,25 @@ pub async fn attestation_root(State(state): State<Arc<AppState>>) -> Response {
     )
 }
 
+/// `GET /_fauxkey/related-origins`: whether related origin requests are on, and the cache:
+/// RP ID → the origins its `/.well-known/webauthn` lists, or `null` when it had no usable one.
+pub async fn related_origins(State(state): State<Arc<AppState>>) -> Response {
+    respond(
+        off(move || {
+            let cache = state
+                .related_origins
+                .as_ref()
+                .map(|r| r.snapshot())
+                .unwrap_or_default();
+            Ok(Json(serde_json::json!({
+                "enabled": state.related_origins.is_some(),
+                "cache": cache,
+            })))
+        })
+        .await,
+    )
+}
+
 /// `POST /_fauxkey/reset`.
 pub async fn reset(State(state): State<Arc<AppState>>) -> Response {
     respond(

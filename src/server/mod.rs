@@ -38,6 +38,8 @@ pub use access::{Access, Caller, MAX_BODY_BYTES};
 pub use errors::ApiError;
 pub use state::{AppState, AuthenticatorOptions, ServerStore};
 
+use crate::client::related::WellKnownSource;
+
 /// The browser shim's source; `__FAUXKEY_BASE_URL__` is replaced by the server's base URL.
 const SHIM: &str = include_str!("shim.js");
 
@@ -64,6 +66,7 @@ pub fn router(state: Arc<AppState>, access: Access) -> Router {
         .route("/_fauxkey/health", get(health))
         .route("/_fauxkey/reset", post(reset))
         .route("/_fauxkey/attestation-root", get(attestation_root))
+        .route("/_fauxkey/related-origins", get(related_origins))
         .route("/_fauxkey/events", get(events))
         .route(
             "/_fauxkey/faults",
@@ -160,7 +163,15 @@ pub struct ServerConfig {
     pub allow_key_export: bool,
     /// How long a client may take.
     pub timeouts: Timeouts,
+    /// Related origin requests (WebAuthn L3 §5.11) for every authenticator's client, with one
+    /// cache (`--related-origins`, `--related-origins-map`); `None`: none (SecurityError).
+    pub related_origins: Option<Arc<ServerRelatedOrigins>>,
 }
+
+/// The related-origins policy a server shares between its authenticators: the L3 procedure over
+/// any document source, cached per RP ID (`GET /_fauxkey/related-origins` shows the cache).
+pub type ServerRelatedOrigins =
+    crate::client::related::WellKnownRelatedOrigins<Box<dyn WellKnownSource + Sync>>;
 
 impl ServerConfig {
     /// Loopback on a free port, a fresh random token, no allowed origins, no key export, the
@@ -174,6 +185,7 @@ impl ServerConfig {
             allowed_origins: Vec::new(),
             allow_key_export: false,
             timeouts: Timeouts::default(),
+            related_origins: None,
         }
     }
 }
@@ -250,8 +262,13 @@ pub async fn bind(config: ServerConfig) -> Result<Bound, ServeError> {
         source,
     })?;
     let base_url = format!("http://{addr}");
-    let state = AppState::new(base_url.clone(), config.options, config.store)
-        .map_err(|e| ServeError::Options(e.message))?;
+    let state = AppState::new(
+        base_url.clone(),
+        config.options,
+        config.store,
+        config.related_origins,
+    )
+    .map_err(|e| ServeError::Options(e.message))?;
     let access = Access::new(
         addr,
         config.token,
@@ -385,6 +402,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("allowed_origins", &self.allowed_origins)
             .field("allow_key_export", &self.allow_key_export)
             .field("timeouts", &self.timeouts)
+            .field("related_origins", &self.related_origins.is_some())
             .finish()
     }
 }

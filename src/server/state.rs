@@ -278,6 +278,17 @@ impl AuthenticatorOptions {
     }
 }
 
+/// `client` with the server's related-origins policy, when it has one.
+fn with_related(
+    client: Client<ServerStore>,
+    related: &Option<Arc<super::ServerRelatedOrigins>>,
+) -> Client<ServerStore> {
+    match related {
+        Some(r) => client.with_related_origins(r.clone()),
+        None => client,
+    }
+}
+
 /// One emulated authenticator: its client and the options it runs with.
 #[derive(Debug)]
 pub struct Slot {
@@ -303,6 +314,8 @@ pub struct AppState {
     /// The test attestation CA that issues certificates to profiles attesting with one (the
     /// vault's own CA when the vault has one).
     pub ca: AttestationCa,
+    /// The related-origins policy every authenticator's client shares (one cache).
+    pub related_origins: Option<Arc<super::ServerRelatedOrigins>>,
 }
 
 /// Locks a mutex, carrying on if a panicking handler poisoned it (its state is still valid:
@@ -312,11 +325,13 @@ pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl AppState {
-    /// State with a default authenticator made from `options` over `store`.
+    /// State with a default authenticator made from `options` over `store`; every client gets
+    /// `related_origins` when given.
     pub fn new(
         base_url: String,
         options: AuthenticatorOptions,
         store: ServerStore,
+        related_origins: Option<Arc<super::ServerRelatedOrigins>>,
     ) -> Result<Self, ApiError> {
         let vault_backed = matches!(store, ServerStore::Vault(_));
         let vault_ca = match &store {
@@ -335,7 +350,7 @@ impl AppState {
                 })?
             }
         };
-        let client = options.client(store, &ca)?;
+        let client = with_related(options.client(store, &ca)?, &related_origins);
         let mut map = BTreeMap::new();
         map.insert(
             DEFAULT_ID.to_owned(),
@@ -351,7 +366,17 @@ impl AppState {
             default_options: options,
             vault_backed,
             ca,
+            related_origins,
         })
+    }
+
+    /// A new in-memory client made from `options`, with the shared related-origins policy.
+    fn memory_client(
+        &self,
+        options: &AuthenticatorOptions,
+    ) -> Result<Client<ServerStore>, ApiError> {
+        let client = options.client(ServerStore::Memory(MemoryStore::new()), &self.ca)?;
+        Ok(with_related(client, &self.related_origins))
     }
 
     /// The authenticator with this id (the default one when `None`).
@@ -386,7 +411,7 @@ impl AppState {
 
     /// Adds an in-memory authenticator; returns its id.
     pub fn add(&self, options: AuthenticatorOptions) -> Result<String, ApiError> {
-        let client = options.client(ServerStore::Memory(MemoryStore::new()), &self.ca)?;
+        let client = self.memory_client(&options)?;
         let id = {
             let mut next = lock(&self.next_id);
             *next += 1;
@@ -434,9 +459,7 @@ impl AppState {
             slot.client.authenticator_mut().set_user(user);
             slot.client.clear_faults();
         } else {
-            slot.client = self
-                .default_options
-                .client(ServerStore::Memory(MemoryStore::new()), &self.ca)?;
+            slot.client = self.memory_client(&self.default_options)?;
             slot.options = self.default_options.clone();
         }
         Ok(())
