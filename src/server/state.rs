@@ -295,6 +295,8 @@ pub struct AppState {
     /// The test attestation CA that issues certificates to profiles attesting with one (the
     /// vault's own CA when the vault has one).
     pub ca: AttestationCa,
+    /// Pending conditional requests (`mediation: "conditional"`), see [`super::conditional`].
+    pub conditional: Mutex<super::conditional::Registry>,
 }
 
 /// Locks a mutex, carrying on if a panicking handler poisoned it (its state is still valid:
@@ -343,6 +345,7 @@ impl AppState {
             default_options: options,
             vault_backed,
             ca,
+            conditional: Mutex::default(),
         })
     }
 
@@ -414,6 +417,7 @@ impl AppState {
     /// restored and (in memory) its credentials and events dropped. A vault is not touched.
     pub fn reset(&self) -> Result<(), ApiError> {
         let default = self.authenticator(None)?;
+        lock(&self.conditional).clear();
         self.authenticators
             .write()
             .unwrap_or_else(|p| p.into_inner())
