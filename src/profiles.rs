@@ -452,7 +452,7 @@ pub fn conditional_mediation(profile: &str, attachment: Attachment) -> Condition
         // too, so each can see the password sign-in a conditional create follows:
         // iCloud Keychain (Safari autofill since 16, automatic upgrades since 18),
         // Google Password Manager (Chrome autofill; conditional create since Chrome 136),
-        // fauxkey's own provider. The password managers' extensions fill passkeys into the
+        // fauxkey's own provider. (Those versions are from release notes, not captured here.) The password managers' extensions fill passkeys into the
         // same field; their automatic upgrades are *unverified*.
         "fauxkey"
         | "icloud-keychain"
