@@ -12,6 +12,7 @@ pub use custom::{from_file, from_json, ProfileFileError};
 
 use crate::attestation::{AttestationCa, AttestationError};
 use crate::authenticator::{AttestationMode, CounterPolicy, CredentialIdFormat};
+use crate::client::conditional::ConditionalSupport;
 use crate::client::Attachment;
 use crate::crypto::keys::Algorithm;
 use crate::env::Rng;
@@ -437,6 +438,41 @@ impl ClientSettings {
         client
             .with_attachment(self.attachment)
             .with_aaguid_zeroing(self.zero_aaguid_for_none)
+            .with_conditional_mediation(conditional_mediation(&self.profile, self.attachment))
+    }
+}
+
+/// Whether the browser offers a profile's passkeys in its autofill UI (conditional `get()`,
+/// `conditionalGet`) and upgrades a password account to one of them after a password sign-in
+/// (conditional `create()`, `conditionalCreate`). It is the browser-with-provider pair that
+/// decides, so this lives with the client half of the profile.
+pub fn conditional_mediation(profile: &str, attachment: Attachment) -> ConditionalSupport {
+    match profile {
+        // Passkey providers the browser lists in autofill, each holding the user's passwords
+        // too, so each can see the password sign-in a conditional create follows:
+        // iCloud Keychain (Safari autofill since 16, automatic upgrades since 18),
+        // Google Password Manager (Chrome autofill; conditional create since Chrome 136),
+        // fauxkey's own provider. (Those versions are from release notes, not captured here.) The password managers' extensions fill passkeys into the
+        // same field; their automatic upgrades are *unverified*.
+        "fauxkey"
+        | "icloud-keychain"
+        | "icloud-keychain-unsynced"
+        | "google-password-manager"
+        | "1password"
+        | "bitwarden"
+        | "dashlane"
+        | "keepassxc" => ConditionalSupport::BOTH,
+        // Windows Hello passkeys appear in Chrome's and Edge's autofill; Windows keeps no
+        // passwords, so it makes no automatic upgrade (*unverified*).
+        "windows-hello" => ConditionalSupport {
+            get: true,
+            create: false,
+        },
+        // A roaming security key has no list the browser can show before a touch, and holds
+        // no passwords: neither (the browser's autofill lists platform passkeys only).
+        "yubikey-5" => ConditionalSupport::NONE,
+        // Custom profiles: a platform provider offers both, a roaming key neither.
+        _ => ConditionalSupport::for_attachment(attachment),
     }
 }
 

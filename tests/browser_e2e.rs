@@ -24,7 +24,7 @@ use std::time::Duration;
 use e2e_support::{chromium, firefox, missing, node, node_with, repo, run, Serve};
 
 /// The checks e2e.mjs makes besides one per provider profile; the run must report all passed.
-const CHECKS: usize = 27;
+const CHECKS: usize = 31;
 
 #[test]
 fn chromium_registers_and_signs_in_through_the_shim() {

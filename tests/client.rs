@@ -890,7 +890,9 @@ fn capabilities_are_sorted_and_honest() {
         Some(&true)
     );
     assert_eq!(caps.get("extension:credProtect"), None);
-    assert_eq!(caps.get("conditionalGet"), Some(&false));
+    // A platform client with no profile offers autofill and upgrades (conditional mediation).
+    assert_eq!(caps.get("conditionalGet"), Some(&true));
+    assert_eq!(caps.get("conditionalCreate"), Some(&true));
     assert_eq!(caps.get("userVerifyingPlatformAuthenticator"), Some(&true));
 }
 
@@ -936,5 +938,377 @@ fn same_seeds_and_clock_give_byte_identical_responses() {
     assert_ne!(
         serde_json::to_string(&create(&mut other, &create_options()).unwrap()).unwrap(),
         create_a
+    );
+}
+
+// ---------------------------------------------------------------- conditional mediation
+
+use fauxkey::client::conditional::{ConditionalError, ConditionalId, ConditionalSupport};
+
+const NOW: u64 = 1_700_000_000_000;
+
+/// A client whose conditional requests time out on `clock`.
+fn conditional_client(clock: &FixedClock) -> Client {
+    let authenticator = Authenticator::new(Config::default(), MemoryStore::new())
+        .with_rng(seeded_rng(1))
+        .with_clock(clock.clone());
+    Client::new(authenticator)
+        .with_rng(seeded_rng(2))
+        .with_conditional_clock(clock.clone())
+}
+
+/// Registers a discoverable passkey for `name`; returns its id.
+fn register_user(c: &mut Client, name: &str) -> String {
+    let options = with(
+        with(
+            with(create_options(), "user.name", Some(json!(name))),
+            "user.id",
+            Some(json!(b64url::encode(name.as_bytes()))),
+        ),
+        "authenticatorSelection",
+        Some(json!({"residentKey": "required"})),
+    );
+    create(c, &options).unwrap().id
+}
+
+fn conditional_get(c: &mut Client, options: &Json) -> ConditionalId {
+    c.get_conditional(ORIGIN, &options.to_string()).unwrap()
+}
+
+#[test]
+fn a_conditional_get_waits_for_the_user_to_pick_a_passkey() {
+    let clock = FixedClock::at(NOW);
+    let mut c = conditional_client(&clock);
+    let alice = register_user(&mut c, "alice");
+    clock.advance(1);
+    let bob = register_user(&mut c, "bob");
+    let id = conditional_get(&mut c, &get_options(&[]));
+    // Pending: listed, with both passkeys offered (newest first), and nothing signed yet.
+    let listed = c.conditional_requests();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].id, id);
+    assert_eq!(listed[0].rp_id, "example.com");
+    assert_eq!(listed[0].origin, ORIGIN);
+    let offered: Vec<&str> = listed[0]
+        .offers
+        .iter()
+        .map(|o| o.credential_id.as_str())
+        .collect();
+    assert_eq!(offered, [bob.as_str(), alice.as_str()]);
+    assert_eq!(listed[0].offers[1].user_name.as_deref(), Some("alice"));
+    assert_eq!(c.conditional_poll(id), Ok(None));
+    // The user clicks alice's passkey: the assertion is hers, with her user handle, UP set.
+    let response = c.conditional_pick(id, 1).unwrap().unwrap();
+    assert_eq!(response.id, alice);
+    assert_eq!(
+        response.response.user_handle.as_deref(),
+        Some(b64url::encode(b"alice").as_str())
+    );
+    let auth_data = b64url::decode(&response.response.authenticator_data).unwrap();
+    assert_eq!(auth_data[32] & 0x01, 0x01, "UP: the click is the presence");
+    let client_data: Json =
+        serde_json::from_slice(&b64url::decode(&response.response.client_data_json).unwrap())
+            .unwrap();
+    assert_eq!(client_data["type"], "webauthn.get");
+    // It has ended: gone from the list, and a second pick names it unknown.
+    assert!(c.conditional_requests().is_empty());
+    assert_eq!(
+        c.conditional_pick(id, 0).unwrap_err(),
+        ConditionalError::Unknown(id)
+    );
+}
+
+#[test]
+fn dismissing_keeps_the_request_pending_until_a_pick() {
+    let clock = FixedClock::at(NOW);
+    let mut c = conditional_client(&clock);
+    let alice = register_user(&mut c, "alice");
+    let id = conditional_get(&mut c, &get_options(&[]));
+    c.conditional_dismiss(id).unwrap();
+    c.conditional_dismiss(id).unwrap();
+    assert_eq!(c.conditional_poll(id), Ok(None));
+    assert_eq!(c.conditional_requests()[0].dismissed, 2);
+    // A bad index is the test's mistake: the request stays pending.
+    assert_eq!(
+        c.conditional_pick(id, 5).unwrap_err(),
+        ConditionalError::NoSuchOffer {
+            id,
+            index: 5,
+            offered: 1
+        }
+    );
+    assert_eq!(c.conditional_pick(id, 0).unwrap().unwrap().id, alice);
+}
+
+#[test]
+fn an_aborted_conditional_get_is_an_abort_error_and_ends() {
+    let clock = FixedClock::at(NOW);
+    let mut c = conditional_client(&clock);
+    register_user(&mut c, "alice");
+    let id = conditional_get(&mut c, &get_options(&[]));
+    let err = c.conditional_abort(id).unwrap();
+    assert_eq!(err.name(), "AbortError");
+    assert!(c.conditional_requests().is_empty());
+    assert_eq!(
+        c.conditional_dismiss(id).unwrap_err(),
+        ConditionalError::Unknown(id)
+    );
+}
+
+#[test]
+fn a_conditional_get_times_out_on_the_injected_clock_or_when_told() {
+    let clock = FixedClock::at(NOW);
+    let mut c = conditional_client(&clock);
+    register_user(&mut c, "alice");
+    let timed = conditional_get(
+        &mut c,
+        &with(get_options(&[]), "timeout", Some(json!(60_000))),
+    );
+    let endless = conditional_get(&mut c, &get_options(&[]));
+    clock.advance(59_999);
+    assert_eq!(c.conditional_poll(timed), Ok(None));
+    clock.advance(1);
+    // The deadline passed: reported once as NotAllowedError, then unknown.
+    assert_eq!(c.conditional_requests().len(), 1, "only the endless one");
+    let ended = c.conditional_poll(timed).unwrap().unwrap();
+    assert_eq!(ended.name(), "NotAllowedError");
+    assert!(ended.message().contains("timed out"), "{ended}");
+    assert_eq!(
+        c.conditional_poll(timed),
+        Err(ConditionalError::Unknown(timed))
+    );
+    // Without a timeout it waits for ever (L3), until the test ends it.
+    clock.advance(10 * 60 * 60 * 1000);
+    assert_eq!(c.conditional_poll(endless), Ok(None));
+    assert_eq!(
+        c.conditional_time_out(endless).unwrap().name(),
+        "NotAllowedError"
+    );
+    assert!(c.conditional_requests().is_empty());
+    // A pick after the deadline reports the timeout, not a login.
+    let late = conditional_get(
+        &mut c,
+        &with(get_options(&[]), "timeout", Some(json!(1_000))),
+    );
+    clock.advance(1_000);
+    assert_eq!(
+        c.conditional_pick(late, 0).unwrap_err(),
+        ConditionalError::TimedOut(late)
+    );
+}
+
+#[test]
+fn allow_credentials_narrow_what_autofill_offers() {
+    let clock = FixedClock::at(NOW);
+    let mut c = conditional_client(&clock);
+    let alice = register_user(&mut c, "alice");
+    register_user(&mut c, "bob");
+    let id = conditional_get(&mut c, &get_options(&[&alice]));
+    let offers = c.conditional_offers(id).unwrap();
+    assert_eq!(offers.len(), 1);
+    assert_eq!(offers[0].credential_id, alice);
+    assert_eq!(c.conditional_pick(id, 0).unwrap().unwrap().id, alice);
+}
+
+#[test]
+fn conditional_requests_are_capped() {
+    let clock = FixedClock::at(NOW);
+    let mut c = conditional_client(&clock);
+    let max = fauxkey::client::conditional::MAX_PENDING;
+    let ids: Vec<ConditionalId> = (0..max)
+        .map(|_| conditional_get(&mut c, &get_options(&[])))
+        .collect();
+    expect_err(
+        c.get_conditional(ORIGIN, &get_options(&[]).to_string()),
+        "QuotaExceededError",
+        &["64 conditional requests are already pending"],
+    );
+    c.conditional_abort(ids[0]).unwrap();
+    conditional_get(&mut c, &get_options(&[]));
+}
+
+#[test]
+fn conditional_get_is_checked_like_get() {
+    let clock = FixedClock::at(NOW);
+    let mut c = conditional_client(&clock);
+    expect_err(
+        c.get_conditional(
+            ORIGIN,
+            &with(get_options(&[]), "rpId", Some(json!("other.com"))).to_string(),
+        ),
+        "SecurityError",
+        &[],
+    );
+    expect_err(
+        c.get_conditional(
+            ORIGIN,
+            &with(get_options(&[]), "challenge", Some(json!("***"))).to_string(),
+        ),
+        "EncodingError",
+        &["challenge"],
+    );
+    // From a cross-origin frame: NotAllowedError (L3 §5.1.4.1).
+    let framed = fauxkey::client::CallerOrigin::parse(ORIGIN)
+        .unwrap()
+        .with_top_origin("https://top.example")
+        .unwrap();
+    let options = fauxkey::client::parse_request_options(&get_options(&[]).to_string()).unwrap();
+    expect_err(
+        c.get_conditional_with(&framed, &options),
+        "NotAllowedError",
+        &["cross-origin"],
+    );
+    assert!(c.conditional_requests().is_empty());
+}
+
+#[test]
+fn a_security_key_client_offers_no_conditional_mediation() {
+    let mut c = client().with_attachment(fauxkey::client::Attachment::CrossPlatform);
+    let caps = c.capabilities();
+    assert_eq!(caps.get("conditionalGet"), Some(&false));
+    assert_eq!(caps.get("conditionalCreate"), Some(&false));
+    expect_err(
+        c.get_conditional(ORIGIN, &get_options(&[]).to_string()),
+        "TypeError",
+        &["conditionalGet is false"],
+    );
+    // The profile decides: yubikey-5 neither, windows-hello autofill only.
+    let caps_of = |name: &str| {
+        let profile = fauxkey::profiles::find(name).unwrap();
+        profile
+            .client(profile.authenticator(MemoryStore::new()))
+            .capabilities()
+    };
+    assert_eq!(caps_of("yubikey-5").get("conditionalGet"), Some(&false));
+    assert_eq!(caps_of("bitwarden").get("conditionalGet"), Some(&true));
+    assert_eq!(caps_of("bitwarden").get("conditionalCreate"), Some(&true));
+    assert_eq!(caps_of("windows-hello").get("conditionalGet"), Some(&true));
+    assert_eq!(
+        caps_of("windows-hello").get("conditionalCreate"),
+        Some(&false)
+    );
+    let explicit = client().with_conditional_mediation(ConditionalSupport {
+        get: false,
+        create: true,
+    });
+    assert_eq!(explicit.capabilities().get("conditionalGet"), Some(&false));
+}
+
+#[test]
+fn conditional_create_upgrades_after_a_password_sign_in_without_presence() {
+    let clock = FixedClock::at(NOW);
+    // A user who would refuse a prompt: the upgrade asks for none.
+    let mut c = conditional_client(&clock);
+    c.authenticator_mut().set_user(SimulatedUser {
+        presence: Presence::Deny,
+        ..SimulatedUser::default()
+    });
+    let options = create_options().to_string();
+    expect_err(
+        c.create_conditional(ORIGIN, &options),
+        "NotAllowedError",
+        &["no recent password sign-in", "alice"],
+    );
+    // A sign-in as someone else, or on another RP, does not count.
+    c.note_password_sign_in("example.com", "bob");
+    c.note_password_sign_in("other.com", "alice");
+    expect_err(
+        c.create_conditional(ORIGIN, &options),
+        "NotAllowedError",
+        &[],
+    );
+    c.note_password_sign_in("example.com", "alice");
+    assert!(c.has_password_sign_in("example.com", "alice"));
+    let made = c.create_conditional(ORIGIN, &options).unwrap();
+    let auth_data = b64url::decode(&made.response.authenticator_data).unwrap();
+    assert_eq!(auth_data[32] & 0x01, 0, "UP=0: no user presence");
+    assert_eq!(auth_data[32] & 0x04, 0, "UV=0: no user verification");
+    assert_eq!(auth_data[32] & 0x40, 0x40, "AT: a credential was made");
+    assert_eq!(c.authenticator().store().len(), 1);
+    // The sign-in is used up.
+    assert!(!c.has_password_sign_in("example.com", "alice"));
+    expect_err(
+        c.create_conditional(ORIGIN, &options),
+        "NotAllowedError",
+        &[],
+    );
+    // userVerification "required" cannot be met without UI: ConstraintError.
+    c.note_password_sign_in("example.com", "alice");
+    expect_err(
+        c.create_conditional(
+            ORIGIN,
+            &with(
+                create_options(),
+                "authenticatorSelection",
+                Some(json!({"userVerification": "required"})),
+            )
+            .to_string(),
+        ),
+        "ConstraintError",
+        &["required"],
+    );
+}
+
+#[test]
+fn conditional_create_reveals_no_excluded_credential() {
+    let clock = FixedClock::at(NOW);
+    let mut c = conditional_client(&clock);
+    let id = register_user(&mut c, "alice");
+    c.note_password_sign_in("example.com", "alice");
+    let options = with(
+        create_options(),
+        "excludeCredentials",
+        Some(json!([{"type": "public-key", "id": id}])),
+    );
+    expect_err(
+        c.create_conditional(ORIGIN, &options.to_string()),
+        "NotAllowedError",
+        &["not offered"],
+    );
+}
+
+#[test]
+fn hints_take_precedence_over_a_contradicting_attachment_and_never_refuse_alone() {
+    let selection = |attachment: Option<&str>, hints: &[&str]| {
+        let mut o = create_options();
+        if let Some(a) = attachment {
+            o["authenticatorSelection"] = json!({"authenticatorAttachment": a});
+        }
+        o["hints"] = json!(hints);
+        o
+    };
+    // A platform client (Chrome with a passkey provider).
+    let mut c = client();
+    // Only "security-key", no attachment: the user leaves the security-key sheet for this
+    // device's passkeys, as in Chrome.
+    assert!(create(&mut c, &selection(None, &["security-key"])).is_ok());
+    // Hint and attachment agree on a roaming key: the attachment filter stands.
+    expect_err(
+        create(
+            &mut c,
+            &selection(Some("cross-platform"), &["security-key"]),
+        ),
+        "NotAllowedError",
+        &["cross-platform"],
+    );
+    // They disagree: the hint wins (L3 §5.8.7), the filter is lifted.
+    assert!(create(
+        &mut c,
+        &selection(Some("cross-platform"), &["client-device"])
+    )
+    .is_ok());
+    // Unknown hints are ignored.
+    expect_err(
+        create(&mut c, &selection(Some("cross-platform"), &["telepathy"])),
+        "NotAllowedError",
+        &[],
+    );
+    // A security key asked for "platform" but hinted "security-key": the hint wins.
+    let mut key = client().with_attachment(fauxkey::client::Attachment::CrossPlatform);
+    assert!(create(&mut key, &selection(Some("platform"), &["security-key"])).is_ok());
+    expect_err(
+        create(&mut key, &selection(Some("platform"), &["client-device"])),
+        "NotAllowedError",
+        &["platform"],
     );
 }

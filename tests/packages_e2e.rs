@@ -168,9 +168,9 @@ fn python_package_pytest_plugin_in_a_fresh_venv() {
     binary_env(&mut pytest);
     let out = must("pytest with the fauxkey plugin", pytest, LIMIT);
     assert!(
-        out.stdout.contains("8 passed"),
+        out.stdout.contains("9 passed"),
         "{}",
-        show("expected 8 passing tests", &out)
+        show("expected 9 passing tests", &out)
     );
 }
 
@@ -343,7 +343,7 @@ fn npm_packages_in_a_fresh_directory_with_node_and_browsers() {
     );
     assert_eq!(
         count("pass"),
-        Some(8 + 3 - expected_skips),
+        Some(9 + 3 - expected_skips),
         "{}",
         show("node --test", &out)
     );

@@ -1184,3 +1184,392 @@ fn the_emulated_user_enters_the_pin_set_through_the_control_plane() {
         "cannot verify",
     );
 }
+
+// ---------------------------------------------------------------- conditional mediation
+
+/// Registers a discoverable passkey for `name` with plain options JSON; returns its id.
+fn register_discoverable(http: &Http, name: &str, authenticator: Option<&str>) -> String {
+    let mut body = json!({"origin": ORIGIN, "options": {
+        "rp": {"id": "example.com", "name": "Example"},
+        "user": {"id": fauxkey::b64url::encode(name.as_bytes()), "name": name, "displayName": name},
+        "challenge": "Y2hhbGxlbmdl",
+        "pubKeyCredParams": [{"type": "public-key", "alg": -7}],
+        "authenticatorSelection": {"residentKey": "required"},
+    }});
+    if let Some(id) = authenticator {
+        body["authenticatorId"] = json!(id);
+    }
+    let (status, made) = http.post("/webauthn/create", &body);
+    assert_eq!(status, 200, "{made}");
+    made["id"].as_str().unwrap().to_owned()
+}
+
+/// Starts a conditional get; returns its id.
+fn conditional_get(http: &Http, options: Value) -> String {
+    let (status, started) = http.post(
+        "/webauthn/get",
+        &json!({"origin": ORIGIN, "options": options, "mediation": "conditional"}),
+    );
+    assert_eq!(status, 202, "{started}");
+    started["pending"].as_str().unwrap().to_owned()
+}
+
+fn discoverable_options() -> Value {
+    json!({"challenge": "Y2hhbGxlbmdl", "rpId": "example.com"})
+}
+
+fn poll(http: &Http, id: &str) -> (u16, Value) {
+    http.post(&format!("/webauthn/conditional/{id}?waitMs=0"), &json!({}))
+}
+
+#[test]
+fn a_conditional_get_stays_pending_until_the_test_picks_and_webauthn_rs_verifies() {
+    let (_server, http) = start(40);
+    let core = rp();
+    let cred = register(&http, &core, None, true);
+    let (options, state) = start_auth(&core, vec![cred], UserVerificationPolicy::Preferred);
+    let id = conditional_get(&http, options["publicKey"].clone());
+    // Pending: the page's poll answers 204, the control plane lists it with its one offer.
+    assert_eq!(poll(&http, &id), (204, Value::Null));
+    let (status, listed) = http.get("/_fauxkey/conditional");
+    assert_eq!(status, 200);
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    assert_eq!(listed[0]["id"], id.as_str());
+    assert_eq!(listed[0]["authenticatorId"], "default");
+    assert_eq!(listed[0]["rpId"], "example.com");
+    assert_eq!(listed[0]["offers"].as_array().unwrap().len(), 1);
+    // Dismissed: still pending.
+    assert_eq!(
+        http.post(&format!("/_fauxkey/conditional/{id}/dismiss"), &json!({}))
+            .0,
+        204
+    );
+    assert_eq!(poll(&http, &id).0, 204);
+    assert_eq!(http.get("/_fauxkey/conditional").1[0]["dismissed"], 1);
+    // A bad pick leaves it pending.
+    assert_error(
+        http.post(
+            &format!("/_fauxkey/conditional/{id}/pick"),
+            &json!({"index": 3}),
+        ),
+        404,
+        "NotFoundError",
+        "there is no offer 3",
+    );
+    assert_error(
+        http.post(
+            &format!("/_fauxkey/conditional/{id}/pick"),
+            &json!({"nope": 3}),
+        ),
+        400,
+        "TypeError",
+        "nope",
+    );
+    // Picked: the control plane and the page get the same response, and the RP verifies it.
+    let (status, picked) = http.post(
+        &format!("/_fauxkey/conditional/{id}/pick"),
+        &json!({"index": 0}),
+    );
+    assert_eq!(status, 200, "{picked}");
+    let (status, got) = poll(&http, &id);
+    assert_eq!(status, 200, "{got}");
+    assert_eq!(got, picked);
+    let pkc: PublicKeyCredential = serde_json::from_value(got).unwrap();
+    core.authenticate_credential(&pkc, &state).unwrap();
+    // Collected: gone.
+    assert_error(
+        poll(&http, &id),
+        404,
+        "NotFoundError",
+        "no conditional request",
+    );
+    assert_eq!(http.get("/_fauxkey/conditional").1, json!([]));
+}
+
+#[test]
+fn a_conditional_get_waits_in_a_bounded_long_poll() {
+    let (_server, http) = start(41);
+    register_discoverable(&http, "alice", None);
+    let id = conditional_get(&http, discoverable_options());
+    // The page's long poll is woken by the pick made while it waits.
+    let waiter = {
+        let base = http.base.clone();
+        let token = http.token.clone().unwrap();
+        let id = id.clone();
+        std::thread::spawn(move || {
+            Http::new(&base, &token).post(
+                &format!("/webauthn/conditional/{id}?waitMs=20000"),
+                &json!({}),
+            )
+        })
+    };
+    // Pick only once the page is waiting would be a timing guess; a pick before the wait is
+    // collected by the same call, so either order gives the page its response.
+    let (status, picked) = http.post(
+        &format!("/_fauxkey/conditional/{id}/pick"),
+        &json!({"index": 0}),
+    );
+    assert_eq!(status, 200, "{picked}");
+    let (status, got) = waiter.join().unwrap();
+    assert_eq!((status, &got), (200, &picked));
+    assert_eq!(
+        got["response"]["userHandle"],
+        fauxkey::b64url::encode(b"alice")
+    );
+}
+
+#[test]
+fn conditional_gets_end_by_abort_cancel_and_timeout() {
+    let (_server, http) = start(42);
+    register_discoverable(&http, "alice", None);
+    // The test aborts for the page: AbortError.
+    let id = conditional_get(&http, discoverable_options());
+    assert_eq!(
+        http.post(&format!("/_fauxkey/conditional/{id}/abort"), &json!({}))
+            .0,
+        204
+    );
+    assert_error(poll(&http, &id), 410, "AbortError", "aborted");
+    // The test times it out: NotAllowedError.
+    let id = conditional_get(&http, discoverable_options());
+    assert_eq!(
+        http.post(&format!("/_fauxkey/conditional/{id}/timeout"), &json!({}))
+            .0,
+        204
+    );
+    assert_error(poll(&http, &id), 403, "NotAllowedError", "timed out");
+    // An ended request takes no more actions.
+    let id = conditional_get(&http, discoverable_options());
+    http.post(&format!("/_fauxkey/conditional/{id}/timeout"), &json!({}));
+    assert_error(
+        http.post(
+            &format!("/_fauxkey/conditional/{id}/pick"),
+            &json!({"index": 0}),
+        ),
+        409,
+        "InvalidStateError",
+        "already ended",
+    );
+    assert_error(poll(&http, &id), 403, "NotAllowedError", "timed out");
+    // The page cancels (its AbortSignal): gone at once.
+    let id = conditional_get(&http, discoverable_options());
+    assert_eq!(
+        http.post(&format!("/webauthn/conditional/{id}/cancel"), &json!({}))
+            .0,
+        204
+    );
+    assert_eq!(http.get("/_fauxkey/conditional").1, json!([]));
+    assert_error(
+        http.post(
+            &format!("/_fauxkey/conditional/{id}/pick"),
+            &json!({"index": 0}),
+        ),
+        404,
+        "NotFoundError",
+        "no conditional request",
+    );
+    // The options' timeout ends it on the server's clock: the long poll reports it.
+    let id = conditional_get(
+        &http,
+        json!({"challenge": "Y2hhbGxlbmdl", "rpId": "example.com", "timeout": 100}),
+    );
+    let (status, ended) = http.post(
+        &format!("/webauthn/conditional/{id}?waitMs=20000"),
+        &json!({}),
+    );
+    assert_eq!(status, 403, "{ended}");
+    assert_eq!(ended["name"], "NotAllowedError");
+}
+
+#[test]
+fn pending_conditional_requests_are_capped() {
+    let (_server, http) = start(43);
+    let max = fauxkey::server::conditional::MAX_PENDING;
+    let ids: Vec<String> = (0..max)
+        .map(|_| conditional_get(&http, discoverable_options()))
+        .collect();
+    assert_error(
+        http.post(
+            "/webauthn/get",
+            &json!({"origin": ORIGIN, "options": discoverable_options(), "mediation": "conditional"}),
+        ),
+        429,
+        "QuotaExceededError",
+        "64 conditional requests",
+    );
+    http.post(
+        &format!("/_fauxkey/conditional/{}/abort", ids[0]),
+        &json!({}),
+    );
+    // An ended one counts until its page collects the outcome.
+    assert_eq!(
+        http.post(
+            "/webauthn/get",
+            &json!({"origin": ORIGIN, "options": discoverable_options(), "mediation": "conditional"}),
+        )
+        .0,
+        429
+    );
+    assert_error(poll(&http, &ids[0]), 410, "AbortError", "");
+    conditional_get(&http, discoverable_options());
+    // Reset forgets them all.
+    assert_eq!(http.post("/_fauxkey/reset", &json!({})).0, 204);
+    assert_eq!(http.get("/_fauxkey/conditional").1, json!([]));
+}
+
+#[test]
+fn conditional_requests_follow_the_access_model() {
+    use fauxkey::server::ServerConfig;
+    const PAGE: &str = "http://localhost:3000";
+    const OTHER: &str = "http://localhost:4000";
+    let (_server, http) = common::start_config(ServerConfig {
+        allowed_origins: vec![PAGE.to_owned(), OTHER.to_owned()],
+        ..ServerConfig::new(
+            AuthenticatorOptions {
+                seed: Some(44),
+                ..AuthenticatorOptions::default()
+            },
+            ServerStore::Memory(MemoryStore::new()),
+        )
+    });
+    let anon = |origin: &str, method: &str, path: &str, body: &Value| {
+        let r = ureq::AgentBuilder::new()
+            .build()
+            .request(method, &format!("{}{path}", http.base))
+            .set("origin", origin);
+        let r = match method {
+            "GET" => r.call(),
+            _ => r
+                .set("content-type", "application/json")
+                .send_string(&body.to_string()),
+        };
+        let r = match r {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("{e}"),
+        };
+        let status = r.status();
+        let text = r.into_string().unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    };
+    // The page starts one for its own origin, without the token.
+    let (status, started) = anon(
+        PAGE,
+        "POST",
+        "/webauthn/get",
+        &json!({"origin": PAGE, "options": {"challenge": "Y2hhbGxlbmdl"}, "mediation": "conditional"}),
+    );
+    assert_eq!(status, 202, "{started}");
+    let id = started["pending"].as_str().unwrap();
+    // It may poll it; another allowed page may not, nor cancel it.
+    assert_eq!(
+        anon(
+            PAGE,
+            "POST",
+            &format!("/webauthn/conditional/{id}?waitMs=0"),
+            &json!({})
+        )
+        .0,
+        204
+    );
+    for path in [
+        format!("/webauthn/conditional/{id}?waitMs=0"),
+        format!("/webauthn/conditional/{id}/cancel"),
+    ] {
+        let (status, refused) = anon(OTHER, "POST", &path, &json!({}));
+        assert_eq!(status, 403, "{refused}");
+        assert_eq!(refused["name"], "SecurityError");
+    }
+    // The control plane needs the token, whoever asks.
+    for (method, path) in [
+        ("GET", "/_fauxkey/conditional".to_owned()),
+        ("POST", format!("/_fauxkey/conditional/{id}/pick")),
+        ("POST", format!("/_fauxkey/conditional/{id}/abort")),
+        (
+            "POST",
+            "/_fauxkey/authenticators/default/password-sign-in".to_owned(),
+        ),
+    ] {
+        let (status, refused) = anon(PAGE, method, &path, &json!({"index": 0}));
+        assert_eq!(status, 401, "{method} {path}: {refused}");
+    }
+    // Still pending after all that.
+    assert_eq!(http.get("/_fauxkey/conditional").1[0]["id"], id);
+}
+
+#[test]
+fn conditional_create_needs_a_password_sign_in_and_makes_the_passkey_without_presence() {
+    let (_server, http) = start(45);
+    let create_body = json!({"origin": ORIGIN, "mediation": "conditional", "options": {
+        "rp": {"id": "example.com", "name": "Example"},
+        "user": {"id": "YWxpY2U", "name": "alice", "displayName": "Alice"},
+        "challenge": "Y2hhbGxlbmdl",
+        "pubKeyCredParams": [{"type": "public-key", "alg": -7}],
+    }});
+    assert_error(
+        http.post("/webauthn/create", &create_body),
+        403,
+        "NotAllowedError",
+        "no recent password sign-in",
+    );
+    assert_error(
+        http.post(
+            "/_fauxkey/authenticators/default/password-sign-in",
+            &json!({"rpId": "example.com"}),
+        ),
+        400,
+        "TypeError",
+        "userName",
+    );
+    assert_error(
+        http.post(
+            "/_fauxkey/authenticators/nope/password-sign-in",
+            &json!({"rpId": "example.com", "userName": "alice"}),
+        ),
+        404,
+        "NotFoundError",
+        "nope",
+    );
+    assert_eq!(
+        http.post(
+            "/_fauxkey/authenticators/default/password-sign-in",
+            &json!({"rpId": "example.com", "userName": "alice"}),
+        )
+        .0,
+        204
+    );
+    let (status, made) = http.post("/webauthn/create", &create_body);
+    assert_eq!(status, 200, "{made}");
+    let auth_data =
+        fauxkey::b64url::decode(made["response"]["authenticatorData"].as_str().unwrap()).unwrap();
+    assert_eq!(auth_data[32] & 0x01, 0, "UP=0");
+    // The same request without mediation is a normal ceremony.
+    let mut modal = create_body.clone();
+    modal.as_object_mut().unwrap().remove("mediation");
+    let (status, made) = http.post("/webauthn/create", &modal);
+    assert_eq!(status, 200, "{made}");
+    let auth_data =
+        fauxkey::b64url::decode(made["response"]["authenticatorData"].as_str().unwrap()).unwrap();
+    assert_eq!(auth_data[32] & 0x01, 1, "UP=1");
+}
+
+#[test]
+fn a_security_key_profile_offers_no_conditional_mediation() {
+    let (_server, http) = start(46);
+    let (_, added) = http.post("/_fauxkey/authenticators", &json!({"profile": "yubikey-5"}));
+    let key = added["authenticatorId"].as_str().unwrap();
+    let (_, caps) = http.get(&format!("/webauthn/capabilities?authenticatorId={key}"));
+    assert_eq!(caps["conditionalGet"], false);
+    assert_eq!(caps["conditionalCreate"], false);
+    let (_, caps) = http.get("/webauthn/capabilities");
+    assert_eq!(caps["conditionalGet"], true);
+    assert_error(
+        http.post(
+            "/webauthn/get",
+            &json!({"origin": ORIGIN, "options": discoverable_options(), "mediation": "conditional", "authenticatorId": key}),
+        ),
+        400,
+        "TypeError",
+        "conditionalGet is false",
+    );
+}

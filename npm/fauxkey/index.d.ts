@@ -46,6 +46,12 @@ export interface VirtualCredential {
 
 export interface ClientCapabilities { [capability: string]: boolean }
 
+/** A passkey the autofill UI offers. */
+export interface ConditionalOffer { credentialId: string; userName?: string | null; userDisplayName?: string | null; userHandle: string }
+
+/** A pending conditional request (`GET /_fauxkey/conditional`). */
+export interface ConditionalRequest { id: string; authenticatorId: string; origin: string; rpId: string; dismissed: number; offers: ConditionalOffer[] }
+
 /** The calls an RP test makes; `installPasskeys` handles offer the same. */
 export interface FauxkeyApi {
   readonly url: string;
@@ -55,6 +61,24 @@ export interface FauxkeyApi {
   signalAllAcceptedCredentials(origin: string, options: { rpId: string; userId: string; allAcceptedCredentialIds: string[] }): Promise<void>;
   signalCurrentUserDetails(origin: string, options: { rpId: string; userId: string; name: string; displayName: string }): Promise<void>;
   capabilities(): Promise<ClientCapabilities>;
+  /** `navigator.credentials.get({mediation: 'conditional'})`: resolves to the pending request's id. */
+  getConditional(origin: string, options: Json, extra?: { authenticatorId?: string }): Promise<string>;
+  /** What the page gets once the request has ended; undefined while still pending after `waitMs` (at most 20000). */
+  conditionalResult(pendingId: string, waitMs?: number): Promise<Json | undefined>;
+  /** The pending conditional requests, oldest first, with the passkeys the autofill UI offers. */
+  conditionalRequests(): Promise<ConditionalRequest[]>;
+  /** The user picks offer `index` (from 0) or a credential: resolves to what the page gets. */
+  conditionalPick(pendingId: string, choice?: number | { credentialId: string }): Promise<Json>;
+  /** The user closes the autofill UI; the request stays pending. */
+  conditionalDismiss(pendingId: string): Promise<void>;
+  /** As if the page's AbortSignal fired (the page gets AbortError). */
+  conditionalAbort(pendingId: string): Promise<void>;
+  /** The request's time runs out now (the page gets NotAllowedError). */
+  conditionalTimeout(pendingId: string): Promise<void>;
+  /** Records a password sign-in, so one conditional create for that account upgrades it. */
+  passwordSignIn(rpId: string, userName: string, authenticatorId?: string): Promise<void>;
+  /** `navigator.credentials.create({mediation: 'conditional'})`: the automatic passkey upgrade. */
+  createConditional(origin: string, options: Json, extra?: { authenticatorId?: string }): Promise<Json>;
   reset(): Promise<void>;
   injectFault(name: string, responses?: number): Promise<void>;
   credentials(authenticatorId?: string): Promise<WebDriverCredential[]>;

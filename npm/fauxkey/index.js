@@ -38,7 +38,7 @@ function errorFrom(status, body) {
 }
 
 // The paths a page's shim may reach through a relay.
-const RELAYED = /^\/webauthn\/(create|get|signal\/(unknown-credential|all-accepted|user-details)|capabilities(\?authenticatorId=[A-Za-z0-9_.~%-]*)?)$/;
+const RELAYED = /^\/webauthn\/(create|get|signal\/(unknown-credential|all-accepted|user-details)|capabilities(\?authenticatorId=[A-Za-z0-9_.~%-]*)?|conditional\/c[0-9]+(\/cancel|\?waitMs=[0-9]+)?)$/;
 
 const b64url = {
   decode: (text) => Buffer.from(text, 'base64url'),
@@ -197,6 +197,40 @@ export class FauxkeyServer {
     return this.request('POST', '/webauthn/signal/user-details', { origin, options });
   }
   capabilities() { return this.request('GET', '/webauthn/capabilities'); }
+
+  /** navigator.credentials.get({mediation: 'conditional'}): resolves to the pending request's id. */
+  async getConditional(origin, options, extra = {}) {
+    const body = { origin, options, mediation: 'conditional' };
+    if (extra.authenticatorId != null) body.authenticatorId = extra.authenticatorId;
+    return (await this.request('POST', '/webauthn/get', body)).pending;
+  }
+  /** What the page gets once the request has ended; undefined while still pending after `waitMs`. */
+  conditionalResult(pendingId, waitMs = 0) {
+    return this.request('POST', `/webauthn/conditional/${encodeURIComponent(pendingId)}?waitMs=${Number(waitMs) | 0}`, {});
+  }
+  /** The pending conditional requests, each with the passkeys the autofill UI offers. */
+  conditionalRequests() { return this.request('GET', '/_fauxkey/conditional'); }
+  /** The user picks offer `index` (from 0) or `{credentialId}`: resolves to what the page gets. */
+  conditionalPick(pendingId, choice = 0) {
+    const body = typeof choice === 'number' ? { index: choice } : { credentialId: choice.credentialId };
+    return this.request('POST', `/_fauxkey/conditional/${encodeURIComponent(pendingId)}/pick`, body);
+  }
+  /** The user closes the autofill UI; the request stays pending. */
+  conditionalDismiss(pendingId) { return this.request('POST', `/_fauxkey/conditional/${encodeURIComponent(pendingId)}/dismiss`); }
+  /** As if the page's AbortSignal fired (AbortError). */
+  conditionalAbort(pendingId) { return this.request('POST', `/_fauxkey/conditional/${encodeURIComponent(pendingId)}/abort`); }
+  /** The request's time runs out now (NotAllowedError). */
+  conditionalTimeout(pendingId) { return this.request('POST', `/_fauxkey/conditional/${encodeURIComponent(pendingId)}/timeout`); }
+  /** Records a password sign-in, so one conditional create for that account upgrades it. */
+  passwordSignIn(rpId, userName, authenticatorId = 'default') {
+    return this.request('POST', `/_fauxkey/authenticators/${encodeURIComponent(authenticatorId)}/password-sign-in`, { rpId, userName });
+  }
+  /** navigator.credentials.create({mediation: 'conditional'}): the automatic passkey upgrade. */
+  createConditional(origin, options, extra = {}) {
+    const body = { origin, options, mediation: 'conditional' };
+    if (extra.authenticatorId != null) body.authenticatorId = extra.authenticatorId;
+    return this.request('POST', '/webauthn/create', body);
+  }
 
   reset() { return this.request('POST', '/_fauxkey/reset'); }
   injectFault(name, responses = 1) {

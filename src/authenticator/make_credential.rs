@@ -15,6 +15,26 @@ use crate::store::{CredProtect, CredRandom, Credential, CredentialStore, StoreEr
 impl<S: CredentialStore> Authenticator<S> {
     /// `authenticatorMakeCredential`.
     pub fn make_credential(&mut self, request: Request) -> Result<Response, StatusCode> {
+        self.make_credential_with(request, true)
+    }
+
+    /// makeCredential without a user presence test (UP=0 in the authenticator data) and
+    /// without built-in user verification: what a WebAuthn L3 conditional create (the
+    /// automatic passkey upgrade after a password sign-in) asks of a passkey provider. Not
+    /// reachable from the CTAP wire, where `up: false` stays `CTAP2_ERR_INVALID_OPTION`. An
+    /// excluded credential is `CredentialExcluded` at once (no gesture is collected).
+    pub fn make_credential_without_presence(
+        &mut self,
+        request: Request,
+    ) -> Result<Response, StatusCode> {
+        self.make_credential_with(request, false)
+    }
+
+    fn make_credential_with(
+        &mut self,
+        request: Request,
+        presence: bool,
+    ) -> Result<Response, StatusCode> {
         self.pending = None;
         self.store_failure = None;
         let rp_id = request.rp.id.clone();
@@ -81,7 +101,7 @@ impl<S: CredentialStore> Authenticator<S> {
         // providers that always verify do so on every ceremony).
         let uv = if token_uv {
             true
-        } else if uv_requested || (self.config.always_uv && self.user.uv_capable()) {
+        } else if uv_requested || (presence && self.config.always_uv && self.user.uv_capable()) {
             if !self.user.verify(&rp_id) {
                 return Err(StatusCode::OperationDenied);
             }
@@ -96,6 +116,9 @@ impl<S: CredentialStore> Authenticator<S> {
                 c.rp_id == rp_id && (c.cred_protect != CredProtect::UvRequired || uv)
             })
         });
+        if excluded && !presence {
+            return Err(StatusCode::CredentialExcluded);
+        }
         if excluded {
             // Collect a gesture first, so the RP learns nothing without the user's consent.
             return match self.user.presence(&rp_id) {
@@ -105,7 +128,7 @@ impl<S: CredentialStore> Authenticator<S> {
         }
 
         // Step 14: user presence. Once it is collected, a token that was used keeps only `lbw`.
-        if self.user.presence(&rp_id) == Presence::Deny {
+        if presence && self.user.presence(&rp_id) == Presence::Deny {
             return Err(StatusCode::OperationDenied);
         }
         if token_uv {
@@ -197,7 +220,7 @@ impl<S: CredentialStore> Authenticator<S> {
             replaced = same_user;
         }
         // Sign before the store takes the key (packed self attestation needs it).
-        let mut flags = Flags::UP;
+        let mut flags = if presence { Flags::UP } else { 0 };
         if uv {
             flags |= Flags::UV;
         }

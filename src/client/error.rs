@@ -35,6 +35,9 @@ pub enum ClientError {
     /// `AbortError`: the call was aborted.
     #[error("AbortError: {0}")]
     Abort(String),
+    /// `QuotaExceededError`: too many conditional requests are pending at once.
+    #[error("QuotaExceededError: {0}")]
+    QuotaExceeded(String),
     /// `UnknownError`: the authenticator failed for a reason of its own, not a refusal: its
     /// credential store (the vault) could not be read or written. The message carries the cause
     /// (e.g. the OS error). Nothing was changed.
@@ -56,6 +59,7 @@ impl ClientError {
             Self::Syntax(_) => "SyntaxError",
             Self::Range(_) => "RangeError",
             Self::Abort(_) => "AbortError",
+            Self::QuotaExceeded(_) => "QuotaExceededError",
             Self::Unknown(_) => "UnknownError",
         }
     }
@@ -73,6 +77,7 @@ impl ClientError {
             | Self::Syntax(m)
             | Self::Range(m)
             | Self::Abort(m)
+            | Self::QuotaExceeded(m)
             | Self::Unknown(m) => m,
         }
     }

@@ -3,7 +3,9 @@
 //! extensions, and DOMException-named errors.
 
 pub mod client_data;
+pub mod conditional;
 mod error;
+pub mod hints;
 pub mod json;
 pub mod origin;
 pub mod prf;
@@ -79,6 +81,8 @@ pub struct Client<S: CredentialStore = MemoryStore> {
     faults: FaultQueue,
     /// The PIN the emulated user knows and types when the browser asks for it (wiped on drop).
     user_pin: Option<Zeroizing<String>>,
+    /// Pending conditional requests and password sign-ins ([`conditional`]).
+    conditional: conditional::State,
 }
 
 impl<S: CredentialStore> std::fmt::Debug for Client<S> {
@@ -235,6 +239,7 @@ impl<S: CredentialStore> Client<S> {
             zero_aaguid_for_none: false,
             faults: FaultQueue::default(),
             user_pin: None,
+            conditional: conditional::State::default(),
         }
     }
 
@@ -462,6 +467,17 @@ impl<S: CredentialStore> Client<S> {
         origin: &CallerOrigin,
         options: &CreationOptionsJson,
     ) -> Result<RegistrationResponseJson, ClientError> {
+        self.create_inner(origin, options, false)
+    }
+
+    /// `create()`; `conditional`: the automatic upgrade ([`conditional`]), made without user
+    /// presence or verification.
+    fn create_inner(
+        &mut self,
+        origin: &CallerOrigin,
+        options: &CreationOptionsJson,
+        conditional: bool,
+    ) -> Result<RegistrationResponseJson, ClientError> {
         // Step 3 (parse): every base64url member decodes, else EncodingError.
         let challenge = decode_b64(&options.challenge, "challenge")?;
         let user_id = decode_b64(&options.user.id, "user.id")?;
@@ -507,11 +523,16 @@ impl<S: CredentialStore> Client<S> {
         }
         // Step 10: authenticator selection.
         let selection = options.authenticator_selection.clone().unwrap_or_default();
-        if let Some(wanted) = selection.authenticator_attachment.as_deref() {
-            if matches!(wanted, "platform" | "cross-platform") && wanted != self.attachment.as_str()
-            {
+        // Hints (L3 §5.8.7) take precedence over a contradicting authenticatorAttachment.
+        let wanted = hints::attachment_filter(
+            &options.hints,
+            selection.authenticator_attachment.as_deref(),
+        );
+        if let Some(wanted) = wanted {
+            if wanted != self.attachment {
                 return Err(ClientError::NotAllowed(format!(
-                    "authenticatorAttachment is \"{wanted}\" but this authenticator is \"{}\"",
+                    "authenticatorAttachment is \"{}\" but this authenticator is \"{}\"",
+                    wanted.as_str(),
                     self.attachment.as_str()
                 )));
             }
@@ -530,11 +551,11 @@ impl<S: CredentialStore> Client<S> {
             ));
         }
         // A PIN-only authenticator verifies with the PIN, and needs it for every registration.
-        let use_pin = self.pin_only();
+        let use_pin = self.pin_only() && !conditional;
         let uv = effective_uv(
             selection.user_verification.as_deref(),
             self.authenticator.uv_capable() || use_pin,
-        )?;
+        )? && !conditional;
         // attestation "none" (the default) asks the authenticator for format "none".
         let conveyance = options.attestation.as_deref().unwrap_or("none");
         let formats = match conveyance {
@@ -604,11 +625,21 @@ impl<S: CredentialStore> Client<S> {
             attestation_formats_preference: formats,
         };
         // Step 11: the authenticator's answer.
-        let made = self.with_faults(faults, |a| a.make_credential(request));
+        let made = self.with_faults(faults, |a| {
+            if conditional {
+                a.make_credential_without_presence(request)
+            } else {
+                a.make_credential(request)
+            }
+        });
         if made.is_err() {
             self.storage_failure()?;
         }
         let mut response = made.map_err(|e| match e {
+            // No consent was asked: the RP learns nothing about what the authenticator holds.
+            StatusCode::CredentialExcluded if conditional => ClientError::NotAllowed(
+                "the conditional create did not complete (the upgrade was not offered)".into(),
+            ),
             StatusCode::CredentialExcluded => ClientError::InvalidState(
                 "a credential in excludeCredentials is already registered on this authenticator"
                     .into(),
@@ -889,9 +920,10 @@ impl<S: CredentialStore> Client<S> {
         let platform = self.attachment == Attachment::Platform;
         let uv = self.authenticator.uv_capable();
         let rk = self.authenticator.config().resident_keys;
+        let conditional = self.conditional_support();
         [
-            ("conditionalCreate", false),
-            ("conditionalGet", false),
+            ("conditionalCreate", conditional.create),
+            ("conditionalGet", conditional.get),
             ("hybridTransport", false),
             ("passkeyPlatformAuthenticator", platform && uv && rk),
             ("relatedOrigins", self.related_origins.supported()),

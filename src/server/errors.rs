@@ -69,6 +69,8 @@ impl ApiError {
             "NotFoundError" => StatusCode::NOT_FOUND,
             "InvalidStateError" => StatusCode::CONFLICT,
             "NotSupportedError" | "ConstraintError" => StatusCode::UNPROCESSABLE_ENTITY,
+            "QuotaExceededError" => StatusCode::TOO_MANY_REQUESTS,
+            "AbortError" => StatusCode::GONE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -17,6 +17,7 @@
 //! use); [`serve`] runs one on the caller's runtime (what the CLI uses).
 
 pub mod access;
+pub mod conditional;
 pub mod control;
 pub mod errors;
 pub mod state;
@@ -63,6 +64,26 @@ pub fn router(state: Arc<AppState>, access: Access) -> Router {
             post(webauthn::signal_user_details),
         )
         .route("/webauthn/capabilities", get(webauthn::capabilities))
+        .route("/webauthn/conditional/{id}", post(conditional::poll))
+        .route(
+            "/webauthn/conditional/{id}/cancel",
+            post(conditional::cancel),
+        )
+        .route("/_fauxkey/conditional", get(conditional::list))
+        .route("/_fauxkey/conditional/{id}/pick", post(conditional::pick))
+        .route(
+            "/_fauxkey/conditional/{id}/dismiss",
+            post(conditional::dismiss),
+        )
+        .route("/_fauxkey/conditional/{id}/abort", post(conditional::abort))
+        .route(
+            "/_fauxkey/conditional/{id}/timeout",
+            post(conditional::time_out),
+        )
+        .route(
+            "/_fauxkey/authenticators/{id}/password-sign-in",
+            post(conditional::password_sign_in),
+        )
         .route("/_fauxkey/health", get(health))
         .route("/_fauxkey/reset", post(reset))
         .route("/_fauxkey/attestation-root", get(attestation_root))

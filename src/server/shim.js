@@ -5,6 +5,10 @@
 //   navigator.credentials.create / get          -> POST /webauthn/create, /webauthn/get
 //   PublicKeyCredential.signalUnknownCredential  -> POST /webauthn/signal/unknown-credential
 //   PublicKeyCredential.signalAllAcceptedCredentials, .signalCurrentUserDetails (likewise)
+//   navigator.credentials.get({mediation: 'conditional'})
+//                                               -> POST /webauthn/get (202 {pending}), then
+//                                                  POST /webauthn/conditional/{ID} long polls;
+//                                                  an AbortSignal -> POST …/{ID}/cancel
 //   PublicKeyCredential.getClientCapabilities,
 //   .isUserVerifyingPlatformAuthenticatorAvailable, .isConditionalMediationAvailable
 //                                               -> GET /webauthn/capabilities
@@ -398,18 +402,43 @@
       const key = kind === 'create' ? 'conditionalCreate' : 'conditionalGet';
       if (!caps[key]) throw new TypeError(`conditional mediation is not available for ${kind}() (capability ${key} is false)`);
     }
+    const conditional = options.mediation === 'conditional';
     const body = withAuthenticator({ origin: g.location.origin, options: toJSONValue(options.publicKey) });
     if (top !== null) body.topOrigin = top;
+    if (conditional) body.mediation = 'conditional';
 
     // The fetch is aborted along with the caller's signal, and the promise rejects with its reason.
     const controller = new AbortController();
     let onAbort = null;
+    // A conditional get() stays pending on the server; an abort cancels it there too.
+    let pendingId = null;
     const aborted = signal ? new Promise((_, reject) => {
-      onAbort = () => { controller.abort(); reject(abortReason(signal)); };
+      onAbort = () => {
+        controller.abort();
+        if (pendingId !== null) {
+          call('POST', `/webauthn/conditional/${encodeURIComponent(pendingId)}/cancel`, {}).catch(() => {});
+        }
+        reject(abortReason(signal));
+      };
       signal.addEventListener('abort', onAbort, { once: true });
     }) : null;
+    // The conditional get(): 202 {pending}, then long polls (204: still pending) until the user
+    // at the autofill UI picks a passkey, or the request is aborted or times out.
+    async function conditionalGet() {
+      const started = await call('POST', '/webauthn/get', body, controller.signal);
+      if (!started || typeof started.pending !== 'string') return started;
+      pendingId = started.pending;
+      if (signal && signal.aborted) {
+        call('POST', `/webauthn/conditional/${encodeURIComponent(pendingId)}/cancel`, {}).catch(() => {});
+        throw abortReason(signal);
+      }
+      for (;;) {
+        const answer = await call('POST', `/webauthn/conditional/${encodeURIComponent(pendingId)}?waitMs=20000`, {}, controller.signal);
+        if (answer !== undefined) return answer;
+      }
+    }
     try {
-      const request = call('POST', `/webauthn/${kind}`, body, controller.signal);
+      const request = conditional && kind === 'get' ? conditionalGet() : call('POST', `/webauthn/${kind}`, body, controller.signal);
       const json = await (aborted ? Promise.race([request, aborted]) : request);
       return kind === 'create' ? registrationCredential(json) : authenticationCredential(json);
     } finally {

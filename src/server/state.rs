@@ -316,6 +316,8 @@ pub struct AppState {
     pub ca: AttestationCa,
     /// The related-origins policy every authenticator's client shares (one cache).
     pub related_origins: Option<Arc<super::ServerRelatedOrigins>>,
+    /// Pending conditional requests (`mediation: "conditional"`), see [`super::conditional`].
+    pub conditional: Mutex<super::conditional::Registry>,
 }
 
 /// Locks a mutex, carrying on if a panicking handler poisoned it (its state is still valid:
@@ -367,6 +369,7 @@ impl AppState {
             vault_backed,
             ca,
             related_origins,
+            conditional: Mutex::default(),
         })
     }
 
@@ -447,6 +450,7 @@ impl AppState {
     /// restored and (in memory) its credentials and events dropped. A vault is not touched.
     pub fn reset(&self) -> Result<(), ApiError> {
         let default = self.authenticator(None)?;
+        lock(&self.conditional).clear();
         self.authenticators
             .write()
             .unwrap_or_else(|p| p.into_inner())

@@ -22,8 +22,10 @@ pub const MAX_TIMEOUT_MS: u64 = 600_000;
 /// The wait when the options give no timeout (WebAuthn's recommended default).
 pub const DEFAULT_TIMEOUT_MS: u64 = 300_000;
 
-/// A WebAuthn request body: `{origin, options, topOrigin?, authenticatorId?}`. Other members
-/// (e.g. `mediation`) are ignored, as a browser ignores dictionary members it does not know.
+/// A WebAuthn request body: `{origin, options, topOrigin?, authenticatorId?, mediation?}`.
+/// `mediation: "conditional"` makes a conditional request ([`super::conditional`]); other
+/// values, and other members, are ignored, as a browser ignores dictionary members it does not
+/// know.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Call {
@@ -33,6 +35,14 @@ struct Call {
     top_origin: Option<String>,
     #[serde(default)]
     authenticator_id: Option<String>,
+    #[serde(default)]
+    mediation: Option<String>,
+}
+
+impl Call {
+    fn conditional(&self) -> bool {
+        self.mediation.as_deref() == Some("conditional")
+    }
 }
 
 /// Parses a JSON request body: not JSON is a `SyntaxError`, the wrong shape a `TypeError`
@@ -143,6 +153,18 @@ pub async fn create(
         let call: Call = body(&bytes, CALL_SHAPE)?;
         let origin = call.caller(&who)?;
         let options = client::parse_creation_options(&call.options_text()?)?;
+        if call.conditional() {
+            // No UI and no user to wait for: the upgrade is made or refused at once.
+            let shared = state.authenticator(call.authenticator_id.as_deref())?;
+            let response = tokio::task::spawn_blocking(move || {
+                lock(&shared)
+                    .client
+                    .create_conditional_with(&origin, &options)
+            })
+            .await
+            .map_err(|e| ApiError::unknown(format!("the ceremony failed: {e}")))??;
+            return Ok(Json(response));
+        }
         let timeout = options.timeout;
         let response = ceremony(&state, &call, timeout, move |c| {
             c.create_with(&origin, &options)
@@ -163,14 +185,23 @@ pub async fn get(
         let call: Call = body(&bytes, CALL_SHAPE)?;
         let origin = call.caller(&who)?;
         let options = client::parse_request_options(&call.options_text()?)?;
+        if call.conditional() {
+            return Ok(Err((call.authenticator_id, origin, options)));
+        }
         let timeout = options.timeout;
         let response = ceremony(&state, &call, timeout, move |c| {
             c.get_with(&origin, &options)
         })
         .await?;
-        Ok::<_, ApiError>(Json(response))
+        Ok::<_, ApiError>(Ok(Json(response)))
     };
-    run.await.into_response()
+    match run.await {
+        Ok(Ok(response)) => response.into_response(),
+        Ok(Err((authenticator_id, origin, options))) => {
+            super::conditional::start(state.clone(), authenticator_id, origin, options).await
+        }
+        Err(e) => e.into_response(),
+    }
 }
 
 /// Which signal.

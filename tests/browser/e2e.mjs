@@ -335,7 +335,6 @@ try {
       wrongRpId: await outcome(navigator.credentials.get({ publicKey: { challenge, rpId: 'example.com' } })),
       unknownCred: await outcome(navigator.credentials.get({ publicKey: { challenge, allowCredentials: [{ type: 'public-key', id: new Uint8Array(32) }] } })),
       aborted: await outcome(navigator.credentials.create({ signal: aborted.signal, publicKey: {} })),
-      conditional: await outcome(navigator.credentials.get({ mediation: 'conditional', publicKey: { challenge } })),
       signal: await outcome(PublicKeyCredential.signalUnknownCredential({ rpId: 'localhost', credentialId: creds.id })),
       afterSignal: await outcome(navigator.credentials.get({ publicKey: { challenge, allowCredentials: [{ type: 'public-key', id }] } })),
       badSignal: await outcome(PublicKeyCredential.signalUnknownCredential({ rpId: 'localhost', credentialId: '***' })),
@@ -351,8 +350,97 @@ try {
   await check('an aborted signal -> AbortError', async () => {
     expect(errors.aborted === 'DOMException:AbortError', errors.aborted);
   });
-  await check('conditional mediation while unavailable -> TypeError', async () => {
-    expect(errors.conditional === 'TypeError:TypeError', errors.conditional);
+  // Conditional mediation (issue 19): the page's autofill request stays pending until the test,
+  // as the user at the autofill UI, picks a passkey, dismisses the UI, or lets it time out.
+  // Every outcome is asserted from the page.
+  const conditionalList = async () => (await (await fetch(`${base}/_fauxkey/conditional`, { headers: auth })).json());
+  // Waits (bounded) until the server holds `n` pending conditional requests.
+  const pendingCount = async (n) => {
+    for (let i = 0; i < 400; i++) {
+      const list = await conditionalList();
+      if (list.length === n) return list;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    throw new Error(`the server never held ${n} pending conditional request(s): ${JSON.stringify(await conditionalList())}`);
+  };
+  const control = (id, action, body) => fetch(`${base}/_fauxkey/conditional/${id}/${action}`, { method: 'POST', headers: json, body: JSON.stringify(body || {}) });
+  // Starts a conditional get in the page; its outcome lands in window.__conditional.
+  const startConditional = () => page.evaluate(() => {
+    window.__conditional = { state: 'pending' };
+    window.__conditionalAbort = new AbortController();
+    navigator.credentials.get({ mediation: 'conditional', signal: window.__conditionalAbort.signal, publicKey: { challenge: new Uint8Array(32), rpId: 'localhost' } })
+      .then((c) => { window.__conditional = { state: 'resolved', isPKC: c instanceof PublicKeyCredential, id: c.id, userHandle: c.response.userHandle !== null }; },
+        (e) => { window.__conditional = { state: 'rejected', name: e.name, isDOMException: e instanceof DOMException }; });
+  });
+  const settled = async () => {
+    await page.waitFor(() => window.__conditional.state !== 'pending', 20000);
+    return page.evaluate(() => window.__conditional);
+  };
+  const keyAuthenticator = await (await fetch(`${base}/_fauxkey/authenticators`, { method: 'POST', headers: json, body: JSON.stringify({ profile: 'yubikey-5' }) })).json();
+
+  await check('isConditionalMediationAvailable() follows the profile: true for a passkey provider, false for a security key', async () => {
+    const r = await page.evaluate(async (key) => {
+      const provider = await PublicKeyCredential.isConditionalMediationAvailable();
+      window.fauxkey.authenticatorId = key;
+      try {
+        return { provider, key: await PublicKeyCredential.isConditionalMediationAvailable(), caps: await PublicKeyCredential.getClientCapabilities() };
+      } finally {
+        window.fauxkey.authenticatorId = null;
+      }
+    }, keyAuthenticator.authenticatorId);
+    expect(r.provider === true && r.key === false && r.caps.conditionalGet === false && r.caps.conditionalCreate === false, JSON.stringify(r));
+  });
+
+  await check('conditional mediation on a security-key profile -> TypeError', async () => {
+    const r = await page.evaluate(async (key) => {
+      window.fauxkey.authenticatorId = key;
+      try {
+        await navigator.credentials.get({ mediation: 'conditional', publicKey: { challenge: new Uint8Array(32) } });
+        return 'resolved';
+      } catch (e) {
+        return `${e.constructor.name}:${e.name}`;
+      } finally {
+        window.fauxkey.authenticatorId = null;
+      }
+    }, keyAuthenticator.authenticatorId);
+    expect(r === 'TypeError:TypeError', r);
+  });
+
+  await check('conditional get: pending, still pending after a dismiss, then the picked passkey signs in', async () => {
+    await startConditional();
+    const [pending] = await pendingCount(1);
+    expect(pending.rpId === 'localhost' && pending.origin === rp.origin && pending.offers.length > 0, JSON.stringify(pending));
+    const before = await page.evaluate(() => window.__conditional.state);
+    expect(before === 'pending', `before any choice the page saw ${before}`);
+    const dismissed = await control(pending.id, 'dismiss');
+    expect(dismissed.status === 204, `dismiss: HTTP ${dismissed.status}`);
+    const [still] = await pendingCount(1);
+    expect(still.id === pending.id && still.dismissed === 1, JSON.stringify(still));
+    const afterDismiss = await page.evaluate(() => window.__conditional.state);
+    expect(afterDismiss === 'pending', `after a dismiss the page saw ${afterDismiss}`);
+    const picked = await control(pending.id, 'pick', { index: 0 });
+    expect(picked.status === 200, `pick: HTTP ${picked.status} ${await picked.text()}`);
+    const r = await settled();
+    expect(r.state === 'resolved' && r.isPKC && r.userHandle && r.id === pending.offers[0].credentialId, JSON.stringify(r));
+    await pendingCount(0);
+  });
+
+  await check('conditional get: the autofill times out -> NotAllowedError in the page', async () => {
+    await startConditional();
+    const [pending] = await pendingCount(1);
+    const timedOut = await control(pending.id, 'timeout');
+    expect(timedOut.status === 204, `timeout: HTTP ${timedOut.status}`);
+    const r = await settled();
+    expect(r.state === 'rejected' && r.name === 'NotAllowedError' && r.isDOMException, JSON.stringify(r));
+  });
+
+  await check('conditional get: the page aborts -> AbortError, and the server forgets the request', async () => {
+    await startConditional();
+    await pendingCount(1);
+    await page.evaluate(() => window.__conditionalAbort.abort());
+    const r = await settled();
+    expect(r.state === 'rejected' && r.name === 'AbortError', JSON.stringify(r));
+    await pendingCount(0);
   });
   await check('signalUnknownCredential hides the credential from later get()', async () => {
     expect(errors.signal === 'resolved', errors.signal);

@@ -298,6 +298,78 @@ class Server:
             },
         )
 
+    # ---- conditional mediation (autofill) --------------------------------------------------
+
+    def get_conditional(
+        self, origin: str, options: Json, *, authenticator_id: Optional[str] = None
+    ) -> str:
+        """``navigator.credentials.get({mediation: "conditional"})``: the request stays pending
+        (as a browser's autofill does); returns its id for the ``conditional_*`` calls."""
+        body: Json = {"origin": origin, "options": options, "mediation": "conditional"}
+        if authenticator_id is not None:
+            body["authenticatorId"] = authenticator_id
+        result: Json = self.request("POST", "/webauthn/get", body)
+        pending: str = result["pending"]
+        return pending
+
+    def conditional_result(self, pending_id: str, wait_ms: int = 0) -> Optional[Json]:
+        """What the page's promise gives once the request has ended: the
+        AuthenticationResponseJSON (an error raises FauxkeyError); None while it is still
+        pending after ``wait_ms`` (at most 20000)."""
+        result: Optional[Json] = self.request(
+            "POST", f"/webauthn/conditional/{pending_id}?waitMs={int(wait_ms)}", {}
+        )
+        return result
+
+    def conditional_requests(self) -> List[Json]:
+        """The pending conditional requests, oldest first, each with the passkeys the autofill
+        UI offers (``offers``: ``credentialId``, ``userName``, ``userDisplayName``, ``userHandle``)."""
+        result: List[Json] = self.request("GET", "/_fauxkey/conditional")
+        return result
+
+    def conditional_pick(
+        self, pending_id: str, index: Optional[int] = None, *, credential_id: Optional[str] = None
+    ) -> Json:
+        """The user picks offer ``index`` (from 0) or ``credential_id``: returns what the page
+        gets (a ceremony error raises FauxkeyError)."""
+        if (index is None) == (credential_id is None):
+            raise TypeError("conditional_pick() needs index or credential_id, not both")
+        body: Json = {"index": index} if index is not None else {"credentialId": credential_id}
+        result: Json = self.request("POST", f"/_fauxkey/conditional/{pending_id}/pick", body)
+        return result
+
+    def conditional_dismiss(self, pending_id: str) -> None:
+        """The user closes the autofill UI; the request stays pending."""
+        self.request("POST", f"/_fauxkey/conditional/{pending_id}/dismiss")
+
+    def conditional_abort(self, pending_id: str) -> None:
+        """As if the page's AbortSignal fired: the page gets AbortError."""
+        self.request("POST", f"/_fauxkey/conditional/{pending_id}/abort")
+
+    def conditional_timeout(self, pending_id: str) -> None:
+        """The request's time runs out now: the page gets NotAllowedError."""
+        self.request("POST", f"/_fauxkey/conditional/{pending_id}/timeout")
+
+    def password_sign_in(self, rp_id: str, user_name: str, authenticator_id: str = "default") -> None:
+        """Record that the user signed in to ``rp_id`` as ``user_name`` with a password, so one
+        conditional create (``create_conditional``) for that account upgrades it to a passkey."""
+        self.request(
+            "POST",
+            f"/_fauxkey/authenticators/{authenticator_id}/password-sign-in",
+            {"rpId": rp_id, "userName": user_name},
+        )
+
+    def create_conditional(
+        self, origin: str, options: Json, *, authenticator_id: Optional[str] = None
+    ) -> Json:
+        """``navigator.credentials.create({mediation: "conditional"})``: the automatic passkey
+        upgrade; NotAllowedError unless ``password_sign_in`` was recorded for that user."""
+        body: Json = {"origin": origin, "options": options, "mediation": "conditional"}
+        if authenticator_id is not None:
+            body["authenticatorId"] = authenticator_id
+        result: Json = self.request("POST", "/webauthn/create", body)
+        return result
+
     def capabilities(self) -> Dict[str, bool]:
         """``PublicKeyCredential.getClientCapabilities()``."""
         result: Dict[str, bool] = self.request("GET", "/webauthn/capabilities")

@@ -112,3 +112,28 @@ test("VirtualCredential export and import move a passkey to another server", asy
     await other.stop();
   }
 });
+
+test('conditional mediation: pending until the autofill pick, then verified; aborts reject', async () => {
+  await fauxkey.reset();
+  const { credential } = await register(fauxkey);
+  const options = await generateAuthenticationOptions({ rpID });
+  const pending = await fauxkey.getConditional(origin, options);
+  assert.equal(await fauxkey.conditionalResult(pending), undefined);
+  const [listed] = await fauxkey.conditionalRequests();
+  assert.equal(listed.id, pending);
+  assert.equal(listed.offers[0].credentialId, credential.id);
+  await fauxkey.conditionalDismiss(pending);
+  assert.equal(await fauxkey.conditionalResult(pending), undefined);
+  const response = await fauxkey.conditionalPick(pending, { credentialId: credential.id });
+  assert.deepEqual(await fauxkey.conditionalResult(pending), response);
+  const result = await verifyAuthenticationResponse({ response, expectedChallenge: options.challenge, expectedOrigin: origin, expectedRPID: rpID, credential });
+  assert.equal(result.verified, true);
+  const aborted = await fauxkey.getConditional(origin, options);
+  await fauxkey.conditionalAbort(aborted);
+  const refused = await fauxkey.conditionalResult(aborted).catch((err) => err);
+  assert.ok(refused instanceof DOMException && refused.name === 'AbortError', `got ${refused}`);
+  const upgrade = await generateRegistrationOptions({ rpName: 'Example Shop', rpID, userName: 'carol' });
+  assert.equal((await fauxkey.createConditional(origin, upgrade).catch((err) => err)).name, 'NotAllowedError');
+  await fauxkey.passwordSignIn(rpID, 'carol');
+  assert.equal((await fauxkey.createConditional(origin, upgrade)).type, 'public-key');
+});

@@ -133,3 +133,29 @@ def test_profile_and_seed_per_test(fauxkey):
 def test_the_default_server_is_not_the_marked_one(fauxkey, fauxkey_server_factory):
     assert fauxkey is not fauxkey_server_factory(profile="yubikey-5", seed=7)
     assert fauxkey.url != fauxkey_server_factory(profile="yubikey-5", seed=7).url
+
+
+def test_conditional_mediation_waits_for_the_autofill_pick(fauxkey):
+    verified, user_id = register(fauxkey)
+    options = generate_authentication_options(rp_id=RP_ID)
+    pending = fauxkey.get_conditional(ORIGIN, json.loads(options_to_json(options)))
+    assert fauxkey.conditional_result(pending) is None
+    [listed] = fauxkey.conditional_requests()
+    assert listed["id"] == pending and listed["offers"][0]["userName"] == "alice"
+    fauxkey.conditional_dismiss(pending)
+    assert fauxkey.conditional_result(pending) is None
+    picked = fauxkey.conditional_pick(pending, 0)
+    assert fauxkey.conditional_result(pending) == picked
+    verify_login(options, picked, verified, verified.sign_count)
+    # Aborted: the page gets AbortError; a conditional create needs a password sign-in first.
+    pending = fauxkey.get_conditional(ORIGIN, json.loads(options_to_json(options)))
+    fauxkey.conditional_abort(pending)
+    with pytest.raises(fauxkey_package.FauxkeyError) as aborted:
+        fauxkey.conditional_result(pending)
+    assert aborted.value.name == "AbortError"
+    upgrade = json.loads(options_to_json(generate_registration_options(rp_id=RP_ID, rp_name="Shop", user_name="carol")))
+    with pytest.raises(fauxkey_package.FauxkeyError) as refused:
+        fauxkey.create_conditional(ORIGIN, upgrade)
+    assert refused.value.name == "NotAllowedError"
+    fauxkey.password_sign_in(RP_ID, "carol")
+    assert fauxkey.create_conditional(ORIGIN, upgrade)["type"] == "public-key"
