@@ -329,6 +329,13 @@ impl<S: CredentialStore> Authenticator<S> {
             self.pending = None;
             return vec![StatusCode::RequestTooLarge.byte()];
         }
+        // A device without large blobs does not know the command, whatever its parameters.
+        if message.first() == Some(&(ctap2::CommandCode::LargeBlobs as u8))
+            && !self.large_blobs_supported()
+        {
+            self.pending = None;
+            return vec![StatusCode::InvalidCommand.byte()];
+        }
         let command = match Command::decode(message) {
             Ok(c) => c,
             Err(code) => {
