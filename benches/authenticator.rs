@@ -83,6 +83,7 @@ fn ga_request(rp: &str, allow: Option<&[u8]>) -> get_assertion::Request {
             .map(|id| vec![CredentialDescriptor::public_key(id.to_vec())])
             .unwrap_or_default(),
         hmac_secret: None,
+        extensions: Default::default(),
         options: Options {
             rk: None,
             up: None,

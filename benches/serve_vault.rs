@@ -84,6 +84,8 @@ fn credentials(n: usize) -> Vec<Credential> {
                 hidden_at_ms: None,
                 cred_protect: CredProtect::UvOptional,
                 cred_random: None,
+                large_blob_key: None,
+                cred_blob: None,
                 sequence: i as u64 + 1,
             }
         })

@@ -97,6 +97,7 @@ fn main() -> ExitCode {
             client_data_hash: vec![0x5a; 32],
             allow_list: Vec::new(),
             hmac_secret: None,
+            extensions: Default::default(),
             options: Options {
                 rk: None,
                 up: None,

@@ -199,6 +199,10 @@ pub fn builtin() -> Vec<Profile> {
                 account_chooser: true,
                 // ES256, EdDSA, ES384, ES512, RS256: the RP's first listed one is used.
                 algorithms: Algorithm::ALL.to_vec(),
+                // Every CTAP extension fauxkey implements, large blobs included.
+                extensions: crate::authenticator::EMULATED_EXTENSIONS
+                    .map(String::from)
+                    .to_vec(),
                 ..Config::default()
             },
             attachment: Attachment::Platform,

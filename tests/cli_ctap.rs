@@ -179,3 +179,63 @@ fn an_ephemeral_yubikey_answers_with_an_x5c_chain() {
         .expect("packed with a certificate chain, not self attestation");
     assert!(matches!(x5c, Value::Array(ref certs) if !certs.is_empty()));
 }
+
+/// A large-blob array written into the vault by one process is what `fauxkey ctap` in another
+/// process reads back over CTAPHID (authenticatorLargeBlobs `get`).
+#[test]
+fn the_large_blob_array_survives_into_another_process() {
+    use fauxkey::vault::{KdfParams, Passphrase, Vault};
+    let dir = std::env::temp_dir().join(format!("fauxkey-cli-blobs-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("v.fxk");
+    let pass = Passphrase::new("correct horse").unwrap();
+    let config = fauxkey::profiles::find("fauxkey").unwrap().config;
+    let vault = Vault::create(&path, &pass, KdfParams::INSECURE_FAST, config.clone()).unwrap();
+    let mut a = fauxkey::Authenticator::new(config, vault).with_user(fauxkey::env::SimulatedUser {
+        verification: fauxkey::env::Verification::NotCapable,
+        ..fauxkey::env::SimulatedUser::default()
+    });
+    let array = fauxkey::ctap2::large_blobs::serialize(&fauxkey::cbor::encode(
+        &ciborium::value::Value::Array(vec![ciborium::value::Value::Bytes(vec![0x5a; 100])]),
+    ));
+    let set = fauxkey::ctap2::large_blobs::Request {
+        set: Some(array.clone()),
+        offset: Some(0),
+        length: Some(array.len() as u64),
+        ..Default::default()
+    };
+    assert_eq!(a.large_blobs(set), Ok(None));
+    drop(a);
+
+    let get = fauxkey::ctap2::large_blobs::Request {
+        get: Some(1000),
+        offset: Some(0),
+        ..Default::default()
+    };
+    let mut message = vec![0x0C];
+    message.extend(fauxkey::cbor::encode(&get.to_cbor()));
+    let mut input = report(0xFFFF_FFFF, 0x86, &[0, 8, 1, 2, 3, 4, 5, 6, 7, 8]);
+    input.extend(frame(1, 0x90, &message));
+    let out = Command::cargo_bin("fauxkey")
+        .unwrap()
+        .arg("--vault")
+        .arg(&path)
+        .args(["ctap", "--stdio"])
+        .env("FAUXKEY_PASSPHRASE", "correct horse")
+        .write_stdin(input)
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let answer = message_at(&out.stdout, 1);
+    assert_eq!(answer[0], 0x00, "status: {}", hex::encode(&answer));
+    let v = fauxkey::cbor::decode(&answer[1..]).unwrap();
+    let response = fauxkey::ctap2::large_blobs::Response::from_cbor(&v).unwrap();
+    assert_eq!(response.config, array);
+    let _ = std::fs::remove_dir_all(&dir);
+}

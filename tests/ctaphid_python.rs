@@ -1,8 +1,9 @@
 //! python-fido2 (a CTAP client nobody here wrote) drives `fauxkey ctap --socket` through its own
 //! CTAPHID device class: getInfo, makeCredential, getAssertion with and without an allow list,
 //! getNextAssertion, credential management, selection, reset, cancel, and its high-level
-//! `Fido2Client` registering and logging in (also with the `prf` extension over hmac-secret),
-//! verified by python-fido2's `Fido2Server`.
+//! `Fido2Client` registering and logging in (also with the `prf` extension over hmac-secret and
+//! hmac-secret-mc, `largeBlob`, `credBlob` and `minPinLength`), verified by python-fido2's
+//! `Fido2Server`, and python-fido2's `LargeBlobs` reading and writing the large-blob array.
 //!
 //! Needs the venv from `.ci/setup-python.sh` (or `FAUXKEY_PYTHON`); without it these tests print
 //! SKIPPED, unless `FAUXKEY_REQUIRE_E2E=1`, when they fail.
@@ -245,4 +246,10 @@ fn python_fido2_pin_config_preview_credman_and_retries_across_restarts() {
         daemon.stop();
         daemons.push(daemon);
     }
+}
+
+#[test]
+fn python_fido2_large_blobs_cred_blob_min_pin_length_and_prf_at_registration() {
+    let Some(py) = python() else { return };
+    Server::start(&["--ephemeral"]).run(&py, &["large_blobs", "cred_blob_min_pin_prf_mc"]);
 }

@@ -266,6 +266,7 @@ fn mc_request(user: &[u8], alg: i64, rk: bool) -> mc::Request {
         extensions: Extensions {
             hmac_secret: Some(true),
             cred_protect: Some(2),
+            ..Extensions::default()
         },
         options: Options {
             rk: Some(rk),
@@ -323,6 +324,7 @@ fn valid_messages() -> &'static Vec<Vec<u8>> {
             client_data_hash: vec![9; 32],
             allow_list: vec![CredentialDescriptor::public_key(id)],
             hmac_secret: None,
+            extensions: Default::default(),
             options: Options {
                 rk: None,
                 up: Some(true),

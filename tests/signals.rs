@@ -240,6 +240,7 @@ fn ctap_get_with_uv(c: &mut Client, rp_id: &str, allow: &[&[u8]]) -> ga::Respons
                 .map(|id| CredentialDescriptor::public_key(id.to_vec()))
                 .collect(),
             hmac_secret: None,
+            extensions: Default::default(),
             options: Options {
                 rk: None,
                 up: None,

@@ -255,6 +255,8 @@ fn vector_credential(v: &Vectors, backup_state: bool) -> Credential {
         hidden_at_ms: None,
         cred_protect: CredProtect::UvOptional,
         cred_random: None,
+        large_blob_key: None,
+        cred_blob: None,
         sequence: 1,
     }
 }
@@ -265,6 +267,7 @@ fn get_assertion_request(v: &Vectors, uv: bool) -> ga::Request {
         client_data_hash: sha256(&v.bytes("auth_client_data_json")),
         allow_list: vec![CredentialDescriptor::public_key(v.bytes("credential_id"))],
         hmac_secret: None,
+        extensions: Default::default(),
         options: Options {
             rk: None,
             up: None,
@@ -390,6 +393,7 @@ fn none_es256_registration_composed_from_parts_is_byte_exact() {
         fmt: "none".into(),
         auth_data,
         att_stmt: cbor::map(Vec::<(&str, Value)>::new()),
+        large_blob_key: None,
     };
     assert_eq!(
         hex::encode(response.attestation_object()),
@@ -789,6 +793,8 @@ fn authenticator_hmac_secret_output(v: &Vectors, case: &str, protocol: PinProtoc
             with_uv: cred_random,
             without_uv: cred_random,
         }),
+        large_blob_key: None,
+        cred_blob: None,
         sequence: 1,
     };
     authenticator.store_mut().insert(credential).unwrap();
@@ -826,6 +832,7 @@ fn authenticator_hmac_secret_output(v: &Vectors, case: &str, protocol: PinProtoc
                 salt_auth,
                 pin_uv_auth_protocol: protocol.number(),
             }),
+            extensions: Default::default(),
             options: Options::default(),
             pin_uv_auth_param: None,
             pin_uv_auth_protocol: None,
@@ -905,6 +912,8 @@ fn client_prf_results_match_the_vectors_end_to_end() {
                 with_uv: cred_random,
                 without_uv: cred_random,
             }),
+            large_blob_key: None,
+            cred_blob: None,
             sequence: 1,
         })
         .unwrap();

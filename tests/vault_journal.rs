@@ -68,6 +68,8 @@ fn credential(seed: u64, sequence: u64) -> Credential {
         hidden_at_ms: None,
         cred_protect: CredProtect::UvOptional,
         cred_random: None,
+        large_blob_key: None,
+        cred_blob: None,
         sequence,
     }
 }

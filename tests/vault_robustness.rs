@@ -70,6 +70,7 @@ fn request(user: &[u8], alg: i64, rk: bool) -> Request {
         extensions: Extensions {
             hmac_secret: Some(true),
             cred_protect: Some(2),
+            ..Extensions::default()
         },
         options: Options {
             rk: Some(rk),

@@ -27,6 +27,7 @@ fn request(user: &[u8], alg: i64) -> Request {
         extensions: Extensions {
             hmac_secret: Some(true),
             cred_protect: Some(2),
+            ..Extensions::default()
         },
         options: Options {
             rk: Some(true),

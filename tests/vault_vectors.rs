@@ -102,6 +102,8 @@ fn credential(rng: &mut fauxkey::env::Rng, alg: Algorithm, sequence: u64) -> Cre
         hidden_at_ms: None,
         cred_protect: CredProtect::UvOptional,
         cred_random: None,
+        large_blob_key: None,
+        cred_blob: None,
         sequence,
     }
 }
@@ -557,6 +559,7 @@ fn scenarios() -> Vec<Scenario> {
     ];
     all.extend(alg_scenarios());
     all.extend(pin_scenarios());
+    all.extend(blob_scenarios());
     all
 }
 
@@ -1174,6 +1177,7 @@ fn pin_scenarios() -> Vec<Scenario> {
         min_pin_length_rp_ids: vec!["example.com".into()],
         enterprise_attestation: false,
         always_uv: true,
+        large_blob_array: None,
     };
     let extras = payload::Extras {
         device,
@@ -1221,6 +1225,94 @@ fn pin_scenarios() -> Vec<Scenario> {
             "pin-payload-failure-unknown-settings-key-26.txt",
             "settings key 26, not defined",
             settings_append(vec![(26, Value::Bool(true))]),
+        ),
+    ]
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue 16: large blobs and CTAP extension data (settings key 27, credential keys 21–22).
+// ---------------------------------------------------------------------------------------------
+
+fn blob_scenarios() -> Vec<Scenario> {
+    let fast = KdfParams::INSECURE_FAST;
+    // One opaque entry (the authenticator never decrypts entries), then the checksum.
+    let entry = fauxkey::cbor::map([
+        (1, Value::Bytes(vec![0xc1; 24])),
+        (2, Value::Bytes(vec![0x0e; 12])),
+        (3, Value::Integer(8.into())),
+    ]);
+    let array =
+        fauxkey::ctap2::large_blobs::serialize(&fauxkey::cbor::encode(&Value::Array(vec![entry])));
+    let device = fauxkey::store::DeviceState {
+        large_blob_array: Some(array.clone()),
+        ..fauxkey::store::DeviceState::default()
+    };
+    let extras = payload::Extras {
+        device,
+        ..payload::Extras::default()
+    };
+    let settings = Config {
+        extensions: fauxkey::authenticator::EMULATED_EXTENSIONS
+            .map(String::from)
+            .to_vec(),
+        ..Config::default()
+    };
+    let mut rng = seeded_rng(0x1610);
+    let cred = Credential {
+        large_blob_key: Some(fauxkey::store::LargeBlobKey([0x4b; 32])),
+        cred_blob: Some(b"credBlob bytes".to_vec()),
+        ..credential(&mut rng, Algorithm::Es256, 1)
+    };
+    let with_blobs = payload::encode_with(&settings, &extras, &[&cred], &[]).to_vec();
+    let failure = |name, comment, bytes: Vec<u8>| Scenario {
+        name,
+        expect: PAYLOAD_FAILURE,
+        passphrase: PASS,
+        comment,
+        credentials: None,
+        bytes: seal_with(0x1611, PASS, fast, &bytes),
+    };
+    let credential_append = |key: i64, value: Value| {
+        payload_edit(|top| {
+            let Value::Map(c) = first_credential(top) else {
+                panic!("credential not a map")
+            };
+            c.push((Value::Integer(key.into()), value));
+        })
+    };
+    let mut bad_sum = array.clone();
+    let last = bad_sum.len() - 1;
+    bad_sum[last] ^= 0x01;
+    vec![
+        Scenario {
+            name: "blob-success-array-and-keys.txt",
+            expect: SUCCESS,
+            passphrase: PASS,
+            comment: "every CTAP extension listed (key 14), a large-blob array of one entry \
+                      (key 27), one credential with a largeBlobKey (key 21) and a credBlob \
+                      (key 22)",
+            credentials: Some(1),
+            bytes: seal_with(0x1612, PASS, fast, &with_blobs),
+        },
+        failure(
+            "blob-payload-failure-array-checksum.txt",
+            "settings key 27 (large-blob array) whose last checksum byte is flipped",
+            settings_append(vec![(27, Value::Bytes(bad_sum))]),
+        ),
+        failure(
+            "blob-payload-failure-array-16-bytes.txt",
+            "settings key 27 of 16 bytes: shorter than a checksum and one CBOR byte",
+            settings_append(vec![(27, Value::Bytes(vec![0; 16]))]),
+        ),
+        failure(
+            "blob-payload-failure-large-blob-key-31-bytes.txt",
+            "credential key 21 (large_blob_key) of 31 bytes",
+            credential_append(21, Value::Bytes(vec![0x4b; 31])),
+        ),
+        failure(
+            "blob-payload-failure-cred-blob-33-bytes.txt",
+            "credential key 22 (cred_blob) of 33 bytes, over maxCredBlobLength",
+            credential_append(22, Value::Bytes(vec![0x42; 33])),
         ),
     ]
 }

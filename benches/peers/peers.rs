@@ -81,6 +81,7 @@ fn ga_request(id: &[u8]) -> get_assertion::Request {
         client_data_hash: CDH.to_vec(),
         allow_list: vec![CredentialDescriptor::public_key(id.to_vec())],
         hmac_secret: None,
+        extensions: Default::default(),
         options: Options {
             rk: None,
             up: None,

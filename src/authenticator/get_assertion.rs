@@ -2,6 +2,7 @@
 
 use std::collections::VecDeque;
 
+use ciborium::value::Value;
 use sha2::{Digest, Sha256};
 
 use super::{
@@ -48,6 +49,17 @@ impl<S: CredentialStore> Authenticator<S> {
             uv_requested = true;
         }
 
+        // Step 7: largeBlobKey (CTAP 2.1 §12.3) must be true when given; credBlob (§12.2) and
+        // largeBlobKey are ignored, like unknown extensions, where not supported.
+        let mut extensions = request.extensions;
+        if !self.large_blobs_supported() {
+            extensions.large_blob_key = None;
+        } else if extensions.large_blob_key == Some(false) {
+            return Err(StatusCode::InvalidOption);
+        }
+        if !self.config.supports_extension("credBlob") {
+            extensions.cred_blob = None;
+        }
         // Step 7: the hmac-secret input is checked before any gesture.
         let hmac_input = request
             .hmac_secret
@@ -165,6 +177,7 @@ impl<S: CredentialStore> Authenticator<S> {
             flags_uv: uv,
             flags_up: up,
             hmac_salts: salts,
+            extensions,
             last_ms: self.clock.now_ms(),
         };
         let mut response = self.sign_assertion(&first, &mut pending)?;
@@ -217,10 +230,22 @@ impl<S: CredentialStore> Authenticator<S> {
             .map_err(|e| self.store_failed(e))?;
         let credential = self.store.get(id).ok_or(StatusCode::NoCredentials)?;
 
-        let extensions = match &p.hmac_salts {
+        let hmac = match &p.hmac_salts {
             Some(salts) => hmac_secret::output(credential, salts, p.flags_uv, self.rng.as_mut())?,
             None => None,
         };
+        let mut ext_out: Vec<(Value, Value)> = match hmac {
+            Some(Value::Map(m)) => m,
+            _ => Vec::new(),
+        };
+        // credBlob: the stored bytes, or an empty byte string (CTAP 2.1 §12.2).
+        if p.extensions.cred_blob == Some(true) {
+            ext_out.push((
+                Value::Text("credBlob".into()),
+                Value::Bytes(credential.cred_blob.clone().unwrap_or_default()),
+            ));
+        }
+        let extensions = (!ext_out.is_empty()).then(|| crate::cbor::map(ext_out));
         let mut flags = 0u8;
         if p.flags_up {
             flags |= Flags::UP;
@@ -269,6 +294,11 @@ impl<S: CredentialStore> Authenticator<S> {
             user,
             number_of_credentials: None,
             user_selected: None,
+            large_blob_key: credential
+                .large_blob_key
+                .as_ref()
+                .filter(|_| p.extensions.large_blob_key == Some(true))
+                .map(|k| k.0.to_vec()),
         })
     }
 }

@@ -1,5 +1,6 @@
-//! The `hmac-secret` extension at getAssertion (CTAP 2.1 §12.5): decrypt the salts, compute
-//! HMAC-SHA-256(CredRandom, salt) for the chosen credential, return it encrypted.
+//! The `hmac-secret` extension at getAssertion (CTAP 2.1 §12.5), and `hmac-secret-mc` at
+//! makeCredential (CTAP 2.2 §12.7): decrypt the salts, compute HMAC-SHA-256(CredRandom, salt)
+//! for the credential, return it encrypted.
 
 use ciborium::value::Value;
 use rand_core::CryptoRng;
@@ -9,7 +10,7 @@ use crate::cbor;
 use crate::crypto::pin_protocol::{hmac_sha256, KeyAgreementKey, PinProtocol, SharedSecret};
 use crate::ctap2::get_assertion::HmacSecretInput;
 use crate::ctap2::StatusCode;
-use crate::store::Credential;
+use crate::store::{CredRandom, Credential};
 
 /// The decrypted salts and the shared secret that will encrypt the output.
 pub(super) struct Salts {
@@ -46,6 +47,18 @@ pub(super) fn output(
     let Some(random) = &credential.cred_random else {
         return Ok(None);
     };
+    let encrypted = encrypted_output(random, salts, uv, rng)?;
+    Ok(Some(cbor::map([("hmac-secret", Value::Bytes(encrypted))])))
+}
+
+/// HMAC-SHA-256(CredRandom, salt) for each salt, encrypted with the shared secret (the value of
+/// `hmac-secret` at getAssertion and of `hmac-secret-mc` at makeCredential).
+pub(super) fn encrypted_output(
+    random: &CredRandom,
+    salts: &Salts,
+    uv: bool,
+    rng: &mut dyn CryptoRng,
+) -> Result<Vec<u8>, StatusCode> {
     let key = if uv {
         &random.with_uv
     } else {
@@ -55,6 +68,5 @@ pub(super) fn output(
     for salt in salts.salts.chunks(32) {
         outputs.extend_from_slice(&hmac_sha256(key, salt));
     }
-    let encrypted = salts.secret.encrypt(rng, &outputs)?;
-    Ok(Some(cbor::map([("hmac-secret", Value::Bytes(encrypted))])))
+    salts.secret.encrypt(rng, &outputs)
 }

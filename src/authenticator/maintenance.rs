@@ -48,6 +48,7 @@ impl<S: CredentialStore> Authenticator<S> {
         self.save_state(crate::store::DeviceState::default())?;
         self.pin_uv = PinUvState::default();
         self.key_agreement = None;
+        self.large_blob_write = None;
         Ok(())
     }
 }

@@ -10,7 +10,9 @@ use crate::ctap2::auth_data::{AttestedCredentialData, AuthenticatorData, Flags};
 use crate::ctap2::make_credential::{Request, Response};
 use crate::ctap2::StatusCode;
 use crate::env::Presence;
-use crate::store::{CredProtect, CredRandom, Credential, CredentialStore, StoreError};
+use crate::store::{
+    CredProtect, CredRandom, Credential, CredentialStore, LargeBlobKey, StoreError,
+};
 
 impl<S: CredentialStore> Authenticator<S> {
     /// `authenticatorMakeCredential`.
@@ -97,6 +99,26 @@ impl<S: CredentialStore> Authenticator<S> {
             }
         }
 
+        // Step 5 (extensions whose bad input fails before any gesture): largeBlobKey must be
+        // true and needs a discoverable credential (CTAP 2.1 §12.3); hmac-secret-mc's salts
+        // must decrypt (CTAP 2.2 §12.7). Unsupported extensions are ignored.
+        let want_large_blob_key = match request.extensions.large_blob_key {
+            Some(_) if !self.large_blobs_supported() => false,
+            Some(false) => return Err(StatusCode::InvalidOption),
+            Some(true) if !rk => return Err(StatusCode::InvalidOption),
+            Some(true) => true,
+            None => false,
+        };
+        let want_hmac_secret = request.extensions.hmac_secret == Some(true)
+            && self.config.supports_extension("hmac-secret");
+        let mc_salts = match &request.extensions.hmac_secret_mc {
+            Some(input) if want_hmac_secret && self.config.supports_extension("hmac-secret-mc") => {
+                let key = self.key_agreement_key();
+                Some(super::hmac_secret::decrypt_salts(key, input)?)
+            }
+            _ => None,
+        };
+
         // Step 11: built-in user verification, when asked for (a pinUvAuthToken counts as UV;
         // providers that always verify do so on every ceremony).
         let uv = if token_uv {
@@ -149,9 +171,7 @@ impl<S: CredentialStore> Authenticator<S> {
             // An unknown level is ignored, like an unknown extension.
             Some(None) | None => CredProtect::UvOptional,
         };
-        let cred_random = if request.extensions.hmac_secret == Some(true)
-            && self.config.supports_extension("hmac-secret")
-        {
+        let cred_random = if want_hmac_secret {
             let mut r = CredRandom {
                 with_uv: [0; 32],
                 without_uv: [0; 32],
@@ -159,10 +179,40 @@ impl<S: CredentialStore> Authenticator<S> {
             self.rng.fill_bytes(&mut r.with_uv);
             self.rng.fill_bytes(&mut r.without_uv);
             ext_out.push(("hmac-secret", Value::Bool(true)));
+            // hmac-secret-mc: the salts evaluated now, encrypted as at getAssertion.
+            if let Some(salts) = &mc_salts {
+                let out = super::hmac_secret::encrypted_output(&r, salts, uv, self.rng.as_mut())?;
+                ext_out.push(("hmac-secret-mc", Value::Bytes(out)));
+            }
             Some(r)
         } else {
             None
         };
+        // credBlob (CTAP 2.1 §12.2): kept if it fits; the output says whether it was.
+        let cred_blob = match &request.extensions.cred_blob {
+            Some(blob) if self.config.supports_extension("credBlob") => {
+                let fits = blob.len() <= super::MAX_CRED_BLOB_LENGTH;
+                ext_out.push(("credBlob", Value::Bool(fits)));
+                fits.then(|| blob.clone())
+            }
+            _ => None,
+        };
+        // minPinLength (CTAP 2.1 §12.4): only for an RP ID setMinPINLength allowed.
+        if request.extensions.min_pin_length == Some(true)
+            && self.config.supports_extension("minPinLength")
+            && state.min_pin_length_rp_ids.contains(&rp_id)
+        {
+            ext_out.push((
+                "minPinLength",
+                Value::Integer(u64::from(state.min_pin_length).into()),
+            ));
+        }
+        // largeBlobKey (CTAP 2.1 §12.3): a fresh key, returned outside authenticatorData.
+        let large_blob_key = want_large_blob_key.then(|| {
+            let mut k = [0u8; 32];
+            self.rng.fill_bytes(&mut k);
+            LargeBlobKey(k)
+        });
 
         // Step 16: generate the credential.
         let key = self.signer.generate(alg, self.rng.as_mut());
@@ -205,6 +255,8 @@ impl<S: CredentialStore> Authenticator<S> {
             hidden_at_ms: None,
             cred_protect,
             cred_random,
+            large_blob_key: large_blob_key.clone(),
+            cred_blob,
             sequence,
         };
 
@@ -339,6 +391,7 @@ impl<S: CredentialStore> Authenticator<S> {
             fmt: fmt.into(),
             auth_data,
             att_stmt,
+            large_blob_key: large_blob_key.map(|k| k.0.to_vec()),
         })
     }
 }

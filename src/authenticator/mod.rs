@@ -1,6 +1,6 @@
 //! The virtual CTAP2 authenticator: makeCredential, getAssertion, getNextAssertion, getInfo,
-//! clientPIN (a PIN kept in the store), credential management and authenticatorConfig, over an
-//! injected store, RNG, clock and user.
+//! clientPIN (a PIN kept in the store), credential management, authenticatorConfig and large
+//! blobs, over an injected store, RNG, clock and user.
 //!
 //! [`Authenticator::process`] is the byte boundary a CTAP transport calls: command byte ‖
 //! canonical CBOR in, status byte ‖ canonical CBOR out. The typed methods behind it are what the
@@ -10,6 +10,7 @@ mod config;
 mod credential_management;
 mod get_assertion;
 mod hmac_secret;
+mod large_blobs;
 mod maintenance;
 mod make_credential;
 pub mod pin;
@@ -17,6 +18,8 @@ mod pin_uv_token;
 mod signals;
 
 use uuid::Uuid;
+
+pub use large_blobs::{MAX_FRAGMENT_LENGTH, MAX_SERIALIZED_LARGE_BLOB_ARRAY};
 
 use crate::crypto::keys::Algorithm;
 use crate::crypto::pin_protocol::{KeyAgreementKey, PinProtocol};
@@ -31,6 +34,20 @@ pub const FAUXKEY_AAGUID: Uuid = Uuid::from_u128(0xa317_7236_0861_4496_8ac0_b5d4
 
 /// The largest CTAP message fauxkey accepts (the CTAPHID maximum, 57 + 128 × 59 bytes).
 pub const MAX_MSG_SIZE: usize = 7609;
+
+/// Every CTAP extension fauxkey implements, as [`Config::extensions`] may list them (listing
+/// `largeBlobKey` also gives the device authenticatorLargeBlobs and the `largeBlobs` option).
+pub const EMULATED_EXTENSIONS: [&str; 6] = [
+    "credBlob",
+    "credProtect",
+    "hmac-secret",
+    "hmac-secret-mc",
+    "largeBlobKey",
+    "minPinLength",
+];
+
+/// getInfo `maxCredBlobLength`: the longest `credBlob` kept (the spec's minimum, 32 bytes).
+pub const MAX_CRED_BLOB_LENGTH: usize = 32;
 
 /// How long hidden credentials are kept by default: 30 days.
 pub const DEFAULT_HIDDEN_RETENTION_MS: u64 = 30 * 24 * 60 * 60 * 1000;
@@ -111,8 +128,8 @@ pub struct Config {
     /// The packed attestation certificate and key used by [`AttestationMode::Packed`] (issued
     /// by the test CA in [`crate::attestation`]).
     pub attestation_cert: Option<crate::attestation::AttestationCert>,
-    /// CTAP extensions supported, as getInfo lists them (`credProtect`, `hmac-secret`); inputs
-    /// of others are ignored like unknown extensions.
+    /// CTAP extensions supported, as getInfo lists them (any of [`EMULATED_EXTENSIONS`]);
+    /// inputs of others are ignored like unknown extensions.
     pub extensions: Vec<String>,
     /// The user is verified on every ceremony, asked or not (providers that always unlock
     /// with a biometric or the vault password set UV regardless of `userVerification`).
@@ -164,6 +181,8 @@ struct PendingAssertions {
     flags_uv: bool,
     flags_up: bool,
     hmac_salts: Option<hmac_secret::Salts>,
+    /// The `largeBlobKey` and `credBlob` inputs, answered for every credential.
+    extensions: ctap2::get_assertion::Extensions,
     last_ms: u64,
 }
 
@@ -185,6 +204,8 @@ pub struct Authenticator<S: CredentialStore = MemoryStore> {
     pin_uv: pin_uv_token::PinUvState,
     /// The last storage failure reported on the wire as `Other` (see `take_store_failure`).
     store_failure: Option<crate::store::StoreError>,
+    /// An authenticatorLargeBlobs write in progress.
+    large_blob_write: Option<large_blobs::PendingWrite>,
 }
 
 impl<S: CredentialStore> std::fmt::Debug for Authenticator<S> {
@@ -221,6 +242,7 @@ impl<S: CredentialStore> Authenticator<S> {
             faults: FaultSet::EMPTY,
             pin_uv: Default::default(),
             store_failure: None,
+            large_blob_write: None,
         }
     }
 
@@ -307,6 +329,13 @@ impl<S: CredentialStore> Authenticator<S> {
             self.pending = None;
             return vec![StatusCode::RequestTooLarge.byte()];
         }
+        // A device without large blobs does not know the command, whatever its parameters.
+        if message.first() == Some(&(ctap2::CommandCode::LargeBlobs as u8))
+            && !self.large_blobs_supported()
+        {
+            self.pending = None;
+            return vec![StatusCode::InvalidCommand.byte()];
+        }
         let command = match Command::decode(message) {
             Ok(c) => c,
             Err(code) => {
@@ -330,6 +359,7 @@ impl<S: CredentialStore> Authenticator<S> {
             Command::CredentialManagement(r) => self.credential_management(r).map(|r| r.to_cbor()),
             Command::Selection => self.selection().map(|()| None),
             Command::Config(r) => self.authenticator_config(r).map(|()| None),
+            Command::LargeBlobs(r) => self.large_blobs(r).map(|r| r.map(|r| r.to_cbor())),
             Command::Reset => self.reset().map(|()| None),
             // Command is non-exhaustive for callers outside the crate only.
             #[allow(unreachable_patterns)]
@@ -367,6 +397,10 @@ impl<S: CredentialStore> Authenticator<S> {
         if self.enterprise_attestation_supported() {
             options.push(("ep".to_owned(), state.enterprise_attestation));
         }
+        let has_large_blobs = self.large_blobs_supported();
+        if has_large_blobs {
+            options.push(("largeBlobs".to_owned(), true));
+        }
         let versions = vec![
             "FIDO_2_0".to_owned(),
             "FIDO_2_1_PRE".to_owned(),
@@ -388,6 +422,12 @@ impl<S: CredentialStore> Authenticator<S> {
             max_rp_ids_for_set_min_pin_length: Some(
                 config::MAX_RP_IDS_FOR_SET_MIN_PIN_LENGTH as u64,
             ),
+            max_serialized_large_blob_array: has_large_blobs
+                .then_some(large_blobs::MAX_SERIALIZED_LARGE_BLOB_ARRAY as u64),
+            max_cred_blob_length: self
+                .config
+                .supports_extension("credBlob")
+                .then_some(MAX_CRED_BLOB_LENGTH as u64),
         }
     }
 

@@ -228,7 +228,7 @@ impl<S: CredentialStore> Authenticator<S> {
                 .ok()
                 .filter(|p| *p != 0)
                 .ok_or(StatusCode::InvalidParameter)?;
-            if p & !super::pin_uv_token::SUPPORTED_PERMISSIONS != 0 {
+            if p & !self.supported_permissions() != 0 {
                 return Err(StatusCode::UnauthorizedPermission);
             }
             // mc and ga are always bound to an RP (as with built-in UV).

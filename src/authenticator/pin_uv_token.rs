@@ -16,8 +16,8 @@ use crate::ctap2::client_pin::{
 use crate::ctap2::StatusCode;
 use crate::store::CredentialStore;
 
-/// The permissions fauxkey can grant: `mc`, `ga`, `cm` and `acfg` (no bio enrollment; `lbw`
-/// only once large blobs exist).
+/// The permissions fauxkey can always grant: `mc`, `ga`, `cm` and `acfg` (no bio enrollment;
+/// `lbw` where large blobs exist, see [`Authenticator::supported_permissions`]).
 pub(super) const SUPPORTED_PERMISSIONS: u8 =
     PERMISSION_MC | PERMISSION_GA | PERMISSION_CM | PERMISSION_ACFG;
 
@@ -74,7 +74,7 @@ impl<S: CredentialStore> Authenticator<S> {
             .ok()
             .filter(|p| *p != 0)
             .ok_or(StatusCode::InvalidParameter)?;
-        if permissions & !SUPPORTED_PERMISSIONS != 0 {
+        if permissions & !self.supported_permissions() != 0 {
             return Err(StatusCode::UnauthorizedPermission);
         }
         // Step 4: mc and ga are always bound to an RP.
@@ -95,6 +95,16 @@ impl<S: CredentialStore> Authenticator<S> {
         }
         // Step 8: a new token replaces any earlier one.
         self.issue_token(&secret, protocol, permissions, request.rp_id)
+    }
+
+    /// The permissions a token can hold here: [`SUPPORTED_PERMISSIONS`], and `lbw` when the
+    /// authenticator has large blobs.
+    pub(super) fn supported_permissions(&self) -> u8 {
+        if self.large_blobs_supported() {
+            SUPPORTED_PERMISSIONS | PERMISSION_LBW
+        } else {
+            SUPPORTED_PERMISSIONS
+        }
     }
 
     /// A fresh pinUvAuthToken with `permissions` (replacing any earlier one), encrypted for the

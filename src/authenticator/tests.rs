@@ -48,6 +48,7 @@ fn discoverable_request() -> get_assertion::Request {
         client_data_hash: vec![2; 32],
         allow_list: vec![],
         hmac_secret: None,
+        extensions: Default::default(),
         options: Options::default(),
         pin_uv_auth_param: None,
         pin_uv_auth_protocol: None,

@@ -117,6 +117,49 @@ pub struct ExtensionsInputJson {
     /// `credProtect`: fail rather than create a less protected credential.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enforce_credential_protection_policy: Option<bool>,
+    /// `largeBlob` (L3 §10.1.5): `support` at create, `read` or `write` at get.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub large_blob: Option<LargeBlobInputJson>,
+    /// `credBlob` (CTAP 2.1 §12.2) at create: up to 32 bytes, base64url.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cred_blob: Option<String>,
+    /// `getCredBlob` (CTAP 2.1 §12.2) at get: return the credential's credBlob.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub get_cred_blob: Option<bool>,
+    /// `minPinLength` (CTAP 2.1 §12.4) at create: the authenticator reports its minimum PIN
+    /// length in authenticatorData to an RP on its list (there is no client output).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_pin_length: Option<bool>,
+}
+
+/// `AuthenticationExtensionsLargeBlobInputs`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LargeBlobInputJson {
+    /// At create: `required` or `preferred`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub support: Option<String>,
+    /// At get: read the blob.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read: Option<bool>,
+    /// At get: write this blob (base64url).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write: Option<String>,
+}
+
+/// `AuthenticationExtensionsLargeBlobOutputs`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LargeBlobOutputJson {
+    /// At create: whether the credential can store a large blob.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supported: Option<bool>,
+    /// At get with `read`: the blob (base64url), absent when none is stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blob: Option<String>,
+    /// At get with `write`: whether it was written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub written: Option<bool>,
 }
 
 /// `PublicKeyCredentialCreationOptionsJSON`.
@@ -209,6 +252,15 @@ pub struct ClientExtensionResultsJson {
     /// `prf` output.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prf: Option<PrfOutputJson>,
+    /// `largeBlob` output.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub large_blob: Option<LargeBlobOutputJson>,
+    /// `credBlob` output at create: whether the authenticator kept it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cred_blob: Option<bool>,
+    /// `getCredBlob` output at get: the credBlob (base64url; empty when none was stored).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub get_cred_blob: Option<String>,
 }
 
 /// `AuthenticatorAttestationResponseJSON`.

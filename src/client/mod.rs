@@ -7,6 +7,7 @@ pub mod conditional;
 mod error;
 pub mod hints;
 pub mod json;
+pub mod large_blob;
 pub mod origin;
 pub mod prf;
 pub mod quick;
@@ -27,8 +28,8 @@ pub use origin::{CallerOrigin, NoRelatedOrigins, RelatedOrigins};
 use self::client_data::Ceremony;
 use self::json::{
     AssertionResponseJson, AttestationResponseJson, AuthenticationResponseJson,
-    ClientExtensionResultsJson, CreationOptionsJson, CredPropsJson, PrfOutputJson,
-    RegistrationResponseJson, RequestOptionsJson,
+    ClientExtensionResultsJson, CreationOptionsJson, CredPropsJson, LargeBlobOutputJson,
+    PrfOutputJson, RegistrationResponseJson, RequestOptionsJson,
 };
 use crate::b64url;
 use crate::crypto::keys::PublicKey;
@@ -324,7 +325,18 @@ impl<S: CredentialStore> Client<S> {
         permission: u8,
         client_data_hash: &[u8],
     ) -> Result<Vec<u8>, ClientError> {
-        use crate::crypto::pin_protocol::{hmac_sha256, KeyAgreementKey, PinProtocol};
+        let token = self.pin_token(rp_id, permission)?;
+        Ok(crate::crypto::pin_protocol::hmac_sha256(&token, client_data_hash).to_vec())
+    }
+
+    /// The pinUvAuthToken behind [`Self::pin_uv_auth_param`], from the PIN the emulated user
+    /// enters.
+    fn pin_token(
+        &mut self,
+        rp_id: &str,
+        permission: u8,
+    ) -> Result<Zeroizing<Vec<u8>>, ClientError> {
+        use crate::crypto::pin_protocol::{KeyAgreementKey, PinProtocol};
         use crate::ctap2::client_pin;
         let pin = self.user_pin.clone().ok_or_else(|| {
             ClientError::NotAllowed(
@@ -378,10 +390,29 @@ impl<S: CredentialStore> Client<S> {
             client_pin::Response::Token(t) => t.pin_uv_auth_token,
             _ => return Err(refused("getting a PIN token", StatusCode::Other)),
         };
-        let token = secret
+        secret
             .decrypt(&encrypted)
-            .map_err(|e| refused("getting a PIN token", e))?;
-        Ok(hmac_sha256(&token, client_data_hash).to_vec())
+            .map_err(|e| refused("getting a PIN token", e))
+    }
+
+    /// A token with `lbw` for writing large blobs, when the authenticator is protected: from the
+    /// PIN on a PIN-only key, else from built-in UV; `None` when it is not protected.
+    fn lbw_token(&mut self, rp_id: &str) -> Result<Option<Zeroizing<Vec<u8>>>, ClientError> {
+        let state = self.authenticator.store().device_state();
+        if self.pin_only() {
+            return self
+                .pin_token(rp_id, crate::ctap2::client_pin::PERMISSION_LBW)
+                .map(Some);
+        }
+        if self.authenticator.uv_capable() {
+            return large_blob::uv_token(&mut self.authenticator, &mut self.rng, rp_id).map(Some);
+        }
+        if state.pin_set() || state.always_uv {
+            return Err(ClientError::NotAllowed(
+                "writing a large blob needs the PIN or user verification".into(),
+            ));
+        }
+        Ok(None)
     }
 
     /// Plugs in a related-origins policy (WebAuthn L3 §5.11); none by default.
@@ -581,6 +612,46 @@ impl<S: CredentialStore> Client<S> {
             .credential_protection_policy
             .as_deref()
             .and_then(cred_protect_level);
+        // largeBlob (L3 §10.1.5): only `support` at create; the key needs a discoverable
+        // credential.
+        let large_blob = ext.large_blob.as_ref();
+        if large_blob.is_some_and(|l| l.read.is_some() || l.write.is_some()) {
+            return Err(ClientError::NotSupported(
+                "largeBlob.read and largeBlob.write are not valid in create()".into(),
+            ));
+        }
+        let large_blob_possible = self.authenticator.large_blobs_supported() && rk;
+        if large_blob.and_then(|l| l.support.as_deref()) == Some("required") && !large_blob_possible
+        {
+            return Err(ClientError::NotAllowed(
+                "largeBlob support is required, but this authenticator cannot store a large blob \
+                 for this credential (it needs large blobs and a discoverable credential)"
+                    .into(),
+            ));
+        }
+        let cred_blob = ext
+            .cred_blob
+            .as_deref()
+            .map(|b| decode_b64(b, "extensions.credBlob"))
+            .transpose()?;
+        // prf with `eval` at create: evaluated by hmac-secret-mc (CTAP 2.2) where supported.
+        let prf_at_create = match ext.prf.as_ref().and_then(|p| p.eval.as_ref()) {
+            Some(v)
+                if self
+                    .authenticator
+                    .config()
+                    .supports_extension("hmac-secret-mc") =>
+            {
+                let (first, second) = prf::decode_values(v)?;
+                Some(prf::prepare(
+                    &mut self.authenticator,
+                    &mut self.rng,
+                    &first,
+                    second.as_deref(),
+                )?)
+            }
+            _ => None,
+        };
 
         // Step 9: client data (edited only by injected faults).
         let faults = self.faults.active(Ceremony::Create);
@@ -613,6 +684,10 @@ impl<S: CredentialStore> Client<S> {
             extensions: mc::Extensions {
                 hmac_secret: prf_requested.then_some(true),
                 cred_protect,
+                large_blob_key: (large_blob.is_some() && large_blob_possible).then_some(true),
+                cred_blob: cred_blob.clone(),
+                min_pin_length: ext.min_pin_length.filter(|b| *b),
+                hmac_secret_mc: prf_at_create.as_ref().map(|p| p.input.clone()),
             },
             options: Options {
                 rk: Some(rk),
@@ -694,10 +769,27 @@ impl<S: CredentialStore> Client<S> {
             let enabled = auth_data.extensions.as_ref().is_some_and(|e| {
                 matches!(e, Value::Map(m) if crate::ctap2::text_key(m, "hmac-secret") == Some(&Value::Bool(true)))
             });
+            let at_create = authenticator_output(&auth_data, "hmac-secret-mc");
             results.prf = Some(PrfOutputJson {
                 enabled: Some(enabled),
-                results: None,
+                results: match (&prf_at_create, at_create) {
+                    (Some(p), Some(out)) => Some(prf::results(p, &out)?),
+                    _ => None,
+                },
             });
+        }
+        if large_blob.is_some() {
+            results.large_blob = Some(LargeBlobOutputJson {
+                supported: Some(response.large_blob_key.is_some()),
+                ..LargeBlobOutputJson::default()
+            });
+        }
+        if cred_blob.is_some() {
+            results.cred_blob = Some(
+                auth_data.extensions.as_ref().is_some_and(|e| {
+                    matches!(e, Value::Map(m) if crate::ctap2::text_key(m, "credBlob") == Some(&Value::Bool(true)))
+                }),
+            );
         }
         let id = b64url::encode(&attested.credential_id);
         let mut transports = self.authenticator.config().transports.clone();
@@ -750,6 +842,30 @@ impl<S: CredentialStore> Client<S> {
         // Verification on a PIN-only authenticator: the user enters the PIN.
         let use_pin = uv && pin_only;
         let ext = options.extensions.clone().unwrap_or_default();
+        // largeBlob (L3 §10.1.5): `read` or `write` at get, not both; a write names exactly one
+        // credential.
+        let large_blob = ext.large_blob.clone().unwrap_or_default();
+        if large_blob.support.is_some() {
+            return Err(ClientError::NotSupported(
+                "largeBlob.support is only valid in create()".into(),
+            ));
+        }
+        if large_blob.read == Some(true) && large_blob.write.is_some() {
+            return Err(ClientError::NotSupported(
+                "largeBlob.read and largeBlob.write cannot both be given".into(),
+            ));
+        }
+        let blob_to_write = large_blob
+            .write
+            .as_deref()
+            .map(|b| decode_b64(b, "extensions.largeBlob.write"))
+            .transpose()?;
+        if blob_to_write.is_some() && allow_list.len() != 1 {
+            return Err(ClientError::NotSupported(
+                "largeBlob.write needs exactly one allowCredentials entry".into(),
+            ));
+        }
+        let large_blob_asked = large_blob.read == Some(true) || blob_to_write.is_some();
 
         // prf: choose the inputs, per credential when evalByCredential names one.
         let mut prf_values = ext.prf.as_ref().and_then(|p| p.eval.clone());
@@ -778,6 +894,7 @@ impl<S: CredentialStore> Client<S> {
                     client_data_hash: vec![0; 32],
                     allow_list: allow_list.clone(),
                     hmac_secret: None,
+                    extensions: Default::default(),
                     options: Options {
                         rk: None,
                         up: Some(false),
@@ -829,6 +946,11 @@ impl<S: CredentialStore> Client<S> {
             client_data_hash,
             allow_list: allow_list.clone(),
             hmac_secret: prepared.as_ref().map(|p| p.input.clone()),
+            extensions: ga::Extensions {
+                large_blob_key: (large_blob_asked && self.authenticator.large_blobs_supported())
+                    .then_some(true),
+                cred_blob: ext.get_cred_blob.filter(|b| *b),
+            },
             options: Options {
                 rk: None,
                 up: None,
@@ -898,6 +1020,38 @@ impl<S: CredentialStore> Client<S> {
                 results: output.map(|o| prf::results(p, &o)).transpose()?,
             });
         }
+        if large_blob_asked {
+            let key: Option<[u8; 32]> = chosen
+                .large_blob_key
+                .as_deref()
+                .and_then(|k| k.try_into().ok());
+            let mut out = LargeBlobOutputJson::default();
+            match (key, &blob_to_write) {
+                (Some(k), None) => {
+                    out.blob = large_blob::read_blob(&mut self.authenticator, &k)?
+                        .map(|b| b64url::encode(&b));
+                }
+                (Some(k), Some(blob)) => {
+                    let token = self.lbw_token(&rp_id)?;
+                    out.written = Some(large_blob::write_blob(
+                        &mut self.authenticator,
+                        &k,
+                        blob,
+                        token.as_deref().map(Vec::as_slice),
+                        &mut self.rng,
+                    )?);
+                }
+                (None, Some(_)) => out.written = Some(false),
+                (None, None) => {}
+            }
+            results.large_blob = Some(out);
+        }
+        if ext.get_cred_blob == Some(true) {
+            if let Ok(parsed) = AuthenticatorData::parse(&chosen.auth_data) {
+                let blob = authenticator_output(&parsed, "credBlob").unwrap_or_default();
+                results.get_cred_blob = Some(b64url::encode(&blob));
+            }
+        }
         let id = b64url::encode(&chosen.credential.id);
         self.faults.consume(faults);
         Ok(AuthenticationResponseJson {
@@ -919,7 +1073,10 @@ impl<S: CredentialStore> Client<S> {
     pub fn capabilities(&self) -> BTreeMap<String, bool> {
         let platform = self.attachment == Attachment::Platform;
         let uv = self.authenticator.uv_capable();
-        let rk = self.authenticator.config().resident_keys;
+        let config = self.authenticator.config();
+        let rk = config.resident_keys;
+        let cred_blob = config.supports_extension("credBlob");
+        let large_blob = self.authenticator.large_blobs_supported();
         let conditional = self.conditional_support();
         [
             ("conditionalCreate", conditional.create),
@@ -931,16 +1088,31 @@ impl<S: CredentialStore> Client<S> {
             ("signalCurrentUserDetails", true),
             ("signalUnknownCredential", true),
             ("userVerifyingPlatformAuthenticator", platform && uv),
+            ("extension:credBlob", cred_blob),
             ("extension:credProps", true),
             // Browsers name credProtect's capability after its input members (Chromium's and
             // Firefox's getClientCapabilities do), so RP code checks for these two keys.
             ("extension:credentialProtectionPolicy", true),
             ("extension:enforceCredentialProtectionPolicy", true),
+            ("extension:getCredBlob", cred_blob),
+            ("extension:largeBlob", large_blob),
+            (
+                "extension:minPinLength",
+                config.supports_extension("minPinLength"),
+            ),
             ("extension:prf", true),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
         .collect()
+    }
+}
+
+/// The bytes of authenticator extension output `name` in `auth_data`, if present.
+fn authenticator_output(auth_data: &AuthenticatorData, name: &str) -> Option<Vec<u8>> {
+    match auth_data.extensions.as_ref()? {
+        Value::Map(m) => crate::ctap2::text_key(m, name).and_then(|v| v.as_bytes().cloned()),
+        _ => None,
     }
 }
 

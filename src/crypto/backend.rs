@@ -281,6 +281,8 @@ mod tests {
             hidden_at_ms: None,
             cred_protect: Default::default(),
             cred_random: None,
+            large_blob_key: None,
+            cred_blob: None,
             sequence: 1,
         };
         let settings = crate::authenticator::Config::default();

@@ -23,7 +23,7 @@ pub struct HmacSecretInput {
 }
 
 impl HmacSecretInput {
-    fn from_cbor(v: &Value) -> Result<Self, StatusCode> {
+    pub(crate) fn from_cbor(v: &Value) -> Result<Self, StatusCode> {
         let m = as_map(v)?;
         let key_agreement = required(m, 0x01)?;
         as_map(key_agreement)?;
@@ -35,7 +35,7 @@ impl HmacSecretInput {
         })
     }
 
-    fn to_cbor(&self) -> Value {
+    pub(crate) fn to_cbor(&self) -> Value {
         cbor::map([
             (0x01, self.key_agreement.clone()),
             (0x02, Value::Bytes(self.salt_enc.clone())),
@@ -43,6 +43,16 @@ impl HmacSecretInput {
             (0x04, Value::Integer(self.pin_uv_auth_protocol.into())),
         ])
     }
+}
+
+/// Extension inputs of getAssertion other than `hmac-secret`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Extensions {
+    /// `largeBlobKey: true`: return the credential's largeBlobKey (CTAP 2.1 §12.3).
+    pub large_blob_key: Option<bool>,
+    /// `credBlob: true` (WebAuthn's `getCredBlob`): return the credential's credBlob (CTAP 2.1
+    /// §12.2).
+    pub cred_blob: Option<bool>,
 }
 
 /// The decoded request.
@@ -54,8 +64,10 @@ pub struct Request {
     pub client_data_hash: Vec<u8>,
     /// 0x03 `allowList`.
     pub allow_list: Vec<CredentialDescriptor>,
-    /// 0x04 `extensions`: the `hmac-secret` input, if any (others are ignored).
+    /// 0x04 `extensions`: the `hmac-secret` input, if any.
     pub hmac_secret: Option<HmacSecretInput>,
+    /// 0x04 `extensions`: `largeBlobKey` and `credBlob` (unknown ones are ignored).
+    pub extensions: Extensions,
     /// 0x05 `options`.
     pub options: Options,
     /// 0x06 `pinUvAuthParam`.
@@ -76,17 +88,28 @@ impl Request {
                 .collect::<Result<_, _>>()?,
             None => Vec::new(),
         };
-        let hmac_secret = match int_key(m, 0x04) {
-            Some(v) => text_key(as_map(v)?, "hmac-secret")
-                .map(HmacSecretInput::from_cbor)
-                .transpose()?,
-            None => None,
+        let (hmac_secret, extensions) = match int_key(m, 0x04) {
+            Some(v) => {
+                let em = as_map(v)?;
+                let flag = |k: &str| text_key(em, k).map(super::as_bool).transpose();
+                (
+                    text_key(em, "hmac-secret")
+                        .map(HmacSecretInput::from_cbor)
+                        .transpose()?,
+                    Extensions {
+                        large_blob_key: flag("largeBlobKey")?,
+                        cred_blob: flag("credBlob")?,
+                    },
+                )
+            }
+            None => (None, Extensions::default()),
         };
         Ok(Self {
             rp_id,
             client_data_hash,
             allow_list,
             hmac_secret,
+            extensions,
             options: int_key(m, 0x05)
                 .map(Options::from_cbor)
                 .transpose()?
@@ -110,8 +133,18 @@ impl Request {
                 Value::Array(self.allow_list.iter().map(|d| d.to_cbor()).collect()),
             ));
         }
+        let mut ext = Vec::new();
         if let Some(h) = &self.hmac_secret {
-            e.push((0x04, cbor::map([("hmac-secret", h.to_cbor())])));
+            ext.push(("hmac-secret", h.to_cbor()));
+        }
+        if let Some(b) = self.extensions.large_blob_key {
+            ext.push(("largeBlobKey", Value::Bool(b)));
+        }
+        if let Some(b) = self.extensions.cred_blob {
+            ext.push(("credBlob", Value::Bool(b)));
+        }
+        if !ext.is_empty() {
+            e.push((0x04, cbor::map(ext)));
         }
         if let Some(o) = self.options.to_cbor() {
             e.push((0x05, o));
@@ -141,6 +174,8 @@ pub struct Response {
     pub number_of_credentials: Option<u32>,
     /// 0x06 the user picked this account on the authenticator's own chooser.
     pub user_selected: Option<bool>,
+    /// 0x07 the credential's `largeBlobKey` (secret), when asked for and present.
+    pub large_blob_key: Option<Vec<u8>>,
 }
 
 impl Response {
@@ -160,6 +195,9 @@ impl Response {
         if let Some(b) = self.user_selected {
             e.push((0x06, Value::Bool(b)));
         }
+        if let Some(k) = &self.large_blob_key {
+            e.push((0x07, Value::Bytes(k.clone())));
+        }
         cbor::map(e)
     }
 
@@ -177,6 +215,10 @@ impl Response {
                 })
                 .transpose()?,
             user_selected: int_key(m, 0x06).map(super::as_bool).transpose()?,
+            large_blob_key: int_key(m, 0x07)
+                .map(as_bytes)
+                .transpose()?
+                .map(<[u8]>::to_vec),
         })
     }
 }

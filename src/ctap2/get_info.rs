@@ -28,10 +28,14 @@ pub struct Response {
     pub transports: Vec<String>,
     /// 0x0A algorithms, as COSE identifiers (type `public-key`).
     pub algorithms: Vec<i64>,
+    /// 0x0B `maxSerializedLargeBlobArray` (only with the `largeBlobs` option).
+    pub max_serialized_large_blob_array: Option<u64>,
     /// 0x0C `forcePINChange`.
     pub force_pin_change: Option<bool>,
     /// 0x0D `minPINLength`.
     pub min_pin_length: Option<u64>,
+    /// 0x0F `maxCredBlobLength` (only with the `credBlob` extension).
+    pub max_cred_blob_length: Option<u64>,
     /// 0x10 `maxRPIDsForSetMinPINLength`.
     pub max_rp_ids_for_set_min_pin_length: Option<u64>,
 }
@@ -94,11 +98,17 @@ impl Response {
                 ),
             ));
         }
+        if let Some(n) = self.max_serialized_large_blob_array {
+            e.push((0x0B, Value::Integer(n.into())));
+        }
         if let Some(b) = self.force_pin_change {
             e.push((0x0C, Value::Bool(b)));
         }
         if let Some(n) = self.min_pin_length {
             e.push((0x0D, Value::Integer(n.into())));
+        }
+        if let Some(n) = self.max_cred_blob_length {
+            e.push((0x0F, Value::Integer(n.into())));
         }
         if let Some(n) = self.max_rp_ids_for_set_min_pin_length {
             e.push((0x10, Value::Integer(n.into())));
@@ -157,8 +167,10 @@ impl Response {
             max_credential_id_length: uint(0x08)?,
             transports: texts(0x09)?,
             algorithms,
+            max_serialized_large_blob_array: uint(0x0B)?,
             force_pin_change: int_key(m, 0x0C).map(as_bool).transpose()?,
             min_pin_length: uint(0x0D)?,
+            max_cred_blob_length: uint(0x0F)?,
             max_rp_ids_for_set_min_pin_length: uint(0x10)?,
         })
     }

@@ -3,8 +3,9 @@
 use ciborium::value::Value;
 
 use super::{
-    as_array, as_bytes, as_int, as_map, as_text, int_key, optional_text, required, required_text,
-    text_key, CredentialDescriptor, Options, StatusCode, UserEntity,
+    as_array, as_bytes, as_int, as_map, as_text, get_assertion::HmacSecretInput, int_key,
+    optional_text, required, required_text, text_key, CredentialDescriptor, Options, StatusCode,
+    UserEntity,
 };
 use crate::cbor;
 
@@ -27,16 +28,26 @@ pub struct CredentialParameters {
 }
 
 /// Authenticator extension inputs of makeCredential that fauxkey understands. Others are ignored.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Extensions {
     /// `hmac-secret: true`: create the CredRandom values.
     pub hmac_secret: Option<bool>,
     /// `credProtect`: 1, 2 or 3.
     pub cred_protect: Option<u8>,
+    /// `largeBlobKey: true`: keep a largeBlobKey for this (discoverable) credential (CTAP 2.1
+    /// §12.3).
+    pub large_blob_key: Option<bool>,
+    /// `credBlob`: bytes to keep with the credential (CTAP 2.1 §12.2).
+    pub cred_blob: Option<Vec<u8>>,
+    /// `minPinLength: true`: report the minimum PIN length to an allowed RP (CTAP 2.1 §12.4).
+    pub min_pin_length: Option<bool>,
+    /// `hmac-secret-mc`: salts to evaluate at creation, shaped like getAssertion's
+    /// `hmac-secret` input (CTAP 2.2 §12.7).
+    pub hmac_secret_mc: Option<HmacSecretInput>,
 }
 
 /// The decoded request.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Request {
     /// 0x01 `clientDataHash`.
     pub client_data_hash: Vec<u8>,
@@ -102,6 +113,19 @@ impl Request {
                                 u8::try_from(i).map_err(|_| StatusCode::InvalidParameter)
                             })
                         })
+                        .transpose()?,
+                    large_blob_key: text_key(em, "largeBlobKey")
+                        .map(super::as_bool)
+                        .transpose()?,
+                    cred_blob: text_key(em, "credBlob")
+                        .map(as_bytes)
+                        .transpose()?
+                        .map(<[u8]>::to_vec),
+                    min_pin_length: text_key(em, "minPinLength")
+                        .map(super::as_bool)
+                        .transpose()?,
+                    hmac_secret_mc: text_key(em, "hmac-secret-mc")
+                        .map(HmacSecretInput::from_cbor)
                         .transpose()?,
                 }
             }
@@ -177,6 +201,18 @@ impl Request {
         if let Some(c) = self.extensions.cred_protect {
             ext.push(("credProtect", Value::Integer(c.into())));
         }
+        if let Some(b) = self.extensions.large_blob_key {
+            ext.push(("largeBlobKey", Value::Bool(b)));
+        }
+        if let Some(b) = &self.extensions.cred_blob {
+            ext.push(("credBlob", Value::Bytes(b.clone())));
+        }
+        if let Some(b) = self.extensions.min_pin_length {
+            ext.push(("minPinLength", Value::Bool(b)));
+        }
+        if let Some(h) = &self.extensions.hmac_secret_mc {
+            ext.push(("hmac-secret-mc", h.to_cbor()));
+        }
         if !ext.is_empty() {
             e.push((0x06, cbor::map(ext)));
         }
@@ -202,7 +238,7 @@ impl Request {
     }
 }
 
-/// The response: `{1: fmt, 2: authData, 3: attStmt}`.
+/// The response: `{1: fmt, 2: authData, 3: attStmt, 5: largeBlobKey}`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Response {
     /// 0x01 attestation statement format identifier.
@@ -211,16 +247,22 @@ pub struct Response {
     pub auth_data: Vec<u8>,
     /// 0x03 attestation statement (a CBOR map).
     pub att_stmt: Value,
+    /// 0x05 `largeBlobKey` (secret), when the request asked for one.
+    pub large_blob_key: Option<Vec<u8>>,
 }
 
 impl Response {
     /// Encodes the response map.
     pub fn to_cbor(&self) -> Value {
-        cbor::map([
+        let mut e = vec![
             (0x01, Value::Text(self.fmt.clone())),
             (0x02, Value::Bytes(self.auth_data.clone())),
             (0x03, self.att_stmt.clone()),
-        ])
+        ];
+        if let Some(k) = &self.large_blob_key {
+            e.push((0x05, Value::Bytes(k.clone())));
+        }
+        cbor::map(e)
     }
 
     /// Decodes a response map (what a CTAP client does with the reply).
@@ -233,6 +275,10 @@ impl Response {
                 as_map(v)?;
                 v.clone()
             },
+            large_blob_key: int_key(m, 0x05)
+                .map(as_bytes)
+                .transpose()?
+                .map(<[u8]>::to_vec),
         })
     }
 

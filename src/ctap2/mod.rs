@@ -9,6 +9,7 @@ pub mod config;
 pub mod credential_management;
 pub mod get_assertion;
 pub mod get_info;
+pub mod large_blobs;
 pub mod make_credential;
 
 use ciborium::value::Value;
@@ -29,6 +30,10 @@ pub enum StatusCode {
     /// `CTAP1_ERR_INVALID_LENGTH`: the message has an invalid length.
     #[error("invalid length (0x03)")]
     InvalidLength = 0x03,
+    /// `CTAP1_ERR_INVALID_SEQ`: a message arrived out of sequence (a large-blob fragment at
+    /// an offset other than the next expected one).
+    #[error("invalid sequence (0x04)")]
+    InvalidSeq = 0x04,
     /// `CTAP2_ERR_CBOR_UNEXPECTED_TYPE`: a CBOR item has the wrong type.
     #[error("unexpected CBOR type (0x11)")]
     CborUnexpectedType = 0x11,
@@ -41,6 +46,10 @@ pub enum StatusCode {
     /// `CTAP2_ERR_LIMIT_EXCEEDED`: a list or value is over a limit.
     #[error("limit exceeded (0x15)")]
     LimitExceeded = 0x15,
+    /// `CTAP2_ERR_LARGE_BLOB_STORAGE_FULL`: a large-blob array longer than
+    /// `maxSerializedLargeBlobArray`.
+    #[error("large blob storage full (0x18)")]
+    LargeBlobStorageFull = 0x18,
     /// `CTAP2_ERR_CREDENTIAL_EXCLUDED`: a credential in the exclude list is present.
     #[error("credential excluded (0x19)")]
     CredentialExcluded = 0x19,
@@ -92,6 +101,9 @@ pub enum StatusCode {
     /// `CTAP2_ERR_REQUEST_TOO_LARGE`: the request is larger than maxMsgSize.
     #[error("request too large (0x39)")]
     RequestTooLarge = 0x39,
+    /// `CTAP2_ERR_INTEGRITY_FAILURE`: a written large-blob array's checksum is wrong.
+    #[error("integrity failure (0x3C)")]
+    IntegrityFailure = 0x3C,
     /// `CTAP2_ERR_INVALID_SUBCOMMAND`: the subcommand is not supported.
     #[error("invalid subcommand (0x3E)")]
     InvalidSubcommand = 0x3E,
@@ -133,6 +145,8 @@ pub enum CommandCode {
     CredentialManagement = 0x0A,
     /// `authenticatorSelection` (0x0B).
     Selection = 0x0B,
+    /// `authenticatorLargeBlobs` (0x0C).
+    LargeBlobs = 0x0C,
     /// `authenticatorConfig` (0x0D).
     Config = 0x0D,
     /// `authenticatorCredentialManagement` under its pre-standard code (0x41), as libfido2 and
@@ -152,6 +166,7 @@ impl CommandCode {
             0x08 => Self::GetNextAssertion,
             0x0A => Self::CredentialManagement,
             0x0B => Self::Selection,
+            0x0C => Self::LargeBlobs,
             0x0D => Self::Config,
             0x41 => Self::CredentialManagementPreview,
             _ => return None,
@@ -183,6 +198,8 @@ pub enum Command {
     Selection,
     /// `authenticatorConfig`.
     Config(config::Request),
+    /// `authenticatorLargeBlobs`.
+    LargeBlobs(large_blobs::Request),
 }
 
 impl Command {
@@ -219,6 +236,9 @@ impl Command {
                 )?)?)
             }
             CommandCode::Config => Self::Config(config::Request::from_cbor(&parse(params)?)?),
+            CommandCode::LargeBlobs => {
+                Self::LargeBlobs(large_blobs::Request::from_cbor(&parse(params)?)?)
+            }
             // Commands without parameters ignore nothing: trailing bytes are a length error.
             CommandCode::GetInfo if params.is_empty() => Self::GetInfo,
             CommandCode::GetNextAssertion if params.is_empty() => Self::GetNextAssertion,

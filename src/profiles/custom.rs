@@ -198,10 +198,11 @@ pub fn from_json(text: &str, origin: &str) -> Result<Profile, ProfileFileError> 
     if let Some(list) = file.extensions {
         if let Some(bad) = list
             .iter()
-            .find(|e| !matches!(e.as_str(), "credProtect" | "hmac-secret"))
+            .find(|e| !crate::authenticator::EMULATED_EXTENSIONS.contains(&e.as_str()))
         {
             return Err(invalid(format!(
-                "`extensions`: {bad:?} is not emulated (use credProtect, hmac-secret)"
+                "`extensions`: {bad:?} is not emulated (use {})",
+                crate::authenticator::EMULATED_EXTENSIONS.join(", ")
             )));
         }
         c.extensions = list;

@@ -288,6 +288,8 @@ pub async fn add_credential(
                 hidden_at_ms: None,
                 cred_protect: CredProtect::UvOptional,
                 cred_random: None,
+                large_blob_key: None,
+                cred_blob: None,
                 sequence: store.max_sequence() + 1,
             };
             store.insert(credential).map_err(store_error)

@@ -1,6 +1,7 @@
 //! [`DeviceState`]: the authenticator's own persistent state besides its credentials, that
-//! `authenticatorClientPIN` and `authenticatorConfig` change (CTAP 2.1 §6.5, §6.11). The vault
-//! keeps it in its settings (SPEC §4.3 keys 18–25); an in-memory store keeps it in memory.
+//! `authenticatorClientPIN`, `authenticatorConfig` and `authenticatorLargeBlobs` change (CTAP 2.1
+//! §6.5, §6.11, §6.10). The vault keeps it in its settings (SPEC §4.3 keys 18–25 and 27); an
+//! in-memory store keeps it in memory.
 
 /// The number of PIN attempts a fresh or reset PIN allows (CTAP 2.1 §6.5.2.2: `pinRetries`
 /// starts at, and is reset to, its maximum of 8).
@@ -30,6 +31,10 @@ pub struct DeviceState {
     pub enterprise_attestation: bool,
     /// `alwaysUv`: every makeCredential and getAssertion needs user verification.
     pub always_uv: bool,
+    /// The serialized large-blob array (CTAP 2.1 §6.10.3: a CBOR array then the 16-byte
+    /// checksum) written by authenticatorLargeBlobs; `None` is the initial, empty array. Its
+    /// entries are encrypted by the platform with per-credential keys.
+    pub large_blob_array: Option<Vec<u8>>,
 }
 
 impl Default for DeviceState {
@@ -43,6 +48,7 @@ impl Default for DeviceState {
             min_pin_length_rp_ids: Vec::new(),
             enterprise_attestation: false,
             always_uv: false,
+            large_blob_array: None,
         }
     }
 }
@@ -57,6 +63,10 @@ impl std::fmt::Debug for DeviceState {
             .field("min_pin_length_rp_ids", &self.min_pin_length_rp_ids)
             .field("enterprise_attestation", &self.enterprise_attestation)
             .field("always_uv", &self.always_uv)
+            .field(
+                "large_blob_array_len",
+                &self.large_blob_array.as_ref().map(Vec::len),
+            )
             .finish()
     }
 }

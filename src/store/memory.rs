@@ -18,7 +18,9 @@ pub struct MemoryStore {
     /// never reuses a number).
     max_sequence: u64,
     events: Vec<Event>,
-    device: super::DeviceState,
+    /// Boxed: the device state (with its large-blob array) would otherwise make every store,
+    /// and the server's store enum, much larger.
+    device: Box<super::DeviceState>,
 }
 
 impl MemoryStore {
@@ -88,11 +90,11 @@ impl MemoryStore {
 
 impl CredentialStore for MemoryStore {
     fn device_state(&self) -> super::DeviceState {
-        self.device.clone()
+        (*self.device).clone()
     }
 
     fn set_device_state(&mut self, state: super::DeviceState) -> Result<(), StoreError> {
-        self.device = state;
+        *self.device = state;
         Ok(())
     }
 
@@ -239,6 +241,8 @@ mod tests {
             hidden_at_ms: None,
             cred_protect: Default::default(),
             cred_random: None,
+            large_blob_key: None,
+            cred_blob: None,
             sequence: u64::from(id),
         }
     }

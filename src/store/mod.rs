@@ -59,6 +59,17 @@ impl std::fmt::Debug for CredRandom {
     }
 }
 
+/// The per-credential key of the `largeBlobKey` extension (CTAP 2.1 §12.3): the platform
+/// encrypts this credential's large-blob entries with it. Secret; redacted in Debug.
+#[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
+pub struct LargeBlobKey(pub [u8; 32]);
+
+impl std::fmt::Debug for LargeBlobKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LargeBlobKey(<redacted>)")
+    }
+}
+
 /// One credential the authenticator holds, discoverable or not.
 #[derive(Debug, Clone)]
 pub struct Credential {
@@ -96,6 +107,10 @@ pub struct Credential {
     pub cred_protect: CredProtect,
     /// hmac-secret keys, when the credential was created with `hmac-secret`.
     pub cred_random: Option<CredRandom>,
+    /// The `largeBlobKey` extension's key, when the credential was created with it.
+    pub large_blob_key: Option<LargeBlobKey>,
+    /// The `credBlob` extension's bytes (at most 32), when the credential was created with one.
+    pub cred_blob: Option<Vec<u8>>,
     /// Creation order within this authenticator (ties on `created_ms` are broken by it).
     pub sequence: u64,
 }

@@ -584,6 +584,8 @@ pub(crate) fn base_credential(
         hidden_at_ms: None,
         cred_protect: CredProtect::UvOptional,
         cred_random: None,
+        large_blob_key: None,
+        cred_blob: None,
         sequence: 0,
     }
 }

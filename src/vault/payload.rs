@@ -246,6 +246,13 @@ fn encode_credential(c: &Credential) -> Value {
             Value::Bytes([r.with_uv.as_slice(), &r.without_uv].concat()),
         ));
     }
+    // Key 20 is reserved for another addition; 21 and 22 are the CTAP 2.1 extension data.
+    if let Some(k) = &c.large_blob_key {
+        e.push((21, Value::Bytes(k.0.to_vec())));
+    }
+    if let Some(b) = &c.cred_blob {
+        e.push((22, Value::Bytes(b.clone())));
+    }
     cbor::map(e)
 }
 
@@ -544,6 +551,10 @@ fn encode_device(d: &DeviceState, settings: &mut Vec<(i64, Value)>) {
     if d.always_uv {
         settings.push((25, Value::Bool(true)));
     }
+    // Key 26 is reserved for another addition.
+    if let Some(array) = &d.large_blob_array {
+        settings.push((27, Value::Bytes(array.clone())));
+    }
 }
 
 /// Reads one of settings keys 18–25 into `d`.
@@ -589,7 +600,7 @@ fn decode_settings(r: &mut In<'_>) -> Result<(Config, DeviceState), VaultError> 
     let (mut att_cert, mut extensions, mut always_uv, mut id_format) = (None, None, None, None);
     let mut unsynced = None;
     let mut device = DeviceState::default();
-    r.map(W, 25, |r, key| {
+    r.map(W, 27, |r, key| {
         match key {
             1 => aaguid = Some(r.bytes("settings AAGUID")?),
             2 => counter = Some(r.int(W)?),
@@ -633,6 +644,18 @@ fn decode_settings(r: &mut In<'_>) -> Result<(Config, DeviceState), VaultError> 
             15 => always_uv = Some(r.bool(W)?),
             17 => unsynced = Some(r.bool(W)?),
             18..=25 => decode_device_key(r, key, &mut device)?,
+            27 => {
+                let array = r.bytes("settings large-blob array")?.to_vec();
+                if !crate::ctap2::large_blobs::checksum_valid(&array) {
+                    return Err(bad("settings large-blob array has a wrong checksum"));
+                }
+                if array.len() > crate::authenticator::MAX_SERIALIZED_LARGE_BLOB_ARRAY {
+                    return Err(bad("settings large-blob array is longer than 4096 bytes"));
+                }
+                device.large_blob_array = Some(array);
+            }
+            // Key 26 is not defined in this version.
+            26 => return Err(bad("settings has an unknown key")),
             _ => {
                 id_format = Some(match r.int(W)? {
                     0 => CredentialIdFormat::Random,
@@ -695,7 +718,8 @@ fn decode_credential(r: &mut In<'_>) -> Result<Credential, VaultError> {
     let (mut discoverable, mut sign_count, mut be, mut bs) = (None, None, None, None);
     let (mut created, mut last_used, mut hidden, mut protect) = (None, None, None, None);
     let (mut random, mut sequence, mut hidden_at) = (None, None, None);
-    r.map(W, 19, |r, key| {
+    let (mut large_blob_key, mut cred_blob) = (None, None);
+    r.map(W, 22, |r, key| {
         match key {
             1 => id = Some(r.bytes(W)?.to_vec()),
             2 => rp_id = Some(r.text(W)?),
@@ -715,7 +739,23 @@ fn decode_credential(r: &mut In<'_>) -> Result<Credential, VaultError> {
             16 => protect = Some(r.int(W)?),
             17 => random = Some(r.bytes(W)?),
             18 => sequence = Some(r.uint(W)?),
-            _ => hidden_at = Some(r.uint(W)?),
+            19 => hidden_at = Some(r.uint(W)?),
+            21 => {
+                let k: [u8; 32] = r
+                    .bytes(W)?
+                    .try_into()
+                    .map_err(|_| bad("large_blob_key is not 32 bytes"))?;
+                large_blob_key = Some(crate::store::LargeBlobKey(k));
+            }
+            22 => {
+                let b = r.bytes(W)?.to_vec();
+                if b.len() > crate::authenticator::MAX_CRED_BLOB_LENGTH {
+                    return Err(bad("cred_blob is longer than 32 bytes"));
+                }
+                cred_blob = Some(b);
+            }
+            // Key 20 is not defined in this version.
+            _ => return Err(bad("credential has an unknown key")),
         }
         Ok(())
     })?;
@@ -771,6 +811,8 @@ fn decode_credential(r: &mut In<'_>) -> Result<Credential, VaultError> {
             .and_then(CredProtect::from_level)
             .ok_or_else(|| bad("credProtect level is not 1, 2 or 3"))?,
         cred_random,
+        large_blob_key,
+        cred_blob,
         sequence: need(sequence, W, 18)?,
     })
 }
@@ -896,6 +938,7 @@ mod tests {
                     min_pin_length_rp_ids: vec!["a.example".into()],
                     enterprise_attestation: true,
                     always_uv: true,
+                    large_blob_array: Some(crate::ctap2::large_blobs::serialize(&[0x81, 0x01])),
                 },
             };
             let bytes = encode_with(&settings, &extras, &[], &[]);

@@ -125,7 +125,9 @@ def s_get_info(path):
     assert info.options.get("plat") is False
     assert info.max_msg_size == 7609
     assert info.pin_uv_protocols == [2, 1]
-    assert set(info.extensions) == {"credProtect", "hmac-secret"}, info.extensions
+    assert set(info.extensions) == {
+        "credBlob", "credProtect", "hmac-secret", "hmac-secret-mc", "largeBlobKey", "minPinLength",
+    }, info.extensions
     assert {a["alg"] for a in info.algorithms} >= {-7}
     assert info.transports == ["usb"], info.transports  # served over CTAPHID
 
@@ -608,6 +610,106 @@ def s_pin_blocked(path):
     info = ctap.get_info()
     assert info.options["clientPin"] is False and info.min_pin_length == 4, info
     assert retries(ctap) == (8, False)
+
+
+def s_large_blobs(path):
+    # authenticatorLargeBlobs through python-fido2's LargeBlobs: the initial array reads as
+    # empty; a write needs a token with lbw; Fido2Client's largeBlob extension round-trips a
+    # blob through a credential's largeBlobKey, verified by Fido2Server.
+    from fido2.ctap2.blob import LargeBlobs
+
+    ctap = Ctap2(open_device(path))
+    info = ctap.info
+    assert info.options.get("largeBlobs") is True, info.options
+    assert info.max_large_blob == 4096, info.max_large_blob
+    assert LargeBlobs(ctap).read_blob_array() == []
+    key = os.urandom(32)
+    expect_error(CtapError.ERR.PUAT_REQUIRED, LargeBlobs(ctap).put_blob, key, b"no token")
+    client_pin = ClientPin(ctap)
+    P = ClientPin.PERMISSION
+    no_lbw = client_pin.get_uv_token(P.CREDENTIAL_MGMT)
+    expect_error(
+        CtapError.ERR.PIN_AUTH_INVALID,
+        LargeBlobs(ctap, client_pin.protocol, no_lbw).put_blob, key, b"wrong permission")
+    token = client_pin.get_uv_token(P.LARGE_BLOB_WRITE)
+    LargeBlobs(ctap, client_pin.protocol, token).put_blob(key, b"written by LargeBlobs")
+    assert LargeBlobs(ctap).get_blob(key) == b"written by LargeBlobs"
+    assert len(LargeBlobs(ctap).read_blob_array()) == 1
+
+    client = Fido2Client(
+        open_device(path), DefaultClientDataCollector("https://blob.example"), Approve()
+    )
+    server = Fido2Server(PublicKeyCredentialRpEntity(name="Blob", id="blob.example"))
+    user = PublicKeyCredentialUserEntity(id=b"blob-user", name="bo", display_name="Bo")
+    create_options, state = server.register_begin(
+        user, resident_key_requirement=ResidentKeyRequirement.REQUIRED,
+        user_verification=UserVerificationRequirement.REQUIRED,
+        extensions={"largeBlob": {"support": "required"}},
+    )
+    reg = client.make_credential(create_options.public_key)
+    assert reg.client_extension_results["largeBlob"]["supported"] is True, reg
+    cred = server.register_complete(state, reg).credential_data
+
+    def login(extensions):
+        request, state = server.authenticate_begin(
+            [cred], user_verification=UserVerificationRequirement.REQUIRED,
+            extensions=extensions)
+        result = client.get_assertion(request.public_key).get_response(0)
+        server.authenticate_complete(state, [cred], result)
+        return result.client_extension_results["largeBlob"]
+
+    blob = b"a large blob, " * 40
+    assert login({"largeBlob": {"write": blob}})["written"] is True
+    got = login({"largeBlob": {"read": True}})
+    assert websafe_decode(got["blob"]) == blob, got
+    # Both entries are in the one array, each opening only with its own key.
+    assert len(LargeBlobs(ctap).read_blob_array()) == 2
+    assert LargeBlobs(ctap).get_blob(key) == b"written by LargeBlobs"
+
+
+def s_cred_blob_min_pin_prf_mc(path):
+    # credBlob, minPinLength and PRF evaluated at registration (hmac-secret-mc) through
+    # Fido2Client, verified by Fido2Server; the PRF output at create equals the one at login.
+    ctap = Ctap2(open_device(path))
+    info = ctap.info
+    assert {"credBlob", "hmac-secret-mc", "largeBlobKey", "minPinLength"} <= set(
+        info.extensions), info.extensions
+    assert info.max_cred_blob_length == 32, info.max_cred_blob_length
+    assert "FIDO_2_2" not in info.versions and "FIDO_2_3" not in info.versions
+    client_pin = ClientPin(ctap)
+    cfg = Config(ctap, client_pin.protocol,
+                 client_pin.get_uv_token(ClientPin.PERMISSION.AUTHENTICATOR_CFG))
+    cfg.set_min_pin_length(rp_ids=["ext.example"])
+
+    client = Fido2Client(
+        open_device(path), DefaultClientDataCollector("https://ext.example"), Approve()
+    )
+    server = Fido2Server(PublicKeyCredentialRpEntity(name="Ext", id="ext.example"))
+    user = PublicKeyCredentialUserEntity(id=b"ext-user", name="ed", display_name="Ed")
+    create_options, state = server.register_begin(
+        user, resident_key_requirement=ResidentKeyRequirement.REQUIRED,
+        user_verification=UserVerificationRequirement.REQUIRED,
+        extensions={"credBlob": b"cred blob bytes", "minPinLength": True,
+                    "prf": {"eval": {"first": b"salt one"}}},
+    )
+    reg = client.make_credential(create_options.public_key)
+    prf = reg.client_extension_results["prf"]
+    assert prf["enabled"] is True, prf
+    at_create = websafe_decode(prf["results"]["first"])
+    assert len(at_create) == 32
+    auth_data = server.register_complete(state, reg)
+    assert auth_data.extensions["credBlob"] is True, auth_data.extensions
+    assert auth_data.extensions["minPinLength"] == 4, auth_data.extensions
+    cred = auth_data.credential_data
+
+    request, state = server.authenticate_begin(
+        [cred], user_verification=UserVerificationRequirement.REQUIRED,
+        extensions={"getCredBlob": True, "prf": {"eval": {"first": b"salt one"}}})
+    result = client.get_assertion(request.public_key).get_response(0)
+    server.authenticate_complete(state, [cred], result)
+    assert result.response.authenticator_data.extensions["credBlob"] == b"cred blob bytes"
+    later = websafe_decode(result.client_extension_results["prf"]["results"]["first"])
+    assert later == at_create, "hmac-secret-mc and hmac-secret agree"
 
 
 SCENARIOS = {name[2:]: fn for name, fn in globals().items() if name.startswith("s_")}
