@@ -76,6 +76,7 @@ fn credentials(n: usize) -> Vec<Credential> {
                 cred_protect: CredProtect::UvOptional,
                 cred_random: None,
                 sequence: i as u64 + 1,
+                u2f_app_param: None,
             }
         })
         .collect()

@@ -2,7 +2,8 @@
 //! CTAPHID device class: getInfo, makeCredential, getAssertion with and without an allow list,
 //! getNextAssertion, credential management, selection, reset, cancel, and its high-level
 //! `Fido2Client` registering and logging in (also with the `prf` extension over hmac-secret),
-//! verified by python-fido2's `Fido2Server`.
+//! verified by python-fido2's `Fido2Server`; `Ctap1` (U2F) register and authenticate, and
+//! `Fido2Client` falling back to U2F on a U2F-only key.
 //!
 //! Needs the venv from `.ci/setup-python.sh` (or `FAUXKEY_PYTHON`); without it these tests print
 //! SKIPPED, unless `FAUXKEY_REQUIRE_E2E=1`, when they fail.
@@ -251,4 +252,13 @@ fn python_fido2_pin_config_preview_credman_and_retries_across_restarts() {
         daemon.stop();
         daemons.push(daemon);
     }
+}
+
+#[test]
+fn python_fido2_ctap1_u2f_register_authenticate_and_client_fallback() {
+    let Some(py) = python() else { return };
+    // A FIDO2 key that speaks U2F too: raw Ctap1, and key handles shared with CTAP2.
+    Server::start(&["--ephemeral", "--profile", "yubikey-5"]).run(&py, &["u2f_also"]);
+    // A U2F-only key: no CBOR capability; Fido2Client falls back to U2F, checked by Fido2Server.
+    Server::start(&["--ephemeral", "--profile", "u2f-key"]).run(&py, &["u2f_only", "u2f_client"]);
 }

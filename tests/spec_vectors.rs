@@ -256,6 +256,7 @@ fn vector_credential(v: &Vectors, backup_state: bool) -> Credential {
         cred_protect: CredProtect::UvOptional,
         cred_random: None,
         sequence: 1,
+        u2f_app_param: None,
     }
 }
 
@@ -790,6 +791,7 @@ fn authenticator_hmac_secret_output(v: &Vectors, case: &str, protocol: PinProtoc
             without_uv: cred_random,
         }),
         sequence: 1,
+        u2f_app_param: None,
     };
     authenticator.store_mut().insert(credential).unwrap();
 
@@ -906,6 +908,7 @@ fn client_prf_results_match_the_vectors_end_to_end() {
                 without_uv: cred_random,
             }),
             sequence: 1,
+            u2f_app_param: None,
         })
         .unwrap();
     let b64 = fauxkey::b64url::encode;

@@ -69,6 +69,7 @@ fn credential(seed: u64, sequence: u64) -> Credential {
         cred_protect: CredProtect::UvOptional,
         cred_random: None,
         sequence,
+        u2f_app_param: None,
     }
 }
 

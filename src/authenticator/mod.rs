@@ -15,6 +15,9 @@ mod make_credential;
 pub mod pin;
 mod pin_uv_token;
 mod signals;
+pub mod u2f;
+
+pub use u2f::U2fMode;
 
 use uuid::Uuid;
 
@@ -123,6 +126,8 @@ pub struct Config {
     /// credential keeps the configured BE/BS, so later assertions report them. RPs that insist
     /// BE never changes reject those assertions.
     pub unsynced_at_creation: bool,
+    /// Whether the authenticator also speaks CTAP1/U2F (`CTAPHID_MSG`), or only U2F.
+    pub u2f: U2fMode,
 }
 
 impl Config {
@@ -152,6 +157,7 @@ impl Default for Config {
             always_uv: false,
             credential_id_format: CredentialIdFormat::Random,
             unsynced_at_creation: false,
+            u2f: U2fMode::Off,
         }
     }
 }
@@ -185,6 +191,8 @@ pub struct Authenticator<S: CredentialStore = MemoryStore> {
     pin_uv: pin_uv_token::PinUvState,
     /// The last storage failure reported on the wire as `Other` (see `take_store_failure`).
     store_failure: Option<crate::store::StoreError>,
+    /// The U2F attestation certificate made on first use when the config has none.
+    u2f_cert: Option<crate::attestation::AttestationCert>,
 }
 
 impl<S: CredentialStore> std::fmt::Debug for Authenticator<S> {
@@ -221,6 +229,7 @@ impl<S: CredentialStore> Authenticator<S> {
             faults: FaultSet::EMPTY,
             pin_uv: Default::default(),
             store_failure: None,
+            u2f_cert: None,
         }
     }
 
@@ -291,9 +300,9 @@ impl<S: CredentialStore> Authenticator<S> {
         self.store
     }
 
-    /// Whether built-in user verification exists.
+    /// Whether built-in user verification exists (never on a U2F-only authenticator).
     pub fn uv_capable(&self) -> bool {
-        self.user.uv_capable()
+        self.user.uv_capable() && self.config.u2f.speaks_ctap2()
     }
 
     /// The emulated user (the client asks it to pick an account).
@@ -303,6 +312,11 @@ impl<S: CredentialStore> Authenticator<S> {
 
     /// The CTAP2 byte interface: `command ‖ CBOR` in, `status ‖ CBOR` out.
     pub fn process(&mut self, message: &[u8]) -> Vec<u8> {
+        // A U2F-only authenticator has no CTAP2 commands.
+        if !self.config.u2f.speaks_ctap2() {
+            self.pending = None;
+            return vec![StatusCode::InvalidCommand.byte()];
+        }
         if message.len() > MAX_MSG_SIZE {
             self.pending = None;
             return vec![StatusCode::RequestTooLarge.byte()];
@@ -367,11 +381,15 @@ impl<S: CredentialStore> Authenticator<S> {
         if self.enterprise_attestation_supported() {
             options.push(("ep".to_owned(), state.enterprise_attestation));
         }
-        let versions = vec![
+        let mut versions = Vec::new();
+        if self.config.u2f.speaks_u2f() {
+            versions.push("U2F_V2".to_owned());
+        }
+        versions.extend([
             "FIDO_2_0".to_owned(),
             "FIDO_2_1_PRE".to_owned(),
             "FIDO_2_1".to_owned(),
-        ];
+        ]);
         get_info::Response {
             versions,
             extensions: self.config.extensions.clone(),

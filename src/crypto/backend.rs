@@ -282,6 +282,7 @@ mod tests {
             cred_protect: Default::default(),
             cred_random: None,
             sequence: 1,
+            u2f_app_param: None,
         };
         let settings = crate::authenticator::Config::default();
         let bytes = crate::vault::payload::encode(&settings, &[&credential], &[]);

@@ -270,6 +270,7 @@ pub async fn add_credential(
                 cred_protect: CredProtect::UvOptional,
                 cred_random: None,
                 sequence: store.max_sequence() + 1,
+                u2f_app_param: None,
             };
             store.insert(credential).map_err(store_error)
         })

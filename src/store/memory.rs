@@ -240,6 +240,7 @@ mod tests {
             cred_protect: Default::default(),
             cred_random: None,
             sequence: u64::from(id),
+            u2f_app_param: None,
         }
     }
 

@@ -585,6 +585,7 @@ pub(crate) fn base_credential(
         cred_protect: CredProtect::UvOptional,
         cred_random: None,
         sequence: 0,
+        u2f_app_param: None,
     }
 }
 

@@ -8,7 +8,7 @@ use zeroize::Zeroizing;
 
 use super::{Part, VaultError};
 use crate::attestation::{AttestationCa, AttestationCert};
-use crate::authenticator::{AttestationMode, Config, CounterPolicy, CredentialIdFormat};
+use crate::authenticator::{AttestationMode, Config, CounterPolicy, CredentialIdFormat, U2fMode};
 use crate::cbor;
 use crate::cbor::{Cursor, CursorError};
 use crate::client::Attachment;
@@ -153,6 +153,12 @@ pub fn encode_with(
         settings.push((17, Value::Bool(true)));
     }
     encode_device(&extras.device, &mut settings);
+    // Key 26 (after the device keys 18–25): written only when U2F is spoken.
+    match s.u2f {
+        U2fMode::Off => {}
+        U2fMode::Also => settings.push((26, int(1))),
+        U2fMode::Only => settings.push((26, int(2))),
+    }
     let settings = cbor::map(settings);
     let mut creds: Vec<&Credential> = credentials.to_vec();
     creds.sort_by_key(|c| c.sequence);
@@ -245,6 +251,9 @@ fn encode_credential(c: &Credential) -> Value {
             17,
             Value::Bytes([r.with_uv.as_slice(), &r.without_uv].concat()),
         ));
+    }
+    if let Some(app) = &c.u2f_app_param {
+        e.push((20, Value::Bytes(app.to_vec())));
     }
     cbor::map(e)
 }
@@ -588,8 +597,9 @@ fn decode_settings(r: &mut In<'_>) -> Result<(Config, DeviceState), VaultError> 
     let (mut max_list, mut chooser, mut retention) = (None, None, None);
     let (mut att_cert, mut extensions, mut always_uv, mut id_format) = (None, None, None, None);
     let mut unsynced = None;
+    let mut u2f = U2fMode::Off;
     let mut device = DeviceState::default();
-    r.map(W, 25, |r, key| {
+    r.map(W, 26, |r, key| {
         match key {
             1 => aaguid = Some(r.bytes("settings AAGUID")?),
             2 => counter = Some(r.int(W)?),
@@ -633,6 +643,13 @@ fn decode_settings(r: &mut In<'_>) -> Result<(Config, DeviceState), VaultError> 
             15 => always_uv = Some(r.bool(W)?),
             17 => unsynced = Some(r.bool(W)?),
             18..=25 => decode_device_key(r, key, &mut device)?,
+            26 => {
+                u2f = match r.int(W)? {
+                    1 => U2fMode::Also,
+                    2 => U2fMode::Only,
+                    _ => return Err(bad("unknown U2F mode (settings key 26)")),
+                }
+            }
             _ => {
                 id_format = Some(match r.int(W)? {
                     0 => CredentialIdFormat::Random,
@@ -684,6 +701,7 @@ fn decode_settings(r: &mut In<'_>) -> Result<(Config, DeviceState), VaultError> 
         always_uv: always_uv.unwrap_or(false),
         credential_id_format: id_format.unwrap_or_default(),
         unsynced_at_creation: unsynced.unwrap_or(false),
+        u2f,
     };
     Ok((config, device))
 }
@@ -695,7 +713,8 @@ fn decode_credential(r: &mut In<'_>) -> Result<Credential, VaultError> {
     let (mut discoverable, mut sign_count, mut be, mut bs) = (None, None, None, None);
     let (mut created, mut last_used, mut hidden, mut protect) = (None, None, None, None);
     let (mut random, mut sequence, mut hidden_at) = (None, None, None);
-    r.map(W, 19, |r, key| {
+    let mut u2f_app_param: Option<[u8; 32]> = None;
+    r.map(W, 20, |r, key| {
         match key {
             1 => id = Some(r.bytes(W)?.to_vec()),
             2 => rp_id = Some(r.text(W)?),
@@ -715,6 +734,13 @@ fn decode_credential(r: &mut In<'_>) -> Result<Credential, VaultError> {
             16 => protect = Some(r.int(W)?),
             17 => random = Some(r.bytes(W)?),
             18 => sequence = Some(r.uint(W)?),
+            20 => {
+                let app = r.bytes(W)?;
+                u2f_app_param = Some(
+                    app.try_into()
+                        .map_err(|_| bad("U2F application parameter is not 32 bytes"))?,
+                );
+            }
             _ => hidden_at = Some(r.uint(W)?),
         }
         Ok(())
@@ -772,6 +798,7 @@ fn decode_credential(r: &mut In<'_>) -> Result<Credential, VaultError> {
             .ok_or_else(|| bad("credProtect level is not 1, 2 or 3"))?,
         cred_random,
         sequence: need(sequence, W, 18)?,
+        u2f_app_param,
     })
 }
 
