@@ -87,6 +87,7 @@ fn credentials(n: usize) -> Vec<Credential> {
                 large_blob_key: None,
                 cred_blob: None,
                 sequence: i as u64 + 1,
+                u2f_app_param: None,
             }
         })
         .collect()

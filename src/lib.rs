@@ -50,6 +50,7 @@ pub mod b64url;
 pub mod cbor;
 pub mod client;
 pub mod crypto;
+pub mod ctap1;
 pub mod ctap2;
 pub mod ctaphid;
 pub mod env;

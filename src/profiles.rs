@@ -11,7 +11,7 @@ use uuid::Uuid;
 pub use custom::{from_file, from_json, ProfileFileError};
 
 use crate::attestation::{AttestationCa, AttestationError};
-use crate::authenticator::{AttestationMode, CounterPolicy, CredentialIdFormat};
+use crate::authenticator::{AttestationMode, CounterPolicy, CredentialIdFormat, U2fMode};
 use crate::client::conditional::ConditionalSupport;
 use crate::client::Attachment;
 use crate::crypto::keys::Algorithm;
@@ -54,8 +54,9 @@ impl Profile {
     }
 
     /// This profile with a packed attestation certificate for its AAGUID issued by `ca`, when
-    /// it attests with one ([`AttestationMode::Packed`]), or a TPM AIK chain
-    /// ([`AttestationMode::Tpm`]); otherwise unchanged.
+    /// it attests with one ([`AttestationMode::Packed`]), a TPM AIK chain
+    /// ([`AttestationMode::Tpm`]), or a U2F attestation certificate for a U2F-only key
+    /// ([`U2fMode::Only`]); otherwise unchanged.
     pub fn with_attestation(
         mut self,
         ca: &AttestationCa,
@@ -68,6 +69,10 @@ impl Profile {
         }
         if self.config.attestation == AttestationMode::Tpm {
             self.config.attestation_cert = Some(ca.issue_tpm(self.config.aaguid, rng)?);
+        }
+        // A U2F-only key attests registrations with its U2F certificate (fido-u2f).
+        if self.config.u2f == U2fMode::Only {
+            self.config.attestation_cert = Some(ca.issue_u2f(&self.vendor, rng)?);
         }
         Ok(self)
     }
@@ -92,6 +97,7 @@ impl Profile {
             "aaguid": c.aaguid.hyphenated().to_string(),
             "algorithms": c.algorithms.iter().map(|a| a.cose_id()).collect::<Vec<_>>(),
             "attestation": match c.attestation {
+                _ if c.u2f == U2fMode::Only => "fido-u2f (x5c from the vault's test CA)",
                 AttestationMode::None => "none (packed self if the request's attestationFormats asks)",
                 AttestationMode::PackedSelf => "packed (self)",
                 AttestationMode::Packed => "packed (x5c from the vault's test CA)",
@@ -115,6 +121,7 @@ impl Profile {
             },
             "zeroesAaguidForNone": self.zero_aaguid_for_none,
             "unsyncedAtCreation": c.unsynced_at_creation,
+            "u2f": c.u2f.as_str(),
             "sources": self.sources,
             "deviations": self.deviations,
         })
@@ -419,6 +426,7 @@ pub fn builtin() -> Vec<Profile> {
                 transports: strings(&["nfc", "usb"]), // S31 getInfo
                 extensions: strings(&["credProtect", "hmac-secret"]), // S31 getInfo
                 account_chooser: false, // no display: the client picks (getNextAssertion)
+                u2f: U2fMode::Also, // S31 getInfo versions: U2F_V2 first
                 ..Config::default()
             },
             attachment: Attachment::CrossPlatform, // *unverified*: a roaming key
@@ -429,6 +437,37 @@ pub fn builtin() -> Vec<Profile> {
                 "attestation chains to fauxkey's test CA, not Yubico's root",
                 "counter 0 at registration, then +1 per login per credential; the S15 capture shows 1 at registration (whether the real counter is shared across credentials is unverified)",
                 "UV is built in; a real YubiKey verifies with a PIN (clientPin)",
+            ]),
+        },
+        Profile {
+            name: "u2f-key".into(),
+            description: "A generic FIDO U2F security key: CTAP1/U2F only (no CTAP2), ES256, \
+                          fido-u2f attestation, no AAGUID"
+                .into(),
+            config: Config {
+                aaguid: Uuid::nil(), // U2F devices have no AAGUID: WebAuthn clients report zeros
+                algorithms: vec![Algorithm::Es256], // U2F is P-256 only
+                // fido-u2f, with a U2F attestation certificate from the vault's test CA; the
+                // CTAP2 attestation mode is never used (CTAP2 is not spoken).
+                attestation: AttestationMode::None,
+                backup_eligible: false,                // a device-bound key
+                backup_state: false,
+                counter: CounterPolicy::PerCredential, // U2F counters increment
+                credential_id_length: 64,              // *unverified*: vendors differ
+                resident_keys: false,                  // U2F has no discoverable credentials
+                transports: strings(&["usb"]),
+                extensions: Vec::new(),
+                account_chooser: false,
+                u2f: U2fMode::Only,
+                ..Config::default()
+            },
+            attachment: Attachment::CrossPlatform,
+            vendor: "fauxkey".into(),
+            zero_aaguid_for_none: false,
+            sources: strings(&[S32]),
+            deviations: strings(&[
+                "a generic U2F key, not a particular product; the attestation certificate comes from fauxkey's test CA",
+                "the key handle is a random id looked up in the store, not a wrapped key",
             ]),
         },
     ]
@@ -551,6 +590,15 @@ mod tests {
     fn aaguids_parse_and_are_distinct() {
         let mut seen = std::collections::HashSet::new();
         for p in builtin() {
+            // A U2F-only key has no AAGUID at all.
+            if p.config.u2f == U2fMode::Only {
+                assert!(
+                    p.config.aaguid.is_nil(),
+                    "{}: U2F keys have no AAGUID",
+                    p.name
+                );
+                continue;
+            }
             assert!(!p.config.aaguid.is_nil(), "{}: AAGUID typo", p.name);
             // Variants of one provider (`…-unsynced`) share its AAGUID.
             if !p.name.ends_with("-unsynced") {

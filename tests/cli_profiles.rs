@@ -102,7 +102,8 @@ fn profiles_lists_every_builtin_with_sources() {
             "bitwarden",
             "dashlane",
             "keepassxc",
-            "yubikey-5"
+            "yubikey-5",
+            "u2f-key"
         ]
     );
     let bitwarden = &json[6];

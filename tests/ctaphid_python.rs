@@ -3,7 +3,8 @@
 //! getNextAssertion, credential management, selection, reset, cancel, and its high-level
 //! `Fido2Client` registering and logging in (also with the `prf` extension over hmac-secret and
 //! hmac-secret-mc, `largeBlob`, `credBlob` and `minPinLength`), verified by python-fido2's
-//! `Fido2Server`, and python-fido2's `LargeBlobs` reading and writing the large-blob array.
+//! `Fido2Server`; python-fido2's `LargeBlobs` reading and writing the large-blob array; `Ctap1`
+//! (U2F) register and authenticate, and `Fido2Client` falling back to U2F on a U2F-only key.
 //!
 //! Needs the venv from `.ci/setup-python.sh` (or `FAUXKEY_PYTHON`); without it these tests print
 //! SKIPPED, unless `FAUXKEY_REQUIRE_E2E=1`, when they fail.
@@ -252,4 +253,13 @@ fn python_fido2_pin_config_preview_credman_and_retries_across_restarts() {
 fn python_fido2_large_blobs_cred_blob_min_pin_length_and_prf_at_registration() {
     let Some(py) = python() else { return };
     Server::start(&["--ephemeral"]).run(&py, &["large_blobs", "cred_blob_min_pin_prf_mc"]);
+}
+
+#[test]
+fn python_fido2_ctap1_u2f_register_authenticate_and_client_fallback() {
+    let Some(py) = python() else { return };
+    // A FIDO2 key that speaks U2F too: raw Ctap1, and key handles shared with CTAP2.
+    Server::start(&["--ephemeral", "--profile", "yubikey-5"]).run(&py, &["u2f_also"]);
+    // A U2F-only key: no CBOR capability; Fido2Client falls back to U2F, checked by Fido2Server.
+    Server::start(&["--ephemeral", "--profile", "u2f-key"]).run(&py, &["u2f_only", "u2f_client"]);
 }

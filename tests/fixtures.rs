@@ -343,6 +343,8 @@ fn rejection_reason(ceremony: CeremonyKind, broken: &str) -> Option<&'static [&'
     use CeremonyKind::{Authentication as Auth, Registration as Reg};
     Some(match (ceremony, broken) {
         (Reg, "bad-signature") => &["AttestationStatementSigInvalid"],
+        // The fido-u2f signature does not verify over the raw point the RP rebuilds.
+        (Reg, "u2f-wrong-public-key-encoding") => &["AttestationStatementSigInvalid"],
         (Auth, "bad-signature") => &["AuthenticationFailure"],
         // webauthn-rs's check for BS without BE reuses this error.
         (Reg, "bs-without-be") => &["CredentialMayNotBeHardwareBound"],

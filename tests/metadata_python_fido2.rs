@@ -88,9 +88,31 @@ fn python_fido2_parses_statements_and_trusts_attestations_through_their_roots() 
 
     // Every profile's statement is a valid MetadataStatement to python-fido2.
     for profile in profiles::builtin() {
+        let u2f_only = profile.config.u2f == fauxkey::authenticator::U2fMode::Only;
+        // A U2F statement names its attestation certificate, so it needs one.
+        let profile = if u2f_only {
+            profile.with_attestation(&ca, &mut seeded_rng(22)).unwrap()
+        } else {
+            profile
+        };
         let statement = metadata::statement(&profile, Some(&ca)).unwrap();
         let path = write(&dir.0, &format!("{}.json", profile.name), &statement);
         let parsed = run(&python, &[Path::new("parse"), &path]);
+        if u2f_only {
+            assert_eq!(
+                parsed["aaguid"],
+                serde_json::Value::Null,
+                "{}",
+                profile.name
+            );
+            assert_eq!(
+                parsed["keys"], statement["attestationCertificateKeyIdentifiers"],
+                "{}",
+                profile.name
+            );
+            assert_eq!(parsed["keys"].as_array().map(Vec::len), Some(1));
+            continue;
+        }
         assert_eq!(
             parsed["aaguid"],
             profile.config.aaguid.hyphenated().to_string(),
@@ -98,6 +120,29 @@ fn python_fido2_parses_statements_and_trusts_attestations_through_their_roots() 
             profile.name
         );
     }
+
+    // A u2f-key (fido-u2f) registration is found by its certificate's key identifier.
+    let u2f = profiles::find("u2f-key")
+        .unwrap()
+        .with_attestation(&ca, &mut seeded_rng(25))
+        .unwrap();
+    let authenticator = u2f
+        .authenticator(MemoryStore::new())
+        .with_rng(seeded_rng(26))
+        .with_clock(FixedClock::at(1_700_000_000_000));
+    let mut client = u2f.client(authenticator);
+    let options = r#"{"rp": {"id": "example.com", "name": "Example"},
+        "user": {"id": "dXNlcg", "name": "u", "displayName": "U"}, "challenge": "Y2hhbGxlbmdl",
+        "pubKeyCredParams": [{"type": "public-key", "alg": -7}], "attestation": "direct"}"#;
+    let registration = client.create("https://example.com", options).unwrap();
+    let reg_path = write(&dir.0, "u2f-registration.json", &registration);
+    let statement = write(
+        &dir.0,
+        "u2f-right.json",
+        &metadata::statement(&u2f, Some(&ca)).unwrap(),
+    );
+    let verdict = run(&python, &[Path::new("verify"), &statement, &reg_path]);
+    assert_eq!(verdict["trusted"], true, "{verdict}");
 
     // A yubikey-5 registration with direct attestation, made under `ca`.
     let profile = profiles::find("yubikey-5")

@@ -63,13 +63,23 @@ fn start_reg(
     core: &WebauthnCore,
     attestation: AttestationConveyancePreference,
 ) -> (String, RegistrationState) {
+    start_reg_rk(core, attestation, true)
+}
+
+/// `start_reg` with the discoverable requirement given (a U2F-only key has no discoverable
+/// credentials).
+fn start_reg_rk(
+    core: &WebauthnCore,
+    attestation: AttestationConveyancePreference,
+    rk: bool,
+) -> (String, RegistrationState) {
     let builder = core
         .new_challenge_register_builder(b"alice-user-handle", "alice", "Alice")
         .unwrap()
         .credential_algorithms(vec![COSEAlgorithm::ES256])
         // Discouraged, so that only providers that always verify set UV.
         .user_verification_policy(UserVerificationPolicy::Discouraged_DO_NOT_USE)
-        .require_resident_key(true)
+        .require_resident_key(rk)
         .attestation(attestation);
     let (ccr, state) = core.generate_challenge_register(builder).unwrap();
     (serde_json::to_string(&ccr).unwrap(), state)
@@ -137,8 +147,13 @@ fn every_profile_registers_and_logs_in_as_its_provider_does() {
         let c = &profile.config;
         let mut client = client_for(profile, &ca, 10 * i as u64);
 
-        // Registration, attestation "none" (webauthn-rs's default for passkeys).
-        let (options, state) = start_reg(&core, AttestationConveyancePreference::None);
+        // Registration, attestation "none" (webauthn-rs's default for passkeys); discoverable
+        // where the profile can store one.
+        let (options, state) = start_reg_rk(
+            &core,
+            AttestationConveyancePreference::None,
+            c.resident_keys,
+        );
         let reg = client.create(ORIGIN, &options).unwrap();
         let cred = finish_reg(&core, &reg, &state, None)
             .unwrap_or_else(|e| panic!("{name}: webauthn-rs rejected the registration: {e:?}"));

@@ -258,6 +258,7 @@ fn vector_credential(v: &Vectors, backup_state: bool) -> Credential {
         large_blob_key: None,
         cred_blob: None,
         sequence: 1,
+        u2f_app_param: None,
     }
 }
 
@@ -796,6 +797,7 @@ fn authenticator_hmac_secret_output(v: &Vectors, case: &str, protocol: PinProtoc
         large_blob_key: None,
         cred_blob: None,
         sequence: 1,
+        u2f_app_param: None,
     };
     authenticator.store_mut().insert(credential).unwrap();
 
@@ -915,6 +917,7 @@ fn client_prf_results_match_the_vectors_end_to_end() {
             large_blob_key: None,
             cred_blob: None,
             sequence: 1,
+            u2f_app_param: None,
         })
         .unwrap();
     let b64 = fauxkey::b64url::encode;

@@ -71,6 +71,7 @@ fn credential(seed: u64, sequence: u64) -> Credential {
         large_blob_key: None,
         cred_blob: None,
         sequence,
+        u2f_app_param: None,
     }
 }
 

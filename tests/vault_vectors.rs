@@ -105,6 +105,7 @@ fn credential(rng: &mut fauxkey::env::Rng, alg: Algorithm, sequence: u64) -> Cre
         large_blob_key: None,
         cred_blob: None,
         sequence,
+        u2f_app_param: None,
     }
 }
 
@@ -321,7 +322,7 @@ fn scenarios() -> Vec<Scenario> {
         success(
             "success-profile-attestation.txt",
             PASS,
-            "made with the yubikey-5 profile: settings keys 13 (attestation certificate), 14 (extensions), top-level 5 (attestation CA) and 6 (client settings); one ES256 credential, BE clear",
+            "made with the yubikey-5 profile: settings keys 13 (attestation certificate), 14 (extensions), 26 (U2F too), top-level 5 (attestation CA) and 6 (client settings); one ES256 credential, BE clear",
             1,
             seal_with(0x0603, PASS, fast, &profile_payload()),
         ),
@@ -437,7 +438,7 @@ fn scenarios() -> Vec<Scenario> {
             "payload-failure-unknown-credential-key.txt",
             PAYLOAD_FAILURE,
             PASS,
-            "validly encrypted canonical CBOR whose credential has an unknown key 20",
+            "validly encrypted canonical CBOR whose credential has an unknown key 40",
             seal_with(
                 0x0402,
                 PASS,
@@ -446,7 +447,7 @@ fn scenarios() -> Vec<Scenario> {
                     let Value::Map(cred) = first_credential(top) else {
                         panic!("credential not a map")
                     };
-                    cred.push((Value::Integer(20.into()), Value::Integer(0.into())));
+                    cred.push((Value::Integer(40.into()), Value::Integer(0.into())));
                 }),
             ),
         ),
@@ -560,6 +561,7 @@ fn scenarios() -> Vec<Scenario> {
     all.extend(alg_scenarios());
     all.extend(pin_scenarios());
     all.extend(blob_scenarios());
+    all.extend(u2f_scenarios());
     all
 }
 
@@ -1222,9 +1224,83 @@ fn pin_scenarios() -> Vec<Scenario> {
             settings_append(vec![(20, Value::Integer(9.into()))]),
         ),
         failure(
-            "pin-payload-failure-unknown-settings-key-26.txt",
-            "settings key 26, not defined",
-            settings_append(vec![(26, Value::Bool(true))]),
+            "pin-payload-failure-unknown-settings-key-40.txt",
+            "settings key 40, not defined",
+            settings_append(vec![(40, Value::Bool(true))]),
+        ),
+    ]
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue 16: CTAP1/U2F (settings key 26, credential key 20).
+// ---------------------------------------------------------------------------------------------
+
+/// A u2f-key vault as `init --profile u2f-key` makes it, with one credential registered over
+/// U2F (no RP ID known, bound by its application parameter).
+fn u2f_payload() -> Vec<u8> {
+    let ca = fauxkey::attestation::AttestationCa::generate(&mut seeded_rng(0x1700)).unwrap();
+    let profile = fauxkey::profiles::find("u2f-key")
+        .unwrap()
+        .with_attestation(&ca, &mut seeded_rng(0x1701))
+        .unwrap();
+    let extras = payload::Extras {
+        client: Some(profile.client_settings()),
+        attestation_ca: Some(ca),
+        ..payload::Extras::default()
+    };
+    let mut rng = seeded_rng(0x1702);
+    let cred = Credential {
+        rp_id: String::new(),
+        rp_name: None,
+        user_handle: Vec::new(),
+        user_name: None,
+        user_display_name: None,
+        discoverable: false,
+        backup_eligible: false,
+        backup_state: false,
+        sign_count: 3,
+        u2f_app_param: Some(Sha256::digest(b"https://example.com").into()),
+        ..credential(&mut rng, Algorithm::Es256, 1)
+    };
+    payload::encode_with(&profile.config, &extras, &[&cred], &[]).to_vec()
+}
+
+fn u2f_scenarios() -> Vec<Scenario> {
+    let fast = KdfParams::INSECURE_FAST;
+    let failure = |name, comment, bytes: Vec<u8>| Scenario {
+        name,
+        expect: PAYLOAD_FAILURE,
+        passphrase: PASS,
+        comment,
+        credentials: None,
+        bytes: seal_with(0x1710, PASS, fast, &bytes),
+    };
+    vec![
+        Scenario {
+            name: "u2f-success-only.txt",
+            expect: SUCCESS,
+            passphrase: PASS,
+            comment: "made with the u2f-key profile: settings key 26 = 2 (U2F only), a U2F \
+                      attestation certificate (key 13); one credential registered over U2F \
+                      with key 20 (application parameter SHA-256(\"https://example.com\")) and \
+                      an empty rp_id",
+            credentials: Some(1),
+            bytes: seal_with(0x1703, PASS, fast, &u2f_payload()),
+        },
+        failure(
+            "u2f-payload-failure-mode-3.txt",
+            "settings key 26 (U2F mode) is 3, not 1 or 2",
+            settings_append(vec![(26, Value::Integer(3.into()))]),
+        ),
+        failure(
+            "u2f-payload-failure-app-param-31-bytes.txt",
+            "credential key 20 (U2F application parameter) of 31 bytes",
+            payload_edit(|top| {
+                let Value::Map(cred) = first_credential(top) else {
+                    panic!("credential not a map")
+                };
+                cred.push((Value::Integer(20.into()), Value::Bytes(vec![7; 31])));
+            }),
         ),
     ]
 }

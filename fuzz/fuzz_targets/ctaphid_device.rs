@@ -7,7 +7,12 @@ use fauxkey::ctaphid::reassembler::Reassembler;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let mut device = Device::new(Reassembler::new(500), [0, 1, 0]);
+    // The first byte picks the commands spoken (CBOR, MSG, both), so U2F framing is fuzzed too.
+    let Some((&mode, data)) = data.split_first() else {
+        return;
+    };
+    let mut device = Device::new(Reassembler::new(500), [0, 1, 0])
+        .with_commands(mode & 1 == 0, mode & 2 == 2);
     let mut now = 0u64;
     let mut executing: Option<u32> = None;
     // Each chunk: one byte of elapsed time, then a 64-byte report.
@@ -20,7 +25,7 @@ fuzz_target!(|data: &[u8]| {
         };
         for action in actions {
             match action {
-                Action::Execute { cid, request } => {
+                Action::Execute { cid, request } | Action::ExecuteMsg { cid, request } => {
                     assert!(executing.is_none(), "two requests at once");
                     assert!(!request.is_empty());
                     executing = Some(cid);

@@ -10,6 +10,7 @@
 //! These are **test** credentials: the CA's private key sits in the vault next to the passkeys.
 //! An RP trusts the root only in its test suite.
 
+pub mod fido_u2f;
 pub mod metadata;
 pub mod tpm;
 
@@ -107,6 +108,8 @@ enum LabProfile {
     },
     /// A TPM-style intermediate CA under the root: CA = true, keyCertSign | cRLSign.
     Intermediate { issuer: Name, subject: Name },
+    /// A U2F attestation certificate (WebAuthn L3 §8.6): CA = false, no AAGUID extension.
+    U2f { issuer: Name, subject: Name },
     /// A TPM attestation identity key certificate (WebAuthn L3 §8.3.1): empty subject, the TCG
     /// device attributes in a critical subjectAltName, EKU tcg-kp-AIKCertificate.
     Aik {
@@ -121,6 +124,7 @@ impl BuilderProfile for LabProfile {
         match self {
             LabProfile::Root { .. } => subject.clone(),
             LabProfile::Leaf { issuer, .. }
+            | LabProfile::U2f { issuer, .. }
             | LabProfile::Intermediate { issuer, .. }
             | LabProfile::Aik { issuer, .. } => issuer.clone(),
         }
@@ -130,6 +134,7 @@ impl BuilderProfile for LabProfile {
         match self {
             LabProfile::Root { subject }
             | LabProfile::Leaf { subject, .. }
+            | LabProfile::U2f { subject, .. }
             | LabProfile::Intermediate { subject, .. } => subject.clone(),
             // §8.3.1: the subject field MUST be set to empty.
             LabProfile::Aik { .. } => Name::default(),

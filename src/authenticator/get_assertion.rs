@@ -105,7 +105,8 @@ impl<S: CredentialStore> Authenticator<S> {
             }
             ids.retain(|id| {
                 self.store.get(id).is_some_and(|c| {
-                    c.rp_id == rp_id
+                    // A U2F registration is bound by its application parameter.
+                    super::u2f::bound_to_rp(c, &rp_id)
                         && !c.hidden
                         && (c.cred_protect != CredProtect::UvRequired || uv)
                 })

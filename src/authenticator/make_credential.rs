@@ -135,7 +135,8 @@ impl<S: CredentialStore> Authenticator<S> {
         // Step 12: the exclude list. A credProtect=3 credential only counts once UV is done.
         let excluded = request.exclude_list.iter().any(|d| {
             self.store.get(&d.id).is_some_and(|c| {
-                c.rp_id == rp_id && (c.cred_protect != CredProtect::UvRequired || uv)
+                super::u2f::bound_to_rp(c, &rp_id)
+                    && (c.cred_protect != CredProtect::UvRequired || uv)
             })
         });
         if excluded && !presence {
@@ -258,6 +259,7 @@ impl<S: CredentialStore> Authenticator<S> {
             large_blob_key: large_blob_key.clone(),
             cred_blob,
             sequence,
+            u2f_app_param: None,
         };
 
         // Step 17: a discoverable credential replaces the one for the same (rpId, user handle).

@@ -16,6 +16,9 @@ mod make_credential;
 pub mod pin;
 mod pin_uv_token;
 mod signals;
+pub mod u2f;
+
+pub use u2f::U2fMode;
 
 use uuid::Uuid;
 
@@ -140,6 +143,8 @@ pub struct Config {
     /// credential keeps the configured BE/BS, so later assertions report them. RPs that insist
     /// BE never changes reject those assertions.
     pub unsynced_at_creation: bool,
+    /// Whether the authenticator also speaks CTAP1/U2F (`CTAPHID_MSG`), or only U2F.
+    pub u2f: U2fMode,
 }
 
 impl Config {
@@ -169,6 +174,7 @@ impl Default for Config {
             always_uv: false,
             credential_id_format: CredentialIdFormat::Random,
             unsynced_at_creation: false,
+            u2f: U2fMode::Off,
         }
     }
 }
@@ -206,6 +212,8 @@ pub struct Authenticator<S: CredentialStore = MemoryStore> {
     store_failure: Option<crate::store::StoreError>,
     /// An authenticatorLargeBlobs write in progress.
     large_blob_write: Option<large_blobs::PendingWrite>,
+    /// The U2F attestation certificate made on first use when the config has none.
+    u2f_cert: Option<crate::attestation::AttestationCert>,
 }
 
 impl<S: CredentialStore> std::fmt::Debug for Authenticator<S> {
@@ -243,6 +251,7 @@ impl<S: CredentialStore> Authenticator<S> {
             pin_uv: Default::default(),
             store_failure: None,
             large_blob_write: None,
+            u2f_cert: None,
         }
     }
 
@@ -313,9 +322,9 @@ impl<S: CredentialStore> Authenticator<S> {
         self.store
     }
 
-    /// Whether built-in user verification exists.
+    /// Whether built-in user verification exists (never on a U2F-only authenticator).
     pub fn uv_capable(&self) -> bool {
-        self.user.uv_capable()
+        self.user.uv_capable() && self.config.u2f.speaks_ctap2()
     }
 
     /// The emulated user (the client asks it to pick an account).
@@ -325,6 +334,11 @@ impl<S: CredentialStore> Authenticator<S> {
 
     /// The CTAP2 byte interface: `command ‖ CBOR` in, `status ‖ CBOR` out.
     pub fn process(&mut self, message: &[u8]) -> Vec<u8> {
+        // A U2F-only authenticator has no CTAP2 commands.
+        if !self.config.u2f.speaks_ctap2() {
+            self.pending = None;
+            return vec![StatusCode::InvalidCommand.byte()];
+        }
         if message.len() > MAX_MSG_SIZE {
             self.pending = None;
             return vec![StatusCode::RequestTooLarge.byte()];
@@ -401,11 +415,15 @@ impl<S: CredentialStore> Authenticator<S> {
         if has_large_blobs {
             options.push(("largeBlobs".to_owned(), true));
         }
-        let versions = vec![
+        let mut versions = Vec::new();
+        if self.config.u2f.speaks_u2f() {
+            versions.push("U2F_V2".to_owned());
+        }
+        versions.extend([
             "FIDO_2_0".to_owned(),
             "FIDO_2_1_PRE".to_owned(),
             "FIDO_2_1".to_owned(),
-        ];
+        ]);
         get_info::Response {
             versions,
             extensions: self.config.extensions.clone(),

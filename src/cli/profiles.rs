@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use fauxkey::attestation::{metadata, AttestationCa};
-use fauxkey::authenticator::{AttestationMode, CounterPolicy};
+use fauxkey::authenticator::{AttestationMode, CounterPolicy, U2fMode};
 use fauxkey::profiles::{self, Profile};
 use fauxkey::vault::payload::{ClientSettings, Extras};
 
@@ -59,6 +59,7 @@ pub(super) fn list(json: bool) -> Result<()> {
     for p in &all {
         let c = &p.config;
         let attestation = match c.attestation {
+            _ if c.u2f == U2fMode::Only => "fido-u2f",
             AttestationMode::Packed => "packed x5c",
             AttestationMode::Tpm => "tpm",
             AttestationMode::PackedSelf => "packed self",
@@ -131,15 +132,32 @@ pub(super) fn attestation_root(path: &Path, pem: bool) -> Result<()> {
 
 /// `fauxkey metadata --profile NAME`.
 pub(super) fn metadata(path: &Path, spec: &str) -> Result<()> {
-    let profile = resolve(spec)?;
-    let root = if matches!(
-        profile.config.attestation,
-        AttestationMode::Packed | AttestationMode::Tpm
-    ) {
+    let mut profile = resolve(spec)?;
+    let u2f_only = profile.config.u2f == U2fMode::Only;
+    let root = if u2f_only
+        || matches!(
+            profile.config.attestation,
+            AttestationMode::Packed | AttestationMode::Tpm
+        ) {
         Some(vault_ca(path)?)
     } else {
         None
     };
+    // A U2F statement names its attestation certificate: the one of a U2F-only vault.
+    if u2f_only {
+        let vault = open(path)?;
+        let settings = vault.settings();
+        match &settings.attestation_cert {
+            Some(cert) if settings.u2f == U2fMode::Only => {
+                profile.config.attestation_cert = Some(cert.clone());
+            }
+            _ => eprintln!(
+                "note: {} has no U2F attestation certificate (`fauxkey init --profile u2f-key` \
+                 makes one), so attestationCertificateKeyIdentifiers is empty",
+                path.display()
+            ),
+        }
+    }
     let statement =
         metadata::statement(&profile, root.as_ref()).map_err(|e| CliError::Other(e.to_string()))?;
     print_json(&statement)

@@ -15,6 +15,7 @@ pub mod related;
 #[cfg(feature = "related-origins-fetch")]
 pub mod related_https;
 pub mod signals;
+mod u2f;
 
 use std::collections::BTreeMap;
 
@@ -659,6 +660,20 @@ impl<S: CredentialStore> Client<S> {
             faults.client_data_inputs(Ceremony::Create, &challenge, origin);
         let client_data_json = client_data::serialize(ceremony, &cd_challenge, &cd_origin);
         let client_data_hash = Sha256::digest(&client_data_json).to_vec();
+        // A U2F-only authenticator: fall back to U2F_REGISTER (CTAP 2.1 §10.2).
+        if !self.authenticator.config().u2f.speaks_ctap2() {
+            return self.create_u2f(u2f::U2fCreate {
+                rp_id: &rp_id,
+                algorithms: params.iter().map(|p| p.alg).collect(),
+                exclude_list: &exclude_list,
+                client_data_hash: Sha256::digest(&client_data_json).into(),
+                client_data_json,
+                conveyance,
+                cred_props: ext.cred_props == Some(true),
+                prf: prf_requested,
+                faults,
+            });
+        }
         let pin_uv_auth_param = if use_pin {
             Some(self.pin_uv_auth_param(
                 &rp_id,
@@ -932,6 +947,17 @@ impl<S: CredentialStore> Client<S> {
             faults.client_data_inputs(Ceremony::Get, &challenge, origin);
         let client_data_json = client_data::serialize(ceremony, &cd_challenge, &cd_origin);
         let client_data_hash = Sha256::digest(&client_data_json).to_vec();
+        // A U2F-only authenticator: fall back to U2F_AUTHENTICATE (CTAP 2.1 §10.3).
+        if !self.authenticator.config().u2f.speaks_ctap2() {
+            return self.get_u2f(u2f::U2fGet {
+                rp_id: &rp_id,
+                allow_list: &allow_list,
+                client_data_hash: Sha256::digest(&client_data_json).into(),
+                client_data_json,
+                prf: prf_values.is_some(),
+                faults,
+            });
+        }
         let pin_uv_auth_param = if use_pin {
             Some(self.pin_uv_auth_param(
                 &rp_id,

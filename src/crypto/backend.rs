@@ -284,6 +284,7 @@ mod tests {
             large_blob_key: None,
             cred_blob: None,
             sequence: 1,
+            u2f_app_param: None,
         };
         let settings = crate::authenticator::Config::default();
         let bytes = crate::vault::payload::encode(&settings, &[&credential], &[]);

@@ -1,5 +1,6 @@
 //! Complete CTAPHID messages in, actions out: channel allocation (INIT), PING, WINK, CANCEL,
-//! the one-request-at-a-time rule (CHANNEL_BUSY), and CBOR requests for the authenticator.
+//! the one-request-at-a-time rule (CHANNEL_BUSY), and CBOR (CTAP2) and MSG (CTAP1/U2F)
+//! requests for the authenticator.
 //!
 //! Pure like the [`reassembler`](super::reassembler): the caller supplies the time, performs
 //! [`Action::Execute`] on the authenticator and reports the answer with [`Device::finish`].
@@ -23,6 +24,14 @@ pub enum Action {
         /// The CTAP2 request.
         request: Vec<u8>,
     },
+    /// Give `request` (a CTAP1/U2F command APDU from `CTAPHID_MSG`) to the authenticator;
+    /// the answer (response data ‖ status word) goes back with [`Device::finish`].
+    ExecuteMsg {
+        /// The requesting channel.
+        cid: u32,
+        /// The U2F request.
+        request: Vec<u8>,
+    },
     /// The client cancelled the request being executed for `cid`: stop waiting for the user.
     Cancel {
         /// The channel.
@@ -38,6 +47,10 @@ pub struct Device {
     reassembler: Reassembler,
     busy: Option<Busy>,
     version: [u8; 3],
+    /// `CTAPHID_CBOR` is answered (capability CBOR).
+    cbor: bool,
+    /// `CTAPHID_MSG` is answered (no capability NMSG).
+    msg: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -45,6 +58,8 @@ struct Busy {
     cid: u32,
     /// The channel was re-initialised meanwhile: its answer must not be sent.
     discard: bool,
+    /// The command being answered (`CBOR` or `MSG`).
+    command: u8,
 }
 
 impl Device {
@@ -54,7 +69,18 @@ impl Device {
             reassembler,
             busy: None,
             version,
+            cbor: true,
+            msg: false,
         }
+    }
+
+    /// Which message commands the device answers: `CTAPHID_CBOR` (CTAP2) and `CTAPHID_MSG`
+    /// (CTAP1/U2F). INIT's capabilities follow (CBOR 0x04 when `cbor`, NMSG 0x08 unless
+    /// `msg`); a command left out is answered `ERR_INVALID_CMD`. A new device speaks CBOR only.
+    pub fn with_commands(mut self, cbor: bool, msg: bool) -> Self {
+        self.cbor = cbor;
+        self.msg = msg;
+        self
     }
 
     /// The channel whose CBOR request is being executed.
@@ -92,7 +118,7 @@ impl Device {
                 if b.discard {
                     Vec::new()
                 } else {
-                    vec![Action::Send(fragment(cid, cmd::CBOR, response))]
+                    vec![Action::Send(fragment(cid, b.command, response))]
                 }
             }
             _ => Vec::new(),
@@ -134,18 +160,36 @@ impl Device {
                 vec![Action::Wink, Action::Send(fragment(cid, cmd::WINK, &[]))]
             }
             cmd::WINK => vec![error_reply(cid, HidError::InvalidLen)],
-            cmd::CBOR if payload.is_empty() => vec![error_reply(cid, HidError::InvalidLen)],
-            cmd::CBOR => {
+            cmd::CBOR if self.cbor && payload.is_empty() => {
+                vec![error_reply(cid, HidError::InvalidLen)]
+            }
+            cmd::CBOR if self.cbor => {
                 self.busy = Some(Busy {
                     cid,
                     discard: false,
+                    command: cmd::CBOR,
                 });
                 vec![Action::Execute {
                     cid,
                     request: payload,
                 }]
             }
-            // MSG (U2F/CTAP1) is not implemented, as INIT's NMSG capability says; nor is LOCK.
+            cmd::MSG if self.msg && payload.is_empty() => {
+                vec![error_reply(cid, HidError::InvalidLen)]
+            }
+            cmd::MSG if self.msg => {
+                self.busy = Some(Busy {
+                    cid,
+                    discard: false,
+                    command: cmd::MSG,
+                });
+                vec![Action::ExecuteMsg {
+                    cid,
+                    request: payload,
+                }]
+            }
+            // A command the device does not speak (MSG without U2F, CBOR on a U2F-only key, as
+            // INIT's capabilities say), and LOCK, which is not implemented.
             _ => vec![error_reply(cid, HidError::InvalidCmd)],
         }
     }
@@ -170,7 +214,14 @@ impl Device {
         body.extend_from_slice(&new_cid.to_be_bytes());
         body.push(PROTOCOL_VERSION);
         body.extend_from_slice(&self.version);
-        body.push(CAPABILITY_WINK | CAPABILITY_CBOR | CAPABILITY_NMSG);
+        let mut capabilities = CAPABILITY_WINK;
+        if self.cbor {
+            capabilities |= CAPABILITY_CBOR;
+        }
+        if !self.msg {
+            capabilities |= CAPABILITY_NMSG;
+        }
+        body.push(capabilities);
         actions.push(Action::Send(fragment(cid, cmd::INIT, &body)));
         actions
     }

@@ -6,7 +6,7 @@
 //! - [`reassembler`]: reports → complete messages per channel (sequence numbers, lengths,
 //!   timeouts, channel validity);
 //! - [`device`]: messages → replies (INIT channel allocation, PING, WINK, CANCEL, busy channels)
-//!   and CBOR requests for the authenticator;
+//!   and CBOR (CTAP2) and MSG (CTAP1/U2F) requests for the authenticator;
 //! - [`serve`]: the loop that reads reports from a stream, runs the authenticator on a worker
 //!   thread, and sends KEEPALIVE while the emulated user is asked.
 
@@ -32,7 +32,8 @@ pub type Report = [u8; REPORT_LEN];
 pub mod cmd {
     /// `CTAPHID_PING`: echo the payload.
     pub const PING: u8 = 0x01;
-    /// `CTAPHID_MSG`: a CTAP1/U2F APDU (not implemented: capability NMSG).
+    /// `CTAPHID_MSG`: a CTAP1/U2F APDU (answered when the authenticator speaks U2F; otherwise
+    /// INIT reports capability NMSG).
     pub const MSG: u8 = 0x03;
     /// `CTAPHID_LOCK`: lock the device to a channel (not implemented).
     pub const LOCK: u8 = 0x04;

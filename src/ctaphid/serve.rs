@@ -252,10 +252,12 @@ where
     });
     let start = Instant::now();
     let now_ms = || start.elapsed().as_millis() as u64;
+    let u2f = authenticator.config().u2f;
     let mut device = Device::new(
         Reassembler::new(options.message_timeout.as_millis() as u64),
         options.version,
-    );
+    )
+    .with_commands(u2f.speaks_ctap2(), u2f.speaks_u2f());
     // The authenticator is either here (idle) or on a worker thread (busy).
     let mut idle: Option<Box<Authenticator<S>>> = Some(Box::new(authenticator));
     let mut last_keepalive = Instant::now();
@@ -327,13 +329,14 @@ where
             routed.push((to, action));
         }
         for (to, action) in routed {
+            let msg = matches!(action, Action::ExecuteMsg { .. });
             match action {
                 Action::Send(reports) => {
                     if let Some(to) = to {
                         send(&mut writers, &mut closed, to, &reports, single)?;
                     }
                 }
-                Action::Execute { cid, request } => {
+                Action::Execute { cid, request } | Action::ExecuteMsg { cid, request } => {
                     let Some(mut a) = idle.take() else {
                         // The device never executes two requests at once.
                         continue;
@@ -344,9 +347,20 @@ where
                     let done_tx = tx.clone();
                     let worker_shared = Arc::clone(&shared);
                     std::thread::spawn(move || {
-                        let mut response = a.process(&request);
+                        let mut response = if msg {
+                            a.process_u2f(&request)
+                        } else {
+                            a.process(&request)
+                        };
                         if worker_shared.cancelled.load(Ordering::SeqCst) {
-                            response = vec![StatusCode::KeepaliveCancel.byte()];
+                            // U2F has no cancel status: the touch did not happen.
+                            response = if msg {
+                                crate::ctap1::StatusWord::ConditionsNotSatisfied
+                                    .bytes()
+                                    .to_vec()
+                            } else {
+                                vec![StatusCode::KeepaliveCancel.byte()]
+                            };
                         }
                         let _ = done_tx.send(Input::Done(cid, response, a));
                     });

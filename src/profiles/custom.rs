@@ -12,7 +12,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use super::{find, Profile};
-use crate::authenticator::{AttestationMode, CounterPolicy, CredentialIdFormat};
+use crate::authenticator::{AttestationMode, CounterPolicy, CredentialIdFormat, U2fMode};
 use crate::client::Attachment;
 use crate::crypto::keys::Algorithm;
 
@@ -68,6 +68,7 @@ struct ProfileFile {
     account_chooser: Option<bool>,
     zeroes_aaguid_for_none: Option<bool>,
     unsynced_at_creation: Option<bool>,
+    u2f: Option<String>,
     sources: Option<Vec<String>>,
 }
 
@@ -212,6 +213,16 @@ pub fn from_json(text: &str, origin: &str) -> Result<Profile, ProfileFileError> 
     }
     if let Some(b) = file.account_chooser {
         c.account_chooser = b;
+    }
+    if let Some(m) = file.u2f {
+        c.u2f = U2fMode::from_name(&m)
+            .ok_or_else(|| invalid(format!("`u2f` {m:?}: use off, also or only")))?;
+        // U2F keys are P-256 only, hold no discoverable credentials and cannot verify users.
+        if c.u2f == U2fMode::Only && c.algorithms != [Algorithm::Es256] {
+            return Err(invalid(
+                "`u2f` only needs `algorithms` [-7]: U2F is ES256 only".into(),
+            ));
+        }
     }
     if let Some(a) = file.authenticator_attachment {
         p.attachment = match a.as_str() {

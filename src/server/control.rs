@@ -291,6 +291,7 @@ pub async fn add_credential(
                 large_blob_key: None,
                 cred_blob: None,
                 sequence: store.max_sequence() + 1,
+                u2f_app_param: None,
             };
             store.insert(credential).map_err(store_error)
         })

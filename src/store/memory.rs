@@ -244,6 +244,7 @@ mod tests {
             large_blob_key: None,
             cred_blob: None,
             sequence: u64::from(id),
+            u2f_app_param: None,
         }
     }
 

@@ -113,6 +113,10 @@ pub struct Credential {
     pub cred_blob: Option<Vec<u8>>,
     /// Creation order within this authenticator (ties on `created_ms` are broken by it).
     pub sequence: u64,
+    /// For a credential registered over CTAP1/U2F: its application parameter (SHA-256 of the
+    /// AppID or RP ID), which binds it instead of `rp_id` (then only what the registering
+    /// client said, or empty). `None` for CTAP2 credentials.
+    pub u2f_app_param: Option<[u8; 32]>,
 }
 
 /// A storage failure. In-memory stores never fail; the vault can.

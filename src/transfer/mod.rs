@@ -587,6 +587,7 @@ pub(crate) fn base_credential(
         large_blob_key: None,
         cred_blob: None,
         sequence: 0,
+        u2f_app_param: None,
     }
 }
 

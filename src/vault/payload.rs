@@ -8,7 +8,7 @@ use zeroize::Zeroizing;
 
 use super::{Part, VaultError};
 use crate::attestation::{AttestationCa, AttestationCert};
-use crate::authenticator::{AttestationMode, Config, CounterPolicy, CredentialIdFormat};
+use crate::authenticator::{AttestationMode, Config, CounterPolicy, CredentialIdFormat, U2fMode};
 use crate::cbor;
 use crate::cbor::{Cursor, CursorError};
 use crate::client::Attachment;
@@ -153,6 +153,12 @@ pub fn encode_with(
         settings.push((17, Value::Bool(true)));
     }
     encode_device(&extras.device, &mut settings);
+    // Key 26 (after the device keys 18–25): written only when U2F is spoken.
+    match s.u2f {
+        U2fMode::Off => {}
+        U2fMode::Also => settings.push((26, int(1))),
+        U2fMode::Only => settings.push((26, int(2))),
+    }
     let settings = cbor::map(settings);
     let mut creds: Vec<&Credential> = credentials.to_vec();
     creds.sort_by_key(|c| c.sequence);
@@ -246,7 +252,10 @@ fn encode_credential(c: &Credential) -> Value {
             Value::Bytes([r.with_uv.as_slice(), &r.without_uv].concat()),
         ));
     }
-    // Key 20 is reserved for another addition; 21 and 22 are the CTAP 2.1 extension data.
+    if let Some(app) = &c.u2f_app_param {
+        e.push((20, Value::Bytes(app.to_vec())));
+    }
+    // 21 and 22: the CTAP 2.1 extension data.
     if let Some(k) = &c.large_blob_key {
         e.push((21, Value::Bytes(k.0.to_vec())));
     }
@@ -599,6 +608,7 @@ fn decode_settings(r: &mut In<'_>) -> Result<(Config, DeviceState), VaultError> 
     let (mut max_list, mut chooser, mut retention) = (None, None, None);
     let (mut att_cert, mut extensions, mut always_uv, mut id_format) = (None, None, None, None);
     let mut unsynced = None;
+    let mut u2f = U2fMode::Off;
     let mut device = DeviceState::default();
     r.map(W, 27, |r, key| {
         match key {
@@ -654,8 +664,13 @@ fn decode_settings(r: &mut In<'_>) -> Result<(Config, DeviceState), VaultError> 
                 }
                 device.large_blob_array = Some(array);
             }
-            // Key 26 is not defined in this version.
-            26 => return Err(bad("settings has an unknown key")),
+            26 => {
+                u2f = match r.int(W)? {
+                    1 => U2fMode::Also,
+                    2 => U2fMode::Only,
+                    _ => return Err(bad("unknown U2F mode (settings key 26)")),
+                }
+            }
             _ => {
                 id_format = Some(match r.int(W)? {
                     0 => CredentialIdFormat::Random,
@@ -707,6 +722,7 @@ fn decode_settings(r: &mut In<'_>) -> Result<(Config, DeviceState), VaultError> 
         always_uv: always_uv.unwrap_or(false),
         credential_id_format: id_format.unwrap_or_default(),
         unsynced_at_creation: unsynced.unwrap_or(false),
+        u2f,
     };
     Ok((config, device))
 }
@@ -720,6 +736,7 @@ fn decode_credential(r: &mut In<'_>) -> Result<Credential, VaultError> {
     let (mut random, mut sequence, mut hidden_at) = (None, None, None);
     let (mut large_blob_key, mut cred_blob) = (None, None);
     r.map(W, 22, |r, key| {
+    let mut u2f_app_param: Option<[u8; 32]> = None;
         match key {
             1 => id = Some(r.bytes(W)?.to_vec()),
             2 => rp_id = Some(r.text(W)?),
@@ -754,7 +771,13 @@ fn decode_credential(r: &mut In<'_>) -> Result<Credential, VaultError> {
                 }
                 cred_blob = Some(b);
             }
-            // Key 20 is not defined in this version.
+            20 => {
+                let app = r.bytes(W)?;
+                u2f_app_param = Some(
+                    app.try_into()
+                        .map_err(|_| bad("U2F application parameter is not 32 bytes"))?,
+                );
+            }
             _ => return Err(bad("credential has an unknown key")),
         }
         Ok(())
@@ -814,6 +837,7 @@ fn decode_credential(r: &mut In<'_>) -> Result<Credential, VaultError> {
         large_blob_key,
         cred_blob,
         sequence: need(sequence, W, 18)?,
+        u2f_app_param,
     })
 }
 

@@ -13,7 +13,11 @@ import socket
 import sys
 import threading
 
-from fido2.cose import CoseKey
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
+from fido2.attestation import AttestationType, FidoU2FAttestation
+from fido2.cose import ES256 as CoseES256, CoseKey
+from fido2.ctap1 import APDU, ApduError, Ctap1
 from fido2.ctap import CtapError
 import dataclasses
 
@@ -710,6 +714,116 @@ def s_cred_blob_min_pin_prf_mc(path):
     assert result.response.authenticator_data.extensions["credBlob"] == b"cred blob bytes"
     later = websafe_decode(result.client_extension_results["prf"]["results"]["first"])
     assert later == at_create, "hmac-secret-mc and hmac-secret agree"
+
+
+# ---- CTAP1/U2F (issue 16) ----
+
+def expect_apdu(code, fn, *args, **kwargs):
+    try:
+        fn(*args, **kwargs)
+    except ApduError as e:
+        assert e.code == code, f"expected SW {code:#06x}, got {e.code:#06x}"
+        return
+    raise AssertionError(f"expected SW {code:#06x}, call succeeded")
+
+
+def u2f_round_trip(dev):
+    """Register and authenticate with python-fido2's Ctap1; returns (app, registration)."""
+    ctap1 = Ctap1(dev)
+    assert ctap1.get_version() == "U2F_V2"
+    app, chal = cdh("u2f.example"), cdh("u2f-register")
+    reg = ctap1.register(chal, app)
+    reg.verify(app, chal)  # the attestation signature, by the certificate's key
+    cert = x509.load_der_x509_certificate(reg.certificate)
+    assert isinstance(cert.public_key(), ec.EllipticCurvePublicKey)
+    assert len(reg.public_key) == 65 and reg.public_key[0] == 0x04
+    # check-only: a known handle is "conditions not satisfied", an unknown one "wrong data".
+    expect_apdu(APDU.USE_NOT_SATISFIED, ctap1.authenticate, chal, app, reg.key_handle, check_only=True)
+    expect_apdu(APDU.WRONG_DATA, ctap1.authenticate, chal, app, b"\x01" * 32, check_only=True)
+    expect_apdu(APDU.WRONG_DATA, ctap1.authenticate, chal, cdh("other.example"), reg.key_handle)
+    counters = []
+    for i in range(2):
+        c = cdh(f"u2f-auth-{i}")
+        sig = ctap1.authenticate(c, app, reg.key_handle)
+        sig.verify(app, c, reg.public_key)
+        assert sig.user_presence & 1, sig.user_presence
+        counters.append(sig.counter)
+    assert counters[1] == counters[0] + 1, counters
+    # Raw APDUs: class, instruction and length errors.
+    expect_apdu(0x6E00, ctap1.send_apdu, cla=0x80, ins=0x03)
+    expect_apdu(0x6D00, ctap1.send_apdu, ins=0x40)
+    expect_apdu(0x6700, ctap1.send_apdu, ins=0x01, data=b"\x00" * 63)
+    return app, reg
+
+
+def s_u2f_also(path):
+    """yubikey-5: CTAP2 and U2F; a U2F key handle logs in over CTAP2 too."""
+    dev = open_device(path)
+    assert CAPABILITY.CBOR.supported(dev.capabilities)
+    assert not CAPABILITY.NMSG.supported(dev.capabilities)
+    ctap = Ctap2(dev)
+    assert ctap.get_info().versions[0] == "U2F_V2", ctap.get_info().versions
+    app, reg = u2f_round_trip(dev)
+    # rpIdHash = appParam: the U2F registration is found by getAssertion for "u2f.example".
+    c = cdh("ctap2-over-u2f")
+    got = ctap.get_assertion(
+        "u2f.example", c, allow_list=[{"type": "public-key", "id": reg.key_handle}]
+    )
+    assert got.credential["id"] == reg.key_handle
+    assert got.auth_data.rp_id_hash == app
+    CoseES256.from_ctap1(reg.public_key).verify(bytes(got.auth_data) + c, got.signature)
+    # And a CTAP2 credential answers U2F authenticate for SHA-256(rpId).
+    made = make(ctap, b"user-u2f", "u2f-user", rk=False, rp={"id": "both.example", "name": "B"})
+    ctap1 = Ctap1(dev)
+    c = cdh("u2f-over-ctap2")
+    sig = ctap1.authenticate(c, cdh("both.example"), made.credential_id)
+    sig.verify(cdh("both.example"), c, b"\x04" + made.public_key[-2] + made.public_key[-3])
+
+
+def s_u2f_only(path):
+    """u2f-key: U2F only; CTAPHID_CBOR is not spoken."""
+    dev = open_device(path)
+    assert not CAPABILITY.CBOR.supported(dev.capabilities)
+    assert not CAPABILITY.NMSG.supported(dev.capabilities)
+    expect_error(CtapError.ERR.INVALID_COMMAND, dev.call, 0x10, b"\x04")
+    u2f_round_trip(dev)
+
+
+def s_u2f_client(path):
+    """Fido2Client falls back to U2F on a key without CBOR; Fido2Server checks fido-u2f."""
+    dev = open_device(path)
+    client = Fido2Client(dev, DefaultClientDataCollector("https://u2f.example"), Approve())
+
+    def verify_attestation(attestation_object, client_data_hash):
+        assert attestation_object.fmt == "fido-u2f", attestation_object.fmt
+        result = FidoU2FAttestation().verify(
+            attestation_object.att_stmt, attestation_object.auth_data, client_data_hash
+        )
+        assert result.attestation_type == AttestationType.BASIC, result
+
+    server = Fido2Server(
+        PublicKeyCredentialRpEntity(name="U2F Example", id="u2f.example"),
+        attestation="direct",
+        verify_attestation=verify_attestation,
+    )
+    user = PublicKeyCredentialUserEntity(id=b"u2f-user", name="dave", display_name="Dave")
+    create_options, state = server.register_begin(
+        user,
+        resident_key_requirement=ResidentKeyRequirement.DISCOURAGED,
+        user_verification=UserVerificationRequirement.DISCOURAGED,
+    )
+    reg = client.make_credential(create_options.public_key)
+    auth_data = server.register_complete(state, reg)
+    cred = auth_data.credential_data
+    assert cred.aaguid == b"\x00" * 16, cred.aaguid
+    assert cred.public_key[3] == -7
+    request_options, state = server.authenticate_begin(
+        [cred], user_verification=UserVerificationRequirement.DISCOURAGED
+    )
+    result = client.get_assertion(request_options.public_key).get_response(0)
+    got = server.authenticate_complete(state, [cred], result)
+    assert got.credential_id == cred.credential_id
+    assert result.response.authenticator_data.counter == 1
 
 
 SCENARIOS = {name[2:]: fn for name, fn in globals().items() if name.startswith("s_")}

@@ -2,7 +2,8 @@
 
 Usage:
   mds_verify.py parse STATEMENT.json
-      Parses the statement as python-fido2's MetadataStatement; prints its AAGUID.
+      Parses the statement as python-fido2's MetadataStatement; prints its AAGUID (null for a
+      U2F statement) and attestation certificate key identifiers.
   mds_verify.py verify STATEMENT.json REGISTRATION.json
       Wraps the statement in a metadata BLOB payload, then asks python-fido2's
       MdsAttestationVerifier whether the registration's attestation chains to one of the
@@ -23,12 +24,33 @@ def load(path):
         return json.load(f)
 
 
+def entry_for(statement):
+    """A BLOB entry: by AAGUID (FIDO2), or by attestation certificate key identifiers (U2F)."""
+    entry = {
+        "metadataStatement": statement,
+        "statusReports": [],
+        "timeOfLastStatusChange": "2024-01-01",
+    }
+    if "aaguid" in statement:
+        entry["aaguid"] = statement["aaguid"]
+    else:
+        entry["attestationCertificateKeyIdentifiers"] = statement[
+            "attestationCertificateKeyIdentifiers"
+        ]
+    return entry
+
+
 def main():
     mode, statement_path = sys.argv[1], sys.argv[2]
     statement = load(statement_path)
     if mode == "parse":
         parsed = MetadataStatement.from_dict(statement)
-        print(json.dumps({"aaguid": str(parsed.aaguid), "types": list(parsed.attestation_types)}))
+        keys = parsed.attestation_certificate_key_identifiers or []
+        print(json.dumps({
+            "aaguid": str(parsed.aaguid) if parsed.aaguid else None,
+            "types": list(parsed.attestation_types),
+            "keys": [k.hex() for k in keys],
+        }))
         return
     registration = load(sys.argv[3])
     payload = MetadataBlobPayload.from_dict(
@@ -36,14 +58,7 @@ def main():
             "legalHeader": "fauxkey test",
             "no": 1,
             "nextUpdate": "2099-12-31",
-            "entries": [
-                {
-                    "aaguid": statement["aaguid"],
-                    "metadataStatement": statement,
-                    "statusReports": [],
-                    "timeOfLastStatusChange": "2024-01-01",
-                }
-            ],
+            "entries": [entry_for(statement)],
         }
     )
     verifier = MdsAttestationVerifier(payload)
