@@ -306,6 +306,7 @@ fn key_handles_work_across_ctap1_and_ctap2() {
             options: Options::default(),
             pin_uv_auth_param: None,
             pin_uv_auth_protocol: None,
+            extensions: Default::default(),
         })
     };
     let got = ga(&mut a, "both.example", &reg.key_handle).unwrap();

@@ -159,6 +159,8 @@ impl<S: CredentialStore> Authenticator<S> {
             cred_random: None,
             sequence,
             u2f_app_param: Some(request.application),
+            large_blob_key: None,
+            cred_blob: None,
         };
         credential.key.drop_parsed();
         self.store

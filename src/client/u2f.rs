@@ -112,6 +112,7 @@ impl<S: CredentialStore> Client<S> {
             fmt: fido_u2f::FORMAT.into(),
             auth_data: built.auth_data,
             att_stmt: built.att_stmt,
+            large_blob_key: None,
         };
         // `none` (and anything but direct/enterprise/indirect) drops the statement; the AAGUID
         // is zero already.

@@ -735,8 +735,8 @@ fn decode_credential(r: &mut In<'_>) -> Result<Credential, VaultError> {
     let (mut created, mut last_used, mut hidden, mut protect) = (None, None, None, None);
     let (mut random, mut sequence, mut hidden_at) = (None, None, None);
     let (mut large_blob_key, mut cred_blob) = (None, None);
-    r.map(W, 22, |r, key| {
     let mut u2f_app_param: Option<[u8; 32]> = None;
+    r.map(W, 22, |r, key| {
         match key {
             1 => id = Some(r.bytes(W)?.to_vec()),
             2 => rp_id = Some(r.text(W)?),
