@@ -70,7 +70,13 @@ fn run_e2e(kind: &str, var: &str, executable: &Path) {
         .arg(kind)
         .env("FAUXKEY_BIN", env!("CARGO_BIN_EXE_fauxkey"))
         .env(var, executable)
-        .env("FAUXKEY_PROFILES", profiles.join(","));
+        .env("FAUXKEY_PROFILES", profiles.join(","))
+        // Keys that store no discoverable credential (u2f-key): the demo RP's residentKey
+        // "required" registration must be refused, as a browser refuses it with such a key.
+        .env(
+            "FAUXKEY_PROFILES_WITHOUT_RK",
+            without_resident_keys(&profiles).join(","),
+        );
     let out = run(cmd, Duration::from_secs(180));
     println!("{}", out.stdout);
     let report = format!(
@@ -114,4 +120,17 @@ fn shim_stands_in_where_the_browser_has_no_webauthn() {
         "expected 6 passing tests\n{report}"
     );
     assert!(out.stdout.contains("# fail 0"), "{report}");
+}
+
+fn without_resident_keys(profiles: &[String]) -> Vec<String> {
+    profiles
+        .iter()
+        .filter(|name| {
+            !fauxkey::profiles::resolve(name)
+                .expect("a builtin profile")
+                .config
+                .resident_keys
+        })
+        .cloned()
+        .collect()
 }

@@ -425,7 +425,10 @@
     // The conditional get(): 202 {pending}, then long polls (204: still pending) until the user
     // at the autofill UI picks a passkey, or the request is aborted or times out.
     async function conditionalGet() {
-      const started = await call('POST', '/webauthn/get', body, controller.signal);
+      // Not aborted with the caller's signal: the server answers at once, and an abort that
+      // came before its answer (no pending ID to cancel yet) must still cancel the request
+      // the server now holds, just below.
+      const started = await call('POST', '/webauthn/get', body);
       if (!started || typeof started.pending !== 'string') return started;
       pendingId = started.pending;
       if (signal && signal.aborted) {

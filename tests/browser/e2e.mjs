@@ -21,6 +21,7 @@ const bin = process.env.FAUXKEY_BIN;
 // Provider profiles (`fauxkey profiles`) to run the demo RP against, one authenticator each;
 // tests/browser_e2e.rs passes every builtin profile.
 const PROFILES = (process.env.FAUXKEY_PROFILES || 'fauxkey').split(',').filter(Boolean);
+const WITHOUT_RK = new Set((process.env.FAUXKEY_PROFILES_WITHOUT_RK || '').split(',').filter(Boolean));
 const kind = process.argv[2] || 'chromium';
 if (!bin) {
   console.error('usage: FAUXKEY_BIN=path/to/fauxkey node e2e.mjs [chromium|firefox]');
@@ -144,7 +145,10 @@ try {
 
   // The same unmodified front end against an authenticator of every provider profile.
   for (const profile of PROFILES) {
-    await check(`profile ${profile}: SimpleWebAuthn registration and login verify`, async () => {
+    const what = WITHOUT_RK.has(profile)
+      ? 'a residentKey "required" registration is refused (the key stores no discoverable credential)'
+      : 'SimpleWebAuthn registration and login verify';
+    await check(`profile ${profile}: ${what}`, async () => {
       const added = await fetch(`${base}/_fauxkey/authenticators`, {
         method: 'POST', headers: json, body: JSON.stringify({ profile }),
       });
@@ -154,6 +158,12 @@ try {
       await page.evaluate((id) => { window.fauxkey.authenticatorId = id; }, authenticatorId);
       try {
         const registered = await act('register', `user-${profile}`);
+        if (WITHOUT_RK.has(profile)) {
+          // The demo RP requires a discoverable credential; this key cannot store one.
+          expect(/^error /.test(registered) && /NotAllowedError/.test(registered) && /discoverable/.test(registered),
+            `register on a key without resident keys: ${registered}`);
+          return;
+        }
         expect(registered.startsWith(`registered user-${profile} `), `register: ${registered}`);
         const signedIn = await act('login');
         expect(signedIn.startsWith(`signed in as user-${profile} `), `login: ${signedIn}`);
