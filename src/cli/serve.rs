@@ -119,34 +119,22 @@ fn read_related_map(path: &Path) -> Result<StaticWellKnown> {
 
 /// Reads a `--related-origins-ca` file: DER, or the certificates of a PEM file.
 fn read_roots(path: &Path) -> Result<Vec<Vec<u8>>> {
-    use base64::Engine as _;
+    use x509_cert::der::Encode as _;
     let bad =
         |why: String| CliError::Usage(format!("--related-origins-ca {}: {why}", path.display()));
     let bytes = std::fs::read(path).map_err(|e| bad(format!("cannot read it: {e}")))?;
-    let Ok(text) = std::str::from_utf8(&bytes) else {
-        return Ok(vec![bytes]);
-    };
-    if !text.contains("-----BEGIN") {
+    if !String::from_utf8_lossy(&bytes).contains("-----BEGIN") {
         return Ok(vec![bytes]);
     }
-    let mut roots = Vec::new();
-    let mut rest = text;
-    while let Some(start) = rest.find("-----BEGIN CERTIFICATE-----") {
-        let body = &rest[start + "-----BEGIN CERTIFICATE-----".len()..];
-        let end = body
-            .find("-----END CERTIFICATE-----")
-            .ok_or_else(|| bad("a certificate has no END line".into()))?;
-        let b64: String = body[..end].split_whitespace().collect();
-        let der = base64::engine::general_purpose::STANDARD
-            .decode(b64)
-            .map_err(|e| bad(format!("bad base64 in a certificate: {e}")))?;
-        roots.push(der);
-        rest = &body[end..];
-    }
-    if roots.is_empty() {
+    let chain = x509_cert::Certificate::load_pem_chain(&bytes)
+        .map_err(|e| bad(format!("not a PEM certificate chain: {e}")))?;
+    if chain.is_empty() {
         return Err(bad("no CERTIFICATE block in this PEM file".into()));
     }
-    Ok(roots)
+    chain
+        .iter()
+        .map(|c| c.to_der().map_err(|e| bad(format!("a certificate: {e}"))))
+        .collect()
 }
 
 /// The server's related-origins policy from the `--related-origins*` options.
