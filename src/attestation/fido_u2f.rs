@@ -6,18 +6,14 @@
 //! `0x00 ‖ rpIdHash ‖ clientDataHash ‖ credentialId ‖ 0x04 ‖ x ‖ y`, so only ES256 credentials
 //! exist, and the authenticatorData the client builds carries a zero AAGUID.
 
-use std::str::FromStr as _;
-
 use ciborium::value::Value;
 use uuid::Uuid;
-use x509_cert::builder::CertificateBuilder;
 use x509_cert::der::Decode as _;
-use x509_cert::name::Name;
 use x509_cert::Certificate;
 
-use super::{build, serial, signing_key, spki, validity, AttestationCa, AttestationCert};
+use super::{AttestationCa, AttestationCert};
 use super::{AttestationError, LabProfile};
-use crate::crypto::keys::{Algorithm, PrivateKey, PublicKey};
+use crate::crypto::keys::PublicKey;
 use crate::ctap1::RegisterResponse;
 use crate::ctap2::auth_data::{AttestedCredentialData, AuthenticatorData, Flags};
 
@@ -33,35 +29,12 @@ impl AttestationCa {
         organization: &str,
         rng: &mut crate::env::Rng,
     ) -> Result<AttestationCert, AttestationError> {
-        let ca_signer = signing_key(self.key())?;
-        let issuer = Certificate::from_der(self.root_der())
-            .map_err(|e| AttestationError::BadCertificate(e.to_string()))?
-            .tbs_certificate()
-            .subject()
-            .clone();
-        let key = PrivateKey::generate(Algorithm::Es256, rng.as_mut());
-        let leaf_signer = signing_key(&key)?;
-        let escape = |s: &str| {
-            s.replace('\\', "\\\\")
-                .replace(',', "\\,")
-                .replace('+', "\\+")
-        };
-        let subject = Name::from_str(&format!(
-            "CN=fauxkey Test U2F Attestation,OU=Authenticator Attestation,O={},C=ZZ",
-            escape(organization)
-        ))
-        .map_err(|e| AttestationError::Build(e.to_string()))?;
-        let builder = CertificateBuilder::new(
-            LabProfile::U2f { issuer, subject },
-            serial(rng)?,
-            validity()?,
-            spki(&leaf_signer)?,
+        self.issue_leaf(
+            organization,
+            "fauxkey Test U2F Attestation",
+            rng,
+            |issuer, subject| LabProfile::U2f { issuer, subject },
         )
-        .map_err(|e| AttestationError::Build(e.to_string()))?;
-        Ok(AttestationCert {
-            chain: vec![build(builder, &ca_signer)?],
-            key,
-        })
     }
 }
 

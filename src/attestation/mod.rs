@@ -313,6 +313,25 @@ impl AttestationCa {
         common_name: &str,
         rng: &mut Rng,
     ) -> Result<AttestationCert, AttestationError> {
+        self.issue_leaf(organization, common_name, rng, |issuer, subject| {
+            LabProfile::Leaf {
+                issuer,
+                subject,
+                aaguid,
+            }
+        })
+    }
+
+    /// One ES256 leaf under this root: subject `C=ZZ, O=<organization>, OU=Authenticator
+    /// Attestation, CN=<common_name>`, its extensions set by `profile` (given issuer and
+    /// subject). The chain is `[leaf]`.
+    fn issue_leaf(
+        &self,
+        organization: &str,
+        common_name: &str,
+        rng: &mut Rng,
+        profile: impl FnOnce(Name, Name) -> LabProfile,
+    ) -> Result<AttestationCert, AttestationError> {
         let ca_signer = signing_key(&self.key)?;
         let issuer = Certificate::from_der(&self.root_der)
             .map_err(|e| AttestationError::BadCertificate(e.to_string()))?
@@ -334,11 +353,7 @@ impl AttestationCa {
         ))
         .map_err(|e| AttestationError::Build(e.to_string()))?;
         let builder = CertificateBuilder::new(
-            LabProfile::Leaf {
-                issuer,
-                subject,
-                aaguid,
-            },
+            profile(issuer, subject),
             serial(rng)?,
             validity()?,
             spki(&leaf_signer)?,
