@@ -5,7 +5,8 @@
 //! `cd benches/peers && cargo bench` (`FAUXKEY_PEERS_REPS`, default 15, and
 //! `FAUXKEY_PEERS_SECS`, default 1: each repetition runs every contender for that long, one
 //! after another, so a ratio within one repetition is same-run; the table gives the median of
-//! the per-repetition ratios, and the median rates).
+//! the per-repetition ratios, and the median rates). `FAUXKEY_PEERS_ONLY=SUBSTRING` runs only
+//! the contenders whose name contains it, to profile one.
 //!
 //! Targets (benchmarks, not tests): getAssertion ≥ 1.5 × passkey-rs with the same backend;
 //! `Client::get` ≥ 0.9 × getAssertion; makeCredential (`none`) ≥ 1.0 × passkey-rs.
@@ -249,12 +250,29 @@ fn fauxkey_ops(ops: &mut Vec<(String, Op)>, name: &str, signer: Signer) {
     })
     .to_string();
     // A client with exactly one credential, so discovery has one to choose.
-    let mut client = fauxkey::Client::new(fauxkey(signer));
+    let mut client = fauxkey::Client::new(fauxkey(signer.clone()));
     client.create(ORIGIN, &create).unwrap();
     ops.push((
         format!("client_get/fauxkey-{name}"),
         Box::new(move || {
             black_box(serde_json::to_string(&client.get(ORIGIN, &get).unwrap()).unwrap());
+        }),
+    ));
+    // The getAssertion row's own request (allow list of one, UV) through the client.
+    let mut client = fauxkey::Client::new(fauxkey(signer));
+    let made: serde_json::Value =
+        serde_json::to_value(client.create(ORIGIN, &create).unwrap()).unwrap();
+    let get_allow = serde_json::json!({
+        "challenge": "AAECAwQFBgcICQoLDA0ODw",
+        "rpId": RP,
+        "allowCredentials": [{"type": "public-key", "id": made["rawId"]}],
+        "userVerification": "required"
+    })
+    .to_string();
+    ops.push((
+        format!("client_get_allow/fauxkey-{name}"),
+        Box::new(move || {
+            black_box(serde_json::to_string(&client.get(ORIGIN, &get_allow).unwrap()).unwrap());
         }),
     ));
 }
@@ -340,6 +358,12 @@ fn main() {
     passkey_rs(&mut ops, &rt, "aws-lc-rs", || {
         passkey_crypto::aws_lc_rs::AwsLcRsBackend
     });
+    // FAUXKEY_PEERS_ONLY=SUBSTRING runs only the contenders whose name contains it (to
+    // profile one of them, e.g. under `perf record`), and prints no ratios.
+    let only = std::env::var("FAUXKEY_PEERS_ONLY").ok();
+    if let Some(only) = &only {
+        ops.retain(|(name, _)| name.contains(only.as_str()));
+    }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!(
         "fauxkey peers: {reps} interleaved repetitions of {secs:?} per contender, {cores} cores"
@@ -349,6 +373,12 @@ fn main() {
         for (i, (_, op)) in ops.iter_mut().enumerate() {
             rates[i].push(rate(op, secs));
         }
+    }
+    if only.is_some() {
+        for (i, (name, _)) in ops.iter().enumerate() {
+            println!("| {name} | {:.0} |", median(rates[i].clone()));
+        }
+        return;
     }
     let index = |id: &str| ops.iter().position(|(n, _)| n == id).unwrap();
     println!();
@@ -363,8 +393,10 @@ fn main() {
         ("getAssertion, aws-lc-rs: fauxkey ÷ passkey-rs", "get_assertion/fauxkey-fast", "get_assertion/passkey-rs-aws-lc-rs", Some(1.5)),
         ("makeCredential none, RustCrypto: fauxkey ÷ passkey-rs", "make_credential_none/fauxkey-rfc6979", "make_credential_none/passkey-rs-rustcrypto", Some(1.0)),
         ("makeCredential none, aws-lc-rs: fauxkey ÷ passkey-rs", "make_credential_none/fauxkey-fast", "make_credential_none/passkey-rs-aws-lc-rs", Some(1.0)),
-        ("Client::get (RFC 6979) ÷ getAssertion", "client_get/fauxkey-rfc6979", "get_assertion/fauxkey-rfc6979", Some(0.9)),
-        ("Client::get (fast) ÷ getAssertion", "client_get/fauxkey-fast", "get_assertion/fauxkey-fast", Some(0.9)),
+        ("Client::get, discoverable (RFC 6979) ÷ getAssertion", "client_get/fauxkey-rfc6979", "get_assertion/fauxkey-rfc6979", Some(0.9)),
+        ("Client::get, discoverable (fast) ÷ getAssertion", "client_get/fauxkey-fast", "get_assertion/fauxkey-fast", Some(0.9)),
+        ("Client::get, allow list (RFC 6979) ÷ getAssertion (the same request)", "client_get_allow/fauxkey-rfc6979", "get_assertion/fauxkey-rfc6979", Some(0.9)),
+        ("Client::get, allow list (fast) ÷ getAssertion (the same request)", "client_get_allow/fauxkey-fast", "get_assertion/fauxkey-fast", Some(0.9)),
         ("Client::get (RFC 6979) ÷ passkey-rs getAssertion (RustCrypto)", "client_get/fauxkey-rfc6979", "get_assertion/passkey-rs-rustcrypto", None),
         ("Client::get (fast) ÷ passkey-rs getAssertion (aws-lc-rs)", "client_get/fauxkey-fast", "get_assertion/passkey-rs-aws-lc-rs", None),
         ("Client::create (RFC 6979) ÷ makeCredential", "client_create/fauxkey-rfc6979", "make_credential_none/fauxkey-rfc6979", None),

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use fauxkey::client::related::{
-    parse_document, Fallback, StaticWellKnown, WellKnownRelatedOrigins, WellKnownSource,
+    Fallback, StaticWellKnown, WellKnownRelatedOrigins, WellKnownSource,
 };
 use fauxkey::client::related_https::HttpsWellKnown;
 use fauxkey::server::{
@@ -90,31 +90,7 @@ fn read_related_map(path: &Path) -> Result<StaticWellKnown> {
     let bad =
         |why: String| CliError::Usage(format!("--related-origins-map {}: {why}", path.display()));
     let text = std::fs::read_to_string(path).map_err(|e| bad(format!("cannot read it: {e}")))?;
-    let value: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| bad(format!("not JSON: {e}")))?;
-    let serde_json::Value::Object(entries) = value else {
-        return Err(bad("expected an object of RP ID -> document, e.g. \
-             {\"example.com\": {\"origins\": [\"https://example.co.uk\"]}}"
-            .into()));
-    };
-    let mut map = StaticWellKnown::default();
-    for (rp_id, document) in entries {
-        if rp_id.is_empty() || !rp_id.is_ascii() || rp_id != rp_id.to_ascii_lowercase() {
-            return Err(bad(format!(
-                "{rp_id:?} is not an RP ID as clients compare them: lowercase ASCII (xn-- for \
-                 international names)"
-            )));
-        }
-        let text = document.to_string();
-        if !document.is_object() || parse_document(&text).is_none() {
-            return Err(bad(format!(
-                "the entry for {rp_id:?} is not a well-known document: expected \
-                 {{\"origins\": [\"https://…\", …]}}"
-            )));
-        }
-        map.0.insert(rp_id, text);
-    }
-    Ok(map)
+    StaticWellKnown::from_json(&text).map_err(bad)
 }
 
 /// Reads a `--related-origins-ca` file: DER, or the certificates of a PEM file.

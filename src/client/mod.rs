@@ -85,6 +85,10 @@ pub struct Client<S: CredentialStore = MemoryStore> {
     user_pin: Option<Zeroizing<String>>,
     /// Pending conditional requests and password sign-ins ([`conditional`]).
     conditional: conditional::State,
+    /// The last caller origin string parsed, and what it parsed to: a test suite or server
+    /// calls from one origin over and over, and parsing a URL is a fair share of a ceremony's
+    /// work outside the signature. Parsing is a pure function of the string.
+    last_origin: Option<(String, CallerOrigin)>,
 }
 
 impl<S: CredentialStore> std::fmt::Debug for Client<S> {
@@ -111,6 +115,15 @@ fn unwrap_public_key(mut v: serde_json::Value) -> serde_json::Value {
 /// Parses options JSON, naming the exact bad member on failure (TypeError, as
 /// `parse…OptionsFromJSON` and WebIDL conversion would throw).
 fn parse_options<T: serde::de::DeserializeOwned>(json: &str, what: &str) -> Result<T, ClientError> {
+    // Fast path: options well within the depth bound that parse straight into `T` give what
+    // the path below gives, without building a `serde_json::Value` tree first. Anything else
+    // (too deep for the scan's margin, a `{"publicKey": …}` wrapper, a duplicate member, any
+    // error) takes the path below, which decides and names the error as before.
+    if json_depth_below(json.as_bytes(), MAX_JSON_DEPTH / 2) {
+        if let Ok(parsed) = serde_json::from_str::<T>(json) {
+            return Ok(parsed);
+        }
+    }
     let value: serde_json::Value = serde_json::from_str(json).map_err(|e| {
         // Chromium fidelity (a deliberate deviation): Chromium ignores unknown extensions
         // nested at any depth; fauxkey's parser stops at serde_json's bound of 128 levels, so a
@@ -148,6 +161,36 @@ fn parse_options<T: serde::de::DeserializeOwned>(json: &str, what: &str) -> Resu
             ClientError::Type(format!("{what}: member `{path}`: {inner}"))
         }
     })
+}
+
+/// Whether `json`'s arrays and objects nest less than `limit` deep (strings skipped, escapes
+/// included); malformed input may answer either way, as the parser then decides.
+fn json_depth_below(json: &[u8], limit: usize) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in json {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth >= limit {
+                    return false;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    true
 }
 
 /// Parses `PublicKeyCredentialCreationOptionsJSON` (bare or `{"publicKey": …}`); errors name the
@@ -242,6 +285,7 @@ impl<S: CredentialStore> Client<S> {
             faults: FaultQueue::default(),
             user_pin: None,
             conditional: conditional::State::default(),
+            last_origin: None,
         }
     }
 
@@ -477,9 +521,21 @@ impl<S: CredentialStore> Client<S> {
         origin: &str,
         options_json: &str,
     ) -> Result<RegistrationResponseJson, ClientError> {
-        let origin = CallerOrigin::parse(origin)?;
+        let origin = self.caller_origin(origin)?;
         let options = parse_options(options_json, "creation options")?;
         self.create_with(&origin, &options)
+    }
+
+    /// [`CallerOrigin::parse`], remembering the last string parsed (see `last_origin`).
+    fn caller_origin(&mut self, origin: &str) -> Result<CallerOrigin, ClientError> {
+        if let Some((text, parsed)) = &self.last_origin {
+            if text == origin {
+                return Ok(parsed.clone());
+            }
+        }
+        let parsed = CallerOrigin::parse(origin)?;
+        self.last_origin = Some((origin.to_owned(), parsed.clone()));
+        Ok(parsed)
     }
 
     /// `navigator.credentials.get()` from an origin and the RP's request options JSON.
@@ -488,7 +544,7 @@ impl<S: CredentialStore> Client<S> {
         origin: &str,
         options_json: &str,
     ) -> Result<AuthenticationResponseJson, ClientError> {
-        let origin = CallerOrigin::parse(origin)?;
+        let origin = self.caller_origin(origin)?;
         let options = parse_options(options_json, "request options")?;
         self.get_with(&origin, &options)
     }
@@ -1148,4 +1204,36 @@ fn has_sig(att_stmt: &Value) -> bool {
 
 fn has_x5c(att_stmt: &Value) -> bool {
     matches!(att_stmt, Value::Map(m) if crate::ctap2::text_key(m, "x5c").is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_depth_scan_counts_brackets_outside_strings_only() {
+        assert!(json_depth_below(br#"{"a":[1,{"b":2}]}"#, 4));
+        assert!(!json_depth_below(br#"{"a":[1,{"b":2}]}"#, 3));
+        // Brackets inside strings, and escaped quotes, do not count.
+        assert!(json_depth_below(br#"{"a":"[[[[{{{{\"[[[["}"#, 2));
+        assert!(!json_depth_below(br#"{"a":"\\",[[[1]]]}"#, 3));
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        assert!(!json_depth_below(deep.as_bytes(), MAX_JSON_DEPTH / 2));
+    }
+
+    #[test]
+    fn options_parse_the_same_on_the_fast_and_the_slow_path() {
+        let bare = r#"{"challenge":"AAEC","rpId":"example.com","userVerification":"required"}"#;
+        let wrapped = format!(r#"{{"publicKey":{bare}}}"#);
+        let a: RequestOptionsJson = parse_options(bare, "request options").expect("bare");
+        let b: RequestOptionsJson = parse_options(&wrapped, "request options").expect("wrapped");
+        assert_eq!(format!("{a:?}"), format!("{b:?}"));
+        // A member of the wrong type is named the same way whichever path is taken first.
+        let err = parse_options::<RequestOptionsJson>(
+            r#"{"challenge":"AAEC","timeout":"soon"}"#,
+            "request options",
+        )
+        .expect_err("timeout is a number");
+        assert!(err.to_string().contains("member `timeout`"), "{err}");
+    }
 }

@@ -39,6 +39,39 @@ impl<T: WellKnownSource + ?Sized> WellKnownSource for Box<T> {
 pub struct StaticWellKnown(pub BTreeMap<String, String>);
 
 impl StaticWellKnown {
+    /// A map read from JSON: an object of RP ID → well-known document, e.g.
+    /// `{"example.com": {"origins": ["https://example.co.uk"]}}` (what `serve
+    /// --related-origins-map` reads). Every RP ID must be lowercase ASCII as clients compare
+    /// them, and every document must be one [`parse_document`] accepts; the error says which
+    /// entry is not.
+    pub fn from_json(text: &str) -> Result<Self, String> {
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+        let serde_json::Value::Object(entries) = value else {
+            return Err("expected an object of RP ID -> document, e.g. \
+                 {\"example.com\": {\"origins\": [\"https://example.co.uk\"]}}"
+                .into());
+        };
+        let mut map = StaticWellKnown::default();
+        for (rp_id, document) in entries {
+            if rp_id.is_empty() || !rp_id.is_ascii() || rp_id != rp_id.to_ascii_lowercase() {
+                return Err(format!(
+                    "{rp_id:?} is not an RP ID as clients compare them: lowercase ASCII (xn-- \
+                     for international names)"
+                ));
+            }
+            let text = document.to_string();
+            if !document.is_object() || parse_document(&text).is_none() {
+                return Err(format!(
+                    "the entry for {rp_id:?} is not a well-known document: expected \
+                     {{\"origins\": [\"https://…\", …]}}"
+                ));
+            }
+            map.0.insert(rp_id, text);
+        }
+        Ok(map)
+    }
+
     /// One RP ID whose document lists `origins`.
     pub fn with(mut self, rp_id: &str, origins: &[&str]) -> Self {
         let doc = serde_json::json!({ "origins": origins }).to_string();

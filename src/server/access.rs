@@ -180,8 +180,14 @@ const NO_TOKEN: &str =
 
 /// The access middleware (see the module docs). `access` is cloned per request.
 pub async fn guard(access: std::sync::Arc<Access>, request: Request, next: Next) -> Response {
-    // Owned, so that a refusal can still read the body it refuses (see `refuse`).
-    let headers = &request.headers().clone();
+    // Split up front, so that a refusal can still read the body it refuses (see `refuse`).
+    let (mut parts, body) = request.into_parts();
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let headers = &parts.headers;
     let timeout = access.body_timeout;
     // 1. DNS rebinding: the page's `Host` is the attacker's name for our address.
     if !access.host_ok(headers) {
@@ -197,9 +203,9 @@ pub async fn guard(access: std::sync::Arc<Access>, request: Request, next: Next)
                 access.hosts[0]
             ),
         );
-        return refuse(request, r, timeout).await;
+        return refuse(body, declared, r, timeout).await;
     }
-    let path = request.uri().path().to_owned();
+    let path = parts.uri.path().to_owned();
     let webauthn = path.starts_with("/webauthn/");
     let origin = headers
         .get(header::ORIGIN)
@@ -218,7 +224,7 @@ pub async fn guard(access: std::sync::Arc<Access>, request: Request, next: Next)
     };
 
     // 2. Preflights: answered for allowed origins on the WebAuthn routes only.
-    if request.method() == Method::OPTIONS {
+    if parts.method == Method::OPTIONS {
         if !(webauthn && allowed_origin.is_some()) {
             return error_response(
                 StatusCode::FORBIDDEN,
@@ -260,7 +266,7 @@ pub async fn guard(access: std::sync::Arc<Access>, request: Request, next: Next)
     let caller = match token {
         Some(true) => Caller::Trusted,
         Some(false) if !public => {
-            return cors(refuse(request, unauthorized("wrong token"), timeout).await)
+            return cors(refuse(body, declared, unauthorized("wrong token"), timeout).await)
         }
         _ if public => Caller::Trusted,
         _ if webauthn => match (&origin, allowed_origin) {
@@ -274,23 +280,17 @@ pub async fn guard(access: std::sync::Arc<Access>, request: Request, next: Next)
                          to let its pages use the shim"
                     ),
                 );
-                return refuse(request, r, timeout).await;
+                return refuse(body, declared, r, timeout).await;
             }
-            (None, None) => return refuse(request, unauthorized(NO_TOKEN), timeout).await,
+            (None, None) => return refuse(body, declared, unauthorized(NO_TOKEN), timeout).await,
         },
         _ if path.starts_with("/_fauxkey/") => {
-            return refuse(request, unauthorized(NO_TOKEN), timeout).await
+            return refuse(body, declared, unauthorized(NO_TOKEN), timeout).await
         }
         _ => Caller::Trusted,
     };
 
     // 4. JSON only: a text/plain or form POST is what a page can send without a preflight.
-    let (mut parts, body) = request.into_parts();
-    let declared = parts
-        .headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
     let chunked = parts.headers.contains_key(header::TRANSFER_ENCODING);
     let has_body = chunked || declared.is_some_and(|n| n > 0);
     let json = parts
@@ -305,7 +305,7 @@ pub async fn guard(access: std::sync::Arc<Access>, request: Request, next: Next)
             "TypeError",
             "send the request body as JSON with `Content-Type: application/json`",
         );
-        return cors(refuse(Request::from_parts(parts, body), r, timeout).await);
+        return cors(refuse(body, declared, r, timeout).await);
     }
 
     // 5. The body, bounded in size and time.
@@ -327,13 +327,13 @@ pub async fn guard(access: std::sync::Arc<Access>, request: Request, next: Next)
 /// with unread bytes in its receive buffer makes the kernel send a reset, and a reset that
 /// reaches the client while it is still sending discards the answer it was about to read: the
 /// client sees "unexpected EOF" or "connection reset" instead of the refusal.
-async fn refuse(request: Request, response: Response, timeout: Duration) -> Response {
-    let declared = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    match read_body(request.into_body(), declared, timeout).await {
+async fn refuse(
+    body: Body,
+    declared: Option<u64>,
+    response: Response,
+    timeout: Duration,
+) -> Response {
+    match read_body(body, declared, timeout).await {
         Ok(_) => response,
         // Too large or too slow: the connection cannot be reused.
         Err(_) => close(response),
