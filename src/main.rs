@@ -185,11 +185,19 @@ pub enum Command {
     },
     /// Print the vault's test attestation root certificate (created on first use), for an RP
     /// test suite to trust: base64 DER on one line (as MDS3 lists roots), or PEM.
-    #[command(after_help = "Example:\n  fauxkey attestation-root --pem > fauxkey-root.pem")]
+    #[command(
+        after_help = "Examples:\n  fauxkey attestation-root --pem > fauxkey-root.pem\n  fauxkey attestation-root --pem --format tpm > fauxkey-tpm-root.pem"
+    )]
     AttestationRoot {
         /// Print PEM instead of base64 DER.
         #[arg(long)]
         pem: bool,
+        /// The attestation statement format the RP files this trust anchor under (py_webauthn's
+        /// `pem_root_certs_bytes_by_fmt`, SimpleWebAuthn's `setRootCertificates({identifier})`):
+        /// packed, tpm or fido-u2f. The one test root anchors each of them; this prints it and
+        /// says so on stderr. `none` has no chain and is refused.
+        #[arg(long, value_name = "FMT")]
+        format: Option<String>,
     },
     /// Print a FIDO MDS3-style metadata statement for a profile (JSON), with the vault's test
     /// attestation root for profiles that attest with a certificate.

@@ -158,6 +158,34 @@ fn the_exported_root_is_the_trust_anchor_for_the_binarys_registrations() {
     assert_eq!(metadata["attestationRootCertificates"][0], b64.trim());
     assert_eq!(metadata["aaguid"], YUBIKEY_AAGUID);
     assert_eq!(ok(&fauxkey(&vault, &["attestation-root", "--pem"])), pem);
+    // Per format (RP libraries file trust anchors by fmt): the one root, and stderr says so.
+    for fmt in ["packed", "tpm", "fido-u2f"] {
+        let out = fauxkey(&vault, &["attestation-root", "--pem", "--format", fmt]);
+        assert_eq!(ok(&out), pem, "{fmt}");
+        let note = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            note.contains(&format!(
+                "trust anchor for fmt {fmt}: the vault's test root"
+            )) && note.contains("(packed, tpm, fido-u2f)"),
+            "{note}"
+        );
+    }
+    for (fmt, says) in [
+        ("none", "a `none` attestation carries no certificate chain"),
+        (
+            "android-safetynet",
+            "fauxkey issues no attestation chains for fmt \"android-safetynet\"",
+        ),
+    ] {
+        let out = fauxkey(&vault, &["attestation-root", "--format", fmt]);
+        assert_eq!(out.status.code(), Some(2), "{fmt}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(says) && err.contains("formats with a root: packed, tpm, fido-u2f"),
+            "{err}"
+        );
+        assert!(out.stdout.is_empty());
+    }
 
     // Another vault has another root.
     let other = d.0.join("other.fxk");

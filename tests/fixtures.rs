@@ -367,6 +367,7 @@ fn rejection_reason(ceremony: CeremonyKind, broken: &str) -> Option<&'static [&'
             "truncated-authenticator-data" => &["ParseNOMFailure"],
             "alg-not-offered" => &["CredentialAlteredAlgFromRequest"],
             "trailing-bytes" | "malformed-cbor" => &["ParseCBORFailure"],
+            "x5c-wrong-aaguid" => &["AttestationCertificateAAGUIDMismatch"],
             _ => return None,
         },
     })

@@ -95,8 +95,106 @@ fn corpus_dir(
     (dir, corpus)
 }
 
-/// Checks a consumer's summary against the manifest.
-fn judge(output: std::process::Output, corpus: &fixtures::Corpus, library_prefix: &str) {
+/// The format-specific broken cases (tpm, x5c) and the start of py_webauthn 3.0.1's refusal
+/// for each (its error and, after "cause:", the exception behind it): a rejection for another
+/// reason would prove nothing about the case.
+const PY_WEBAUTHN_REASONS: &[(&str, &str)] = &[
+    ("tpm-wrong-magic", "InvalidRegistrationResponse: CertInfo magic \""),
+    (
+        "tpm-wrong-extra-data",
+        "InvalidRegistrationResponse: PubArea extra data did not match hash of auth data and client data (TPM)",
+    ),
+    // ECC: "Unique … was not same as public key [x,y]"; RSA: "PubArea unique … was not same
+    // as public key modulus".
+    ("tpm-pub-area-mismatch", "was not same as public key"),
+    (
+        "tpm-aik-without-eku",
+        "InvalidRegistrationResponse: Certificate missing extension <ObjectIdentifier(oid=2.5.29.37, name=extendedKeyUsage)> (TPM)",
+    ),
+    (
+        "tpm-aik-without-san",
+        "InvalidRegistrationResponse: Certificate missing extension <ObjectIdentifier(oid=2.5.29.17, name=subjectAltName)> (TPM)",
+    ),
+    (
+        "tpm-aik-subject-not-empty",
+        "InvalidRegistrationResponse: Certificate Subject \"<Name(CN=fauxkey Test AIK,O=fauxkey,C=ZZ)>\" was not empty (TPM)",
+    ),
+    ("x5c-expired", "(cause: X509StoreContextError: certificate has expired)"),
+    (
+        "x5c-not-yet-valid",
+        "(cause: X509StoreContextError: certificate is not yet valid",
+    ),
+    // x5c-wrong-aaguid: accepted (listed in the manifest's not_caught_by).
+];
+
+/// The same for @simplewebauthn/server 14.0.3.
+const SIMPLEWEBAUTHN_REASONS: &[(&str, &str)] = &[
+    (
+        "tpm-wrong-magic",
+        "Error: Unexpected magic value \"4283712326\", expected \"0xff544347\" (TPM)",
+    ),
+    (
+        "tpm-wrong-extra-data",
+        "Error: CertInfo extra data did not equal hashed attestation (TPM)",
+    ),
+    // ECC: "… is not same as public key x and y (TPM|ECC)"; RSA: "… credentialPublicKey (TPM|RSA)".
+    (
+        "tpm-pub-area-mismatch",
+        "Error: PubArea unique is not same as ",
+    ),
+    (
+        "tpm-aik-without-eku",
+        "Error: Certificate did not contain ExtendedKeyUsage extension (TPM)",
+    ),
+    (
+        "tpm-aik-without-san",
+        "Error: Certificate did not contain subjectAltName extension (TPM)",
+    ),
+    (
+        "tpm-aik-subject-not-empty",
+        "Error: Certificate subject was not empty (TPM)",
+    ),
+    (
+        "x5c-expired",
+        "Error: Certificate not good after \"Tue Dec 31 2024 23:59:59 GMT",
+    ),
+    (
+        "x5c-not-yet-valid",
+        "Error: Certificate not good before \"Fri Jan 01 2049 00:00:00 GMT",
+    ),
+    (
+        "x5c-wrong-aaguid",
+        "Error: Certificate extension id-fido-gen-ce-aaguid (1.3.6.1.4.1.45724.1.1.4) value of \"",
+    ),
+];
+
+/// The corpus holds every tpm fault on tpm (windows-hello) and every x5c fault on both packed
+/// (yubikey-5) and tpm.
+fn assert_format_faults_present(corpus: &fixtures::Corpus) {
+    let cases = &corpus.manifest().cases;
+    for (broken, _) in SIMPLEWEBAUTHN_REASONS {
+        for fmt in ["tpm", "packed"] {
+            if broken.starts_with("tpm-") && fmt == "packed" {
+                continue;
+            }
+            assert!(
+                cases
+                    .iter()
+                    .any(|c| c.broken.as_deref() == Some(broken) && c.fmt.as_deref() == Some(fmt)),
+                "no {broken} case with fmt {fmt}"
+            );
+        }
+    }
+}
+
+/// Checks a consumer's summary against the manifest; a rejected case whose `broken` is in
+/// `reasons` must be refused with an error containing the listed text.
+fn judge(
+    output: std::process::Output,
+    corpus: &fixtures::Corpus,
+    library_prefix: &str,
+    reasons: &[(&str, &str)],
+) {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let summary: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
         panic!(
@@ -137,6 +235,33 @@ fn judge(output: std::process::Output, corpus: &fixtures::Corpus, library_prefix
         cases.len() - golden - gaps.len(),
         "{library}"
     );
+    // Each format-specific broken case was refused for its own reason.
+    let mut matched = 0;
+    for case in cases.iter().filter(|c| c.verdict == Verdict::Reject) {
+        let Some((_, want)) = reasons
+            .iter()
+            .find(|(b, _)| case.broken.as_deref() == Some(*b))
+        else {
+            continue;
+        };
+        if gaps.contains(&case.id.as_str()) {
+            continue;
+        }
+        let error = summary["rejections"][&case.id]
+            .as_str()
+            .unwrap_or_else(|| panic!("{library}: no rejection recorded for {}", case.id));
+        assert!(
+            error.contains(want),
+            "{library} rejected {} for another reason than {:?} (want {want:?}): {error}",
+            case.id,
+            case.broken
+        );
+        matched += 1;
+    }
+    assert!(
+        matched >= reasons.len(),
+        "{library}: {matched} reasons matched"
+    );
     for id in &gaps {
         let case = cases.iter().find(|c| c.id == *id).unwrap();
         eprintln!(
@@ -155,24 +280,16 @@ fn py_webauthn_reaches_the_manifest_verdict_on_every_case() {
         .into_iter()
         .filter(|a| *a != Algorithm::Es384)
         .collect();
-    // py_webauthn 3.0.1 does not know the FIDO Alliance's test TPM vendor (id:FFFFF1D0) the
-    // `tpm` AIK names, so windows-hello attests packed x5c in its corpus.
-    let profiles = fauxkey::profiles::builtin()
-        .into_iter()
-        .map(|mut p| {
-            if p.config.attestation == fauxkey::authenticator::AttestationMode::Tpm {
-                p.config.attestation = fauxkey::authenticator::AttestationMode::Packed;
-            }
-            p
-        })
-        .collect();
-    let (dir, corpus) = corpus_dir("python", &algorithms, profiles);
+    // verify_corpus.py registers the FIDO Alliance's test TPM vendor (id:FFFFF1D0) the `tpm`
+    // AIK names, which py_webauthn 3.0.1's TCG list lacks, so windows-hello's tpm is checked too.
+    let (dir, corpus) = corpus_dir("python", &algorithms, fauxkey::profiles::builtin());
+    assert_format_faults_present(&corpus);
     let output = Command::new(python)
         .arg(repo().join("examples/fixtures/verify_corpus.py"))
         .arg(dir.join("corpus"))
         .output()
         .unwrap();
-    judge(output, &corpus, "py_webauthn ");
+    judge(output, &corpus, "py_webauthn ", PY_WEBAUTHN_REASONS);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -190,6 +307,7 @@ fn simplewebauthn_reaches_the_manifest_verdict_on_every_case() {
         .filter(|c| c.fmt.as_deref() == Some("tpm") && c.verdict == Verdict::Accept)
         .count();
     assert!(tpm >= 2, "golden tpm cases: {tpm}");
+    assert_format_faults_present(&corpus);
     // ES modules resolve packages from the script's own directory upwards.
     let script = dir.join("verify_corpus.mjs");
     std::fs::copy(repo().join("examples/fixtures/verify_corpus.mjs"), &script).unwrap();
@@ -199,7 +317,12 @@ fn simplewebauthn_reaches_the_manifest_verdict_on_every_case() {
         .arg(dir.join("corpus"))
         .output()
         .unwrap();
-    judge(output, &corpus, "@simplewebauthn/server ");
+    judge(
+        output,
+        &corpus,
+        "@simplewebauthn/server ",
+        SIMPLEWEBAUTHN_REASONS,
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

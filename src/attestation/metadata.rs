@@ -11,6 +11,13 @@ use crate::client::Attachment;
 use crate::profiles::Profile;
 use crate::store::MemoryStore;
 
+/// The attestation statement formats whose `x5c` chains end at the vault's (or corpus's) one
+/// test root: the trust anchor an RP files under each of these (py_webauthn keeps roots per fmt
+/// in `pem_root_certs_bytes_by_fmt`, SimpleWebAuthn per `identifier` in
+/// `SettingsService.setRootCertificates`) is that same root. Formats added later that chain to
+/// it belong here too.
+pub const ROOTED_FORMATS: &[&str] = &["packed", "tpm", "fido-u2f"];
+
 /// The MDS3 statement for `profile`. `root` is the trust anchor its x5c chains to; a profile
 /// that attests with a certificate lists it in `attestationRootCertificates` (standard base64
 /// DER, as MDS3 wants), others list none.

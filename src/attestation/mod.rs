@@ -11,6 +11,7 @@
 //! An RP trusts the root only in its test suite.
 
 pub mod fido_u2f;
+pub mod lab_faults;
 pub mod metadata;
 pub mod tpm;
 

@@ -233,7 +233,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Serve(args) => serve::run(cli.vault.as_deref(), args),
         Command::Fixtures(args) => fixtures::run(args),
         Command::Profiles { json } => profiles::list(json),
-        Command::AttestationRoot { pem } => profiles::attestation_root(&path, pem),
+        Command::AttestationRoot { pem, format } => {
+            profiles::attestation_root(&path, pem, format.as_deref())
+        }
         Command::Metadata { profile } => profiles::metadata(&path, &profile),
         Command::Ctap(args) => ctap::run(&path, args),
         Command::Pin { command } => pin::run(&path, command),

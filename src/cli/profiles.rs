@@ -113,9 +113,31 @@ fn vault_ca(path: &Path) -> Result<AttestationCa> {
     Ok(ca)
 }
 
-/// `fauxkey attestation-root [--pem]`.
-pub(super) fn attestation_root(path: &Path, pem: bool) -> Result<()> {
+/// `fauxkey attestation-root [--pem] [--format FMT]`.
+pub(super) fn attestation_root(path: &Path, pem: bool, format: Option<&str>) -> Result<()> {
+    let rooted = fauxkey::attestation::metadata::ROOTED_FORMATS;
+    if let Some(fmt) = format {
+        if !rooted.contains(&fmt) {
+            let why = if fmt == "none" {
+                "a `none` attestation carries no certificate chain, so there is no root to trust"
+                    .to_owned()
+            } else {
+                format!("fauxkey issues no attestation chains for fmt {fmt:?}")
+            };
+            return Err(CliError::Usage(format!(
+                "{why}; formats with a root: {}",
+                rooted.join(", ")
+            )));
+        }
+    }
     let ca = vault_ca(path)?;
+    if let Some(fmt) = format {
+        eprintln!(
+            "trust anchor for fmt {fmt}: the vault's test root, which anchors every format fauxkey \
+             attests with a chain ({})",
+            rooted.join(", ")
+        );
+    }
     if pem {
         out!(
             "{}",
