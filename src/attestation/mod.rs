@@ -363,6 +363,7 @@ impl AttestationCa {
         Ok(AttestationCert {
             chain: vec![build(builder, &ca_signer)?],
             key,
+            tpm_device: tpm::TpmDevice::default(),
         })
     }
 }
@@ -425,6 +426,7 @@ impl AttestationCa {
         Ok(AttestationCert {
             chain: vec![build(builder, &inter_signer)?, intermediate],
             key,
+            tpm_device: tpm::TpmDevice::default(),
         })
     }
 }
@@ -435,11 +437,16 @@ impl AttestationCa {
 pub struct AttestationCert {
     chain: Vec<Vec<u8>>,
     key: PrivateKey,
+    /// For a TPM AIK: what the TPM writes into `tpm` statements besides the key (not stored
+    /// in the vault; the default unless [`AttestationCert::with_tpm_device`] says otherwise).
+    tpm_device: tpm::TpmDevice,
 }
 
 impl PartialEq for AttestationCert {
     fn eq(&self, other: &Self) -> bool {
-        self.chain == other.chain && *self.key.secret_bytes() == *other.key.secret_bytes()
+        self.chain == other.chain
+            && *self.key.secret_bytes() == *other.key.secret_bytes()
+            && self.tpm_device == other.tpm_device
     }
 }
 
@@ -457,7 +464,23 @@ impl AttestationCert {
         }
         let key = PrivateKey::from_secret_bytes(Algorithm::Es256, key_secret)
             .map_err(|_| AttestationError::BadKey)?;
-        Ok(Self { chain, key })
+        Ok(Self {
+            chain,
+            key,
+            tpm_device: tpm::TpmDevice::default(),
+        })
+    }
+
+    /// The same identity used as a TPM AIK whose TPM writes `device`'s fields into `tpm`
+    /// statements (e.g. [`tpm::TpmDevice::spec_test_vectors`]).
+    pub fn with_tpm_device(mut self, device: tpm::TpmDevice) -> Self {
+        self.tpm_device = device;
+        self
+    }
+
+    /// The TPM fields `tpm` statements signed by this identity carry.
+    pub fn tpm_device(&self) -> &tpm::TpmDevice {
+        &self.tpm_device
     }
 
     /// The `x5c` chain, DER, attestation certificate first.

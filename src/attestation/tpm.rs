@@ -37,9 +37,63 @@ const TPM_ALG_NULL: u16 = 0x0010;
 const TPM_ALG_ECC: u16 = 0x0023;
 /// fixedTPM | fixedParent | sensitiveDataOrigin | userWithAuth | noDA | sign: a signing key
 /// created inside the TPM (what Windows Hello's keys carry).
-const OBJECT_ATTRIBUTES: u32 = 0x0006_0472;
+pub const OBJECT_ATTRIBUTES: u32 = 0x0006_0472;
 /// The firmware version certInfo reports.
-const FIRMWARE_VERSION: u64 = 0x0007_0002_0000_0001;
+pub const FIRMWARE_VERSION: u64 = 0x0007_0002_0000_0001;
+
+/// What the TPM itself puts into `pubArea` and `certInfo`, apart from the key and the signed
+/// data: fields a relying party reads but WebAuthn L3 §8.3 does not check. The default is
+/// what fauxkey's TPM reports (Windows Hello's key attributes, the AIK's names filled in, a
+/// clock that has been reset once). [`TpmDevice::spec_test_vectors`] is what the WebAuthn L3
+/// test-vector script writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TpmDevice {
+    /// TPMT_PUBLIC.objectAttributes (TPMA_OBJECT) of every credential key.
+    pub object_attributes: u32,
+    /// Fill TPMS_ATTEST.qualifiedSigner with the AIK's Name stand-in (SHA-256 of its
+    /// certificate) and TPMS_CERTIFY_INFO.qualifiedName with the key's qualified name, as a
+    /// TPM does; `false` leaves both empty (size 0).
+    pub qualified_names: bool,
+    /// TPMS_CLOCK_INFO.resetCount.
+    pub reset_count: u32,
+    /// TPMS_CLOCK_INFO.restartCount.
+    pub restart_count: u32,
+    /// TPMS_CLOCK_INFO.safe (a TPMI_YES_NO on a real TPM: 0 or 1).
+    pub safe: u8,
+    /// TPMS_ATTEST.firmwareVersion.
+    pub firmware_version: u64,
+}
+
+impl Default for TpmDevice {
+    fn default() -> Self {
+        Self {
+            object_attributes: OBJECT_ATTRIBUTES,
+            qualified_names: true,
+            reset_count: 1,
+            restart_count: 0,
+            safe: 1,
+            firmware_version: FIRMWARE_VERSION,
+        }
+    }
+}
+
+impl TpmDevice {
+    /// The fields of the WebAuthn L3 test-vector script (`webauthn-test-vectors.py`,
+    /// `gen_tpm_attestation_statement`, case `tpm-es256`): objectAttributes `sign` only
+    /// (1 << 18), empty qualifiedSigner and qualifiedName, resetCount 0x11111111, restartCount
+    /// 0x22222222, safe 0x33 and firmwareVersion 0. With the clock at 0 ms and that case's AIK,
+    /// fauxkey's statement is the spec's byte for byte.
+    pub fn spec_test_vectors() -> Self {
+        Self {
+            object_attributes: 1 << 18,
+            qualified_names: false,
+            reset_count: 0x1111_1111,
+            restart_count: 0x2222_2222,
+            safe: 0x33,
+            firmware_version: 0,
+        }
+    }
+}
 
 fn tpm2b(out: &mut Vec<u8>, bytes: &[u8]) {
     // Every TPM2B here is far below 64 KiB (at most a 4096-bit modulus).
@@ -49,13 +103,19 @@ fn tpm2b(out: &mut Vec<u8>, bytes: &[u8]) {
 
 /// The TPMT_PUBLIC of a credential key: RSA (TPMS_RSA_PARMS, the modulus as unique) or ECC
 /// (TPMS_ECC_PARMS with the curve, the point's x and y as unique); nameAlg SHA-256, no
-/// authPolicy, no symmetric, scheme or KDF. `None` for EdDSA, which TPMs do not have.
+/// authPolicy, no symmetric, scheme or KDF; fauxkey's [`TpmDevice::default`] attributes.
+/// `None` for EdDSA, which TPMs do not have.
 pub fn pub_area(key: &PublicKey) -> Option<Vec<u8>> {
+    pub_area_for(key, &TpmDevice::default())
+}
+
+/// [`pub_area`] with `device`'s objectAttributes.
+pub fn pub_area_for(key: &PublicKey, device: &TpmDevice) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(300);
     let header = |out: &mut Vec<u8>, alg: u16| {
         out.extend_from_slice(&alg.to_be_bytes()); // type
         out.extend_from_slice(&TPM_ALG_SHA256.to_be_bytes()); // nameAlg
-        out.extend_from_slice(&OBJECT_ATTRIBUTES.to_be_bytes()); // objectAttributes
+        out.extend_from_slice(&device.object_attributes.to_be_bytes()); // objectAttributes
         tpm2b(out, &[]); // authPolicy
         out.extend_from_slice(&TPM_ALG_NULL.to_be_bytes()); // symmetric
         out.extend_from_slice(&TPM_ALG_NULL.to_be_bytes()); // scheme
@@ -97,32 +157,58 @@ pub fn name(pub_area: &[u8]) -> Vec<u8> {
 /// The TPMS_ATTEST for `pub_area`: magic, TPM_ST_ATTEST_CERTIFY, a qualifiedSigner (the AIK's
 /// Name stand-in: SHA-256 of its certificate), extraData = SHA-256(attToBeSigned), clockInfo
 /// (`clock_ms`, resetCount, restartCount, safe), firmwareVersion, and TPMS_CERTIFY_INFO with
-/// the attested name = nameAlg ‖ H(pubArea) and a qualifiedName.
+/// the attested name = nameAlg ‖ H(pubArea) and a qualifiedName; the other fields from
+/// fauxkey's [`TpmDevice::default`].
 pub fn cert_info(
     pub_area: &[u8],
     att_to_be_signed: &[u8],
     aik_der: &[u8],
     clock_ms: u64,
 ) -> Vec<u8> {
+    cert_info_for(
+        &TpmDevice::default(),
+        pub_area,
+        att_to_be_signed,
+        aik_der,
+        clock_ms,
+    )
+}
+
+/// [`cert_info`] with `device`'s clock counters, firmware version and qualified names.
+pub fn cert_info_for(
+    device: &TpmDevice,
+    pub_area: &[u8],
+    att_to_be_signed: &[u8],
+    aik_der: &[u8],
+    clock_ms: u64,
+) -> Vec<u8> {
+    let qualified = |n: Vec<u8>| {
+        if device.qualified_names {
+            n
+        } else {
+            Vec::new()
+        }
+    };
     let mut out = Vec::with_capacity(150);
     out.extend_from_slice(&TPM_GENERATED_VALUE.to_be_bytes()); // magic
     out.extend_from_slice(&TPM_ST_ATTEST_CERTIFY.to_be_bytes()); // type
-    tpm2b(&mut out, &name(aik_der)); // qualifiedSigner
+    tpm2b(&mut out, &qualified(name(aik_der))); // qualifiedSigner
     tpm2b(&mut out, &Sha256::digest(att_to_be_signed)); // extraData
     out.extend_from_slice(&clock_ms.to_be_bytes()); // clockInfo.clock
-    out.extend_from_slice(&1u32.to_be_bytes()); // clockInfo.resetCount
-    out.extend_from_slice(&0u32.to_be_bytes()); // clockInfo.restartCount
-    out.push(1); // clockInfo.safe
-    out.extend_from_slice(&FIRMWARE_VERSION.to_be_bytes()); // firmwareVersion
+    out.extend_from_slice(&device.reset_count.to_be_bytes()); // clockInfo.resetCount
+    out.extend_from_slice(&device.restart_count.to_be_bytes()); // clockInfo.restartCount
+    out.push(device.safe); // clockInfo.safe
+    out.extend_from_slice(&device.firmware_version.to_be_bytes()); // firmwareVersion
     tpm2b(&mut out, &name(pub_area)); // attested.name
-    let qualified = name(&[name(aik_der), name(pub_area)].concat());
-    tpm2b(&mut out, &qualified); // attested.qualifiedName
+    let qualified_name = qualified(name(&[name(aik_der), name(pub_area)].concat()));
+    tpm2b(&mut out, &qualified_name); // attested.qualifiedName
     out
 }
 
 /// The `tpm` attStmt `{ver: "2.0", alg, x5c, sig, certInfo, pubArea}` for a credential
 /// `key`, signed with the AIK of `aik` (the signature over certInfo, in the AIK algorithm's
-/// WebAuthn form). `None` for a key type a TPM cannot hold (EdDSA).
+/// WebAuthn form), with the TPM fields of the AIK's [`AttestationCert::tpm_device`]. `None`
+/// for a key type a TPM cannot hold (EdDSA).
 pub fn statement(
     aik: &AttestationCert,
     signer: &Signer,
@@ -130,9 +216,10 @@ pub fn statement(
     att_to_be_signed: &[u8],
     clock_ms: u64,
 ) -> Option<Value> {
-    let pub_area = pub_area(key)?;
+    let device = aik.tpm_device();
+    let pub_area = pub_area_for(key, device)?;
     let aik_der = aik.chain().first()?;
-    let cert_info = cert_info(&pub_area, att_to_be_signed, aik_der, clock_ms);
+    let cert_info = cert_info_for(device, &pub_area, att_to_be_signed, aik_der, clock_ms);
     let sig = signer.sign(aik.key(), &cert_info);
     let x5c = aik.chain().iter().cloned().map(Value::Bytes).collect();
     Some(cbor::map([

@@ -343,7 +343,20 @@ impl PrivateKey {
                 let sig: p521::ecdsa::Signature = k.sign(message);
                 sig.to_der().as_bytes().to_vec()
             }
-            Inner::Rs256(k) => k.sign(message).to_vec(),
+            Inner::Rs256(k) => {
+                // RFC 8017 §8.2.1: the signature is exactly k = ceil(bits / 8) bytes. The `rsa`
+                // pre-release pads it to whole 64-bit limbs, which only a modulus whose size is
+                // not a multiple of 64 bits shows (the spec vectors' 3482-bit key: 440 bytes
+                // instead of 436); the extra leading bytes are zero.
+                let sig = k.sign(message).to_vec();
+                let len = rsa_key(k).size();
+                match sig.len().checked_sub(len) {
+                    Some(extra) if extra > 0 && sig[..extra].iter().all(|b| *b == 0) => {
+                        sig[extra..].to_vec()
+                    }
+                    _ => sig,
+                }
+            }
         }
     }
 
