@@ -153,6 +153,7 @@ impl AttestationCa {
         Ok(AttestationCert {
             chain: vec![build(builder, &signing_key(&self.key)?)?],
             key,
+            tpm_device: super::tpm::TpmDevice::default(),
         })
     }
 
@@ -212,6 +213,7 @@ impl AttestationCa {
         Ok(AttestationCert {
             chain: vec![build(builder, &inter_signer)?, intermediate],
             key,
+            tpm_device: super::tpm::TpmDevice::default(),
         })
     }
 }
