@@ -909,6 +909,91 @@ mod $module {
             cred.attestation.data
         );
     }
+
+    /// `android-key` (the `android` profile's attestation): webauthn-rs checks the leaf key is
+    /// the credential key, the KeyDescription (challenge, no allApplications, origin and
+    /// purpose) and, with our root as trust anchor, the chain through the intermediate.
+    #[test]
+    fn android_key_attestation_chains_to_our_root() {
+        use fauxkey::attestation::android_key::ANDROID_KEY_AAGUID;
+        let core = rp();
+        for (i, (alg, wrs_alg)) in [
+            (Algorithm::Es256, COSEAlgorithm::ES256),
+            (Algorithm::Rs256, COSEAlgorithm::RS256),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let seed = 1870 + 10 * i as u64;
+            let ca = AttestationCa::generate(&mut seeded_rng(seed)).unwrap();
+            let profile = fauxkey::profiles::find("android")
+                .unwrap()
+                .with_attestation(&ca, &mut seeded_rng(seed + 1))
+                .unwrap();
+            assert_eq!(profile.config.aaguid, ANDROID_KEY_AAGUID);
+            let mut c = client_with(profile.config.clone(), SimulatedUser::default(), seed + 2);
+            let builder = core
+                .new_challenge_register_builder(b"alice-user-handle", "alice", "Alice")
+                .unwrap()
+                .credential_algorithms(vec![wrs_alg])
+                .user_verification_policy(UserVerificationPolicy::Preferred)
+                .require_resident_key(true)
+                .attestation(AttestationConveyancePreference::Direct);
+            let (ccr, state) = core.generate_challenge_register(builder).unwrap();
+            let response = c
+                .create(ORIGIN, &serde_json::to_string(&ccr).unwrap())
+                .unwrap();
+            let reg: RegisterPublicKeyCredential =
+                serde_json::from_str(&serde_json::to_string(&response).unwrap()).unwrap();
+            let mut b = AttestationCaListBuilder::new();
+            b.insert_device_pem(
+                ca.root_pem().unwrap().as_bytes(),
+                ANDROID_KEY_AAGUID,
+                "android".into(),
+                Default::default(),
+            )
+            .unwrap();
+            let trust = b.build();
+            let cred = core
+                .register_credential(&reg, &state, Some(&trust))
+                .unwrap_or_else(|e| panic!("{alg:?}: webauthn-rs rejected android-key: {e:?}"));
+            assert!(matches!(cred.attestation_format, AttestationFormat::AndroidKey));
+            assert!(
+                matches!(cred.attestation.data, ParsedAttestationData::Basic(_)),
+                "{alg:?}: {:?}",
+                cred.attestation.data
+            );
+            // Another vault's root is not a trust anchor for it.
+            let other = AttestationCa::generate(&mut seeded_rng(seed + 5)).unwrap();
+            let mut b = AttestationCaListBuilder::new();
+            b.insert_device_pem(
+                other.root_pem().unwrap().as_bytes(),
+                ANDROID_KEY_AAGUID,
+                "other".into(),
+                Default::default(),
+            )
+            .unwrap();
+            let (ccr, state) = core
+                .generate_challenge_register(
+                    core.new_challenge_register_builder(b"bob-user-handle", "bob", "Bob")
+                        .unwrap()
+                        .credential_algorithms(vec![wrs_alg])
+                        .user_verification_policy(UserVerificationPolicy::Preferred)
+                        .attestation(AttestationConveyancePreference::Direct),
+                )
+                .unwrap();
+            let response = c
+                .create(ORIGIN, &serde_json::to_string(&ccr).unwrap())
+                .unwrap();
+            let reg: RegisterPublicKeyCredential =
+                serde_json::from_str(&serde_json::to_string(&response).unwrap()).unwrap();
+            assert!(
+                core.register_credential(&reg, &state, Some(&b.build()))
+                    .is_err(),
+                "{alg:?}: chained to a root that did not issue it"
+            );
+        }
+    }
 }
     };
 }

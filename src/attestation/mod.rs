@@ -10,6 +10,7 @@
 //! These are **test** credentials: the CA's private key sits in the vault next to the passkeys.
 //! An RP trusts the root only in its test suite.
 
+pub mod android_key;
 pub mod fido_u2f;
 pub mod metadata;
 pub mod tpm;
@@ -362,6 +363,7 @@ impl AttestationCa {
         Ok(AttestationCert {
             chain: vec![build(builder, &ca_signer)?],
             key,
+            android_leaf: None,
         })
     }
 }
@@ -424,6 +426,7 @@ impl AttestationCa {
         Ok(AttestationCert {
             chain: vec![build(builder, &inter_signer)?, intermediate],
             key,
+            android_leaf: None,
         })
     }
 }
@@ -434,11 +437,16 @@ impl AttestationCa {
 pub struct AttestationCert {
     chain: Vec<Vec<u8>>,
     key: PrivateKey,
+    /// How an `android-key` issuer stamps credential certificates (`None`: an Android
+    /// phone's way, [`android_key::LeafTemplate::default`]).
+    android_leaf: Option<Box<android_key::LeafTemplate>>,
 }
 
 impl PartialEq for AttestationCert {
     fn eq(&self, other: &Self) -> bool {
-        self.chain == other.chain && *self.key.secret_bytes() == *other.key.secret_bytes()
+        self.chain == other.chain
+            && *self.key.secret_bytes() == *other.key.secret_bytes()
+            && self.android_leaf == other.android_leaf
     }
 }
 
@@ -456,7 +464,23 @@ impl AttestationCert {
         }
         let key = PrivateKey::from_secret_bytes(Algorithm::Es256, key_secret)
             .map_err(|_| AttestationError::BadKey)?;
-        Ok(Self { chain, key })
+        Ok(Self {
+            chain,
+            key,
+            android_leaf: None,
+        })
+    }
+
+    /// This issuer with its own way of stamping `android-key` credential certificates (the
+    /// spec's test vectors use one; fauxkey's vaults always use the default).
+    pub fn with_android_leaf(mut self, template: android_key::LeafTemplate) -> Self {
+        self.android_leaf = Some(Box::new(template));
+        self
+    }
+
+    /// The `android-key` leaf template set by [`AttestationCert::with_android_leaf`].
+    pub fn android_leaf(&self) -> Option<&android_key::LeafTemplate> {
+        self.android_leaf.as_deref()
     }
 
     /// The `x5c` chain, DER, attestation certificate first.
