@@ -181,7 +181,19 @@ fn simplewebauthn_reaches_the_manifest_verdict_on_every_case() {
     let Some(modules) = node_modules() else {
         return;
     };
-    let (dir, corpus) = corpus_dir("node", &Algorithm::ALL, fauxkey::profiles::builtin());
+    // SimpleWebAuthn 14.0.3 compares an android-key leaf's key with the COSE key as an EC point
+    // only (convertCOSEtoPKCS reads x and y), so it cannot verify an RS256 android-key
+    // credential: the android profile makes ES256 ones here (py_webauthn checks RS256 too).
+    let profiles = fauxkey::profiles::builtin()
+        .into_iter()
+        .map(|mut p| {
+            if p.config.attestation == fauxkey::authenticator::AttestationMode::AndroidKey {
+                p.config.algorithms = vec![Algorithm::Es256];
+            }
+            p
+        })
+        .collect();
+    let (dir, corpus) = corpus_dir("node", &Algorithm::ALL, profiles);
     // windows-hello's direct registrations are `tpm` (RS256 → RSA pubArea, ES256 → ECC).
     let tpm = corpus
         .manifest()
@@ -190,6 +202,14 @@ fn simplewebauthn_reaches_the_manifest_verdict_on_every_case() {
         .filter(|c| c.fmt.as_deref() == Some("tpm") && c.verdict == Verdict::Accept)
         .count();
     assert!(tpm >= 2, "golden tpm cases: {tpm}");
+    let android = corpus
+        .manifest()
+        .cases
+        .iter()
+        .filter(|c| c.fmt.as_deref() == Some("android-key"))
+        .count();
+    // The golden ES256 registration and its broken variants (the two android-key ones among them).
+    assert!(android >= 3, "android-key cases: {android}");
     // ES modules resolve packages from the script's own directory upwards.
     let script = dir.join("verify_corpus.mjs");
     std::fs::copy(repo().join("examples/fixtures/verify_corpus.mjs"), &script).unwrap();
