@@ -469,8 +469,9 @@ fn build_err(e: impl std::fmt::Display) -> AttestationError {
 
 /// Issues the credential certificate for `key` under `issuer` (its first certificate and its
 /// ES256 key): subject `subject` (RFC 4514), serial `serial` (big-endian, made positive), the
-/// issuer's own validity (a leaf never outlives its issuer), the extensions of [`LeafProfile`]
-/// with `description`'s DER.
+/// issuer's own validity (a leaf never outlives its issuer), and the extensions
+/// basicConstraints CA=false and keyUsage digitalSignature (both critical), subject and
+/// authority key identifiers, and the key attestation extension holding `description`'s DER.
 pub fn issue_leaf(
     issuer: &AttestationCert,
     key: &PublicKey,
