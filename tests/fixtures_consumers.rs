@@ -95,8 +95,14 @@ fn corpus_dir(
     (dir, corpus)
 }
 
-/// Checks a consumer's summary against the manifest.
-fn judge(output: std::process::Output, corpus: &fixtures::Corpus, library_prefix: &str) {
+/// Checks a consumer's summary against the manifest, and that each broken case named in
+/// `reasons` (by the last part of its id) was refused with an error containing its phrase.
+fn judge(
+    output: std::process::Output,
+    corpus: &fixtures::Corpus,
+    library_prefix: &str,
+    reasons: &[(&str, &str)],
+) {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let summary: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
         panic!(
@@ -137,6 +143,21 @@ fn judge(output: std::process::Output, corpus: &fixtures::Corpus, library_prefix
         cases.len() - golden - gaps.len(),
         "{library}"
     );
+    let rejections = summary["rejections"].as_object().unwrap();
+    for (broken, phrase) in reasons {
+        let ids: Vec<&String> = rejections
+            .keys()
+            .filter(|id| id.ends_with(&format!(".{broken}")))
+            .collect();
+        assert!(!ids.is_empty(), "{library}: no refused {broken} case");
+        for id in ids {
+            let error = rejections[id].as_str().unwrap();
+            assert!(
+                error.contains(phrase),
+                "{library}: {id} refused for another reason: {error}"
+            );
+        }
+    }
     for id in &gaps {
         let case = cases.iter().find(|c| c.id == *id).unwrap();
         eprintln!(
@@ -172,7 +193,21 @@ fn py_webauthn_reaches_the_manifest_verdict_on_every_case() {
         .arg(dir.join("corpus"))
         .output()
         .unwrap();
-    judge(output, &corpus, "py_webauthn ");
+    judge(
+        output,
+        &corpus,
+        "py_webauthn ",
+        &[
+            (
+                "android-key-challenge-mismatch",
+                "attestationChallenge field was not the same as the hash of clientDataJSON",
+            ),
+            (
+                "android-key-all-applications",
+                "allApplications field was present in teeEnforced",
+            ),
+        ],
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -219,7 +254,21 @@ fn simplewebauthn_reaches_the_manifest_verdict_on_every_case() {
         .arg(dir.join("corpus"))
         .output()
         .unwrap();
-    judge(output, &corpus, "@simplewebauthn/server ");
+    judge(
+        output,
+        &corpus,
+        "@simplewebauthn/server ",
+        &[
+            (
+                "android-key-challenge-mismatch",
+                "Attestation challenge was not equal to client data hash",
+            ),
+            (
+                "android-key-all-applications",
+                "teeEnforced contained \"allApplications [600]\"",
+            ),
+        ],
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
