@@ -55,7 +55,8 @@ impl Profile {
 
     /// This profile with a packed attestation certificate for its AAGUID issued by `ca`, when
     /// it attests with one ([`AttestationMode::Packed`]), a TPM AIK chain
-    /// ([`AttestationMode::Tpm`]), or a U2F attestation certificate for a U2F-only key
+    /// ([`AttestationMode::Tpm`]), an "Android Keystore" intermediate
+    /// ([`AttestationMode::AndroidKey`]), or a U2F attestation certificate for a U2F-only key
     /// ([`U2fMode::Only`]); otherwise unchanged.
     pub fn with_attestation(
         mut self,
@@ -69,6 +70,9 @@ impl Profile {
         }
         if self.config.attestation == AttestationMode::Tpm {
             self.config.attestation_cert = Some(ca.issue_tpm(self.config.aaguid, rng)?);
+        }
+        if self.config.attestation == AttestationMode::AndroidKey {
+            self.config.attestation_cert = Some(ca.issue_android_key(rng)?);
         }
         // A U2F-only key attests registrations with its U2F certificate (fido-u2f).
         if self.config.u2f == U2fMode::Only {
@@ -103,6 +107,7 @@ impl Profile {
                 AttestationMode::Packed => "packed (x5c from the vault's test CA)",
                 AttestationMode::AlwaysNone => "none (always)",
                 AttestationMode::Tpm => "tpm (AIK chain from the vault's test CA)",
+                AttestationMode::AndroidKey => "android-key (per-credential certificate under the vault's test CA)",
             },
             "backupEligible": c.backup_eligible,
             "backupState": c.backup_eligible && c.backup_state,
@@ -173,6 +178,10 @@ const S29: &str = "S29 github.com/kanidm/webauthn-rs/issues/229 (Dashlane captur
 const S30: &str = "S30 Yubico's AAGUID list (yubi.co/aaguids) as reproduced in the entraYK module";
 const S31: &str = "S31 getInfo and metadata statement of a YubiKey 5 NFC, firmware 5.4.2";
 const S32: &str = "S32 this repository";
+const S33: &str = "S33 github.com/w3c/webauthn/issues/1819 (Google on android-key: batch-key basic attestation, the leaf key is the credential key, challenge = clientDataHash)";
+const S34: &str = "S34 source.android.com/docs/security/features/keystore/attestation (KeyDescription schema, KeyMint 3 = version 300)";
+const S35: &str =
+    "S35 FIDO MDS3 entry \"Android Key Attestation\", AAGUID b93fd961-f2e6-462f-b122-82002247de78";
 
 /// iCloud Keychain's authenticator settings (shared by both iCloud profiles).
 fn icloud_config() -> Config {
@@ -468,6 +477,39 @@ pub fn builtin() -> Vec<Profile> {
             deviations: strings(&[
                 "a generic U2F key, not a particular product; the attestation certificate comes from fauxkey's test CA",
                 "the key handle is a random id looked up in the store, not a wrapped key",
+            ]),
+        },
+        Profile {
+            name: "android".into(),
+            description: "An Android phone's platform authenticator (Google Play services FIDO2 over \
+                          the Android Keystore): device-bound keys, android-key attestation"
+                .into(),
+            config: Config {
+                aaguid: aaguid("b93fd961-f2e6-462f-b122-82002247de78"), // S35
+                // S34: Keystore makes EC and RSA signing keys; ES256 first (*unverified* order).
+                algorithms: vec![Algorithm::Es256, Algorithm::Rs256],
+                // S33: `android-key` under "direct" (a per-credential certificate under an
+                // "Android Keystore" intermediate of the vault's test CA); `none` otherwise.
+                attestation: AttestationMode::AndroidKey,
+                backup_eligible: false, // S33: a Keystore key never leaves the device
+                backup_state: false,
+                counter: CounterPolicy::PerCredential, // *unverified*
+                credential_id_length: 32,              // *unverified*
+                transports: strings(&["internal"]),    // *unverified*
+                always_uv: true, // *unverified*: Android asks for the screen lock every time
+                extensions: strings(&["credProtect"]), // *unverified*
+                account_chooser: true, // fauxkey choice: Android's account sheet
+                ..Config::default()
+            },
+            attachment: Attachment::Platform, // S33: a platform authenticator
+            vendor: "Google LLC".into(),
+            zero_aaguid_for_none: false, // *unverified*
+            sources: strings(&[S33, S34, S35]),
+            deviations: strings(&[
+                "the chain ends in fauxkey's test CA, not Google's hardware attestation root",
+                "the KeyDescription (KeyMint 300, TEE, a locked verified boot, Play services as the \
+                 calling app) is a plausible Android 14 phone's, not a captured one",
+                "counter, credential id length, transports, UV and extensions are unverified",
             ]),
         },
     ]

@@ -103,7 +103,8 @@ fn profiles_lists_every_builtin_with_sources() {
             "dashlane",
             "keepassxc",
             "yubikey-5",
-            "u2f-key"
+            "u2f-key",
+            "android"
         ]
     );
     let bitwarden = &json[6];
@@ -328,4 +329,29 @@ fn custom_profile_files_shape_the_vault_and_bad_ones_are_explained() {
     let out = fauxkey(&vault2, &["init", "--profile", "/nonexistent/p.json"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read profile file"));
+}
+
+#[test]
+fn the_android_metadata_states_android_key_its_algorithms_and_the_vaults_root() {
+    let d = dir("android");
+    let vault = d.0.join("android.fxk");
+    init(&vault, "android");
+    let b64 = ok(&fauxkey(&vault, &["attestation-root"]));
+    let metadata: Value =
+        serde_json::from_str(&ok(&fauxkey(&vault, &["metadata", "--profile", "android"]))).unwrap();
+    assert_eq!(metadata["aaguid"], "b93fd961-f2e6-462f-b122-82002247de78");
+    assert_eq!(
+        metadata["attestationTypes"],
+        serde_json::json!(["basic_full"])
+    );
+    assert_eq!(
+        metadata["authenticationAlgorithms"],
+        serde_json::json!(["secp256r1_ecdsa_sha256_raw", "rsassa_pkcsv15_sha256_raw"])
+    );
+    assert_eq!(metadata["attestationRootCertificates"][0], b64.trim());
+    let table = ok(&fauxkey(&vault, &["profiles"]));
+    assert!(
+        table.contains("android                  b93fd961-f2e6-462f-b122-82002247de78 android-key"),
+        "{table}"
+    );
 }

@@ -345,6 +345,10 @@ fn rejection_reason(ceremony: CeremonyKind, broken: &str) -> Option<&'static [&'
         (Reg, "bad-signature") => &["AttestationStatementSigInvalid"],
         // The fido-u2f signature does not verify over the raw point the RP rebuilds.
         (Reg, "u2f-wrong-public-key-encoding") => &["AttestationStatementSigInvalid"],
+        // The KeyDescription's challenge is compared with clientDataHash.
+        (Reg, "android-key-challenge-mismatch") => &["AttestationCertificateNonceMismatch"],
+        // webauthn-rs refuses to parse a KeyDescription with allApplications [600].
+        (Reg, "android-key-all-applications") => &["AttestationStatementX5CInvalid"],
         (Auth, "bad-signature") => &["AuthenticationFailure"],
         // webauthn-rs's check for BS without BE reuses this error.
         (Reg, "bs-without-be") => &["CredentialMayNotBeHardwareBound"],
@@ -695,3 +699,57 @@ interop!(
     "webauthn-rs-core 0.5.4",
     "eddsa"
 );
+
+#[test]
+fn android_key_golden_and_broken_cases_carry_their_verdicts() {
+    let corpus = fixtures::generate(&FixtureOptions {
+        profiles: vec![fauxkey::profiles::find("android").unwrap()],
+        algorithms: vec![
+            fauxkey::crypto::keys::Algorithm::Es256,
+            fauxkey::crypto::keys::Algorithm::Rs256,
+        ],
+        negative: true,
+        ..FixtureOptions::default()
+    })
+    .unwrap();
+    let m = corpus.manifest();
+    let case = |id: &str| {
+        m.cases
+            .iter()
+            .find(|c| c.id == id)
+            .unwrap_or_else(|| panic!("no case {id}"))
+    };
+    for alg in ["es256", "rs256"] {
+        let golden = case(&format!("android.{alg}.direct.registration"));
+        assert_eq!(golden.verdict, Verdict::Accept);
+        assert_eq!(golden.fmt.as_deref(), Some("android-key"), "{alg}");
+        for broken in [
+            "android-key-challenge-mismatch",
+            "android-key-all-applications",
+        ] {
+            let c = case(&format!("android.{alg}.direct.registration.{broken}"));
+            assert_eq!(c.verdict, Verdict::Reject);
+            assert_eq!(c.fmt.as_deref(), Some("android-key"));
+            assert!(
+                c.check.as_deref().unwrap().contains("§8.4.1"),
+                "{:?}",
+                c.check
+            );
+            assert!(c.not_caught_by.is_empty(), "every library catches {broken}");
+            // The options and the (re-signed) response differ from the golden case's only in
+            // the credential certificate, not in clientDataJSON or authenticatorData.
+            assert!(corpus.file(&c.files.response).is_some());
+        }
+        // Under `none` the client sends fmt none: the android-key edits do not apply.
+        assert_eq!(
+            case(&format!("android.{alg}.none.registration"))
+                .fmt
+                .as_deref(),
+            Some("none")
+        );
+        assert!(m.not_applicable.iter().any(|n| {
+            n.group == format!("android.{alg}.none.registration")
+                && n.broken == "android-key-all-applications"
+        }));
+    }
+}

@@ -125,6 +125,14 @@ const PY_WEBAUTHN_REASONS: &[(&str, &str)] = &[
         "(cause: X509StoreContextError: certificate is not yet valid",
     ),
     // x5c-wrong-aaguid: accepted (listed in the manifest's not_caught_by).
+    (
+        "android-key-challenge-mismatch",
+        "attestationChallenge field was not the same as the hash of clientDataJSON",
+    ),
+    (
+        "android-key-all-applications",
+        "allApplications field was present in teeEnforced",
+    ),
 ];
 
 /// The same for @simplewebauthn/server 14.0.3.
@@ -166,15 +174,30 @@ const SIMPLEWEBAUTHN_REASONS: &[(&str, &str)] = &[
         "x5c-wrong-aaguid",
         "Error: Certificate extension id-fido-gen-ce-aaguid (1.3.6.1.4.1.45724.1.1.4) value of \"",
     ),
+    (
+        "android-key-challenge-mismatch",
+        "Attestation challenge was not equal to client data hash",
+    ),
+    (
+        "android-key-all-applications",
+        "teeEnforced contained \"allApplications [600]\"",
+    ),
 ];
 
-/// The corpus holds every tpm fault on tpm (windows-hello) and every x5c fault on both packed
-/// (yubikey-5) and tpm.
+/// The corpus holds every tpm fault on tpm (windows-hello), every x5c fault on both packed
+/// (yubikey-5) and tpm, and every android-key fault on android-key (android).
 fn assert_format_faults_present(corpus: &fixtures::Corpus) {
     let cases = &corpus.manifest().cases;
     for (broken, _) in SIMPLEWEBAUTHN_REASONS {
-        for fmt in ["tpm", "packed"] {
-            if broken.starts_with("tpm-") && fmt == "packed" {
+        for fmt in ["tpm", "packed", "android-key"] {
+            let own = if broken.starts_with("tpm-") {
+                fmt == "tpm"
+            } else if broken.starts_with("android-key-") {
+                fmt == "android-key"
+            } else {
+                fmt != "android-key"
+            };
+            if !own {
                 continue;
             }
             assert!(
@@ -298,7 +321,19 @@ fn simplewebauthn_reaches_the_manifest_verdict_on_every_case() {
     let Some(modules) = node_modules() else {
         return;
     };
-    let (dir, corpus) = corpus_dir("node", &Algorithm::ALL, fauxkey::profiles::builtin());
+    // SimpleWebAuthn 14.0.3 compares an android-key leaf's key with the COSE key as an EC point
+    // only (convertCOSEtoPKCS reads x and y), so it cannot verify an RS256 android-key
+    // credential: the android profile makes ES256 ones here (py_webauthn checks RS256 too).
+    let profiles = fauxkey::profiles::builtin()
+        .into_iter()
+        .map(|mut p| {
+            if p.config.attestation == fauxkey::authenticator::AttestationMode::AndroidKey {
+                p.config.algorithms = vec![Algorithm::Es256];
+            }
+            p
+        })
+        .collect();
+    let (dir, corpus) = corpus_dir("node", &Algorithm::ALL, profiles);
     // windows-hello's direct registrations are `tpm` (RS256 → RSA pubArea, ES256 → ECC).
     let tpm = corpus
         .manifest()
@@ -308,6 +343,14 @@ fn simplewebauthn_reaches_the_manifest_verdict_on_every_case() {
         .count();
     assert!(tpm >= 2, "golden tpm cases: {tpm}");
     assert_format_faults_present(&corpus);
+    let android = corpus
+        .manifest()
+        .cases
+        .iter()
+        .filter(|c| c.fmt.as_deref() == Some("android-key"))
+        .count();
+    // The golden ES256 registration and its broken variants (the two android-key ones among them).
+    assert!(android >= 3, "android-key cases: {android}");
     // ES modules resolve packages from the script's own directory upwards.
     let script = dir.join("verify_corpus.mjs");
     std::fs::copy(repo().join("examples/fixtures/verify_corpus.mjs"), &script).unwrap();

@@ -909,6 +909,46 @@ mod $module {
             cred.attestation.data
         );
     }
+
+    /// `android-key` (the `android` profile's attestation): webauthn-rs checks the leaf key is
+    /// the credential key, `sig`, and the KeyDescription (challenge, no allApplications, origin
+    /// and purpose). Its AAGUID gate needs an AAGUID extension android-key leaves do not carry,
+    /// so the chain to our root is checked with its `verify_attestation_ca_chain` (0.6 only:
+    /// `android_key_chain_is_trusted_through_our_root_only`).
+    #[test]
+    fn android_key_attestation_verifies() {
+        let core = rp();
+        // ES256 only: webauthn-rs reads an android-key leaf's key as EC only (an RSA leaf gives
+        // COSEKeyInvalidType); the RS256 android-key cases are proven by py_webauthn and
+        // SimpleWebAuthn (tests/fixtures_consumers.rs).
+        for (i, (alg, wrs_alg)) in [(Algorithm::Es256, COSEAlgorithm::ES256)]
+            .into_iter()
+            .enumerate()
+        {
+            let seed = 1870 + 10 * i as u64;
+            let ca = AttestationCa::generate(&mut seeded_rng(seed)).unwrap();
+            let profile = fauxkey::profiles::find("android")
+                .unwrap()
+                .with_attestation(&ca, &mut seeded_rng(seed + 1))
+                .unwrap();
+            let mut c = client_with(profile.config.clone(), SimulatedUser::default(), seed + 2);
+            let cred = register(
+                &core,
+                &mut c,
+                wrs_alg,
+                alg.cose_id(),
+                AttestationConveyancePreference::Direct,
+                None,
+            );
+            assert!(matches!(cred.attestation_format, AttestationFormat::AndroidKey));
+            let ParsedAttestationData::Basic(chain) = &cred.attestation.data else {
+                panic!("{alg:?}: {:?}", cred.attestation.data)
+            };
+            assert_eq!(chain.len(), 3, "[leaf, intermediate, root]");
+            login(&core, &mut c, vec![cred.clone()], false)
+                .unwrap_or_else(|e| panic!("{alg:?} login: {e:?}"));
+        }
+    }
 }
     };
 }
@@ -927,3 +967,68 @@ new_algorithms!(
     Es512,
     ES512
 );
+
+/// The `android` profile's android-key chain is trusted through the vault's root, and not
+/// through another vault's (webauthn-rs 0.6's `verify_attestation_ca_chain`).
+#[test]
+fn android_key_chain_is_trusted_through_our_root_only() {
+    use fauxkey::attestation::AttestationCa;
+    use webauthn_rs_core::attestation::verify_attestation_ca_chain;
+    use webauthn_rs_core::proto::{
+        AttestationCaListBuilder, AttestationConveyancePreference, COSEAlgorithm,
+        RegisterPublicKeyCredential, UserVerificationPolicy,
+    };
+    let core = webauthn_rs_core::WebauthnCore::new_unsafe_experts_only(
+        "Example RP",
+        RP_ID,
+        vec![url::Url::parse(ORIGIN).unwrap()],
+        std::time::Duration::from_secs(60),
+        None,
+        None,
+    );
+    let ca = AttestationCa::generate(&mut seeded_rng(1900)).unwrap();
+    let profile = fauxkey::profiles::find("android")
+        .unwrap()
+        .with_attestation(&ca, &mut seeded_rng(1901))
+        .unwrap();
+    let mut c = client_with(profile.config.clone(), SimulatedUser::default(), 1902);
+    let builder = core
+        .new_challenge_register_builder(b"alice-user-handle", "alice", "Alice")
+        .unwrap()
+        .credential_algorithms(vec![COSEAlgorithm::ES256])
+        .user_verification_policy(UserVerificationPolicy::Preferred)
+        .attestation(AttestationConveyancePreference::Direct);
+    let (ccr, state) = core.generate_challenge_register(builder).unwrap();
+    let response = c
+        .create(ORIGIN, &serde_json::to_string(&ccr).unwrap())
+        .unwrap();
+    let reg: RegisterPublicKeyCredential =
+        serde_json::from_str(&serde_json::to_string(&response).unwrap()).unwrap();
+    let cred = core.register_credential(&reg, &state, None).unwrap();
+    let trust = |root: &AttestationCa| {
+        let mut b = AttestationCaListBuilder::new();
+        b.insert_device_pem(
+            root.root_pem().unwrap().as_bytes(),
+            fauxkey::attestation::android_key::ANDROID_KEY_AAGUID,
+            "android".into(),
+            Default::default(),
+        )
+        .unwrap();
+        b.build()
+    };
+    let ours = trust(&ca);
+    let found =
+        verify_attestation_ca_chain(&cred.attestation.data, &ours, std::time::SystemTime::now())
+            .unwrap_or_else(|e| panic!("the chain does not reach our root: {e:?}"));
+    assert!(found.is_some());
+    let other = AttestationCa::generate(&mut seeded_rng(1903)).unwrap();
+    assert!(
+        verify_attestation_ca_chain(
+            &cred.attestation.data,
+            &trust(&other),
+            std::time::SystemTime::now()
+        )
+        .is_err(),
+        "trusted through a root that did not issue it"
+    );
+}

@@ -16,6 +16,10 @@ use hmac::{Hmac, Mac};
 use rand_core::{TryCryptoRng, TryRng};
 use sha2::{Digest, Sha256};
 
+use fauxkey::attestation::android_key::{
+    AuthorizationList, KeyDescription, LeafTemplate, SecurityLevel,
+};
+use fauxkey::attestation::AttestationCert;
 use fauxkey::authenticator::{AttestationMode, CounterPolicy};
 use fauxkey::client::prf::prf_salt;
 use fauxkey::crypto::keys::{Algorithm, PrivateKey, PublicKey};
@@ -293,6 +297,7 @@ fn vector_files_are_self_consistent() {
     for (file, flags, auth_flags) in [
         ("none-es256.txt", 0x59, 0x19),
         ("packed-self-es256.txt", 0x5d, 0x09),
+        ("android-key-es256.txt", 0x5d, 0x09),
     ] {
         let v = Vectors::load(file);
         let auth_data = auth_data_in(&v.bytes("attestation_object"));
@@ -533,6 +538,121 @@ fn packed_self_es256_authentication_is_byte_exact() {
     assert!(
         vector_public_key(&v).verify(&message, &response.signature),
         "signature verifies"
+    );
+    assert_eq!(
+        hex::encode(&response.signature),
+        v.text("auth_signature"),
+        "signature (RFC 6979)"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// android-key.ES256 (spec id sctn-test-vectors-android-key-es256)
+// ---------------------------------------------------------------------------------------------
+
+/// The spec's attestation CA as the `android-key` issuer, stamping leaves the way the spec's
+/// script does: its subject, a KeyDescription {300, Software, 0, Software, challenge, '', {}, {}},
+/// and `x5c = [leaf]` (the CA is the trust anchor, not sent). The certificate encoding (names,
+/// extensions, the KeyDescription's DER) is fauxkey's own code; only these values are the spec's.
+fn spec_android_issuer(v: &Vectors) -> AttestationCert {
+    AttestationCert::from_parts(
+        vec![v.bytes("attestation_ca_cert")],
+        &v.bytes("attestation_ca_key"),
+    )
+    .unwrap()
+    .with_android_leaf(LeafTemplate {
+        // RFC 4514 order: the last RDN first, so the DER reads CN, O, OU, C as the spec's does.
+        subject: "C=AA,OU=Authenticator Attestation,O=W3C,CN=WebAuthn test vectors".into(),
+        description: Some(KeyDescription {
+            attestation_version: 300,
+            attestation_security_level: SecurityLevel::Software,
+            keymint_version: 0,
+            keymint_security_level: SecurityLevel::Software,
+            attestation_challenge: Vec::new(),
+            unique_id: Vec::new(),
+            software_enforced: AuthorizationList::default(),
+            tee_enforced: AuthorizationList::default(),
+        }),
+        send_chain: false,
+    })
+}
+
+#[test]
+fn android_key_es256_registration_is_byte_exact() {
+    let v = Vectors::load("android-key-es256.txt");
+    let expected_object = v.bytes("attestation_object");
+    let config = Config {
+        attestation_cert: Some(spec_android_issuer(&v)),
+        // Flags 0x5d: UV, BE and BS set.
+        ..vector_config(&v, AttestationMode::AndroidKey)
+    };
+    // makeCredential draws the credential key, the credential id, then the leaf's serial.
+    let mut authenticator =
+        Authenticator::new(config, MemoryStore::new()).with_rng(ScriptedRng::boxed(
+            "makeCredential",
+            &[
+                &v.bytes("credential_private_key"),
+                &v.bytes("credential_id"),
+                &v.bytes("attestation_cert_serial_number"),
+            ],
+        ));
+    let response = authenticator
+        .make_credential(make_credential_request(&v, true))
+        .expect("makeCredential");
+    assert_eq!(response.fmt, "android-key");
+    assert_eq!(
+        hex::encode(&response.auth_data),
+        hex::encode(auth_data_in(&expected_object)),
+        "authenticatorData"
+    );
+    let Value::Array(x5c) = text_entry(&response.att_stmt, "x5c") else {
+        panic!("x5c is not an array")
+    };
+    assert_eq!(x5c.len(), 1, "the CA is not sent");
+    assert_eq!(
+        hex::encode(x5c[0].as_bytes().unwrap()),
+        v.text("attestation_certificate"),
+        "the credential certificate"
+    );
+    assert_eq!(
+        hex::encode(text_entry(&response.att_stmt, "sig").as_bytes().unwrap()),
+        v.text("attestation_signature"),
+        "sig (RFC 6979, by the credential key)"
+    );
+    assert_eq!(
+        hex::encode(response.attestation_object()),
+        hex::encode(&expected_object),
+        "attestationObject"
+    );
+    // The certificate's KeyDescription carries clientDataHash as its challenge.
+    let description =
+        fauxkey::attestation::android_key::key_description_of(x5c[0].as_bytes().unwrap()).unwrap();
+    assert_eq!(
+        fauxkey::attestation::android_key::challenge_of(&description).unwrap(),
+        sha256(&v.bytes("client_data_json"))
+    );
+}
+
+#[test]
+fn android_key_es256_authentication_is_byte_exact() {
+    let v = Vectors::load("android-key-es256.txt");
+    let mut authenticator = Authenticator::new(
+        vector_config(&v, AttestationMode::AndroidKey),
+        MemoryStore::new(),
+    )
+    .with_rng(ScriptedRng::boxed("getAssertion", &[]));
+    // Flags 0x09: UP | BE; the registration set BE, so BS follows the vector's draw (clear).
+    authenticator
+        .store_mut()
+        .insert(vector_credential(&v, false))
+        .unwrap();
+    let response = authenticator
+        .get_assertion(get_assertion_request(&v, false))
+        .expect("getAssertion");
+    assert_eq!(
+        hex::encode(&response.auth_data),
+        v.text("auth_authenticator_data"),
+        "authenticatorData"
     );
     assert_eq!(
         hex::encode(&response.signature),

@@ -562,6 +562,7 @@ fn scenarios() -> Vec<Scenario> {
     all.extend(pin_scenarios());
     all.extend(blob_scenarios());
     all.extend(u2f_scenarios());
+    all.extend(android_key_scenarios());
     all
 }
 
@@ -1303,6 +1304,51 @@ fn u2f_scenarios() -> Vec<Scenario> {
             }),
         ),
     ]
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue 18: android-key attestation (settings key 3 value 5).
+// ---------------------------------------------------------------------------------------------
+
+/// An android vault as `init --profile android` makes it: attestation mode 5 and, in key 13,
+/// the "Android Keystore" intermediate (its chain `[intermediate, root]` and its key); one
+/// device-bound ES256 credential.
+fn android_key_payload() -> Vec<u8> {
+    let ca = fauxkey::attestation::AttestationCa::generate(&mut seeded_rng(0x1800)).unwrap();
+    let profile = fauxkey::profiles::find("android")
+        .unwrap()
+        .with_attestation(&ca, &mut seeded_rng(0x1801))
+        .unwrap();
+    let extras = payload::Extras {
+        client: Some(profile.client_settings()),
+        attestation_ca: Some(ca),
+        ..payload::Extras::default()
+    };
+    let mut rng = seeded_rng(0x1802);
+    let cred = Credential {
+        backup_eligible: false,
+        backup_state: false,
+        ..credential(&mut rng, Algorithm::Es256, 1)
+    };
+    payload::encode_with(&profile.config, &extras, &[&cred], &[]).to_vec()
+}
+
+fn android_key_scenarios() -> Vec<Scenario> {
+    vec![Scenario {
+        name: "android-key-success-profile.txt",
+        expect: SUCCESS,
+        passphrase: PASS,
+        comment: "made with the android profile: settings key 3 = 5 (android-key), key 13 = the \
+                  Android Keystore intermediate ([intermediate, root] and its P-256 key); one \
+                  ES256 credential, BE clear",
+        credentials: Some(1),
+        bytes: seal_with(
+            0x1803,
+            PASS,
+            KdfParams::INSECURE_FAST,
+            &android_key_payload(),
+        ),
+    }]
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -154,6 +154,7 @@ impl AttestationCa {
             chain: vec![build(builder, &signing_key(&self.key)?)?],
             key,
             tpm_device: super::tpm::TpmDevice::default(),
+            android_leaf: None,
         })
     }
 
@@ -214,6 +215,7 @@ impl AttestationCa {
             chain: vec![build(builder, &inter_signer)?, intermediate],
             key,
             tpm_device: super::tpm::TpmDevice::default(),
+            android_leaf: None,
         })
     }
 }

@@ -31,7 +31,7 @@ pub fn statement(
     }
     let basic = matches!(
         c.attestation,
-        AttestationMode::Packed | AttestationMode::Tpm
+        AttestationMode::Packed | AttestationMode::Tpm | AttestationMode::AndroidKey
     );
     let roots: Vec<String> = match (basic, root) {
         (true, Some(ca)) => vec![base64::Engine::encode(
@@ -44,6 +44,9 @@ pub fn statement(
         AttestationMode::Packed => vec!["basic_full"],
         // A TPM AIK certified by a CA (FIDO Registry `attca`).
         AttestationMode::Tpm => vec!["attca"],
+        // android-key: the Keystore's certificate chain to the root (FIDO Registry
+        // `basic_full`, as FIDO MDS lists "Android Key Attestation").
+        AttestationMode::AndroidKey => vec!["basic_full"],
         // Self attestation: the statement is signed by the credential key itself.
         AttestationMode::PackedSelf => vec!["basic_surrogate"],
         AttestationMode::None | AttestationMode::AlwaysNone => vec!["none"],

@@ -10,6 +10,7 @@
 //! These are **test** credentials: the CA's private key sits in the vault next to the passkeys.
 //! An RP trusts the root only in its test suite.
 
+pub mod android_key;
 pub mod fido_u2f;
 pub mod lab_faults;
 pub mod metadata;
@@ -364,6 +365,7 @@ impl AttestationCa {
             chain: vec![build(builder, &ca_signer)?],
             key,
             tpm_device: tpm::TpmDevice::default(),
+            android_leaf: None,
         })
     }
 }
@@ -427,6 +429,7 @@ impl AttestationCa {
             chain: vec![build(builder, &inter_signer)?, intermediate],
             key,
             tpm_device: tpm::TpmDevice::default(),
+            android_leaf: None,
         })
     }
 }
@@ -440,6 +443,9 @@ pub struct AttestationCert {
     /// For a TPM AIK: what the TPM writes into `tpm` statements besides the key (not stored
     /// in the vault; the default unless [`AttestationCert::with_tpm_device`] says otherwise).
     tpm_device: tpm::TpmDevice,
+    /// How an `android-key` issuer stamps credential certificates (`None`: an Android
+    /// phone's way, [`android_key::LeafTemplate::default`]).
+    android_leaf: Option<Box<android_key::LeafTemplate>>,
 }
 
 impl PartialEq for AttestationCert {
@@ -447,6 +453,7 @@ impl PartialEq for AttestationCert {
         self.chain == other.chain
             && *self.key.secret_bytes() == *other.key.secret_bytes()
             && self.tpm_device == other.tpm_device
+            && self.android_leaf == other.android_leaf
     }
 }
 
@@ -468,6 +475,7 @@ impl AttestationCert {
             chain,
             key,
             tpm_device: tpm::TpmDevice::default(),
+            android_leaf: None,
         })
     }
 
@@ -481,6 +489,18 @@ impl AttestationCert {
     /// The TPM fields `tpm` statements signed by this identity carry.
     pub fn tpm_device(&self) -> &tpm::TpmDevice {
         &self.tpm_device
+    }
+
+    /// This issuer with its own way of stamping `android-key` credential certificates (the
+    /// spec's test vectors use one; fauxkey's vaults always use the default).
+    pub fn with_android_leaf(mut self, template: android_key::LeafTemplate) -> Self {
+        self.android_leaf = Some(Box::new(template));
+        self
+    }
+
+    /// The `android-key` leaf template set by [`AttestationCert::with_android_leaf`].
+    pub fn android_leaf(&self) -> Option<&android_key::LeafTemplate> {
+        self.android_leaf.as_deref()
     }
 
     /// The `x5c` chain, DER, attestation certificate first.

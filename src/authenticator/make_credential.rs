@@ -317,6 +317,9 @@ impl<S: CredentialStore> Authenticator<S> {
                     "tpm" if self.config.attestation == AttestationMode::Tpm => {
                         Some(AttestationMode::Tpm)
                     }
+                    "android-key" if self.config.attestation == AttestationMode::AndroidKey => {
+                        Some(AttestationMode::AndroidKey)
+                    }
                     _ => None,
                 })
                 .unwrap_or(self.config.attestation),
@@ -340,8 +343,27 @@ impl<S: CredentialStore> Authenticator<S> {
             }
             _ => None,
         };
+        // `android-key`: the intermediate certifies this credential's key (None for EdDSA).
+        let android = match (mode, &self.config.attestation_cert) {
+            (AttestationMode::AndroidKey, Some(issuer)) => {
+                crate::attestation::android_key::statement(
+                    issuer,
+                    &self.signer,
+                    &credential.key,
+                    &auth_data,
+                    &request.client_data_hash,
+                    self.clock.now_ms(),
+                    &mut self.rng,
+                )
+                .map_err(|_| StatusCode::Other)?
+            }
+            _ => None,
+        };
         let (fmt, att_stmt) = match mode {
             AttestationMode::Tpm if tpm.is_some() => ("tpm", tpm.ok_or(StatusCode::Other)?),
+            AttestationMode::AndroidKey if android.is_some() => {
+                ("android-key", android.ok_or(StatusCode::Other)?)
+            }
             AttestationMode::None | AttestationMode::AlwaysNone => {
                 ("none", cbor::map(Vec::<(&str, Value)>::new()))
             }
@@ -364,7 +386,10 @@ impl<S: CredentialStore> Authenticator<S> {
                     ]),
                 )
             }
-            AttestationMode::Packed | AttestationMode::PackedSelf | AttestationMode::Tpm => {
+            AttestationMode::Packed
+            | AttestationMode::PackedSelf
+            | AttestationMode::Tpm
+            | AttestationMode::AndroidKey => {
                 let signed = [auth_data.as_slice(), &request.client_data_hash].concat();
                 let sig = self.signer.sign(&credential.key, &signed);
                 (

@@ -83,6 +83,12 @@ pub enum AttestationMode {
     /// [`Config::attestation_cert`] (issued by [`crate::attestation::AttestationCa::issue_tpm`]).
     /// Without it, or for an EdDSA credential, packed self attestation.
     Tpm,
+    /// `android-key` (WebAuthn L3 §8.4): a certificate for the credential key, carrying the
+    /// Android key attestation extension, issued per credential by the "Android Keystore"
+    /// intermediate in [`Config::attestation_cert`] (made by
+    /// [`crate::attestation::AttestationCa::issue_android_key`]); `sig` by the credential key.
+    /// Without it, or for an EdDSA credential, packed self attestation.
+    AndroidKey,
 }
 
 /// How new credential ids are made.

@@ -141,9 +141,10 @@ pub fn from_json(text: &str, origin: &str) -> Result<Profile, ProfileFileError> 
             "packed-self" => AttestationMode::PackedSelf,
             "packed" => AttestationMode::Packed,
             "tpm" => AttestationMode::Tpm,
+            "android-key" => AttestationMode::AndroidKey,
             other => {
                 return Err(invalid(format!(
-                    "`attestation` {other:?}: use none, always-none, packed-self, packed or tpm"
+                    "`attestation` {other:?}: use none, always-none, packed-self, packed, tpm or android-key"
                 )))
             }
         };
@@ -288,8 +289,8 @@ mod tests {
                 "`algorithms` must not be empty",
             ),
             (
-                r#"{"name": "x", "attestation": "android-key"}"#,
-                "`attestation` \"android-key\"",
+                r#"{"name": "x", "attestation": "android-safetynet"}"#,
+                "`attestation` \"android-safetynet\"",
             ),
             (
                 r#"{"name": "x", "backupEligible": false, "backupState": true}"#,
@@ -336,5 +337,17 @@ mod tests {
             p.config.algorithms,
             [Algorithm::Rs256, Algorithm::Es384, Algorithm::Es512]
         );
+    }
+
+    #[test]
+    fn a_custom_profile_may_attest_android_key() {
+        let p =
+            from_json(r#"{"name": "x", "attestation": "android-key"}"#, "f.json").expect("valid");
+        assert_eq!(p.config.attestation, AttestationMode::AndroidKey);
+        let err = from_json(r#"{"name": "x", "attestation": "android"}"#, "f.json")
+            .map(|_| ())
+            .expect_err("unknown format")
+            .to_string();
+        assert!(err.contains("tpm or android-key"), "{err}");
     }
 }
