@@ -55,7 +55,7 @@ impl Profile {
 
     /// This profile with a packed attestation certificate for its AAGUID issued by `ca`, when
     /// it attests with one ([`AttestationMode::Packed`]), a TPM AIK chain
-    /// ([`AttestationMode::Tpm`]), or a U2F attestation certificate for a U2F-only key
+    /// ([`AttestationMode::Tpm`]), an Apple-style intermediate ([`AttestationMode::Apple`]), or a U2F attestation certificate for a U2F-only key
     /// ([`U2fMode::Only`]); otherwise unchanged.
     pub fn with_attestation(
         mut self,
@@ -69,6 +69,9 @@ impl Profile {
         }
         if self.config.attestation == AttestationMode::Tpm {
             self.config.attestation_cert = Some(ca.issue_tpm(self.config.aaguid, rng)?);
+        }
+        if self.config.attestation == AttestationMode::Apple {
+            self.config.attestation_cert = Some(ca.issue_apple_ca(rng)?);
         }
         // A U2F-only key attests registrations with its U2F certificate (fido-u2f).
         if self.config.u2f == U2fMode::Only {
@@ -103,6 +106,7 @@ impl Profile {
                 AttestationMode::Packed => "packed (x5c from the vault's test CA)",
                 AttestationMode::AlwaysNone => "none (always)",
                 AttestationMode::Tpm => "tpm (AIK chain from the vault's test CA)",
+                AttestationMode::Apple => "apple (a leaf per credential under the vault's test Apple-style CA)",
             },
             "backupEligible": c.backup_eligible,
             "backupState": c.backup_eligible && c.backup_state,
@@ -173,6 +177,8 @@ const S29: &str = "S29 github.com/kanidm/webauthn-rs/issues/229 (Dashlane captur
 const S30: &str = "S30 Yubico's AAGUID list (yubi.co/aaguids) as reproduced in the entraYK module";
 const S31: &str = "S31 getInfo and metadata statement of a YubiKey 5 NFC, firmware 5.4.2";
 const S32: &str = "S32 this repository";
+const S34: &str = "S34 github.com/web-auth/webauthn-framework/issues/148 (iOS 14 Safari: fmt apple, zero AAGUID even with direct)";
+const S35: &str = "S35 WebAuthn L3 §8.8 Apple Anonymous Attestation; Apple's WWDC20 \"Meet Face ID and Touch ID for the web\" (ES256, per-credential anonymous certificate)";
 
 /// iCloud Keychain's authenticator settings (shared by both iCloud profiles).
 fn icloud_config() -> Config {
@@ -468,6 +474,36 @@ pub fn builtin() -> Vec<Profile> {
             deviations: strings(&[
                 "a generic U2F key, not a particular product; the attestation certificate comes from fauxkey's test CA",
                 "the key handle is a random id looked up in the store, not a wrapped key",
+            ]),
+        },
+        Profile {
+            name: "apple-touch-id".into(),
+            description: "Safari's Touch ID / Face ID platform authenticator before iCloud Keychain \
+                          passkeys (macOS 11-12, iOS 14-15): device-bound, `apple` anonymous \
+                          attestation when the RP asks for direct"
+                .into(),
+            config: Config {
+                aaguid: Uuid::nil(), // S34: all zeroes, even in the apple statement
+                algorithms: vec![Algorithm::Es256], // S35: ES256 only
+                // S34, S35: a leaf per credential from the vault's Apple-style test CA.
+                attestation: AttestationMode::Apple,
+                backup_eligible: false, // device-bound before passkeys (BE/BS did not exist yet)
+                backup_state: false,
+                counter: CounterPolicy::AlwaysZero, // S22 (Apple's counter stays 0) *unverified* pre-passkeys
+                credential_id_length: 20,           // *unverified* (as icloud-keychain's S20)
+                transports: strings(&["internal"]), // *unverified*
+                always_uv: true,                    // S35: Touch ID / Face ID on every ceremony
+                extensions: Vec::new(),             // *unverified*: no CTAP extensions exposed
+                account_chooser: true,              // fauxkey choice: Safari's account sheet
+                ..Config::default()
+            },
+            attachment: Attachment::Platform, // S35
+            vendor: "Apple Inc.".into(),
+            zero_aaguid_for_none: true, // S34: the AAGUID is zero in every case
+            sources: strings(&[S22, S34, S35]),
+            deviations: strings(&[
+                "the leaf's issuer is fauxkey's test CA, not Apple WebAuthn CA 1 under Apple WebAuthn Root CA",
+                "counter, credential id length, transports and extensions are unverified",
             ]),
         },
     ]

@@ -103,7 +103,8 @@ fn profiles_lists_every_builtin_with_sources() {
             "dashlane",
             "keepassxc",
             "yubikey-5",
-            "u2f-key"
+            "u2f-key",
+            "apple-touch-id"
         ]
     );
     let bitwarden = &json[6];

@@ -24,7 +24,7 @@ pub fn statement(
     }
     let basic = matches!(
         c.attestation,
-        AttestationMode::Packed | AttestationMode::Tpm
+        AttestationMode::Packed | AttestationMode::Tpm | AttestationMode::Apple
     );
     let roots: Vec<String> = match (basic, root) {
         (true, Some(ca)) => vec![base64::Engine::encode(
@@ -37,6 +37,8 @@ pub fn statement(
         AttestationMode::Packed => vec!["basic_full"],
         // A TPM AIK certified by a CA (FIDO Registry `attca`).
         AttestationMode::Tpm => vec!["attca"],
+        // Apple anonymous attestation: a CA certifies a fresh key per credential (`anonca`).
+        AttestationMode::Apple => vec!["anonca"],
         // Self attestation: the statement is signed by the credential key itself.
         AttestationMode::PackedSelf => vec!["basic_surrogate"],
         AttestationMode::None | AttestationMode::AlwaysNone => vec!["none"],

@@ -317,6 +317,9 @@ impl<S: CredentialStore> Authenticator<S> {
                     "tpm" if self.config.attestation == AttestationMode::Tpm => {
                         Some(AttestationMode::Tpm)
                     }
+                    "apple" if self.config.attestation == AttestationMode::Apple => {
+                        Some(AttestationMode::Apple)
+                    }
                     _ => None,
                 })
                 .unwrap_or(self.config.attestation),
@@ -340,8 +343,21 @@ impl<S: CredentialStore> Authenticator<S> {
             }
             _ => None,
         };
+        // `apple`: a leaf for this credential's key, its nonce over authData ‖ clientDataHash.
+        let apple = match (mode, &self.config.attestation_cert) {
+            (AttestationMode::Apple, Some(issuer)) => crate::attestation::apple::statement(
+                issuer,
+                &credential.key.public_key(),
+                &auth_data,
+                &request.client_data_hash,
+                &mut self.rng,
+            )
+            .ok(),
+            _ => None,
+        };
         let (fmt, att_stmt) = match mode {
             AttestationMode::Tpm if tpm.is_some() => ("tpm", tpm.ok_or(StatusCode::Other)?),
+            AttestationMode::Apple if apple.is_some() => ("apple", apple.ok_or(StatusCode::Other)?),
             AttestationMode::None | AttestationMode::AlwaysNone => {
                 ("none", cbor::map(Vec::<(&str, Value)>::new()))
             }
@@ -364,7 +380,10 @@ impl<S: CredentialStore> Authenticator<S> {
                     ]),
                 )
             }
-            AttestationMode::Packed | AttestationMode::PackedSelf | AttestationMode::Tpm => {
+            AttestationMode::Packed
+            | AttestationMode::PackedSelf
+            | AttestationMode::Tpm
+            | AttestationMode::Apple => {
                 let signed = [auth_data.as_slice(), &request.client_data_hash].concat();
                 let sig = self.signer.sign(&credential.key, &signed);
                 (

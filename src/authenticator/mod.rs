@@ -83,6 +83,12 @@ pub enum AttestationMode {
     /// [`Config::attestation_cert`] (issued by [`crate::attestation::AttestationCa::issue_tpm`]).
     /// Without it, or for an EdDSA credential, packed self attestation.
     Tpm,
+    /// `apple` anonymous attestation (WebAuthn L3 §8.8): a leaf certificate per credential,
+    /// holding the credential key and the nonce, issued by the intermediate in
+    /// [`Config::attestation_cert`] (from
+    /// [`crate::attestation::AttestationCa::issue_apple_ca`]). Without it, or for a key the
+    /// leaf cannot hold, packed self attestation.
+    Apple,
 }
 
 /// How new credential ids are made.

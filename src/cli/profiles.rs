@@ -62,6 +62,7 @@ pub(super) fn list(json: bool) -> Result<()> {
             _ if c.u2f == U2fMode::Only => "fido-u2f",
             AttestationMode::Packed => "packed x5c",
             AttestationMode::Tpm => "tpm",
+            AttestationMode::Apple => "apple",
             AttestationMode::PackedSelf => "packed self",
             AttestationMode::None | AttestationMode::AlwaysNone => "none",
         };
@@ -137,7 +138,7 @@ pub(super) fn metadata(path: &Path, spec: &str) -> Result<()> {
     let root = if u2f_only
         || matches!(
             profile.config.attestation,
-            AttestationMode::Packed | AttestationMode::Tpm
+            AttestationMode::Packed | AttestationMode::Tpm | AttestationMode::Apple
         ) {
         Some(vault_ca(path)?)
     } else {

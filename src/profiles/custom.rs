@@ -141,10 +141,11 @@ pub fn from_json(text: &str, origin: &str) -> Result<Profile, ProfileFileError> 
             "packed-self" => AttestationMode::PackedSelf,
             "packed" => AttestationMode::Packed,
             "tpm" => AttestationMode::Tpm,
+            "apple" => AttestationMode::Apple,
             other => {
                 return Err(invalid(format!(
-                    "`attestation` {other:?}: use none, always-none, packed-self, packed or tpm"
-                )))
+                "`attestation` {other:?}: use none, always-none, packed-self, packed, tpm or apple"
+            )))
             }
         };
     }

@@ -79,6 +79,7 @@ fn attestation_code(mode: AttestationMode) -> i64 {
         AttestationMode::Packed => 2,
         AttestationMode::AlwaysNone => 3,
         AttestationMode::Tpm => 4,
+        AttestationMode::Apple => 6,
     }
 }
 
@@ -706,6 +707,7 @@ fn decode_settings(r: &mut In<'_>) -> Result<(Config, DeviceState), VaultError> 
             2 => AttestationMode::Packed,
             3 => AttestationMode::AlwaysNone,
             4 => AttestationMode::Tpm,
+            6 => AttestationMode::Apple,
             _ => return Err(bad("unknown attestation mode")),
         },
         backup_eligible: need(be, W, 4)?,
