@@ -345,6 +345,7 @@ fn rejection_reason(ceremony: CeremonyKind, broken: &str) -> Option<&'static [&'
         (Reg, "bad-signature") => &["AttestationStatementSigInvalid"],
         // The fido-u2f signature does not verify over the raw point the RP rebuilds.
         (Reg, "u2f-wrong-public-key-encoding") => &["AttestationStatementSigInvalid"],
+        (Reg, "apple-nonce-mismatch") => &["AttestationCertificateNonceMismatch"],
         (Auth, "bad-signature") => &["AuthenticationFailure"],
         // webauthn-rs's check for BS without BE reuses this error.
         (Reg, "bs-without-be") => &["CredentialMayNotBeHardwareBound"],
