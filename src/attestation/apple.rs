@@ -223,7 +223,7 @@ pub fn statement(
         issuer,
         leaf_subject(tbs.subject())?,
         super::serial(rng)?,
-        tbs.validity().clone(),
+        *tbs.validity(),
         key,
         &nonce(auth_data, client_data_hash),
     )?;
@@ -245,7 +245,6 @@ mod tests {
     use crate::attestation::AttestationCa;
     use crate::crypto::keys::{Algorithm, PrivateKey};
     use crate::env::seeded_rng;
-    use x509_cert::der::Encode as _;
 
     #[test]
     fn the_nonce_extension_is_a_sequence_of_an_explicit_one_octet_string() {
