@@ -44,9 +44,8 @@ pub fn nonce(auth_data: &[u8], client_data_hash: &[u8]) -> [u8; 32] {
         .into()
 }
 
-/// The extension's value: `SEQUENCE { [1] EXPLICIT OCTET STRING nonce }` (`30 24 a1 22 04 20
-/// <nonce>`), which §8.8.1 calls "the nonce as an OCTET STRING in a [1] explicitly tagged
-/// field" and Apple's certificates and the spec's vector script encode this way.
+/// The extension's value: `SEQUENCE { \[1\] EXPLICIT OCTET STRING nonce }`, that is
+/// `30 24 a1 22 04 20 <nonce>`, as the spec's vector script (`gen_apple_att_cert`) encodes it.
 pub fn nonce_extension_value(nonce: &[u8]) -> Vec<u8> {
     let octets = der_tlv(0x04, nonce);
     let tagged = der_tlv(0xa1, &octets);
