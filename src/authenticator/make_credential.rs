@@ -352,7 +352,9 @@ impl<S: CredentialStore> Authenticator<S> {
                 &request.client_data_hash,
                 &mut self.rng,
             )
-            .ok(),
+            .map(Some)
+            // A stored issuer that cannot sign is a broken vault, not a reason to attest less.
+            .map_err(|_| StatusCode::Other)?,
             _ => None,
         };
         let (fmt, att_stmt) = match mode {

@@ -86,8 +86,8 @@ pub enum AttestationMode {
     /// `apple` anonymous attestation (WebAuthn L3 §8.8): a leaf certificate per credential,
     /// holding the credential key and the nonce, issued by the intermediate in
     /// [`Config::attestation_cert`] (from
-    /// [`crate::attestation::AttestationCa::issue_apple_ca`]). Without it, or for a key the
-    /// leaf cannot hold, packed self attestation.
+    /// [`crate::attestation::AttestationCa::issue_apple_ca`]). Without it, packed self
+    /// attestation; an issuer that cannot sign fails the command (`Other`).
     Apple,
 }
 
