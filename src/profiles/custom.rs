@@ -338,4 +338,15 @@ mod tests {
             [Algorithm::Rs256, Algorithm::Es384, Algorithm::Es512]
         );
     }
+
+    #[test]
+    fn a_custom_profile_may_pick_apple() {
+        let p = from_json(r#"{"name": "x", "attestation": "apple"}"#, "f.json").expect("valid");
+        assert_eq!(p.config.attestation, AttestationMode::Apple);
+        let err = from_json(r#"{"name": "x", "attestation": "apples"}"#, "f.json")
+            .map(|_| ())
+            .expect_err("unknown format")
+            .to_string();
+        assert!(err.contains("tpm or apple"), "{err}");
+    }
 }
