@@ -56,7 +56,8 @@ impl Profile {
     /// This profile with a packed attestation certificate for its AAGUID issued by `ca`, when
     /// it attests with one ([`AttestationMode::Packed`]), a TPM AIK chain
     /// ([`AttestationMode::Tpm`]), an "Android Keystore" intermediate
-    /// ([`AttestationMode::AndroidKey`]), or a U2F attestation certificate for a U2F-only key
+    /// ([`AttestationMode::AndroidKey`]), an Apple-style intermediate ([`AttestationMode::Apple`]),
+    /// or a U2F attestation certificate for a U2F-only key
     /// ([`U2fMode::Only`]); otherwise unchanged.
     pub fn with_attestation(
         mut self,
@@ -73,6 +74,9 @@ impl Profile {
         }
         if self.config.attestation == AttestationMode::AndroidKey {
             self.config.attestation_cert = Some(ca.issue_android_key(rng)?);
+        }
+        if self.config.attestation == AttestationMode::Apple {
+            self.config.attestation_cert = Some(ca.issue_apple_ca(rng)?);
         }
         // A U2F-only key attests registrations with its U2F certificate (fido-u2f).
         if self.config.u2f == U2fMode::Only {
@@ -108,6 +112,7 @@ impl Profile {
                 AttestationMode::AlwaysNone => "none (always)",
                 AttestationMode::Tpm => "tpm (AIK chain from the vault's test CA)",
                 AttestationMode::AndroidKey => "android-key (per-credential certificate under the vault's test CA)",
+                AttestationMode::Apple => "apple (a leaf per credential under the vault's test Apple-style CA)",
             },
             "backupEligible": c.backup_eligible,
             "backupState": c.backup_eligible && c.backup_state,
@@ -178,10 +183,12 @@ const S29: &str = "S29 github.com/kanidm/webauthn-rs/issues/229 (Dashlane captur
 const S30: &str = "S30 Yubico's AAGUID list (yubi.co/aaguids) as reproduced in the entraYK module";
 const S31: &str = "S31 getInfo and metadata statement of a YubiKey 5 NFC, firmware 5.4.2";
 const S32: &str = "S32 this repository";
-const S33: &str = "S33 github.com/w3c/webauthn/issues/1819 (Google on android-key: batch-key basic attestation, the leaf key is the credential key, challenge = clientDataHash)";
-const S34: &str = "S34 source.android.com/docs/security/features/keystore/attestation (KeyDescription schema, KeyMint 3 = version 300)";
-const S35: &str =
-    "S35 FIDO MDS3 entry \"Android Key Attestation\", AAGUID b93fd961-f2e6-462f-b122-82002247de78";
+const S38: &str = "S38 github.com/w3c/webauthn/issues/1819 (Google on android-key: batch-key basic attestation, the leaf key is the credential key, challenge = clientDataHash)";
+const S39: &str = "S39 source.android.com/docs/security/features/keystore/attestation (KeyDescription schema, KeyMint 3 = version 300)";
+const S40: &str =
+    "S40 FIDO MDS3 entry \"Android Key Attestation\", AAGUID b93fd961-f2e6-462f-b122-82002247de78";
+const S36: &str = "S36 github.com/web-auth/webauthn-framework/issues/148 (iOS 14 Safari: fmt apple, zero AAGUID even with direct)";
+const S37: &str = "S37 WebAuthn L3 §8.8 Apple Anonymous Attestation; Apple's WWDC20 \"Meet Face ID and Touch ID for the web\" (ES256, per-credential anonymous certificate)";
 
 /// iCloud Keychain's authenticator settings (shared by both iCloud profiles).
 fn icloud_config() -> Config {
@@ -485,13 +492,13 @@ pub fn builtin() -> Vec<Profile> {
                           the Android Keystore): device-bound keys, android-key attestation"
                 .into(),
             config: Config {
-                aaguid: aaguid("b93fd961-f2e6-462f-b122-82002247de78"), // S35
-                // S34: Keystore makes EC and RSA signing keys; ES256 first (*unverified* order).
+                aaguid: aaguid("b93fd961-f2e6-462f-b122-82002247de78"), // S40
+                // S39: Keystore makes EC and RSA signing keys; ES256 first (*unverified* order).
                 algorithms: vec![Algorithm::Es256, Algorithm::Rs256],
-                // S33: `android-key` under "direct" (a per-credential certificate under an
+                // S38: `android-key` under "direct" (a per-credential certificate under an
                 // "Android Keystore" intermediate of the vault's test CA); `none` otherwise.
                 attestation: AttestationMode::AndroidKey,
-                backup_eligible: false, // S33: a Keystore key never leaves the device
+                backup_eligible: false, // S38: a Keystore key never leaves the device
                 backup_state: false,
                 counter: CounterPolicy::PerCredential, // *unverified*
                 credential_id_length: 32,              // *unverified*
@@ -501,15 +508,45 @@ pub fn builtin() -> Vec<Profile> {
                 account_chooser: true, // fauxkey choice: Android's account sheet
                 ..Config::default()
             },
-            attachment: Attachment::Platform, // S33: a platform authenticator
+            attachment: Attachment::Platform, // S38: a platform authenticator
             vendor: "Google LLC".into(),
             zero_aaguid_for_none: false, // *unverified*
-            sources: strings(&[S33, S34, S35]),
+            sources: strings(&[S38, S39, S40]),
             deviations: strings(&[
                 "the chain ends in fauxkey's test CA, not Google's hardware attestation root",
                 "the KeyDescription (KeyMint 300, TEE, a locked verified boot, Play services as the \
                  calling app) is a plausible Android 14 phone's, not a captured one",
                 "counter, credential id length, transports, UV and extensions are unverified",
+            ]),
+        },
+        Profile {
+            name: "apple-touch-id".into(),
+            description: "Safari's Touch ID / Face ID platform authenticator before iCloud Keychain \
+                          passkeys (macOS 11-12, iOS 14-15): device-bound, `apple` anonymous \
+                          attestation when the RP asks for direct"
+                .into(),
+            config: Config {
+                aaguid: Uuid::nil(), // S36: all zeroes, even in the apple statement
+                algorithms: vec![Algorithm::Es256], // S37: ES256 only
+                // S36, S37: a leaf per credential from the vault's Apple-style test CA.
+                attestation: AttestationMode::Apple,
+                backup_eligible: false, // device-bound before passkeys (BE/BS did not exist yet)
+                backup_state: false,
+                counter: CounterPolicy::AlwaysZero, // S22 (Apple's counter stays 0) *unverified* pre-passkeys
+                credential_id_length: 20,           // *unverified* (as icloud-keychain's S20)
+                transports: strings(&["internal"]), // *unverified*
+                always_uv: true,                    // S37: Touch ID / Face ID on every ceremony
+                extensions: Vec::new(),             // *unverified*: no CTAP extensions exposed
+                account_chooser: true,              // fauxkey choice: Safari's account sheet
+                ..Config::default()
+            },
+            attachment: Attachment::Platform, // S37
+            vendor: "Apple Inc.".into(),
+            zero_aaguid_for_none: true, // S36: the AAGUID is zero in every case
+            sources: strings(&[S22, S36, S37]),
+            deviations: strings(&[
+                "the leaf's issuer is fauxkey's test CA, not Apple WebAuthn CA 1 under Apple WebAuthn Root CA",
+                "counter, credential id length, transports and extensions are unverified",
             ]),
         },
     ]
@@ -639,6 +676,11 @@ mod tests {
                     "{}: U2F keys have no AAGUID",
                     p.name
                 );
+                continue;
+            }
+            // Safari's Touch ID / Face ID authenticator reported a zero AAGUID (S36).
+            if p.name == "apple-touch-id" {
+                assert!(p.config.aaguid.is_nil(), "{}: zero AAGUID", p.name);
                 continue;
             }
             assert!(!p.config.aaguid.is_nil(), "{}: AAGUID typo", p.name);

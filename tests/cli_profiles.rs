@@ -104,7 +104,8 @@ fn profiles_lists_every_builtin_with_sources() {
             "keepassxc",
             "yubikey-5",
             "u2f-key",
-            "android"
+            "android",
+            "apple-touch-id"
         ]
     );
     let bitwarden = &json[6];
@@ -160,14 +161,14 @@ fn the_exported_root_is_the_trust_anchor_for_the_binarys_registrations() {
     assert_eq!(metadata["aaguid"], YUBIKEY_AAGUID);
     assert_eq!(ok(&fauxkey(&vault, &["attestation-root", "--pem"])), pem);
     // Per format (RP libraries file trust anchors by fmt): the one root, and stderr says so.
-    for fmt in ["packed", "tpm", "fido-u2f"] {
+    for fmt in ["packed", "tpm", "fido-u2f", "android-key", "apple"] {
         let out = fauxkey(&vault, &["attestation-root", "--pem", "--format", fmt]);
         assert_eq!(ok(&out), pem, "{fmt}");
         let note = String::from_utf8_lossy(&out.stderr);
         assert!(
             note.contains(&format!(
                 "trust anchor for fmt {fmt}: the vault's test root"
-            )) && note.contains("(packed, tpm, fido-u2f)"),
+            )) && note.contains("(packed, tpm, fido-u2f, android-key, apple)"),
             "{note}"
         );
     }
@@ -182,7 +183,8 @@ fn the_exported_root_is_the_trust_anchor_for_the_binarys_registrations() {
         assert_eq!(out.status.code(), Some(2), "{fmt}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(
-            err.contains(says) && err.contains("formats with a root: packed, tpm, fido-u2f"),
+            err.contains(says)
+                && err.contains("formats with a root: packed, tpm, fido-u2f, android-key, apple"),
             "{err}"
         );
         assert!(out.stdout.is_empty());

@@ -349,6 +349,7 @@ fn rejection_reason(ceremony: CeremonyKind, broken: &str) -> Option<&'static [&'
         (Reg, "android-key-challenge-mismatch") => &["AttestationCertificateNonceMismatch"],
         // webauthn-rs refuses to parse a KeyDescription with allApplications [600].
         (Reg, "android-key-all-applications") => &["AttestationStatementX5CInvalid"],
+        (Reg, "apple-nonce-mismatch") => &["AttestationCertificateNonceMismatch"],
         (Auth, "bad-signature") => &["AuthenticationFailure"],
         // webauthn-rs's check for BS without BE reuses this error.
         (Reg, "bs-without-be") => &["CredentialMayNotBeHardwareBound"],

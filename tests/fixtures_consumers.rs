@@ -351,6 +351,23 @@ fn simplewebauthn_reaches_the_manifest_verdict_on_every_case() {
         .count();
     // The golden ES256 registration and its broken variants (the two android-key ones among them).
     assert!(android >= 3, "android-key cases: {android}");
+    // apple-touch-id's direct registration is `apple`, verified against the corpus root set
+    // where Apple's root goes; its broken twin re-issues the leaf over a wrong nonce.
+    let cases = &corpus.manifest().cases;
+    assert!(
+        cases
+            .iter()
+            .any(|c| c.fmt.as_deref() == Some("apple") && c.verdict == Verdict::Accept),
+        "no golden apple case"
+    );
+    assert!(
+        cases
+            .iter()
+            .any(|c| c.id.ends_with(".registration.apple-nonce-mismatch")
+                && c.verdict == Verdict::Reject
+                && c.not_caught_by.is_empty()),
+        "no apple-nonce-mismatch case every library rejects"
+    );
     // ES modules resolve packages from the script's own directory upwards.
     let script = dir.join("verify_corpus.mjs");
     std::fs::copy(repo().join("examples/fixtures/verify_corpus.mjs"), &script).unwrap();

@@ -1032,3 +1032,96 @@ fn android_key_chain_is_trusted_through_our_root_only() {
         "trusted through a root that did not issue it"
     );
 }
+/// `apple` anonymous attestation (WebAuthn L3 §8.8) from the `apple-touch-id` profile, judged
+/// by webauthn-rs with the vault's test root as the trust anchor (where Apple's WebAuthn root
+/// would go): the nonce, the leaf key = credential key and the chain
+/// `[leaf, Apple-style intermediate] → root` are its checks.
+macro_rules! apple_anonymous {
+    ($module:ident, $core:ident) => {
+        mod $module {
+            use std::time::Duration;
+
+            use fauxkey::attestation::AttestationCa;
+            use $core::proto::{
+                AttestationCaList, AttestationConveyancePreference, AttestationFormat,
+                COSEAlgorithm, ParsedAttestationData, RegisterPublicKeyCredential,
+                UserVerificationPolicy,
+            };
+            use $core::WebauthnCore;
+
+            use super::*;
+
+            fn rp() -> WebauthnCore {
+                WebauthnCore::new_unsafe_experts_only(
+                    "Example RP",
+                    RP_ID,
+                    vec![url::Url::parse(ORIGIN).unwrap()],
+                    Duration::from_secs(60),
+                    None,
+                    None,
+                )
+            }
+
+            /// Registers with `direct` through the apple-touch-id profile (CA from `seed`)
+            /// and hands webauthn-rs `anchor` as its only trusted root.
+            fn register(
+                seed: u64,
+                anchor: &AttestationCa,
+            ) -> Result<$core::proto::Credential, $core::error::WebauthnError> {
+                let ca = AttestationCa::generate(&mut seeded_rng(seed)).unwrap();
+                let profile = fauxkey::profiles::find("apple-touch-id")
+                    .unwrap()
+                    .with_attestation(&ca, &mut seeded_rng(seed + 1))
+                    .unwrap();
+                let mut client = client_with(profile.config, SimulatedUser::default(), seed);
+                let core = rp();
+                let builder = core
+                    .new_challenge_register_builder(b"alice-user-handle", "alice", "Alice")
+                    .unwrap()
+                    .credential_algorithms(vec![COSEAlgorithm::ES256])
+                    .user_verification_policy(UserVerificationPolicy::Preferred)
+                    .attestation(AttestationConveyancePreference::Direct);
+                let (ccr, state) = core.generate_challenge_register(builder).unwrap();
+                let response = client
+                    .create(ORIGIN, &serde_json::to_string(&ccr).unwrap())
+                    .unwrap();
+                let reg: RegisterPublicKeyCredential =
+                    serde_json::from_str(&serde_json::to_string(&response).unwrap()).unwrap();
+                // A blanket CA (every AAGUID), as webauthn-rs trusts Apple's own root: the
+                // profile's AAGUID is all zeroes, as Safari's was (S36).
+                let trust =
+                    AttestationCaList::try_from(anchor.root_pem().unwrap().as_bytes()).unwrap();
+                core.register_credential(&reg, &state, Some(&trust))
+            }
+
+            #[test]
+            fn apple_anonymous_attestation_chains_to_our_root() {
+                let ca = AttestationCa::generate(&mut seeded_rng(2100)).unwrap();
+                let cred = register(2100, &ca)
+                    .unwrap_or_else(|e| panic!("webauthn-rs rejected our apple statement: {e:?}"));
+                assert!(matches!(
+                    cred.attestation_format,
+                    AttestationFormat::AppleAnonymous
+                ));
+                match &cred.attestation.data {
+                    ParsedAttestationData::AnonCa(chain) => {
+                        assert_eq!(chain.len(), 2, "[leaf, intermediate]")
+                    }
+                    other => panic!("not AnonCa: {other:?}"),
+                }
+            }
+
+            #[test]
+            fn apple_anonymous_attestation_under_another_root_is_refused() {
+                let other = AttestationCa::generate(&mut seeded_rng(2200)).unwrap();
+                assert!(
+                    register(2100, &other).is_err(),
+                    "a chain to another vault's root was trusted"
+                );
+            }
+        }
+    };
+}
+
+apple_anonymous!(v06_apple, webauthn_rs_core);
+apple_anonymous!(v05_apple, webauthn_rs_core_05);

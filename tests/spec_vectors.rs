@@ -1067,3 +1067,110 @@ fn client_prf_results_match_the_vectors_end_to_end() {
         v.text("pp2_two_prf_results_second")
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// apple.ES256 (#sctn-test-vectors-apple-es256): Apple anonymous attestation
+// ---------------------------------------------------------------------------------------------
+
+/// The apple.ES256 registration through the real makeCredential path: the spec's attestation
+/// CA (its root certificate and key) stands where the vault's Apple-style intermediate goes;
+/// the scripted RNG hands out the credential key, the credential id and the leaf's serial
+/// number; fauxkey's own leaf builder (subject from the issuer's, validity the issuer's, the
+/// nonce extension) must give the spec script's certificate byte for byte.
+#[test]
+fn apple_es256_registration_is_byte_exact() {
+    let v = Vectors::load("apple-es256.txt");
+    let expected_object = v.bytes("attestation_object");
+    let issuer = fauxkey::attestation::AttestationCert::from_parts(
+        vec![v.bytes("attestation_ca_cert")],
+        &v.bytes("attestation_ca_key"),
+    )
+    .expect("the spec's CA");
+    let config = Config {
+        // 0x2a & 0x1c: BE without BS.
+        backup_state: false,
+        attestation_cert: Some(issuer),
+        ..vector_config(&v, AttestationMode::Apple)
+    };
+    let mut authenticator =
+        Authenticator::new(config, MemoryStore::new()).with_rng(ScriptedRng::boxed(
+            "makeCredential",
+            &[
+                &v.bytes("credential_private_key"),
+                &v.bytes("credential_id"),
+                &v.bytes("attestation_cert_serial_number"),
+            ],
+        ));
+    let response = authenticator
+        .make_credential(make_credential_request(&v, false))
+        .expect("makeCredential");
+    assert_eq!(response.fmt, "apple");
+    assert_eq!(
+        hex::encode(&response.auth_data),
+        hex::encode(auth_data_in(&expected_object)),
+        "authenticatorData"
+    );
+    let decoded = cbor::decode(&expected_object).expect("CBOR");
+    let want_leaf = match text_entry(text_entry(&decoded, "attStmt"), "x5c") {
+        Value::Array(certs) => match &certs[..] {
+            [Value::Bytes(leaf)] => leaf.clone(),
+            other => panic!("x5c: {other:?}"),
+        },
+        other => panic!("x5c: {other:?}"),
+    };
+    match text_entry(&response.att_stmt, "x5c") {
+        Value::Array(certs) => {
+            assert_eq!(certs.len(), 1, "a self-signed issuer is not sent");
+            assert_eq!(
+                hex::encode(certs[0].as_bytes().expect("bytes")),
+                hex::encode(&want_leaf),
+                "leaf certificate"
+            );
+        }
+        other => panic!("x5c: {other:?}"),
+    }
+    assert_eq!(
+        fauxkey::attestation::apple::nonce_in(&want_leaf),
+        Some(sha256(
+            &[
+                response.auth_data.clone(),
+                sha256(&v.bytes("client_data_json"))
+            ]
+            .concat()
+        )),
+        "the spec's nonce is SHA-256(authData ‖ clientDataHash)"
+    );
+    assert_eq!(
+        hex::encode(response.attestation_object()),
+        hex::encode(&expected_object),
+        "attestationObject"
+    );
+}
+
+#[test]
+fn apple_es256_authentication_is_byte_exact() {
+    let v = Vectors::load("apple-es256.txt");
+    let mut authenticator = Authenticator::new(
+        vector_config(&v, AttestationMode::Apple),
+        MemoryStore::new(),
+    )
+    .with_rng(ScriptedRng::boxed("getAssertion", &[]));
+    // Flags 0x09: UP | BE, neither UV nor BS.
+    authenticator
+        .store_mut()
+        .insert(vector_credential(&v, false))
+        .unwrap();
+    let response = authenticator
+        .get_assertion(get_assertion_request(&v, false))
+        .expect("getAssertion");
+    assert_eq!(
+        hex::encode(&response.auth_data),
+        v.text("auth_authenticator_data"),
+        "authenticatorData"
+    );
+    assert_eq!(
+        hex::encode(&response.signature),
+        v.text("auth_signature"),
+        "signature (RFC 6979)"
+    );
+}

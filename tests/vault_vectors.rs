@@ -563,6 +563,7 @@ fn scenarios() -> Vec<Scenario> {
     all.extend(blob_scenarios());
     all.extend(u2f_scenarios());
     all.extend(android_key_scenarios());
+    all.extend(apple_scenarios());
     all
 }
 
@@ -1264,6 +1265,43 @@ fn u2f_payload() -> Vec<u8> {
         ..credential(&mut rng, Algorithm::Es256, 1)
     };
     payload::encode_with(&profile.config, &extras, &[&cred], &[]).to_vec()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue 18: apple anonymous attestation (settings key 3 value 6).
+// ---------------------------------------------------------------------------------------------
+
+fn apple_payload() -> Vec<u8> {
+    let ca = fauxkey::attestation::AttestationCa::generate(&mut seeded_rng(0x1800)).unwrap();
+    let profile = fauxkey::profiles::find("apple-touch-id")
+        .unwrap()
+        .with_attestation(&ca, &mut seeded_rng(0x1801))
+        .unwrap();
+    let extras = payload::Extras {
+        client: Some(profile.client_settings()),
+        attestation_ca: Some(ca),
+        ..payload::Extras::default()
+    };
+    let mut rng = seeded_rng(0x1802);
+    let cred = Credential {
+        backup_eligible: false,
+        backup_state: false,
+        ..credential(&mut rng, Algorithm::Es256, 1)
+    };
+    payload::encode_with(&profile.config, &extras, &[&cred], &[]).to_vec()
+}
+
+fn apple_scenarios() -> Vec<Scenario> {
+    vec![Scenario {
+        name: "apple-success-touch-id.txt",
+        expect: SUCCESS,
+        passphrase: PASS,
+        comment: "made with the apple-touch-id profile: settings key 3 = 6 (apple), key 13 \
+                  holding the Apple-style intermediate CA (its certificate and key), top-level 5 \
+                  (attestation CA); one ES256 credential, BE clear",
+        credentials: Some(1),
+        bytes: seal_with(0x1803, PASS, KdfParams::INSECURE_FAST, &apple_payload()),
+    }]
 }
 
 fn u2f_scenarios() -> Vec<Scenario> {

@@ -16,7 +16,7 @@ use crate::store::MemoryStore;
 /// in `pem_root_certs_bytes_by_fmt`, SimpleWebAuthn per `identifier` in
 /// `SettingsService.setRootCertificates`) is that same root. Formats added later that chain to
 /// it belong here too.
-pub const ROOTED_FORMATS: &[&str] = &["packed", "tpm", "fido-u2f"];
+pub const ROOTED_FORMATS: &[&str] = &["packed", "tpm", "fido-u2f", "android-key", "apple"];
 
 /// The MDS3 statement for `profile`. `root` is the trust anchor its x5c chains to; a profile
 /// that attests with a certificate lists it in `attestationRootCertificates` (standard base64
@@ -31,7 +31,10 @@ pub fn statement(
     }
     let basic = matches!(
         c.attestation,
-        AttestationMode::Packed | AttestationMode::Tpm | AttestationMode::AndroidKey
+        AttestationMode::Packed
+            | AttestationMode::Tpm
+            | AttestationMode::AndroidKey
+            | AttestationMode::Apple
     );
     let roots: Vec<String> = match (basic, root) {
         (true, Some(ca)) => vec![base64::Engine::encode(
@@ -47,6 +50,8 @@ pub fn statement(
         // android-key: the Keystore's certificate chain to the root (FIDO Registry
         // `basic_full`, as FIDO MDS lists "Android Key Attestation").
         AttestationMode::AndroidKey => vec!["basic_full"],
+        // Apple anonymous attestation: a CA certifies a fresh key per credential (`anonca`).
+        AttestationMode::Apple => vec!["anonca"],
         // Self attestation: the statement is signed by the credential key itself.
         AttestationMode::PackedSelf => vec!["basic_surrogate"],
         AttestationMode::None | AttestationMode::AlwaysNone => vec!["none"],

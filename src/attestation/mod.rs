@@ -11,6 +11,7 @@
 //! An RP trusts the root only in its test suite.
 
 pub mod android_key;
+pub mod apple;
 pub mod fido_u2f;
 pub mod lab_faults;
 pub mod metadata;
@@ -219,8 +220,8 @@ fn serial(rng: &mut Rng) -> Result<SerialNumber, AttestationError> {
     SerialNumber::new(&bytes).map_err(|e| AttestationError::Build(e.to_string()))
 }
 
-fn build(
-    builder: CertificateBuilder<LabProfile>,
+fn build<P: BuilderProfile>(
+    builder: CertificateBuilder<P>,
     signer: &p256::ecdsa::SigningKey,
 ) -> Result<Vec<u8>, AttestationError> {
     let cert = builder
@@ -427,6 +428,42 @@ impl AttestationCa {
         .map_err(|e| AttestationError::Build(e.to_string()))?;
         Ok(AttestationCert {
             chain: vec![build(builder, &inter_signer)?, intermediate],
+            key,
+            tpm_device: tpm::TpmDevice::default(),
+            android_leaf: None,
+        })
+    }
+}
+
+impl AttestationCa {
+    /// Issues the per-vault issuer of `apple` anonymous attestation leaves (WebAuthn L3
+    /// §8.8), in the shape of Apple's "Apple WebAuthn CA 1": an ES256 intermediate CA under
+    /// this root. The chain is `[intermediate]`; [`apple::statement`] issues a leaf under it
+    /// for every credential.
+    pub fn issue_apple_ca(&self, rng: &mut Rng) -> Result<AttestationCert, AttestationError> {
+        let root_subject = Certificate::from_der(&self.root_der)
+            .map_err(|e| AttestationError::BadCertificate(e.to_string()))?
+            .tbs_certificate()
+            .subject()
+            .clone();
+        let key = PrivateKey::generate(Algorithm::Es256, rng.as_mut());
+        let signer = signing_key(&key)?;
+        let subject = Name::from_str(
+            "CN=fauxkey Test Apple WebAuthn CA 1,OU=Authenticator Attestation CA,O=fauxkey,C=ZZ",
+        )
+        .map_err(|e| AttestationError::Build(e.to_string()))?;
+        let builder = CertificateBuilder::new(
+            LabProfile::Intermediate {
+                issuer: root_subject,
+                subject,
+            },
+            serial(rng)?,
+            validity()?,
+            spki(&signer)?,
+        )
+        .map_err(|e| AttestationError::Build(e.to_string()))?;
+        Ok(AttestationCert {
+            chain: vec![build(builder, &signing_key(&self.key)?)?],
             key,
             tpm_device: tpm::TpmDevice::default(),
             android_leaf: None,

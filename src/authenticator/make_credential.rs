@@ -320,6 +320,9 @@ impl<S: CredentialStore> Authenticator<S> {
                     "android-key" if self.config.attestation == AttestationMode::AndroidKey => {
                         Some(AttestationMode::AndroidKey)
                     }
+                    "apple" if self.config.attestation == AttestationMode::Apple => {
+                        Some(AttestationMode::Apple)
+                    }
                     _ => None,
                 })
                 .unwrap_or(self.config.attestation),
@@ -359,11 +362,26 @@ impl<S: CredentialStore> Authenticator<S> {
             }
             _ => None,
         };
+        // `apple`: a leaf for this credential's key, its nonce over authData ‖ clientDataHash.
+        let apple = match (mode, &self.config.attestation_cert) {
+            (AttestationMode::Apple, Some(issuer)) => crate::attestation::apple::statement(
+                issuer,
+                &credential.key.public_key(),
+                &auth_data,
+                &request.client_data_hash,
+                &mut self.rng,
+            )
+            .map(Some)
+            // A stored issuer that cannot sign is a broken vault, not a reason to attest less.
+            .map_err(|_| StatusCode::Other)?,
+            _ => None,
+        };
         let (fmt, att_stmt) = match mode {
             AttestationMode::Tpm if tpm.is_some() => ("tpm", tpm.ok_or(StatusCode::Other)?),
             AttestationMode::AndroidKey if android.is_some() => {
                 ("android-key", android.ok_or(StatusCode::Other)?)
             }
+            AttestationMode::Apple if apple.is_some() => ("apple", apple.ok_or(StatusCode::Other)?),
             AttestationMode::None | AttestationMode::AlwaysNone => {
                 ("none", cbor::map(Vec::<(&str, Value)>::new()))
             }
@@ -389,7 +407,8 @@ impl<S: CredentialStore> Authenticator<S> {
             AttestationMode::Packed
             | AttestationMode::PackedSelf
             | AttestationMode::Tpm
-            | AttestationMode::AndroidKey => {
+            | AttestationMode::AndroidKey
+            | AttestationMode::Apple => {
                 let signed = [auth_data.as_slice(), &request.client_data_hash].concat();
                 let sig = self.signer.sign(&credential.key, &signed);
                 (

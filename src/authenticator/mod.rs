@@ -89,6 +89,12 @@ pub enum AttestationMode {
     /// [`crate::attestation::AttestationCa::issue_android_key`]); `sig` by the credential key.
     /// Without it, or for an EdDSA credential, packed self attestation.
     AndroidKey,
+    /// `apple` anonymous attestation (WebAuthn L3 §8.8): a leaf certificate per credential,
+    /// holding the credential key and the nonce, issued by the intermediate in
+    /// [`Config::attestation_cert`] (from
+    /// [`crate::attestation::AttestationCa::issue_apple_ca`]). Without it, packed self
+    /// attestation; an issuer that cannot sign fails the command (`Other`).
+    Apple,
 }
 
 /// How new credential ids are made.

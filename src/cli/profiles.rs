@@ -63,6 +63,7 @@ pub(super) fn list(json: bool) -> Result<()> {
             AttestationMode::Packed => "packed x5c",
             AttestationMode::Tpm => "tpm",
             AttestationMode::AndroidKey => "android-key",
+            AttestationMode::Apple => "apple",
             AttestationMode::PackedSelf => "packed self",
             AttestationMode::None | AttestationMode::AlwaysNone => "none",
         };
@@ -160,7 +161,10 @@ pub(super) fn metadata(path: &Path, spec: &str) -> Result<()> {
     let root = if u2f_only
         || matches!(
             profile.config.attestation,
-            AttestationMode::Packed | AttestationMode::Tpm | AttestationMode::AndroidKey
+            AttestationMode::Packed
+                | AttestationMode::Tpm
+                | AttestationMode::AndroidKey
+                | AttestationMode::Apple
         ) {
         Some(vault_ca(path)?)
     } else {

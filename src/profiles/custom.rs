@@ -142,9 +142,10 @@ pub fn from_json(text: &str, origin: &str) -> Result<Profile, ProfileFileError> 
             "packed" => AttestationMode::Packed,
             "tpm" => AttestationMode::Tpm,
             "android-key" => AttestationMode::AndroidKey,
+            "apple" => AttestationMode::Apple,
             other => {
                 return Err(invalid(format!(
-                    "`attestation` {other:?}: use none, always-none, packed-self, packed, tpm or android-key"
+                    "`attestation` {other:?}: use none, always-none, packed-self, packed, tpm, android-key or apple"
                 )))
             }
         };
@@ -348,6 +349,17 @@ mod tests {
             .map(|_| ())
             .expect_err("unknown format")
             .to_string();
-        assert!(err.contains("tpm or android-key"), "{err}");
+        assert!(err.contains("tpm, android-key or apple"), "{err}");
+    }
+
+    #[test]
+    fn a_custom_profile_may_pick_apple() {
+        let p = from_json(r#"{"name": "x", "attestation": "apple"}"#, "f.json").expect("valid");
+        assert_eq!(p.config.attestation, AttestationMode::Apple);
+        let err = from_json(r#"{"name": "x", "attestation": "apples"}"#, "f.json")
+            .map(|_| ())
+            .expect_err("unknown format")
+            .to_string();
+        assert!(err.contains("tpm, android-key or apple"), "{err}");
     }
 }

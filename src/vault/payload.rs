@@ -80,6 +80,7 @@ fn attestation_code(mode: AttestationMode) -> i64 {
         AttestationMode::AlwaysNone => 3,
         AttestationMode::Tpm => 4,
         AttestationMode::AndroidKey => 5,
+        AttestationMode::Apple => 6,
     }
 }
 
@@ -708,6 +709,7 @@ fn decode_settings(r: &mut In<'_>) -> Result<(Config, DeviceState), VaultError> 
             3 => AttestationMode::AlwaysNone,
             4 => AttestationMode::Tpm,
             5 => AttestationMode::AndroidKey,
+            6 => AttestationMode::Apple,
             _ => return Err(bad("unknown attestation mode")),
         },
         backup_eligible: need(be, W, 4)?,
