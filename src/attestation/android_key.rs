@@ -15,18 +15,12 @@
 use std::str::FromStr as _;
 
 use ciborium::value::Value;
-use x509_cert::builder::profile::BuilderProfile;
 use x509_cert::builder::{Builder as _, CertificateBuilder};
-use x509_cert::certificate::TbsCertificate;
 use x509_cert::der::oid::ObjectIdentifier;
 use x509_cert::der::{Decode as _, Encode as _};
-use x509_cert::ext::pkix::{
-    AuthorityKeyIdentifier, BasicConstraints, KeyUsage, KeyUsages, SubjectKeyIdentifier,
-};
-use x509_cert::ext::{Extension, ToExtension as _};
 use x509_cert::name::Name;
 use x509_cert::serial_number::SerialNumber;
-use x509_cert::spki::{SubjectPublicKeyInfoOwned, SubjectPublicKeyInfoRef};
+use x509_cert::spki::SubjectPublicKeyInfoOwned;
 use x509_cert::time::Validity;
 use x509_cert::Certificate;
 
@@ -414,55 +408,6 @@ impl Default for LeafTemplate {
     }
 }
 
-/// The credential certificate's extensions, in this order: basicConstraints CA=false
-/// (critical), keyUsage digitalSignature (critical), subject key identifier, authority key
-/// identifier, the key attestation extension (not critical).
-struct LeafProfile {
-    issuer: Name,
-    subject: Name,
-    key_description: Vec<u8>,
-}
-
-impl BuilderProfile for LeafProfile {
-    fn get_issuer(&self, _subject: &Name) -> Name {
-        self.issuer.clone()
-    }
-
-    fn get_subject(&self) -> Name {
-        self.subject.clone()
-    }
-
-    fn build_extensions(
-        &self,
-        spk: SubjectPublicKeyInfoRef<'_>,
-        issuer_spk: SubjectPublicKeyInfoRef<'_>,
-        tbs: &TbsCertificate,
-    ) -> x509_cert::builder::Result<Vec<Extension>> {
-        let subject = tbs.subject();
-        let mut ext: Vec<Extension> = Vec::new();
-        let mut e = BasicConstraints {
-            ca: false,
-            path_len_constraint: None,
-        }
-        .to_extension(subject, &ext)?;
-        e.critical = true;
-        ext.push(e);
-        let mut e = KeyUsage(KeyUsages::DigitalSignature.into()).to_extension(subject, &ext)?;
-        e.critical = true;
-        ext.push(e);
-        let e = SubjectKeyIdentifier::try_from(spk)?.to_extension(subject, &ext)?;
-        ext.push(e);
-        let e = AuthorityKeyIdentifier::try_from(issuer_spk)?.to_extension(subject, &ext)?;
-        ext.push(e);
-        ext.push(Extension {
-            extn_id: KEY_DESCRIPTION_OID,
-            critical: false,
-            extn_value: x509_cert::der::asn1::OctetString::new(self.key_description.clone())?,
-        });
-        Ok(ext)
-    }
-}
-
 fn build_err(e: impl std::fmt::Display) -> AttestationError {
     AttestationError::Build(e.to_string())
 }
@@ -504,10 +449,10 @@ fn build_leaf(
         .map_err(|e| AttestationError::BadCertificate(e.to_string()))?;
     let tbs = issuer_cert.tbs_certificate();
     let validity = Validity::new(tbs.validity().not_before, tbs.validity().not_after);
-    let profile = LeafProfile {
+    let profile = super::CredentialLeaf {
         issuer: tbs.subject().clone(),
         subject,
-        key_description,
+        extension: (KEY_DESCRIPTION_OID, key_description),
     };
     let builder = CertificateBuilder::new(profile, serial, validity, spki).map_err(build_err)?;
     let signer = super::signing_key(issuer.key())?;

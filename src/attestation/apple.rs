@@ -7,19 +7,12 @@
 
 use ciborium::value::Value;
 use sha2::{Digest as _, Sha256};
-use x509_cert::builder::profile::BuilderProfile;
 use x509_cert::builder::CertificateBuilder;
-use x509_cert::certificate::TbsCertificate;
-use x509_cert::der::asn1::OctetString;
 use x509_cert::der::oid::ObjectIdentifier;
 use x509_cert::der::{self, Decode as _, Encode as _};
-use x509_cert::ext::pkix::{
-    AuthorityKeyIdentifier, BasicConstraints, KeyUsage, KeyUsages, SubjectKeyIdentifier,
-};
-use x509_cert::ext::{Extension, ToExtension as _};
 use x509_cert::name::{Name, RdnSequence, RelativeDistinguishedName};
 use x509_cert::serial_number::SerialNumber;
-use x509_cert::spki::{SubjectPublicKeyInfoOwned, SubjectPublicKeyInfoRef};
+use x509_cert::spki::SubjectPublicKeyInfoOwned;
 use x509_cert::time::Validity;
 use x509_cert::Certificate;
 
@@ -84,55 +77,6 @@ pub fn nonce_in(leaf_der: &[u8]) -> Option<Vec<u8>> {
     (v.len() == 38 && v[..6] == [0x30, 0x24, 0xa1, 0x22, 0x04, 0x20]).then(|| v[6..].to_vec())
 }
 
-/// The leaf's extensions, in the order Apple's and the spec's leaves carry them:
-/// basicConstraints CA = false (critical), keyUsage digitalSignature (critical), subject key
-/// identifier, authority key identifier, then the nonce (not critical).
-struct AppleLeaf {
-    issuer: Name,
-    subject: Name,
-    nonce: Vec<u8>,
-}
-
-impl BuilderProfile for AppleLeaf {
-    fn get_issuer(&self, _subject: &Name) -> Name {
-        self.issuer.clone()
-    }
-
-    fn get_subject(&self) -> Name {
-        self.subject.clone()
-    }
-
-    fn build_extensions(
-        &self,
-        spk: SubjectPublicKeyInfoRef<'_>,
-        issuer_spk: SubjectPublicKeyInfoRef<'_>,
-        tbs: &TbsCertificate,
-    ) -> x509_cert::builder::Result<Vec<Extension>> {
-        let subject = tbs.subject();
-        let mut ext: Vec<Extension> = Vec::new();
-        let mut e = BasicConstraints {
-            ca: false,
-            path_len_constraint: None,
-        }
-        .to_extension(subject, &ext)?;
-        e.critical = true;
-        ext.push(e);
-        let mut e = KeyUsage(KeyUsages::DigitalSignature.into()).to_extension(subject, &ext)?;
-        e.critical = true;
-        ext.push(e);
-        let e = SubjectKeyIdentifier::try_from(spk)?.to_extension(subject, &ext)?;
-        ext.push(e);
-        let e = AuthorityKeyIdentifier::try_from(issuer_spk)?.to_extension(subject, &ext)?;
-        ext.push(e);
-        ext.push(Extension {
-            extn_id: NONCE_EXTENSION_OID,
-            critical: false,
-            extn_value: OctetString::new(nonce_extension_value(&self.nonce))?,
-        });
-        Ok(ext)
-    }
-}
-
 /// The leaf's subject for an issuer named `issuer`: the issuer's attributes in their order and
 /// encodings, with its organizational unit replaced by [`LEAF_ORGANIZATIONAL_UNIT`].
 pub fn leaf_subject(issuer: &Name) -> Result<Name, AttestationError> {
@@ -178,10 +122,10 @@ pub fn issue_leaf(
     let spki = SubjectPublicKeyInfoOwned::from_der(&credential_key.spki_der())
         .map_err(|e| AttestationError::Build(e.to_string()))?;
     let builder = CertificateBuilder::new(
-        AppleLeaf {
+        super::CredentialLeaf {
             issuer: issuer_name,
             subject,
-            nonce: nonce.to_vec(),
+            extension: (NONCE_EXTENSION_OID, nonce_extension_value(nonce)),
         },
         serial,
         validity,

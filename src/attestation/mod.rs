@@ -471,6 +471,57 @@ impl AttestationCa {
     }
 }
 
+/// A certificate made per credential (`android-key`, `apple`), for the credential's own key:
+/// basicConstraints CA = false (critical), keyUsage digitalSignature (critical), subject key
+/// identifier, authority key identifier, then the format's one extension (not critical), the
+/// order the WebAuthn spec's test-vector generator writes them in.
+pub(crate) struct CredentialLeaf {
+    pub issuer: Name,
+    pub subject: Name,
+    /// The format's extension: its OID and its value (the bytes inside the OCTET STRING).
+    pub extension: (der::oid::ObjectIdentifier, Vec<u8>),
+}
+
+impl BuilderProfile for CredentialLeaf {
+    fn get_issuer(&self, _subject: &Name) -> Name {
+        self.issuer.clone()
+    }
+
+    fn get_subject(&self) -> Name {
+        self.subject.clone()
+    }
+
+    fn build_extensions(
+        &self,
+        spk: SubjectPublicKeyInfoRef<'_>,
+        issuer_spk: SubjectPublicKeyInfoRef<'_>,
+        tbs: &TbsCertificate,
+    ) -> x509_cert::builder::Result<Vec<Extension>> {
+        let subject = tbs.subject();
+        let mut ext: Vec<Extension> = Vec::new();
+        let mut e = BasicConstraints {
+            ca: false,
+            path_len_constraint: None,
+        }
+        .to_extension(subject, &ext)?;
+        e.critical = true;
+        ext.push(e);
+        let mut e = KeyUsage(KeyUsages::DigitalSignature.into()).to_extension(subject, &ext)?;
+        e.critical = true;
+        ext.push(e);
+        let e = SubjectKeyIdentifier::try_from(spk)?.to_extension(subject, &ext)?;
+        ext.push(e);
+        let e = AuthorityKeyIdentifier::try_from(issuer_spk)?.to_extension(subject, &ext)?;
+        ext.push(e);
+        ext.push(Extension {
+            extn_id: self.extension.0,
+            critical: false,
+            extn_value: OctetString::new(self.extension.1.clone())?,
+        });
+        Ok(ext)
+    }
+}
+
 /// A packed attestation identity: the `x5c` chain (attestation certificate first) and the
 /// attestation private key (wiped on drop, never printed).
 #[derive(Debug, Clone)]
