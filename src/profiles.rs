@@ -11,7 +11,9 @@ use uuid::Uuid;
 pub use custom::{from_file, from_json, ProfileFileError};
 
 use crate::attestation::{AttestationCa, AttestationError};
-use crate::authenticator::{AttestationMode, CounterPolicy, CredentialIdFormat, U2fMode};
+use crate::authenticator::{
+    AttestationMode, CounterPolicy, CredentialIdFormat, DeviceInfo, U2fMode,
+};
 use crate::client::conditional::ConditionalSupport;
 use crate::client::Attachment;
 use crate::crypto::keys::Algorithm;
@@ -173,6 +175,8 @@ const S29: &str = "S29 github.com/kanidm/webauthn-rs/issues/229 (Dashlane captur
 const S30: &str = "S30 Yubico's AAGUID list (yubi.co/aaguids) as reproduced in the entraYK module";
 const S31: &str = "S31 getInfo and metadata statement of a YubiKey 5 NFC, firmware 5.4.2";
 const S32: &str = "S32 this repository";
+const S31B: &str =
+    "S31b github.com/Yubico/libfido2/issues/633 (raw getInfo CBOR of a YubiKey 5, firmware 5.4.3)";
 
 /// iCloud Keychain's authenticator settings (shared by both iCloud profiles).
 fn icloud_config() -> Config {
@@ -427,16 +431,21 @@ pub fn builtin() -> Vec<Profile> {
                 extensions: strings(&["credProtect", "hmac-secret"]), // S31 getInfo
                 account_chooser: false, // no display: the client picks (getNextAssertion)
                 u2f: U2fMode::Also, // S31 getInfo versions: U2F_V2 first
+                max_credential_count_in_list: 8, // S31b getInfo 0x07
+                // S31b: versions, options, maxMsgSize 1200, maxCredentialIdLength 128,
+                // firmwareVersion 0x050403 from the 5.4.3 getInfo bytes.
+                device_info: DeviceInfo::yubikey_5_fw_5_4_3(),
                 ..Config::default()
             },
             attachment: Attachment::CrossPlatform, // *unverified*: a roaming key
             vendor: "Yubico AB".into(),
             zero_aaguid_for_none: false,
-            sources: strings(&[S1, S15, S30, S31]),
+            sources: strings(&[S1, S15, S30, S31, S31B]),
             deviations: strings(&[
                 "attestation chains to fauxkey's test CA, not Yubico's root",
                 "counter 0 at registration, then +1 per login per credential; the S15 capture shows 1 at registration (whether the real counter is shared across credentials is unverified)",
                 "UV is built in; a real YubiKey verifies with a PIN (clientPin)",
+                "a CTAP2 request over maxMsgSize (1200) gets CTAP2_ERR_REQUEST_TOO_LARGE; the real key's answer is unverified",
             ]),
         },
         Profile {

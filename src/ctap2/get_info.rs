@@ -34,10 +34,14 @@ pub struct Response {
     pub force_pin_change: Option<bool>,
     /// 0x0D `minPINLength`.
     pub min_pin_length: Option<u64>,
+    /// 0x0E `firmwareVersion`.
+    pub firmware_version: Option<u64>,
     /// 0x0F `maxCredBlobLength` (only with the `credBlob` extension).
     pub max_cred_blob_length: Option<u64>,
     /// 0x10 `maxRPIDsForSetMinPINLength`.
     pub max_rp_ids_for_set_min_pin_length: Option<u64>,
+    /// 0x14 `remainingDiscoverableCredentials`.
+    pub remaining_discoverable_credentials: Option<u64>,
 }
 
 impl Response {
@@ -107,11 +111,17 @@ impl Response {
         if let Some(n) = self.min_pin_length {
             e.push((0x0D, Value::Integer(n.into())));
         }
+        if let Some(n) = self.firmware_version {
+            e.push((0x0E, Value::Integer(n.into())));
+        }
         if let Some(n) = self.max_cred_blob_length {
             e.push((0x0F, Value::Integer(n.into())));
         }
         if let Some(n) = self.max_rp_ids_for_set_min_pin_length {
             e.push((0x10, Value::Integer(n.into())));
+        }
+        if let Some(n) = self.remaining_discoverable_credentials {
+            e.push((0x14, Value::Integer(n.into())));
         }
         cbor::map(e)
     }
@@ -170,8 +180,10 @@ impl Response {
             max_serialized_large_blob_array: uint(0x0B)?,
             force_pin_change: int_key(m, 0x0C).map(as_bool).transpose()?,
             min_pin_length: uint(0x0D)?,
+            firmware_version: uint(0x0E)?,
             max_cred_blob_length: uint(0x0F)?,
             max_rp_ids_for_set_min_pin_length: uint(0x10)?,
+            remaining_discoverable_credentials: uint(0x14)?,
         })
     }
 
