@@ -195,3 +195,42 @@ impl Response {
             .map(|(_, v)| *v)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn firmware_version_and_remaining_discoverable_credentials_round_trip() {
+        let response = Response {
+            versions: vec!["FIDO_2_0".into()],
+            extensions: Vec::new(),
+            aaguid: [7; 16],
+            options: vec![("rk".into(), true)],
+            max_msg_size: Some(1200),
+            pin_uv_auth_protocols: vec![2, 1],
+            max_credential_count_in_list: Some(8),
+            max_credential_id_length: Some(128),
+            transports: vec!["usb".into()],
+            algorithms: vec![-7],
+            max_serialized_large_blob_array: None,
+            force_pin_change: None,
+            min_pin_length: Some(4),
+            firmware_version: Some(0x05_04_03),
+            max_cred_blob_length: None,
+            max_rp_ids_for_set_min_pin_length: None,
+            remaining_discoverable_credentials: Some(25),
+        };
+        let bytes = cbor::encode(&response.to_cbor());
+        // 0x0D 4, then 0x0E 0x1a 00 05 04 03, then 0x14 25 (0x18 0x19): keys in order.
+        let tail = [
+            0x0D, 0x04, 0x0E, 0x1A, 0x00, 0x05, 0x04, 0x03, 0x14, 0x18, 0x19,
+        ];
+        assert!(bytes.ends_with(&tail), "{bytes:02x?}");
+        let Value::Map(m) = cbor::decode(&bytes).unwrap() else {
+            panic!("not a map")
+        };
+        assert_eq!(Response::from_cbor(&m).unwrap(), response);
+    }
+}
