@@ -1,7 +1,8 @@
 //! authenticatorGetInfo per profile, at the CTAP byte boundary (`Authenticator::process`):
 //! every built-in profile but `yubikey-5` answers byte for byte what it answered before
 //! profiles had their own getInfo, and `yubikey-5` answers the getInfo of a real YubiKey 5
-//! (firmware 5.4.3, tests/data/getinfo/yubikey-5-fw5.4.3.hex) except for the PIN state.
+//! (firmware 5.4.3, tests/data/getinfo/yubikey-5-fw5.4.3.hex) except for the PIN state, and a
+//! vault gives the profile's getInfo back.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use fauxkey::env::{SimulatedUser, Verification};
@@ -108,4 +109,24 @@ fn yubikey_5_with_built_in_uv_adds_only_the_uv_option() {
     assert_eq!(info.remaining_discoverable_credentials, None);
     assert_eq!(info.force_pin_change, None);
     assert_eq!(info.max_rp_ids_for_set_min_pin_length, None);
+}
+
+#[test]
+fn a_vault_keeps_the_profile_get_info_through_its_aaguid() {
+    use fauxkey::authenticator::DeviceInfo;
+    use fauxkey::vault::payload;
+    for (name, expected) in [
+        ("yubikey-5", DeviceInfo::yubikey_5_fw_5_4_3()),
+        ("fauxkey", DeviceInfo::default()),
+        ("windows-hello", DeviceInfo::default()),
+    ] {
+        let config = profiles::find(name).unwrap().config;
+        assert_eq!(config.device_info, expected, "{name}");
+        let bytes = payload::encode_with(&config, &payload::Extras::default(), &[], &[]);
+        let state = payload::decode(&bytes).unwrap();
+        assert_eq!(
+            state.settings.device_info, expected,
+            "{name} after a vault round trip"
+        );
+    }
 }
