@@ -11,7 +11,9 @@ use uuid::Uuid;
 pub use custom::{from_file, from_json, ProfileFileError};
 
 use crate::attestation::{AttestationCa, AttestationError};
-use crate::authenticator::{AttestationMode, CounterPolicy, CredentialIdFormat, U2fMode};
+use crate::authenticator::{
+    AttestationMode, CounterPolicy, CredentialIdFormat, DeviceInfo, U2fMode,
+};
 use crate::client::conditional::ConditionalSupport;
 use crate::client::Attachment;
 use crate::crypto::keys::Algorithm;
@@ -189,6 +191,8 @@ const S40: &str =
     "S40 FIDO MDS3 entry \"Android Key Attestation\", AAGUID b93fd961-f2e6-462f-b122-82002247de78";
 const S36: &str = "S36 github.com/web-auth/webauthn-framework/issues/148 (iOS 14 Safari: fmt apple, zero AAGUID even with direct)";
 const S37: &str = "S37 WebAuthn L3 §8.8 Apple Anonymous Attestation; Apple's WWDC20 \"Meet Face ID and Touch ID for the web\" (ES256, per-credential anonymous certificate)";
+const S31B: &str =
+    "S31b github.com/Yubico/libfido2/issues/633 (raw getInfo CBOR of a YubiKey 5, firmware 5.4.3)";
 
 /// iCloud Keychain's authenticator settings (shared by both iCloud profiles).
 fn icloud_config() -> Config {
@@ -443,16 +447,21 @@ pub fn builtin() -> Vec<Profile> {
                 extensions: strings(&["credProtect", "hmac-secret"]), // S31 getInfo
                 account_chooser: false, // no display: the client picks (getNextAssertion)
                 u2f: U2fMode::Also, // S31 getInfo versions: U2F_V2 first
+                max_credential_count_in_list: 8, // S31b getInfo 0x07
+                // S31b: versions, options, maxMsgSize 1200, maxCredentialIdLength 128,
+                // firmwareVersion 0x050403 from the 5.4.3 getInfo bytes.
+                device_info: DeviceInfo::yubikey_5_fw_5_4_3(),
                 ..Config::default()
             },
             attachment: Attachment::CrossPlatform, // *unverified*: a roaming key
             vendor: "Yubico AB".into(),
             zero_aaguid_for_none: false,
-            sources: strings(&[S1, S15, S30, S31]),
+            sources: strings(&[S1, S15, S30, S31, S31B]),
             deviations: strings(&[
                 "attestation chains to fauxkey's test CA, not Yubico's root",
                 "counter 0 at registration, then +1 per login per credential; the S15 capture shows 1 at registration (whether the real counter is shared across credentials is unverified)",
                 "UV is built in; a real YubiKey verifies with a PIN (clientPin)",
+                "a CTAP2 request over maxMsgSize (1200) gets CTAP2_ERR_REQUEST_TOO_LARGE; the real key's answer is unverified",
             ]),
         },
         Profile {

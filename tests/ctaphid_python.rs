@@ -256,6 +256,13 @@ fn python_fido2_large_blobs_cred_blob_min_pin_length_and_prf_at_registration() {
 }
 
 #[test]
+fn python_fido2_reads_the_yubikey_5_get_info_of_the_real_device() {
+    let Some(py) = python() else { return };
+    // Compared field by field with tests/data/getinfo/yubikey-5-fw5.4.3.hex (a real 5.4.3 key).
+    Server::start(&["--ephemeral", "--profile", "yubikey-5"]).run(&py, &["yubikey_info"]);
+}
+
+#[test]
 fn python_fido2_ctap1_u2f_register_authenticate_and_client_fallback() {
     let Some(py) = python() else { return };
     // A FIDO2 key that speaks U2F too: raw Ctap1, and key handles shared with CTAP2.

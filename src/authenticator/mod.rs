@@ -8,6 +8,7 @@
 
 mod config;
 mod credential_management;
+mod device_info;
 mod get_assertion;
 mod hmac_secret;
 mod large_blobs;
@@ -18,6 +19,7 @@ mod pin_uv_token;
 mod signals;
 pub mod u2f;
 
+pub use device_info::DeviceInfo;
 pub use u2f::U2fMode;
 
 use uuid::Uuid;
@@ -157,6 +159,9 @@ pub struct Config {
     pub unsynced_at_creation: bool,
     /// Whether the authenticator also speaks CTAP1/U2F (`CTAPHID_MSG`), or only U2F.
     pub u2f: U2fMode,
+    /// The rest of getInfo as the emulated device reports it (versions, advertised options,
+    /// limits, firmware version); the default is fauxkey's generic answer.
+    pub device_info: DeviceInfo,
 }
 
 impl Config {
@@ -187,6 +192,7 @@ impl Default for Config {
             credential_id_format: CredentialIdFormat::Random,
             unsynced_at_creation: false,
             u2f: U2fMode::Off,
+            device_info: DeviceInfo::default(),
         }
     }
 }
@@ -351,7 +357,8 @@ impl<S: CredentialStore> Authenticator<S> {
             self.pending = None;
             return vec![StatusCode::InvalidCommand.byte()];
         }
-        if message.len() > MAX_MSG_SIZE {
+        // maxMsgSize: the profile's limit (never above what CTAPHID carries).
+        if message.len() > self.config.device_info.request_limit() {
             self.pending = None;
             return vec![StatusCode::RequestTooLarge.byte()];
         }
@@ -397,8 +404,10 @@ impl<S: CredentialStore> Authenticator<S> {
         }
     }
 
-    /// `authenticatorGetInfo`: reports exactly what is implemented.
+    /// `authenticatorGetInfo`: reports what is implemented, as far as the profile's device
+    /// advertises it ([`Config::device_info`]).
     pub fn get_info(&self) -> get_info::Response {
+        let device = &self.config.device_info;
         let mut options = vec![
             ("rk".to_owned(), self.config.resident_keys),
             ("up".to_owned(), true),
@@ -427,37 +436,37 @@ impl<S: CredentialStore> Authenticator<S> {
         if has_large_blobs {
             options.push(("largeBlobs".to_owned(), true));
         }
+        // Only the options the emulated device advertises.
+        options.retain(|(name, _)| device.advertises(name));
         let mut versions = Vec::new();
         if self.config.u2f.speaks_u2f() {
             versions.push("U2F_V2".to_owned());
         }
-        versions.extend([
-            "FIDO_2_0".to_owned(),
-            "FIDO_2_1_PRE".to_owned(),
-            "FIDO_2_1".to_owned(),
-        ]);
+        versions.extend(device.ctap2_versions.iter().cloned());
         get_info::Response {
             versions,
             extensions: self.config.extensions.clone(),
             aaguid: *self.config.aaguid.as_bytes(),
             options,
-            max_msg_size: Some(MAX_MSG_SIZE as u64),
-            pin_uv_auth_protocols: vec![2, 1],
+            max_msg_size: Some(device.request_limit() as u64),
+            pin_uv_auth_protocols: device.pin_uv_auth_protocols.clone(),
             max_credential_count_in_list: Some(u64::from(self.config.max_credential_count_in_list)),
-            max_credential_id_length: Some(64),
+            max_credential_id_length: Some(device.max_credential_id_length),
             transports: self.config.transports.clone(),
             algorithms: self.config.algorithms.iter().map(|a| a.cose_id()).collect(),
-            force_pin_change: Some(state.force_pin_change),
+            force_pin_change: device.ctap21_pin_fields.then_some(state.force_pin_change),
             min_pin_length: Some(u64::from(state.min_pin_length)),
-            max_rp_ids_for_set_min_pin_length: Some(
-                config::MAX_RP_IDS_FOR_SET_MIN_PIN_LENGTH as u64,
-            ),
+            firmware_version: device.firmware_version,
+            max_rp_ids_for_set_min_pin_length: device
+                .ctap21_pin_fields
+                .then_some(config::MAX_RP_IDS_FOR_SET_MIN_PIN_LENGTH as u64),
             max_serialized_large_blob_array: has_large_blobs
                 .then_some(large_blobs::MAX_SERIALIZED_LARGE_BLOB_ARRAY as u64),
             max_cred_blob_length: self
                 .config
                 .supports_extension("credBlob")
                 .then_some(MAX_CRED_BLOB_LENGTH as u64),
+            remaining_discoverable_credentials: None,
         }
     }
 

@@ -9,7 +9,7 @@ use zeroize::Zeroizing;
 use super::Authenticator;
 use crate::crypto::pin_protocol::{PinProtocol, SharedSecret};
 use crate::ctap2::client_pin::{
-    self as cp, Request, Response, RetriesResponse, PERMISSION_GA, PERMISSION_MC,
+    self as cp, Request, Response, RetriesResponse, PERMISSION_CM, PERMISSION_GA, PERMISSION_MC,
 };
 use crate::ctap2::StatusCode;
 use crate::store::{CredentialStore, DeviceState};
@@ -220,7 +220,13 @@ impl<S: CredentialStore> Authenticator<S> {
             if request.permissions.is_some() || request.rp_id.is_some() {
                 return Err(StatusCode::InvalidParameter);
             }
-            PERMISSION_MC | PERMISSION_GA
+            if self.config.device_info.advertises("pinUvAuthToken") {
+                PERMISSION_MC | PERMISSION_GA
+            } else {
+                // A 2.1-preview device (no `pinUvAuthToken`) has only this token, and clients
+                // use it for credentialManagement (0x41) too, as CTAP 2.1 PRE's pinToken.
+                PERMISSION_MC | PERMISSION_GA | PERMISSION_CM
+            }
         } else {
             let p = request.permissions.ok_or(StatusCode::MissingParameter)?;
             // Step 3: at least one permission, all of them ones fauxkey grants.

@@ -34,10 +34,14 @@ pub struct Response {
     pub force_pin_change: Option<bool>,
     /// 0x0D `minPINLength`.
     pub min_pin_length: Option<u64>,
+    /// 0x0E `firmwareVersion`.
+    pub firmware_version: Option<u64>,
     /// 0x0F `maxCredBlobLength` (only with the `credBlob` extension).
     pub max_cred_blob_length: Option<u64>,
     /// 0x10 `maxRPIDsForSetMinPINLength`.
     pub max_rp_ids_for_set_min_pin_length: Option<u64>,
+    /// 0x14 `remainingDiscoverableCredentials`.
+    pub remaining_discoverable_credentials: Option<u64>,
 }
 
 impl Response {
@@ -107,11 +111,17 @@ impl Response {
         if let Some(n) = self.min_pin_length {
             e.push((0x0D, Value::Integer(n.into())));
         }
+        if let Some(n) = self.firmware_version {
+            e.push((0x0E, Value::Integer(n.into())));
+        }
         if let Some(n) = self.max_cred_blob_length {
             e.push((0x0F, Value::Integer(n.into())));
         }
         if let Some(n) = self.max_rp_ids_for_set_min_pin_length {
             e.push((0x10, Value::Integer(n.into())));
+        }
+        if let Some(n) = self.remaining_discoverable_credentials {
+            e.push((0x14, Value::Integer(n.into())));
         }
         cbor::map(e)
     }
@@ -170,8 +180,10 @@ impl Response {
             max_serialized_large_blob_array: uint(0x0B)?,
             force_pin_change: int_key(m, 0x0C).map(as_bool).transpose()?,
             min_pin_length: uint(0x0D)?,
+            firmware_version: uint(0x0E)?,
             max_cred_blob_length: uint(0x0F)?,
             max_rp_ids_for_set_min_pin_length: uint(0x10)?,
+            remaining_discoverable_credentials: uint(0x14)?,
         })
     }
 
@@ -181,5 +193,44 @@ impl Response {
             .iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| *v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn firmware_version_and_remaining_discoverable_credentials_round_trip() {
+        let response = Response {
+            versions: vec!["FIDO_2_0".into()],
+            extensions: Vec::new(),
+            aaguid: [7; 16],
+            options: vec![("rk".into(), true)],
+            max_msg_size: Some(1200),
+            pin_uv_auth_protocols: vec![2, 1],
+            max_credential_count_in_list: Some(8),
+            max_credential_id_length: Some(128),
+            transports: vec!["usb".into()],
+            algorithms: vec![-7],
+            max_serialized_large_blob_array: None,
+            force_pin_change: None,
+            min_pin_length: Some(4),
+            firmware_version: Some(0x05_04_03),
+            max_cred_blob_length: None,
+            max_rp_ids_for_set_min_pin_length: None,
+            remaining_discoverable_credentials: Some(25),
+        };
+        let bytes = cbor::encode(&response.to_cbor());
+        // 0x0D 4, then 0x0E 0x1a 00 05 04 03, then 0x14 25 (0x18 0x19): keys in order.
+        let tail = [
+            0x0D, 0x04, 0x0E, 0x1A, 0x00, 0x05, 0x04, 0x03, 0x14, 0x18, 0x19,
+        ];
+        assert!(bytes.ends_with(&tail), "{bytes:02x?}");
+        let Value::Map(m) = cbor::decode(&bytes).unwrap() else {
+            panic!("not a map")
+        };
+        assert_eq!(Response::from_cbor(&m).unwrap(), response);
     }
 }

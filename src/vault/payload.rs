@@ -8,7 +8,9 @@ use zeroize::Zeroizing;
 
 use super::{Part, VaultError};
 use crate::attestation::{AttestationCa, AttestationCert};
-use crate::authenticator::{AttestationMode, Config, CounterPolicy, CredentialIdFormat, U2fMode};
+use crate::authenticator::{
+    AttestationMode, Config, CounterPolicy, CredentialIdFormat, DeviceInfo, U2fMode,
+};
 use crate::cbor;
 use crate::cbor::{Cursor, CursorError};
 use crate::client::Attachment;
@@ -727,6 +729,8 @@ fn decode_settings(r: &mut In<'_>) -> Result<(Config, DeviceState), VaultError> 
         credential_id_format: id_format.unwrap_or_default(),
         unsynced_at_creation: unsynced.unwrap_or(false),
         u2f,
+        // Not stored: the getInfo details follow the device the AAGUID names.
+        device_info: DeviceInfo::for_aaguid(&Uuid::from_bytes(aaguid)),
     };
     Ok((config, device))
 }

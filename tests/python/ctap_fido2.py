@@ -21,7 +21,8 @@ from fido2.ctap1 import APDU, ApduError, Ctap1
 from fido2.ctap import CtapError
 import dataclasses
 
-from fido2.ctap2 import ClientPin, Config, Ctap2, CredentialManagement
+from fido2 import cbor
+from fido2.ctap2 import ClientPin, Config, Ctap2, CredentialManagement, Info
 from fido2.ctap2.pin import PinProtocolV1, PinProtocolV2
 from fido2.hid import CAPABILITY, CtapHidDevice
 from fido2.hid.base import CtapHidConnection, HidDescriptor
@@ -778,6 +779,52 @@ def s_u2f_also(path):
     c = cdh("u2f-over-ctap2")
     sig = ctap1.authenticate(c, cdh("both.example"), made.credential_id)
     sig.verify(cdh("both.example"), c, b"\x04" + made.public_key[-2] + made.public_key[-3])
+
+
+def documented_get_info(name):
+    """A real device's getInfo response (status byte, CBOR) from tests/data/getinfo/."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    with open(os.path.join(here, "..", "data", "getinfo", name)) as f:
+        hex_text = "".join(line.strip() for line in f if not line.startswith("#"))
+    raw = bytes.fromhex(hex_text)
+    assert raw[0] == 0x00, raw[0]
+    return Info.from_dict(cbor.decode(raw[1:]))
+
+
+def s_yubikey_info(path):
+    """yubikey-5: getInfo is the YubiKey 5 (firmware 5.4.3) one, field by field."""
+    dev = open_device(path)
+    ctap = Ctap2(dev)
+    info = ctap.get_info()
+    real = documented_get_info("yubikey-5-fw5.4.3.hex")
+    for field in ("versions", "extensions", "aaguid", "max_msg_size", "pin_uv_protocols",
+                  "max_creds_in_list", "max_cred_id_length", "algorithms", "max_large_blob",
+                  "force_pin_change", "min_pin_length", "firmware_version",
+                  "max_cred_blob_length", "max_rpids_for_min_pin", "remaining_disc_creds"):
+        assert getattr(info, field) == getattr(real, field), (
+            field, getattr(info, field), getattr(real, field))
+    assert info.firmware_version == 0x050403
+    # Served over CTAPHID, fauxkey reports usb only (the device also lists nfc).
+    assert real.transports == ["nfc", "usb"] and info.transports == ["usb"], info.transports
+    # Options: the same names; `uv` only because the emulated user has built-in UV (a profile
+    # deviation); clientPin follows the PIN state (the dump's key had a PIN).
+    assert info.options.pop("uv") is True, info.options
+    assert info.options["clientPin"] is False
+    ClientPin(ctap, PinProtocolV2()).set_pin(PIN)
+    info = ctap.get_info()
+    assert info.options.pop("uv") is True, info.options
+    assert info.options == real.options, (info.options, real.options)
+    # No pinUvAuthToken: python-fido2 takes getPinToken's token, and credential management
+    # goes through the preview command (0x41), as on the device.
+    assert not ClientPin.is_token_supported(info)
+    pin = ClientPin(ctap, PinProtocolV2())
+    token = pin.get_pin_token(PIN)
+    cm = CredentialManagement(ctap, pin.protocol, token)
+    assert cm.get_metadata()[CredentialManagement.RESULT.EXISTING_CRED_COUNT] == 0
+    # maxMsgSize 1200 holds: a longer CTAP2 request is refused (CTAP2_ERR_REQUEST_TOO_LARGE);
+    # CTAPHID itself still carries it.
+    assert dev.call(0x10, b"\x04" + b"\x00" * 1200) == bytes([0x39])
+    assert dev.call(0x10, b"\x04" + b"\x00" * 1199) != bytes([0x39])
 
 
 def s_u2f_only(path):
