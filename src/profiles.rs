@@ -55,7 +55,8 @@ impl Profile {
 
     /// This profile with a packed attestation certificate for its AAGUID issued by `ca`, when
     /// it attests with one ([`AttestationMode::Packed`]), a TPM AIK chain
-    /// ([`AttestationMode::Tpm`]), an Apple-style intermediate ([`AttestationMode::Apple`]), or a U2F attestation certificate for a U2F-only key
+    /// ([`AttestationMode::Tpm`]), an Apple-style intermediate ([`AttestationMode::Apple`]), the
+    /// one of these a compound statement's members need ([`AttestationMode::Compound`]), or a U2F attestation certificate for a U2F-only key
     /// ([`U2fMode::Only`]); otherwise unchanged.
     pub fn with_attestation(
         mut self,
@@ -72,6 +73,19 @@ impl Profile {
         }
         if self.config.attestation == AttestationMode::Apple {
             self.config.attestation_cert = Some(ca.issue_apple_ca(rng)?);
+        }
+        // A compound statement's one certificate-bearing member (if any) gets its certificate.
+        if self.config.attestation == AttestationMode::Compound {
+            let member = self
+                .config
+                .compound_members
+                .iter()
+                .find(|m| m.needs_certificate());
+            self.config.attestation_cert = match member {
+                Some(AttestationMode::Tpm) => Some(ca.issue_tpm(self.config.aaguid, rng)?),
+                Some(AttestationMode::Apple) => Some(ca.issue_apple_ca(rng)?),
+                _ => None,
+            };
         }
         // A U2F-only key attests registrations with its U2F certificate (fido-u2f).
         if self.config.u2f == U2fMode::Only {
@@ -107,6 +121,7 @@ impl Profile {
                 AttestationMode::AlwaysNone => "none (always)",
                 AttestationMode::Tpm => "tpm (AIK chain from the vault's test CA)",
                 AttestationMode::Apple => "apple (a leaf per credential under the vault's test Apple-style CA)",
+                AttestationMode::Compound => "compound (one statement per member in compoundFormats)",
             },
             "backupEligible": c.backup_eligible,
             "backupState": c.backup_eligible && c.backup_state,

@@ -5,7 +5,7 @@ use sha2::{Digest, Sha256};
 
 use super::{AttestationMode, Authenticator, CounterPolicy, CredentialIdFormat};
 use crate::cbor;
-use crate::crypto::keys::Algorithm;
+use crate::crypto::keys::{Algorithm, PrivateKey};
 use crate::ctap2::auth_data::{AttestedCredentialData, AuthenticatorData, Flags};
 use crate::ctap2::make_credential::{Request, Response};
 use crate::ctap2::StatusCode;
@@ -320,88 +320,46 @@ impl<S: CredentialStore> Authenticator<S> {
                     "apple" if self.config.attestation == AttestationMode::Apple => {
                         Some(AttestationMode::Apple)
                     }
+                    "compound" if self.config.attestation == AttestationMode::Compound => {
+                        Some(AttestationMode::Compound)
+                    }
                     _ => None,
                 })
                 .unwrap_or(self.config.attestation),
             None => self.config.attestation,
         };
-        let basic = match (mode, &self.config.attestation_cert) {
-            (AttestationMode::Packed, Some(cert)) => Some(cert),
-            _ => None,
-        };
-        // `tpm`: the AIK signs certInfo over this credential's pubArea (None for EdDSA).
-        let tpm = match (mode, &self.config.attestation_cert) {
-            (AttestationMode::Tpm, Some(aik)) => {
-                let signed = [auth_data.as_slice(), &request.client_data_hash].concat();
-                crate::attestation::tpm::statement(
-                    aik,
-                    &self.signer,
-                    &credential.key.public_key(),
-                    &signed,
-                    self.clock.now_ms(),
-                )
-            }
-            _ => None,
-        };
-        // `apple`: a leaf for this credential's key, its nonce over authData ‖ clientDataHash.
-        let apple = match (mode, &self.config.attestation_cert) {
-            (AttestationMode::Apple, Some(issuer)) => crate::attestation::apple::statement(
-                issuer,
-                &credential.key.public_key(),
+        let (fmt, att_stmt) = if mode == AttestationMode::Compound {
+            self.compound_statement(&credential.key, alg, &auth_data, &request.client_data_hash)?
+        } else {
+            self.statement(
+                mode,
+                &credential.key,
+                alg,
                 &auth_data,
                 &request.client_data_hash,
-                &mut self.rng,
-            )
-            .map(Some)
-            // A stored issuer that cannot sign is a broken vault, not a reason to attest less.
-            .map_err(|_| StatusCode::Other)?,
-            _ => None,
-        };
-        let (fmt, att_stmt) = match mode {
-            AttestationMode::Tpm if tpm.is_some() => ("tpm", tpm.ok_or(StatusCode::Other)?),
-            AttestationMode::Apple if apple.is_some() => ("apple", apple.ok_or(StatusCode::Other)?),
-            AttestationMode::None | AttestationMode::AlwaysNone => {
-                ("none", cbor::map(Vec::<(&str, Value)>::new()))
-            }
-            // Basic attestation (WebAuthn L3 §8.2): sig by the attestation key over
-            // authData ‖ clientDataHash, the certificate chain in x5c.
-            AttestationMode::Packed if basic.is_some() => {
-                let cert = basic.ok_or(StatusCode::Other)?;
-                let signed = [auth_data.as_slice(), &request.client_data_hash].concat();
-                let sig = self.signer.sign(cert.key(), &signed);
-                let x5c = cert.chain().iter().cloned().map(Value::Bytes).collect();
-                (
-                    "packed",
-                    cbor::map([
-                        (
-                            "alg",
-                            Value::Integer(cert.key().algorithm().cose_id().into()),
-                        ),
-                        ("sig", Value::Bytes(sig)),
-                        ("x5c", Value::Array(x5c)),
-                    ]),
-                )
-            }
-            AttestationMode::Packed
-            | AttestationMode::PackedSelf
-            | AttestationMode::Tpm
-            | AttestationMode::Apple => {
-                let signed = [auth_data.as_slice(), &request.client_data_hash].concat();
-                let sig = self.signer.sign(&credential.key, &signed);
-                (
-                    "packed",
-                    cbor::map([
-                        ("alg", Value::Integer(alg.cose_id().into())),
-                        ("sig", Value::Bytes(sig)),
-                    ]),
-                )
-            }
+            )?
         };
         let mut att_stmt = att_stmt;
         if let Value::Map(entries) = &mut att_stmt {
             for (key, value) in entries.iter_mut() {
                 if let (Some("sig"), Value::Bytes(sig)) = (key.as_text(), value) {
                     self.faults.edit_signature(sig);
+                }
+            }
+        }
+        // A compound statement's members carry the signatures.
+        if let Value::Array(members) = &mut att_stmt {
+            for member in members.iter_mut() {
+                let Value::Map(fields) = member else { continue };
+                for (name, stmt) in fields.iter_mut() {
+                    let (Some("attStmt"), Value::Map(entries)) = (name.as_text(), stmt) else {
+                        continue;
+                    };
+                    for (key, value) in entries.iter_mut() {
+                        if let (Some("sig"), Value::Bytes(sig)) = (key.as_text(), value) {
+                            self.faults.edit_signature(sig);
+                        }
+                    }
                 }
             }
         }
@@ -420,6 +378,134 @@ impl<S: CredentialStore> Authenticator<S> {
 }
 
 impl<S: CredentialStore> Authenticator<S> {
+    /// One complete statement `(fmt, attStmt)` of `mode` (not compound) for a credential with
+    /// `key` over `auth_data ‖ client_data_hash`.
+    fn statement(
+        &mut self,
+        mode: AttestationMode,
+        key: &PrivateKey,
+        alg: Algorithm,
+        auth_data: &[u8],
+        client_data_hash: &[u8],
+    ) -> Result<(&'static str, Value), StatusCode> {
+        let basic = match (mode, &self.config.attestation_cert) {
+            (AttestationMode::Packed, Some(cert)) => Some(cert),
+            _ => None,
+        };
+        // `tpm`: the AIK signs certInfo over this credential's pubArea (None for EdDSA).
+        let tpm = match (mode, &self.config.attestation_cert) {
+            (AttestationMode::Tpm, Some(aik)) => {
+                let signed = [auth_data, client_data_hash].concat();
+                crate::attestation::tpm::statement(
+                    aik,
+                    &self.signer,
+                    &key.public_key(),
+                    &signed,
+                    self.clock.now_ms(),
+                )
+            }
+            _ => None,
+        };
+        // `apple`: a leaf for this credential's key, its nonce over authData ‖ clientDataHash.
+        let apple = match (mode, &self.config.attestation_cert) {
+            (AttestationMode::Apple, Some(issuer)) => crate::attestation::apple::statement(
+                issuer,
+                &key.public_key(),
+                auth_data,
+                client_data_hash,
+                &mut self.rng,
+            )
+            .map(Some)
+            // A stored issuer that cannot sign is a broken vault, not a reason to attest less.
+            .map_err(|_| StatusCode::Other)?,
+            _ => None,
+        };
+        let (fmt, att_stmt) = match mode {
+            AttestationMode::Tpm if tpm.is_some() => ("tpm", tpm.ok_or(StatusCode::Other)?),
+            AttestationMode::Apple if apple.is_some() => ("apple", apple.ok_or(StatusCode::Other)?),
+            AttestationMode::None | AttestationMode::AlwaysNone => {
+                ("none", cbor::map(Vec::<(&str, Value)>::new()))
+            }
+            // Basic attestation (WebAuthn L3 §8.2): sig by the attestation key over
+            // authData ‖ clientDataHash, the certificate chain in x5c.
+            AttestationMode::Packed if basic.is_some() => {
+                let cert = basic.ok_or(StatusCode::Other)?;
+                let signed = [auth_data, client_data_hash].concat();
+                let sig = self.signer.sign(cert.key(), &signed);
+                let x5c = cert.chain().iter().cloned().map(Value::Bytes).collect();
+                (
+                    "packed",
+                    cbor::map([
+                        (
+                            "alg",
+                            Value::Integer(cert.key().algorithm().cose_id().into()),
+                        ),
+                        ("sig", Value::Bytes(sig)),
+                        ("x5c", Value::Array(x5c)),
+                    ]),
+                )
+            }
+            AttestationMode::Packed
+            | AttestationMode::PackedSelf
+            | AttestationMode::Tpm
+            | AttestationMode::Apple
+            | AttestationMode::Compound => {
+                let signed = [auth_data, client_data_hash].concat();
+                let sig = self.signer.sign(key, &signed);
+                (
+                    "packed",
+                    cbor::map([
+                        ("alg", Value::Integer(alg.cose_id().into())),
+                        ("sig", Value::Bytes(sig)),
+                    ]),
+                )
+            }
+        };
+        Ok((fmt, att_stmt))
+    }
+
+    /// The `compound` statement (WebAuthn L3 §8.9): `[{fmt, attStmt}, …]`, one member per
+    /// mode in [`super::Config::compound_members`] (see [`AttestationMode::Compound`] for
+    /// members that cannot be produced).
+    fn compound_statement(
+        &mut self,
+        key: &PrivateKey,
+        alg: Algorithm,
+        auth_data: &[u8],
+        client_data_hash: &[u8],
+    ) -> Result<(&'static str, Value), StatusCode> {
+        let mut members: Vec<(&'static str, Value)> = Vec::new();
+        for mode in self.config.compound_members.clone() {
+            if matches!(
+                mode,
+                AttestationMode::Compound | AttestationMode::None | AttestationMode::AlwaysNone
+            ) {
+                continue;
+            }
+            let (fmt, stmt) = self.statement(mode, key, alg, auth_data, client_data_hash)?;
+            if members.iter().all(|(f, _)| *f != fmt) {
+                members.push((fmt, stmt));
+            }
+        }
+        if members.len() < 2 {
+            return match members.pop() {
+                Some(only) => Ok(only),
+                None => self.statement(
+                    AttestationMode::PackedSelf,
+                    key,
+                    alg,
+                    auth_data,
+                    client_data_hash,
+                ),
+            };
+        }
+        let array = members
+            .into_iter()
+            .map(|(fmt, stmt)| cbor::map([("fmt", Value::Text(fmt.into())), ("attStmt", stmt)]))
+            .collect();
+        Ok(("compound", Value::Array(array)))
+    }
+
     /// The CTAP status for a storage failure (`KeyStoreFull` for a full store, else `Other`:
     /// CTAP has no status for an I/O error). Any other failure is kept for
     /// [`Authenticator::take_store_failure`], so a caller above the wire (the WebAuthn client)

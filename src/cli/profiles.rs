@@ -63,6 +63,7 @@ pub(super) fn list(json: bool) -> Result<()> {
             AttestationMode::Packed => "packed x5c",
             AttestationMode::Tpm => "tpm",
             AttestationMode::Apple => "apple",
+            AttestationMode::Compound => "compound",
             AttestationMode::PackedSelf => "packed self",
             AttestationMode::None | AttestationMode::AlwaysNone => "none",
         };
