@@ -350,3 +350,126 @@ fn an_attestation_formats_preference_naming_compound_or_packed_picks_it() {
         );
     }
 }
+
+/// `None` after printing SKIPPED (a panic under `FAUXKEY_REQUIRE_E2E=1`) when py_webauthn is
+/// not at `FAUXKEY_PYTHON` or `.ci/venv/bin/python`.
+fn python() -> Option<std::path::PathBuf> {
+    let python = std::env::var_os("FAUXKEY_PYTHON")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".ci/venv/bin/python")
+        });
+    let ok = std::process::Command::new(&python)
+        .args(["-c", "import webauthn"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if ok {
+        return Some(python);
+    }
+    let message = format!(
+        "SKIPPED: {} cannot import webauthn (py_webauthn); run .ci/setup-fixtures.sh",
+        python.display()
+    );
+    if std::env::var("FAUXKEY_REQUIRE_E2E").as_deref() == Ok("1") {
+        panic!("{message} (FAUXKEY_REQUIRE_E2E=1)");
+    }
+    let _ = std::io::Write::write_fmt(&mut std::io::stderr(), format_args!("{message}\n"));
+    None
+}
+
+/// Verifies each registration JSON in `cases` with py_webauthn; one line per case, `ok` or the
+/// exception.
+const PY_VERIFY: &str = r#"
+import json, sys
+from webauthn import verify_registration_response
+from webauthn.helpers import base64url_to_bytes
+from webauthn.helpers.structs import AttestationFormat
+job = json.load(sys.stdin)
+root = job["root_pem"].encode()
+trusted = {AttestationFormat.PACKED: [root], AttestationFormat.APPLE: [root]}
+for case in job["cases"]:
+    try:
+        verify_registration_response(
+            credential=case,
+            expected_challenge=base64url_to_bytes(job["challenge"]),
+            expected_rp_id=job["rp_id"],
+            expected_origin=job["origin"],
+            pem_root_certs_bytes_by_fmt=trusted,
+        )
+        print("ok")
+    except Exception as e:
+        print(f"{type(e).__name__}: {e}".replace("\n", " "))
+"#;
+
+#[test]
+fn py_webauthn_verifies_the_packed_and_apple_members_on_their_own() {
+    let Some(python) = python() else { return };
+    let ca = AttestationCa::generate(&mut seeded_rng(1940)).unwrap();
+    let mut c = client(&fauxkey::authenticator::DEFAULT_COMPOUND_MEMBERS, &ca, 1941);
+    let challenge = "Y29tcG91bmQtY2hhbGxlbmdlLTAx";
+    let options = serde_json::json!({"publicKey": {
+        "rp": {"id": RP_ID, "name": "Example"},
+        "user": {"id": "YWxpY2U", "name": "alice", "displayName": "Alice"},
+        "challenge": challenge,
+        "pubKeyCredParams": [{"type": "public-key", "alg": -7}],
+        "attestation": "direct",
+    }});
+    let response = c.create(ORIGIN, &options.to_string()).unwrap();
+    let json = serde_json::to_value(&response).unwrap();
+    let object =
+        fauxkey::cbor::decode(&b64url::decode(&response.response.attestation_object).unwrap())
+            .unwrap();
+    let auth_data = field(&object, "authData").clone();
+    let Value::Array(list) = field(&object, "attStmt") else {
+        panic!("compound attStmt is an array")
+    };
+    let mut cases = Vec::new();
+    let mut names = Vec::new();
+    for member in list {
+        let fmt = field(member, "fmt").as_text().unwrap().to_owned();
+        let stmt = field(member, "attStmt");
+        for (label, stmt) in [("", stmt.clone()), (" tampered", tamper_sig(stmt))] {
+            if label.is_empty() || fmt == "packed" {
+                let standalone = fauxkey::cbor::map([
+                    ("fmt", Value::Text(fmt.clone())),
+                    ("attStmt", stmt),
+                    ("authData", auth_data.clone()),
+                ]);
+                let mut case = json.clone();
+                case["response"]["attestationObject"] =
+                    serde_json::Value::String(b64url::encode(&fauxkey::cbor::encode(&standalone)));
+                cases.push(case);
+                names.push(format!("{fmt}{label}"));
+            }
+        }
+    }
+    let job = serde_json::json!({
+        "challenge": challenge, "rp_id": RP_ID, "origin": ORIGIN,
+        "root_pem": ca.root_pem().unwrap(), "cases": cases,
+    });
+    let mut child = std::process::Command::new(python)
+        .args(["-c", PY_VERIFY])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), job.to_string().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let verdicts: Vec<&str> = stdout.lines().collect();
+    assert_eq!(names, ["packed", "packed tampered", "apple"]);
+    assert_eq!(verdicts.len(), 3, "{stdout}");
+    assert_eq!(verdicts[0], "ok", "py_webauthn on the packed member");
+    assert_ne!(
+        verdicts[1], "ok",
+        "py_webauthn accepted a tampered packed member"
+    );
+    assert_eq!(verdicts[2], "ok", "py_webauthn on the apple member");
+}
