@@ -473,3 +473,30 @@ fn py_webauthn_verifies_the_packed_and_apple_members_on_their_own() {
     );
     assert_eq!(verdicts[2], "ok", "py_webauthn on the apple member");
 }
+
+#[test]
+fn the_bad_signature_fault_breaks_every_signed_member() {
+    use fauxkey::faults::{Fault, FaultSet};
+    let ca = AttestationCa::generate(&mut seeded_rng(1950)).unwrap();
+    let mut c = client(
+        &[AttestationMode::PackedSelf, AttestationMode::Tpm],
+        &ca,
+        1951,
+    );
+    let mut faults = FaultSet::EMPTY;
+    faults.insert(Fault::BadSignature);
+    c.authenticator_mut().set_faults(faults);
+    let core = rp();
+    let (reg, state) = create(&core, &mut c, COSEAlgorithm::ES256);
+    let (auth_data, list) = members(&reg);
+    // Both members carry a `sig`; both are broken, each on its own.
+    let (fmt, stmt) = &list[0];
+    assert!(verify(&core, &standalone(&reg, &auth_data, fmt, stmt), &state, &ca).is_err());
+    let Value::Bytes(auth_data_bytes) = &auth_data else {
+        panic!("authData is bytes")
+    };
+    let client_data_json: &[u8] = reg.response.client_data_json.as_ref();
+    let client_data_hash: [u8; 32] = Sha256::digest(client_data_json).into();
+    let err = check_tpm_member(&list[1].1, auth_data_bytes, &client_data_hash).unwrap_err();
+    assert!(err.starts_with("sig"), "{err}");
+}
