@@ -107,7 +107,7 @@ impl Profile {
     /// The profile as JSON (what `fauxkey profiles --json` prints; never any key).
     pub fn to_json(&self) -> serde_json::Value {
         let c = &self.config;
-        serde_json::json!({
+        let mut json = serde_json::json!({
             "name": self.name,
             "description": self.description,
             "vendor": self.vendor,
@@ -143,7 +143,17 @@ impl Profile {
             "u2f": c.u2f.as_str(),
             "sources": self.sources,
             "deviations": self.deviations,
-        })
+        });
+        // Only a compound profile has members to show (the built-in profiles' JSON is unchanged).
+        if c.attestation == AttestationMode::Compound {
+            let names: Vec<&str> = c
+                .compound_members
+                .iter()
+                .map(|m| m.profile_name())
+                .collect();
+            json["compoundFormats"] = serde_json::json!(names);
+        }
+        json
     }
 }
 

@@ -104,6 +104,19 @@ pub const DEFAULT_COMPOUND_MEMBERS: [AttestationMode; 2] =
     [AttestationMode::PackedSelf, AttestationMode::Apple];
 
 impl AttestationMode {
+    /// The mode's name in a custom profile's `attestation` (and `compoundFormats`) member.
+    pub fn profile_name(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::AlwaysNone => "always-none",
+            Self::PackedSelf => "packed-self",
+            Self::Packed => "packed",
+            Self::Tpm => "tpm",
+            Self::Apple => "apple",
+            Self::Compound => "compound",
+        }
+    }
+
     /// Whether this mode reads [`Config::attestation_cert`] (a config holds one certificate, so
     /// a compound statement has at most one such member).
     pub fn needs_certificate(self) -> bool {

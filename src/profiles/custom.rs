@@ -399,6 +399,16 @@ mod tests {
             p.config.compound_members,
             [AttestationMode::PackedSelf, AttestationMode::Tpm]
         );
+        assert_eq!(
+            p.to_json()["compoundFormats"],
+            serde_json::json!(["packed-self", "tpm"])
+        );
+        // Its MDS3 statement lists every member's attestation type.
+        let metadata = crate::attestation::metadata::statement(&p, None).expect("metadata");
+        assert_eq!(
+            metadata["attestationTypes"],
+            serde_json::json!(["basic_surrogate", "attca"])
+        );
         // Without a list: the default members.
         let p = from_json(r#"{"name": "x", "attestation": "compound"}"#, "f.json").expect("valid");
         assert_eq!(
