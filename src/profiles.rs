@@ -59,7 +59,8 @@ impl Profile {
     /// it attests with one ([`AttestationMode::Packed`]), a TPM AIK chain
     /// ([`AttestationMode::Tpm`]), an "Android Keystore" intermediate
     /// ([`AttestationMode::AndroidKey`]), an Apple-style intermediate ([`AttestationMode::Apple`]),
-    /// or a U2F attestation certificate for a U2F-only key
+    /// the one of these a compound statement's members need ([`AttestationMode::Compound`]), or
+    /// a U2F attestation certificate for a U2F-only key
     /// ([`U2fMode::Only`]); otherwise unchanged.
     pub fn with_attestation(
         mut self,
@@ -79,6 +80,19 @@ impl Profile {
         }
         if self.config.attestation == AttestationMode::Apple {
             self.config.attestation_cert = Some(ca.issue_apple_ca(rng)?);
+        }
+        // A compound statement's one certificate-bearing member (if any) gets its certificate.
+        if self.config.attestation == AttestationMode::Compound {
+            let member = self
+                .config
+                .compound_members
+                .iter()
+                .find(|m| m.needs_certificate());
+            self.config.attestation_cert = match member {
+                Some(AttestationMode::Tpm) => Some(ca.issue_tpm(self.config.aaguid, rng)?),
+                Some(AttestationMode::Apple) => Some(ca.issue_apple_ca(rng)?),
+                _ => None,
+            };
         }
         // A U2F-only key attests registrations with its U2F certificate (fido-u2f).
         if self.config.u2f == U2fMode::Only {
@@ -100,7 +114,7 @@ impl Profile {
     /// The profile as JSON (what `fauxkey profiles --json` prints; never any key).
     pub fn to_json(&self) -> serde_json::Value {
         let c = &self.config;
-        serde_json::json!({
+        let mut json = serde_json::json!({
             "name": self.name,
             "description": self.description,
             "vendor": self.vendor,
@@ -115,6 +129,7 @@ impl Profile {
                 AttestationMode::Tpm => "tpm (AIK chain from the vault's test CA)",
                 AttestationMode::AndroidKey => "android-key (per-credential certificate under the vault's test CA)",
                 AttestationMode::Apple => "apple (a leaf per credential under the vault's test Apple-style CA)",
+                AttestationMode::Compound => "compound (one statement per member in compoundFormats)",
             },
             "backupEligible": c.backup_eligible,
             "backupState": c.backup_eligible && c.backup_state,
@@ -136,7 +151,17 @@ impl Profile {
             "u2f": c.u2f.as_str(),
             "sources": self.sources,
             "deviations": self.deviations,
-        })
+        });
+        // Only a compound profile has members to show (the built-in profiles' JSON is unchanged).
+        if c.attestation == AttestationMode::Compound {
+            let names: Vec<&str> = c
+                .compound_members
+                .iter()
+                .map(|m| m.profile_name())
+                .collect();
+            json["compoundFormats"] = serde_json::json!(names);
+        }
+        json
     }
 }
 

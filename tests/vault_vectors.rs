@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use ciborium::value::Value;
+use fauxkey::authenticator::AttestationMode;
 use fauxkey::crypto::keys::{Algorithm, PrivateKey};
 use fauxkey::env::seeded_rng;
 use fauxkey::store::{CredProtect, CredRandom, Credential};
@@ -564,6 +565,7 @@ fn scenarios() -> Vec<Scenario> {
     all.extend(u2f_scenarios());
     all.extend(android_key_scenarios());
     all.extend(apple_scenarios());
+    all.extend(compound_scenarios());
     all
 }
 
@@ -1302,6 +1304,78 @@ fn apple_scenarios() -> Vec<Scenario> {
         credentials: Some(1),
         bytes: seal_with(0x1803, PASS, KdfParams::INSECURE_FAST, &apple_payload()),
     }]
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue 18: compound attestation (settings key 3 value 7, members in key 29).
+// ---------------------------------------------------------------------------------------------
+
+fn compound_payload(members: &[AttestationMode]) -> Vec<u8> {
+    let ca = fauxkey::attestation::AttestationCa::generate(&mut seeded_rng(0x1900)).unwrap();
+    let mut profile = fauxkey::profiles::find("fauxkey").unwrap();
+    profile.config.attestation = AttestationMode::Compound;
+    profile.config.compound_members = vec![AttestationMode::Tpm, AttestationMode::PackedSelf];
+    let mut profile = profile
+        .with_attestation(&ca, &mut seeded_rng(0x1901))
+        .unwrap();
+    profile.config.compound_members = members.to_vec();
+    let extras = payload::Extras {
+        client: Some(profile.client_settings()),
+        attestation_ca: Some(ca),
+        ..payload::Extras::default()
+    };
+    let mut rng = seeded_rng(0x1902);
+    let cred = credential(&mut rng, Algorithm::Es256, 1);
+    payload::encode_with(&profile.config, &extras, &[&cred], &[]).to_vec()
+}
+
+fn compound_scenarios() -> Vec<Scenario> {
+    let fast = KdfParams::INSECURE_FAST;
+    vec![
+        Scenario {
+            name: "compound-success-tpm-and-packed-self.txt",
+            expect: SUCCESS,
+            passphrase: PASS,
+            comment: "settings key 3 = 7 (compound), key 29 = [4, 1] (tpm, then packed self), \
+                      key 13 holding the tpm member's AIK chain, top-level 5 (attestation CA); \
+                      one ES256 credential",
+            credentials: Some(1),
+            bytes: seal_with(
+                0x1903,
+                PASS,
+                fast,
+                &compound_payload(&[AttestationMode::Tpm, AttestationMode::PackedSelf]),
+            ),
+        },
+        Scenario {
+            name: "compound-payload-failure-packed-x5c-member.txt",
+            expect: PAYLOAD_FAILURE,
+            passphrase: PASS,
+            comment: "as compound-success-tpm-and-packed-self but key 29 = [4, 2]: packed with \
+                      x5c (2) is no compound member",
+            credentials: None,
+            bytes: seal_with(
+                0x1904,
+                PASS,
+                fast,
+                &compound_payload(&[AttestationMode::Tpm, AttestationMode::Packed]),
+            ),
+        },
+        Scenario {
+            name: "compound-payload-failure-one-member.txt",
+            expect: PAYLOAD_FAILURE,
+            passphrase: PASS,
+            comment: "as compound-success-tpm-and-packed-self but key 29 = [4]: a compound \
+                      statement needs at least two members",
+            credentials: None,
+            bytes: seal_with(
+                0x1905,
+                PASS,
+                fast,
+                &compound_payload(&[AttestationMode::Tpm]),
+            ),
+        },
+    ]
 }
 
 fn u2f_scenarios() -> Vec<Scenario> {

@@ -29,13 +29,10 @@ pub fn statement(
     if c.u2f == U2fMode::Only {
         return Ok(u2f_statement(profile, root));
     }
-    let basic = matches!(
-        c.attestation,
-        AttestationMode::Packed
-            | AttestationMode::Tpm
-            | AttestationMode::AndroidKey
-            | AttestationMode::Apple
-    );
+    let basic = match c.attestation {
+        AttestationMode::Compound => c.compound_members.iter().any(|m| m.needs_certificate()),
+        mode => mode.needs_certificate(),
+    };
     let roots: Vec<String> = match (basic, root) {
         (true, Some(ca)) => vec![base64::Engine::encode(
             &base64::engine::general_purpose::STANDARD,
@@ -43,18 +40,14 @@ pub fn statement(
         )],
         _ => Vec::new(),
     };
-    let attestation_types = match c.attestation {
-        AttestationMode::Packed => vec!["basic_full"],
-        // A TPM AIK certified by a CA (FIDO Registry `attca`).
-        AttestationMode::Tpm => vec!["attca"],
-        // android-key: the Keystore's certificate chain to the root (FIDO Registry
-        // `basic_full`, as FIDO MDS lists "Android Key Attestation").
-        AttestationMode::AndroidKey => vec!["basic_full"],
-        // Apple anonymous attestation: a CA certifies a fresh key per credential (`anonca`).
-        AttestationMode::Apple => vec!["anonca"],
-        // Self attestation: the statement is signed by the credential key itself.
-        AttestationMode::PackedSelf => vec!["basic_surrogate"],
-        AttestationMode::None | AttestationMode::AlwaysNone => vec!["none"],
+    let attestation_types: Vec<&str> = match c.attestation {
+        // Every member's type, in member order.
+        AttestationMode::Compound => c
+            .compound_members
+            .iter()
+            .map(|m| attestation_type(*m))
+            .collect(),
+        mode => vec![attestation_type(mode)],
     };
     let algorithms: Vec<&str> = c
         .algorithms
@@ -167,6 +160,24 @@ fn u2f_statement(profile: &Profile, root: Option<&AttestationCa>) -> Value {
 
 fn hex_lower(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The FIDO Registry attestation type of a single (not compound) statement of `mode`.
+fn attestation_type(mode: AttestationMode) -> &'static str {
+    match mode {
+        AttestationMode::Packed => "basic_full",
+        // A TPM AIK certified by a CA (FIDO Registry `attca`).
+        AttestationMode::Tpm => "attca",
+        // android-key: the Keystore's certificate chain to the root (FIDO Registry
+        // `basic_full`, as FIDO MDS lists "Android Key Attestation").
+        AttestationMode::AndroidKey => "basic_full",
+        // Apple anonymous attestation: a CA certifies a fresh key per credential (`anonca`).
+        AttestationMode::Apple => "anonca",
+        // Self attestation: the statement is signed by the credential key itself.
+        AttestationMode::PackedSelf => "basic_surrogate",
+        // Members are never none or compound (AttestationMode::check_compound_members).
+        AttestationMode::None | AttestationMode::AlwaysNone | AttestationMode::Compound => "none",
+    }
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use sha2::{Digest, Sha256};
 
 use super::{AttestationMode, Authenticator, CounterPolicy, CredentialIdFormat};
 use crate::cbor;
-use crate::crypto::keys::Algorithm;
+use crate::crypto::keys::{Algorithm, PrivateKey};
 use crate::ctap2::auth_data::{AttestedCredentialData, AuthenticatorData, Flags};
 use crate::ctap2::make_credential::{Request, Response};
 use crate::ctap2::StatusCode;
@@ -323,11 +323,74 @@ impl<S: CredentialStore> Authenticator<S> {
                     "apple" if self.config.attestation == AttestationMode::Apple => {
                         Some(AttestationMode::Apple)
                     }
+                    "compound" if self.config.attestation == AttestationMode::Compound => {
+                        Some(AttestationMode::Compound)
+                    }
                     _ => None,
                 })
                 .unwrap_or(self.config.attestation),
             None => self.config.attestation,
         };
+        let (fmt, att_stmt) = if mode == AttestationMode::Compound {
+            self.compound_statement(&credential.key, alg, &auth_data, &request.client_data_hash)?
+        } else {
+            self.statement(
+                mode,
+                &credential.key,
+                alg,
+                &auth_data,
+                &request.client_data_hash,
+            )?
+        };
+        let mut att_stmt = att_stmt;
+        if let Value::Map(entries) = &mut att_stmt {
+            for (key, value) in entries.iter_mut() {
+                if let (Some("sig"), Value::Bytes(sig)) = (key.as_text(), value) {
+                    self.faults.edit_signature(sig);
+                }
+            }
+        }
+        // A compound statement's members carry the signatures.
+        if let Value::Array(members) = &mut att_stmt {
+            for member in members.iter_mut() {
+                let Value::Map(fields) = member else { continue };
+                for (name, stmt) in fields.iter_mut() {
+                    let (Some("attStmt"), Value::Map(entries)) = (name.as_text(), stmt) else {
+                        continue;
+                    };
+                    for (key, value) in entries.iter_mut() {
+                        if let (Some("sig"), Value::Bytes(sig)) = (key.as_text(), value) {
+                            self.faults.edit_signature(sig);
+                        }
+                    }
+                }
+            }
+        }
+        // The store keeps the 32-byte secret; the parsed key is rebuilt on the first assertion.
+        credential.key.drop_parsed();
+        self.store
+            .insert_replacing(credential, &replaced)
+            .map_err(|e| self.store_failed(e))?;
+        Ok(Response {
+            fmt: fmt.into(),
+            auth_data,
+            att_stmt,
+            large_blob_key: large_blob_key.map(|k| k.0.to_vec()),
+        })
+    }
+}
+
+impl<S: CredentialStore> Authenticator<S> {
+    /// One complete statement `(fmt, attStmt)` of `mode` (not compound) for a credential with
+    /// `key` over `auth_data ‖ client_data_hash`.
+    fn statement(
+        &mut self,
+        mode: AttestationMode,
+        key: &PrivateKey,
+        alg: Algorithm,
+        auth_data: &[u8],
+        client_data_hash: &[u8],
+    ) -> Result<(&'static str, Value), StatusCode> {
         let basic = match (mode, &self.config.attestation_cert) {
             (AttestationMode::Packed, Some(cert)) => Some(cert),
             _ => None,
@@ -335,11 +398,11 @@ impl<S: CredentialStore> Authenticator<S> {
         // `tpm`: the AIK signs certInfo over this credential's pubArea (None for EdDSA).
         let tpm = match (mode, &self.config.attestation_cert) {
             (AttestationMode::Tpm, Some(aik)) => {
-                let signed = [auth_data.as_slice(), &request.client_data_hash].concat();
+                let signed = [auth_data, client_data_hash].concat();
                 crate::attestation::tpm::statement(
                     aik,
                     &self.signer,
-                    &credential.key.public_key(),
+                    &key.public_key(),
                     &signed,
                     self.clock.now_ms(),
                 )
@@ -352,9 +415,9 @@ impl<S: CredentialStore> Authenticator<S> {
                 crate::attestation::android_key::statement(
                     issuer,
                     &self.signer,
-                    &credential.key,
-                    &auth_data,
-                    &request.client_data_hash,
+                    key,
+                    auth_data,
+                    client_data_hash,
                     self.clock.now_ms(),
                     &mut self.rng,
                 )
@@ -366,9 +429,9 @@ impl<S: CredentialStore> Authenticator<S> {
         let apple = match (mode, &self.config.attestation_cert) {
             (AttestationMode::Apple, Some(issuer)) => crate::attestation::apple::statement(
                 issuer,
-                &credential.key.public_key(),
-                &auth_data,
-                &request.client_data_hash,
+                &key.public_key(),
+                auth_data,
+                client_data_hash,
                 &mut self.rng,
             )
             .map(Some)
@@ -389,7 +452,7 @@ impl<S: CredentialStore> Authenticator<S> {
             // authData ‖ clientDataHash, the certificate chain in x5c.
             AttestationMode::Packed if basic.is_some() => {
                 let cert = basic.ok_or(StatusCode::Other)?;
-                let signed = [auth_data.as_slice(), &request.client_data_hash].concat();
+                let signed = [auth_data, client_data_hash].concat();
                 let sig = self.signer.sign(cert.key(), &signed);
                 let x5c = cert.chain().iter().cloned().map(Value::Bytes).collect();
                 (
@@ -408,9 +471,10 @@ impl<S: CredentialStore> Authenticator<S> {
             | AttestationMode::PackedSelf
             | AttestationMode::Tpm
             | AttestationMode::AndroidKey
-            | AttestationMode::Apple => {
-                let signed = [auth_data.as_slice(), &request.client_data_hash].concat();
-                let sig = self.signer.sign(&credential.key, &signed);
+            | AttestationMode::Apple
+            | AttestationMode::Compound => {
+                let signed = [auth_data, client_data_hash].concat();
+                let sig = self.signer.sign(key, &signed);
                 (
                     "packed",
                     cbor::map([
@@ -420,29 +484,51 @@ impl<S: CredentialStore> Authenticator<S> {
                 )
             }
         };
-        let mut att_stmt = att_stmt;
-        if let Value::Map(entries) = &mut att_stmt {
-            for (key, value) in entries.iter_mut() {
-                if let (Some("sig"), Value::Bytes(sig)) = (key.as_text(), value) {
-                    self.faults.edit_signature(sig);
-                }
+        Ok((fmt, att_stmt))
+    }
+
+    /// The `compound` statement (WebAuthn L3 §8.9): `[{fmt, attStmt}, …]`, one member per
+    /// mode in [`super::Config::compound_members`] (see [`AttestationMode::Compound`] for
+    /// members that cannot be produced).
+    fn compound_statement(
+        &mut self,
+        key: &PrivateKey,
+        alg: Algorithm,
+        auth_data: &[u8],
+        client_data_hash: &[u8],
+    ) -> Result<(&'static str, Value), StatusCode> {
+        let mut members: Vec<(&'static str, Value)> = Vec::new();
+        for mode in self.config.compound_members.clone() {
+            if matches!(
+                mode,
+                AttestationMode::Compound | AttestationMode::None | AttestationMode::AlwaysNone
+            ) {
+                continue;
+            }
+            let (fmt, stmt) = self.statement(mode, key, alg, auth_data, client_data_hash)?;
+            if members.iter().all(|(f, _)| *f != fmt) {
+                members.push((fmt, stmt));
             }
         }
-        // The store keeps the 32-byte secret; the parsed key is rebuilt on the first assertion.
-        credential.key.drop_parsed();
-        self.store
-            .insert_replacing(credential, &replaced)
-            .map_err(|e| self.store_failed(e))?;
-        Ok(Response {
-            fmt: fmt.into(),
-            auth_data,
-            att_stmt,
-            large_blob_key: large_blob_key.map(|k| k.0.to_vec()),
-        })
+        if members.len() < 2 {
+            return match members.pop() {
+                Some(only) => Ok(only),
+                None => self.statement(
+                    AttestationMode::PackedSelf,
+                    key,
+                    alg,
+                    auth_data,
+                    client_data_hash,
+                ),
+            };
+        }
+        let array = members
+            .into_iter()
+            .map(|(fmt, stmt)| cbor::map([("fmt", Value::Text(fmt.into())), ("attStmt", stmt)]))
+            .collect();
+        Ok(("compound", Value::Array(array)))
     }
-}
 
-impl<S: CredentialStore> Authenticator<S> {
     /// The CTAP status for a storage failure (`KeyStoreFull` for a full store, else `Other`:
     /// CTAP has no status for an I/O error). Any other failure is kept for
     /// [`Authenticator::take_store_failure`], so a caller above the wire (the WebAuthn client)

@@ -97,6 +97,97 @@ pub enum AttestationMode {
     /// [`crate::attestation::AttestationCa::issue_apple_ca`]). Without it, packed self
     /// attestation; an issuer that cannot sign fails the command (`Other`).
     Apple,
+    /// `compound` (WebAuthn L3 §8.9): one complete statement per mode in
+    /// [`Config::compound_members`], each over the same authData and clientDataHash. A member
+    /// that cannot be produced (tpm for an EdDSA credential, a member whose certificate is
+    /// missing) falls back like its mode alone does, and a fallback repeating another member's
+    /// `fmt` is dropped; with fewer than two members left the first is returned on its own.
+    Compound,
+}
+
+/// The members of a `compound` statement when a config names none:
+/// [`DEFAULT_COMPOUND_MEMBERS`] can be produced for every algorithm (an apple leaf holds any
+/// credential key; packed self attestation signs with it).
+pub const DEFAULT_COMPOUND_MEMBERS: [AttestationMode; 2] =
+    [AttestationMode::PackedSelf, AttestationMode::Apple];
+
+impl AttestationMode {
+    /// The mode's name in a custom profile's `attestation` (and `compoundFormats`) member.
+    pub fn profile_name(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::AlwaysNone => "always-none",
+            Self::PackedSelf => "packed-self",
+            Self::Packed => "packed",
+            Self::Tpm => "tpm",
+            Self::AndroidKey => "android-key",
+            Self::Apple => "apple",
+            Self::Compound => "compound",
+        }
+    }
+
+    /// Whether this mode reads [`Config::attestation_cert`] (a config holds one certificate, so
+    /// a compound statement has at most one such member).
+    pub fn needs_certificate(self) -> bool {
+        matches!(
+            self,
+            Self::Packed | Self::Tpm | Self::AndroidKey | Self::Apple
+        )
+    }
+
+    /// Whether `members` is a valid [`Config::compound_members`] list: at least two modes,
+    /// each one of packed self, tpm or apple (never none, compound, or packed with `x5c`: a
+    /// config holds one attestation certificate, which the tpm or apple member uses), no
+    /// `fmt` twice, and at most one of tpm and apple. The error says which rule failed.
+    pub fn check_compound_members(members: &[AttestationMode]) -> Result<(), String> {
+        if members.len() < 2 {
+            return Err(format!(
+                "a compound statement needs at least two members, got {}",
+                members.len()
+            ));
+        }
+        for m in members {
+            match m {
+                Self::None | Self::AlwaysNone => {
+                    return Err("`none` cannot be a member of a compound statement".into())
+                }
+                Self::Compound => {
+                    return Err("a compound statement cannot contain another compound".into())
+                }
+                Self::AndroidKey => {
+                    return Err("android-key is not offered as a compound member (use \
+                                packed-self, tpm or apple)"
+                        .into())
+                }
+                Self::Packed => {
+                    return Err(
+                        "packed with x5c cannot be a compound member (the vault holds \
+                         one attestation certificate, for the tpm or apple member); use \
+                         packed-self"
+                            .into(),
+                    )
+                }
+                _ => {}
+            }
+        }
+        let packed = members
+            .iter()
+            .filter(|m| matches!(m, Self::Packed | Self::PackedSelf))
+            .count();
+        let tpm = members.iter().filter(|m| **m == Self::Tpm).count();
+        let apple = members.iter().filter(|m| **m == Self::Apple).count();
+        if packed > 1 || tpm > 1 || apple > 1 {
+            return Err("compound members must have distinct formats".into());
+        }
+        if members.iter().filter(|m| m.needs_certificate()).count() > 1 {
+            return Err(
+                "at most one compound member may need an attestation certificate \
+                 (tpm or apple)"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
 }
 
 /// How new credential ids are made.
@@ -145,6 +236,9 @@ pub struct Config {
     /// The packed attestation certificate and key used by [`AttestationMode::Packed`] (issued
     /// by the test CA in [`crate::attestation`]).
     pub attestation_cert: Option<crate::attestation::AttestationCert>,
+    /// The members of an [`AttestationMode::Compound`] statement, in order (see
+    /// [`AttestationMode::check_compound_members`]); ignored by the other modes.
+    pub compound_members: Vec<AttestationMode>,
     /// CTAP extensions supported, as getInfo lists them (any of [`EMULATED_EXTENSIONS`]);
     /// inputs of others are ignored like unknown extensions.
     pub extensions: Vec<String>,
@@ -187,6 +281,7 @@ impl Default for Config {
             account_chooser: false,
             hidden_retention_ms: DEFAULT_HIDDEN_RETENTION_MS,
             attestation_cert: None,
+            compound_members: DEFAULT_COMPOUND_MEMBERS.to_vec(),
             extensions: vec!["credProtect".into(), "hmac-secret".into()],
             always_uv: false,
             credential_id_format: CredentialIdFormat::Random,

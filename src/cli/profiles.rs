@@ -64,6 +64,7 @@ pub(super) fn list(json: bool) -> Result<()> {
             AttestationMode::Tpm => "tpm",
             AttestationMode::AndroidKey => "android-key",
             AttestationMode::Apple => "apple",
+            AttestationMode::Compound => "compound",
             AttestationMode::PackedSelf => "packed self",
             AttestationMode::None | AttestationMode::AlwaysNone => "none",
         };

@@ -56,6 +56,7 @@ struct ProfileFile {
     aaguid: Option<String>,
     algorithms: Option<Vec<i64>>,
     attestation: Option<String>,
+    compound_formats: Option<Vec<String>>,
     backup_eligible: Option<bool>,
     backup_state: Option<bool>,
     counter: Option<String>,
@@ -143,12 +144,48 @@ pub fn from_json(text: &str, origin: &str) -> Result<Profile, ProfileFileError> 
             "tpm" => AttestationMode::Tpm,
             "android-key" => AttestationMode::AndroidKey,
             "apple" => AttestationMode::Apple,
+            "compound" => AttestationMode::Compound,
             other => {
                 return Err(invalid(format!(
-                    "`attestation` {other:?}: use none, always-none, packed-self, packed, tpm, android-key or apple"
+                    "`attestation` {other:?}: use none, always-none, packed-self, packed, tpm, android-key, apple or compound"
                 )))
             }
         };
+    }
+    if let Some(names) = file.compound_formats {
+        if c.attestation != AttestationMode::Compound {
+            return Err(invalid(
+                "`compoundFormats` needs `\"attestation\": \"compound\"`".into(),
+            ));
+        }
+        let mut members = Vec::new();
+        for name in &names {
+            members.push(match name.as_str() {
+                "packed-self" => AttestationMode::PackedSelf,
+                "packed" => AttestationMode::Packed,
+                "tpm" => AttestationMode::Tpm,
+                "apple" => AttestationMode::Apple,
+                "compound" => {
+                    return Err(invalid(
+                        "`compoundFormats`: a compound statement cannot contain another compound"
+                            .into(),
+                    ))
+                }
+                "none" | "always-none" => {
+                    return Err(invalid(format!(
+                    "`compoundFormats`: {name:?} cannot be a member (a member is a real statement)"
+                )))
+                }
+                other => {
+                    return Err(invalid(format!(
+                        "`compoundFormats` {other:?}: use packed-self, packed, tpm or apple"
+                    )))
+                }
+            });
+        }
+        AttestationMode::check_compound_members(&members)
+            .map_err(|e| invalid(format!("`compoundFormats`: {e}")))?;
+        c.compound_members = members;
     }
     if let Some(b) = file.backup_eligible {
         c.backup_eligible = b;
@@ -360,6 +397,83 @@ mod tests {
             .map(|_| ())
             .expect_err("unknown format")
             .to_string();
-        assert!(err.contains("tpm, android-key or apple"), "{err}");
+        assert!(err.contains("tpm, android-key, apple or compound"), "{err}");
+    }
+
+    #[test]
+    fn a_custom_profile_may_pick_compound_with_its_members() {
+        let p = from_json(
+            r#"{"name": "x", "attestation": "compound", "compoundFormats": ["packed-self", "tpm"]}"#,
+            "f.json",
+        )
+        .expect("valid");
+        assert_eq!(p.config.attestation, AttestationMode::Compound);
+        assert_eq!(
+            p.config.compound_members,
+            [AttestationMode::PackedSelf, AttestationMode::Tpm]
+        );
+        assert_eq!(
+            p.to_json()["compoundFormats"],
+            serde_json::json!(["packed-self", "tpm"])
+        );
+        // Its MDS3 statement lists every member's attestation type.
+        let metadata = crate::attestation::metadata::statement(&p, None).expect("metadata");
+        assert_eq!(
+            metadata["attestationTypes"],
+            serde_json::json!(["basic_surrogate", "attca"])
+        );
+        // Without a list: the default members.
+        let p = from_json(r#"{"name": "x", "attestation": "compound"}"#, "f.json").expect("valid");
+        assert_eq!(
+            p.config.compound_members,
+            crate::authenticator::DEFAULT_COMPOUND_MEMBERS
+        );
+    }
+
+    #[test]
+    fn bad_compound_member_lists_are_refused_with_the_rule_they_break() {
+        for (formats, expected) in [
+            (r#"["tpm"]"#, "at least two members, got 1"),
+            (r#"[]"#, "at least two members, got 0"),
+            (r#"["tpm", "compound"]"#, "cannot contain another compound"),
+            (r#"["tpm", "none"]"#, "\"none\" cannot be a member"),
+            (
+                r#"["tpm", "always-none"]"#,
+                "\"always-none\" cannot be a member",
+            ),
+            (
+                r#"["tpm", "android-key"]"#,
+                "`compoundFormats` \"android-key\": use packed-self",
+            ),
+            (r#"["tpm", "tpm"]"#, "distinct formats"),
+            (
+                r#"["packed", "packed-self"]"#,
+                "packed with x5c cannot be a compound member",
+            ),
+            (
+                r#"["apple", "tpm"]"#,
+                "at most one compound member may need",
+            ),
+        ] {
+            let json = format!(
+                r#"{{"name": "x", "attestation": "compound", "compoundFormats": {formats}}}"#
+            );
+            let err = from_json(&json, "f.json")
+                .map(|_| ())
+                .expect_err(&json)
+                .to_string();
+            assert!(err.contains(expected), "{json}: {err}");
+        }
+        let err = from_json(
+            r#"{"name": "x", "attestation": "tpm", "compoundFormats": ["packed-self", "tpm"]}"#,
+            "f.json",
+        )
+        .map(|_| ())
+        .expect_err("members without compound")
+        .to_string();
+        assert!(
+            err.contains("needs `\"attestation\": \"compound\"`"),
+            "{err}"
+        );
     }
 }

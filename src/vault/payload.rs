@@ -10,6 +10,7 @@ use super::{Part, VaultError};
 use crate::attestation::{AttestationCa, AttestationCert};
 use crate::authenticator::{
     AttestationMode, Config, CounterPolicy, CredentialIdFormat, DeviceInfo, U2fMode,
+    DEFAULT_COMPOUND_MEMBERS,
 };
 use crate::cbor;
 use crate::cbor::{Cursor, CursorError};
@@ -83,6 +84,7 @@ fn attestation_code(mode: AttestationMode) -> i64 {
         AttestationMode::Tpm => 4,
         AttestationMode::AndroidKey => 5,
         AttestationMode::Apple => 6,
+        AttestationMode::Compound => 7,
     }
 }
 
@@ -162,6 +164,11 @@ pub fn encode_with(
         U2fMode::Off => {}
         U2fMode::Also => settings.push((26, int(1))),
         U2fMode::Only => settings.push((26, int(2))),
+    }
+    // Key 29: the compound members, only when they differ from the default.
+    if s.compound_members != defaults.compound_members {
+        let codes = s.compound_members.iter().map(|m| int(attestation_code(*m)));
+        settings.push((29, Value::Array(codes.collect())));
     }
     let settings = cbor::map(settings);
     let mut creds: Vec<&Credential> = credentials.to_vec();
@@ -613,8 +620,9 @@ fn decode_settings(r: &mut In<'_>) -> Result<(Config, DeviceState), VaultError> 
     let (mut att_cert, mut extensions, mut always_uv, mut id_format) = (None, None, None, None);
     let mut unsynced = None;
     let mut u2f = U2fMode::Off;
+    let mut compound = None;
     let mut device = DeviceState::default();
-    r.map(W, 27, |r, key| {
+    r.map(W, 29, |r, key| {
         match key {
             1 => aaguid = Some(r.bytes("settings AAGUID")?),
             2 => counter = Some(r.int(W)?),
@@ -675,6 +683,22 @@ fn decode_settings(r: &mut In<'_>) -> Result<(Config, DeviceState), VaultError> 
                     _ => return Err(bad("unknown U2F mode (settings key 26)")),
                 }
             }
+            28 => return Err(bad("settings has an unknown key")),
+            29 => {
+                let n = r.array("settings compound members")?;
+                let mut list = Vec::with_capacity(n.min(8));
+                for _ in 0..n {
+                    list.push(match r.int("compound member")? {
+                        1 => AttestationMode::PackedSelf,
+                        4 => AttestationMode::Tpm,
+                        6 => AttestationMode::Apple,
+                        _ => return Err(bad("unknown compound member mode (settings key 29)")),
+                    });
+                }
+                AttestationMode::check_compound_members(&list)
+                    .map_err(|e| bad(format!("settings key 29: {e}")))?;
+                compound = Some(list);
+            }
             _ => {
                 id_format = Some(match r.int(W)? {
                     0 => CredentialIdFormat::Random,
@@ -712,6 +736,7 @@ fn decode_settings(r: &mut In<'_>) -> Result<(Config, DeviceState), VaultError> 
             4 => AttestationMode::Tpm,
             5 => AttestationMode::AndroidKey,
             6 => AttestationMode::Apple,
+            7 => AttestationMode::Compound,
             _ => return Err(bad("unknown attestation mode")),
         },
         backup_eligible: need(be, W, 4)?,
@@ -724,6 +749,7 @@ fn decode_settings(r: &mut In<'_>) -> Result<(Config, DeviceState), VaultError> 
         account_chooser: need(chooser, W, 11)?,
         hidden_retention_ms: need(retention, W, 12)?,
         attestation_cert: att_cert,
+        compound_members: compound.unwrap_or_else(|| DEFAULT_COMPOUND_MEMBERS.to_vec()),
         extensions: extensions.unwrap_or_else(|| Config::default().extensions),
         always_uv: always_uv.unwrap_or(false),
         credential_id_format: id_format.unwrap_or_default(),
@@ -924,6 +950,35 @@ mod tests {
 
     fn settings_bytes() -> Vec<u8> {
         encode(&Config::default(), &[], &[]).to_vec()
+    }
+
+    #[test]
+    fn compound_members_round_trip_in_key_29_only_when_not_the_default() {
+        let settings = Config {
+            attestation: AttestationMode::Compound,
+            compound_members: vec![AttestationMode::Tpm, AttestationMode::PackedSelf],
+            ..Config::default()
+        };
+        let bytes = encode(&settings, &[], &[]).to_vec();
+        let state = decode(&bytes).expect("decodes");
+        assert_eq!(state.settings, settings);
+        let default = Config {
+            attestation: AttestationMode::Compound,
+            ..Config::default()
+        };
+        let shorter = encode(&default, &[], &[]).to_vec();
+        // `29: [4, 1]` is 5 bytes: key 29 (0x18 0x1d), the array head and two members.
+        assert_eq!(bytes.len(), shorter.len() + 5);
+        assert_eq!(decode(&shorter).expect("decodes").settings, default);
+        // A member list that breaks the rules is a payload failure naming key 29.
+        let bad_list = Config {
+            compound_members: vec![AttestationMode::PackedSelf],
+            ..settings
+        };
+        let err = decode(&encode(&bad_list, &[], &[]))
+            .map(|_| ())
+            .expect_err("a one-member list");
+        assert!(err.to_string().contains("settings key 29"), "{err}");
     }
 
     #[test]
