@@ -125,7 +125,7 @@ fn init_with_an_unknown_profile_is_a_usage_error_naming_the_available_ones() {
     expect_error(
         &env.run(&["init", "--insecure-fast-kdf", "--profile", "nope"]),
         2,
-        "fauxkey: unknown profile \"nope\"; available profiles: fauxkey, icloud-keychain, icloud-keychain-unsynced, google-password-manager, windows-hello, 1password, bitwarden, dashlane, keepassxc, yubikey-5, u2f-key, apple-touch-id",
+        "fauxkey: unknown profile \"nope\"; available profiles: fauxkey, icloud-keychain, icloud-keychain-unsynced, google-password-manager, windows-hello, 1password, bitwarden, dashlane, keepassxc, yubikey-5, u2f-key, android, apple-touch-id",
     );
     assert!(!env.vault.exists(), "no vault written");
 }

@@ -386,7 +386,7 @@ mod tests {
             .map(|_| ())
             .expect_err("unknown format")
             .to_string();
-        assert!(err.contains("tpm, android-key or apple"), "{err}");
+        assert!(err.contains("tpm, android-key, apple or compound"), "{err}");
     }
 
     #[test]
