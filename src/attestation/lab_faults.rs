@@ -20,7 +20,7 @@ use x509_cert::spki::SubjectPublicKeyInfoRef;
 use x509_cert::time::{Time, Validity};
 use x509_cert::Certificate;
 
-use super::{serial, signing_key, spki, tpm, AttestationCa, AttestationCert, AttestationError};
+use super::{serial, signing_key, spki, AttestationCa, AttestationCert, AttestationError};
 use super::{LabProfile, NOT_AFTER_SECS, NOT_BEFORE_SECS};
 use crate::crypto::keys::{Algorithm, PrivateKey};
 use crate::env::Rng;
@@ -150,12 +150,10 @@ impl AttestationCa {
             spki(&signing_key(&key)?)?,
         )
         .map_err(|e| AttestationError::Build(e.to_string()))?;
-        Ok(AttestationCert {
-            chain: vec![build(builder, &signing_key(&self.key)?)?],
+        Ok(AttestationCert::issued(
+            vec![build(builder, &signing_key(&self.key)?)?],
             key,
-            tpm_device: super::tpm::TpmDevice::default(),
-            android_leaf: None,
-        })
+        ))
     }
 
     /// A TPM AIK chain like [`issue_tpm`](Self::issue_tpm)'s for `aaguid`, but with `fault` in
@@ -167,35 +165,12 @@ impl AttestationCa {
         fault: CertFault,
         rng: &mut Rng,
     ) -> Result<AttestationCert, AttestationError> {
-        let name = |s: &str| Name::from_str(s).map_err(|e| AttestationError::Build(e.to_string()));
-        let inter_key = PrivateKey::generate(Algorithm::Es256, rng.as_mut());
-        let inter_signer = signing_key(&inter_key)?;
-        let inter_subject =
-            name("CN=fauxkey Test TPM Intermediate CA,OU=fauxkey test CA,O=fauxkey,C=ZZ")?;
-        let builder = CertificateBuilder::new(
-            LabProfile::Intermediate {
-                issuer: subject_of(self.root_der())?,
-                subject: inter_subject.clone(),
-            },
-            serial(rng)?,
-            super::validity()?,
-            spki(&inter_signer)?,
-        )
-        .map_err(|e| AttestationError::Build(e.to_string()))?;
-        let intermediate = build(builder, &signing_key(&self.key)?)?;
+        let (inter_subject, inter_signer, intermediate) = self.issue_tpm_intermediate(rng)?;
         let aaguid = match fault {
             CertFault::WrongAaguid(other) => other,
             _ => aaguid,
         };
-        let tcg_attributes = name(&format!(
-            "{}={}+{}={}+{}={}",
-            tpm::TCG_AT_TPM_VERSION,
-            tpm::TPM_VERSION,
-            tpm::TCG_AT_TPM_MODEL,
-            tpm::TPM_MODEL,
-            tpm::TCG_AT_TPM_MANUFACTURER,
-            tpm::TPM_MANUFACTURER,
-        ))?;
+        let tcg_attributes = super::tpm_device_attributes()?;
         let key = PrivateKey::generate(Algorithm::Es256, rng.as_mut());
         let builder = CertificateBuilder::new(
             Faulty {
@@ -211,12 +186,10 @@ impl AttestationCa {
             spki(&signing_key(&key)?)?,
         )
         .map_err(|e| AttestationError::Build(e.to_string()))?;
-        Ok(AttestationCert {
-            chain: vec![build(builder, &inter_signer)?, intermediate],
+        Ok(AttestationCert::issued(
+            vec![build(builder, &inter_signer)?, intermediate],
             key,
-            tpm_device: super::tpm::TpmDevice::default(),
-            android_leaf: None,
-        })
+        ))
     }
 }
 

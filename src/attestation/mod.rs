@@ -362,12 +362,10 @@ impl AttestationCa {
             spki(&leaf_signer)?,
         )
         .map_err(|e| AttestationError::Build(e.to_string()))?;
-        Ok(AttestationCert {
-            chain: vec![build(builder, &ca_signer)?],
+        Ok(AttestationCert::issued(
+            vec![build(builder, &ca_signer)?],
             key,
-            tpm_device: tpm::TpmDevice::default(),
-            android_leaf: None,
-        })
+        ))
     }
 }
 
@@ -382,39 +380,10 @@ impl AttestationCa {
         aaguid: Uuid,
         rng: &mut Rng,
     ) -> Result<AttestationCert, AttestationError> {
-        let root_signer = signing_key(&self.key)?;
-        let root_subject = Certificate::from_der(&self.root_der)
-            .map_err(|e| AttestationError::BadCertificate(e.to_string()))?
-            .tbs_certificate()
-            .subject()
-            .clone();
-        let name = |s: &str| Name::from_str(s).map_err(|e| AttestationError::Build(e.to_string()));
-        let inter_key = PrivateKey::generate(Algorithm::Es256, rng.as_mut());
-        let inter_signer = signing_key(&inter_key)?;
-        let inter_subject =
-            name("CN=fauxkey Test TPM Intermediate CA,OU=fauxkey test CA,O=fauxkey,C=ZZ")?;
-        let builder = CertificateBuilder::new(
-            LabProfile::Intermediate {
-                issuer: root_subject,
-                subject: inter_subject.clone(),
-            },
-            serial(rng)?,
-            validity()?,
-            spki(&inter_signer)?,
-        )
-        .map_err(|e| AttestationError::Build(e.to_string()))?;
-        let intermediate = build(builder, &root_signer)?;
+        let (inter_subject, inter_signer, intermediate) = self.issue_tpm_intermediate(rng)?;
         let key = PrivateKey::generate(Algorithm::Es256, rng.as_mut());
         let aik_signer = signing_key(&key)?;
-        let tcg_attributes = name(&format!(
-            "{}={}+{}={}+{}={}",
-            tpm::TCG_AT_TPM_VERSION,
-            tpm::TPM_VERSION,
-            tpm::TCG_AT_TPM_MODEL,
-            tpm::TPM_MODEL,
-            tpm::TCG_AT_TPM_MANUFACTURER,
-            tpm::TPM_MANUFACTURER,
-        ))?;
+        let tcg_attributes = tpm_device_attributes()?;
         let builder = CertificateBuilder::new(
             LabProfile::Aik {
                 issuer: inter_subject,
@@ -426,13 +395,56 @@ impl AttestationCa {
             spki(&aik_signer)?,
         )
         .map_err(|e| AttestationError::Build(e.to_string()))?;
-        Ok(AttestationCert {
-            chain: vec![build(builder, &inter_signer)?, intermediate],
+        Ok(AttestationCert::issued(
+            vec![build(builder, &inter_signer)?, intermediate],
             key,
-            tpm_device: tpm::TpmDevice::default(),
-            android_leaf: None,
-        })
+        ))
     }
+
+    /// The TPM-style intermediate CA under this root that issues AIK certificates: its
+    /// subject, its signing key and its certificate (DER). Draws its key, then its serial.
+    fn issue_tpm_intermediate(
+        &self,
+        rng: &mut Rng,
+    ) -> Result<(Name, p256::ecdsa::SigningKey, Vec<u8>), AttestationError> {
+        let root_subject = Certificate::from_der(&self.root_der)
+            .map_err(|e| AttestationError::BadCertificate(e.to_string()))?
+            .tbs_certificate()
+            .subject()
+            .clone();
+        let inter_key = PrivateKey::generate(Algorithm::Es256, rng.as_mut());
+        let inter_signer = signing_key(&inter_key)?;
+        let inter_subject =
+            Name::from_str("CN=fauxkey Test TPM Intermediate CA,OU=fauxkey test CA,O=fauxkey,C=ZZ")
+                .map_err(|e| AttestationError::Build(e.to_string()))?;
+        let builder = CertificateBuilder::new(
+            LabProfile::Intermediate {
+                issuer: root_subject,
+                subject: inter_subject.clone(),
+            },
+            serial(rng)?,
+            validity()?,
+            spki(&inter_signer)?,
+        )
+        .map_err(|e| AttestationError::Build(e.to_string()))?;
+        let intermediate = build(builder, &signing_key(&self.key)?)?;
+        Ok((inter_subject, inter_signer, intermediate))
+    }
+}
+
+/// The TCG device attributes an AIK certificate's subjectAltName carries (TPM version, model,
+/// manufacturer: the FIDO Alliance's test vendor).
+fn tpm_device_attributes() -> Result<Name, AttestationError> {
+    Name::from_str(&format!(
+        "{}={}+{}={}+{}={}",
+        tpm::TCG_AT_TPM_VERSION,
+        tpm::TPM_VERSION,
+        tpm::TCG_AT_TPM_MODEL,
+        tpm::TPM_MODEL,
+        tpm::TCG_AT_TPM_MANUFACTURER,
+        tpm::TPM_MANUFACTURER,
+    ))
+    .map_err(|e| AttestationError::Build(e.to_string()))
 }
 
 impl AttestationCa {
@@ -462,12 +474,10 @@ impl AttestationCa {
             spki(&signer)?,
         )
         .map_err(|e| AttestationError::Build(e.to_string()))?;
-        Ok(AttestationCert {
-            chain: vec![build(builder, &signing_key(&self.key)?)?],
+        Ok(AttestationCert::issued(
+            vec![build(builder, &signing_key(&self.key)?)?],
             key,
-            tpm_device: tpm::TpmDevice::default(),
-            android_leaf: None,
-        })
+        ))
     }
 }
 
@@ -559,12 +569,17 @@ impl AttestationCert {
         }
         let key = PrivateKey::from_secret_bytes(Algorithm::Es256, key_secret)
             .map_err(|_| AttestationError::BadKey)?;
-        Ok(Self {
+        Ok(Self::issued(chain, key))
+    }
+
+    /// A chain and its key, with the default TPM device and android-key leaf template.
+    fn issued(chain: Vec<Vec<u8>>, key: PrivateKey) -> Self {
+        Self {
             chain,
             key,
             tpm_device: tpm::TpmDevice::default(),
             android_leaf: None,
-        })
+        }
     }
 
     /// The same identity used as a TPM AIK whose TPM writes `device`'s fields into `tpm`
