@@ -441,12 +441,7 @@ fn build_leaf(
     key_description: Vec<u8>,
     serial: SerialNumber,
 ) -> Result<Vec<u8>, AttestationError> {
-    let issuer_der = issuer
-        .chain()
-        .first()
-        .ok_or_else(|| AttestationError::BadCertificate("empty chain".into()))?;
-    let issuer_cert = Certificate::from_der(issuer_der)
-        .map_err(|e| AttestationError::BadCertificate(e.to_string()))?;
+    let issuer_cert = issuer.certificate()?;
     let tbs = issuer_cert.tbs_certificate();
     let validity = Validity::new(tbs.validity().not_before, tbs.validity().not_after);
     let profile = super::CredentialLeaf {

@@ -110,15 +110,7 @@ pub fn issue_leaf(
     credential_key: &PublicKey,
     nonce: &[u8],
 ) -> Result<Vec<u8>, AttestationError> {
-    let issuer_der = issuer
-        .chain()
-        .first()
-        .ok_or_else(|| AttestationError::BadCertificate("empty chain".into()))?;
-    let issuer_name = Certificate::from_der(issuer_der)
-        .map_err(|e| AttestationError::BadCertificate(e.to_string()))?
-        .tbs_certificate()
-        .subject()
-        .clone();
+    let issuer_name = issuer.certificate()?.tbs_certificate().subject().clone();
     let spki = SubjectPublicKeyInfoOwned::from_der(&credential_key.spki_der())
         .map_err(|e| AttestationError::Build(e.to_string()))?;
     let builder = CertificateBuilder::new(
@@ -155,12 +147,7 @@ pub fn statement(
     client_data_hash: &[u8],
     rng: &mut Rng,
 ) -> Result<Value, AttestationError> {
-    let issuer_der = issuer
-        .chain()
-        .first()
-        .ok_or_else(|| AttestationError::BadCertificate("empty chain".into()))?;
-    let issuer_cert = Certificate::from_der(issuer_der)
-        .map_err(|e| AttestationError::BadCertificate(e.to_string()))?;
+    let issuer_cert = issuer.certificate()?;
     let tbs = issuer_cert.tbs_certificate();
     let leaf = issue_leaf(
         issuer,

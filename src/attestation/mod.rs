@@ -616,9 +616,19 @@ impl AttestationCert {
         &self.key
     }
 
+    /// The first certificate of the chain (the attestation certificate, or the issuer of
+    /// per-credential leaves), parsed.
+    pub fn certificate(&self) -> Result<Certificate, AttestationError> {
+        let der = self
+            .chain
+            .first()
+            .ok_or_else(|| AttestationError::BadCertificate("empty chain".into()))?;
+        Certificate::from_der(der).map_err(|e| AttestationError::BadCertificate(e.to_string()))
+    }
+
     /// The attestation certificate's AAGUID extension, if it has one.
     pub fn aaguid(&self) -> Option<Uuid> {
-        let cert = Certificate::from_der(self.chain.first()?).ok()?;
+        let cert = self.certificate().ok()?;
         let ext = cert
             .tbs_certificate()
             .extensions()?
