@@ -188,30 +188,36 @@ impl FaultSet {
     }
 
     /// The ceremony type, challenge and origin to write into clientDataJSON.
-    pub(crate) fn client_data_inputs(
+    pub(crate) fn client_data_inputs<'a>(
         self,
         ceremony: Ceremony,
-        challenge: &[u8],
-        origin: &crate::client::CallerOrigin,
-    ) -> (Ceremony, Vec<u8>, crate::client::CallerOrigin) {
+        challenge: &'a [u8],
+        origin: &'a crate::client::CallerOrigin,
+    ) -> (
+        Ceremony,
+        std::borrow::Cow<'a, [u8]>,
+        std::borrow::Cow<'a, crate::client::CallerOrigin>,
+    ) {
+        use std::borrow::Cow;
         let ceremony = match (self.contains(Fault::WrongType), ceremony) {
             (false, c) => c,
             (true, Ceremony::Create) => Ceremony::Get,
             (true, Ceremony::Get) => Ceremony::Create,
         };
+        // Without a fault, the inputs as they are (borrowed: a ceremony copies nothing here).
         let challenge = if self.contains(Fault::WrongChallenge) {
             let mut c: Vec<u8> = challenge.iter().map(|b| b ^ 0x5a).collect();
             if c.is_empty() {
                 c.push(0x5a);
             }
-            c
+            Cow::Owned(c)
         } else {
-            challenge.to_vec()
+            Cow::Borrowed(challenge)
         };
         let origin = if self.contains(Fault::WrongOrigin) {
-            origin.with_evil_host()
+            Cow::Owned(origin.with_evil_host())
         } else {
-            origin.clone()
+            Cow::Borrowed(origin)
         };
         (ceremony, challenge, origin)
     }

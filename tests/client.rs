@@ -446,6 +446,36 @@ fn rp_id_unrelated_to_the_origin_is_a_security_error() {
 }
 
 #[test]
+fn one_client_checks_each_origin_and_rp_id_it_is_given_anew() {
+    // The client remembers the last RP ID it accepted; the next origin or RP ID is checked on
+    // its own all the same.
+    let mut c = client();
+    let created = create(&mut c, &create_options()).expect("create");
+    let options = get_options(&[&created.id]).to_string();
+    c.get(ORIGIN, &options).expect("example.com");
+    expect_err(
+        c.get("https://evilexample.com", &options),
+        "SecurityError",
+        &["example.com", "evilexample.com"],
+    );
+    expect_err(
+        c.get("https://example.com.evil.test", &options),
+        "SecurityError",
+        &["example.com"],
+    );
+    let other = with(get_options(&[&created.id]), "rpId", Some(json!("com")));
+    expect_err(c.get(ORIGIN, &other.to_string()), "SecurityError", &["com"]);
+    c.get(ORIGIN, &options).expect("example.com again");
+    c.get("https://login.example.com", &options)
+        .expect("a subdomain may claim its registrable suffix");
+    expect_err(
+        c.get("https://evilexample.com", &options),
+        "SecurityError",
+        &["evilexample.com"],
+    );
+}
+
+#[test]
 fn http_localhost_may_use_rp_id_localhost() {
     let mut c = client();
     let options = with(create_options(), "rp.id", Some(json!("localhost")));

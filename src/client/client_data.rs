@@ -47,6 +47,13 @@ pub fn serialize(ceremony: Ceremony, challenge: &[u8], origin: &CallerOrigin) ->
 /// escape `"` and `\`, and write everything else as `\u` with four lower-case hex digits.
 pub fn ccd_to_string(s: &str, out: &mut String) {
     out.push('"');
+    // Every byte of a character copied as it is: no control character, quote or backslash
+    // (bytes of 0x80 and above belong to characters from U+0080 on, all copied).
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),
@@ -92,5 +99,9 @@ mod tests {
         let mut s = String::new();
         ccd_to_string("a\"b\\c\u{1}\u{7f}é\n", &mut s);
         assert_eq!(s, "\"a\\\"b\\\\c\\u0001\u{7f}é\\u000a\"");
+        // Nothing to escape: copied whole, DEL and non-ASCII included.
+        let mut s = String::new();
+        ccd_to_string("https://exämple.com\u{7f}~", &mut s);
+        assert_eq!(s, "\"https://exämple.com\u{7f}~\"");
     }
 }

@@ -89,6 +89,11 @@ pub struct Client<S: CredentialStore = MemoryStore> {
     /// calls from one origin over and over, and parsing a URL is a fair share of a ceremony's
     /// work outside the signature. Parsing is a pure function of the string.
     last_origin: Option<(String, CallerOrigin)>,
+    /// The last RP ID validated against a host by the registrable-suffix rule alone, as
+    /// `(host, requested rpId, result)`: the rule is a pure function of the two strings (IDNA
+    /// and Public Suffix List lookups each time otherwise). A result that needed related
+    /// origins is never kept, as that list is fetched and can change.
+    last_rp_id: Option<(String, Option<String>, String)>,
 }
 
 impl<S: CredentialStore> std::fmt::Debug for Client<S> {
@@ -166,6 +171,11 @@ fn parse_options<T: serde::de::DeserializeOwned>(json: &str, what: &str) -> Resu
 /// Whether `json`'s arrays and objects nest less than `limit` deep (strings skipped, escapes
 /// included); malformed input may answer either way, as the parser then decides.
 fn json_depth_below(json: &[u8], limit: usize) -> bool {
+    // Nesting cannot be deeper than the number of openers, and counting them is a loop the
+    // compiler vectorizes: most options have a handful, and skip the byte-by-byte scan below.
+    if json.iter().filter(|&&b| b == b'[' || b == b'{').count() < limit {
+        return true;
+    }
     let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
     for &b in json {
         if in_string {
@@ -286,6 +296,7 @@ impl<S: CredentialStore> Client<S> {
             user_pin: None,
             conditional: conditional::State::default(),
             last_origin: None,
+            last_rp_id: None,
         }
     }
 
@@ -538,6 +549,33 @@ impl<S: CredentialStore> Client<S> {
         Ok(parsed)
     }
 
+    /// [`origin::validate_rp_id`], remembering the last answer the registrable-suffix rule gave
+    /// alone (see `last_rp_id`).
+    fn rp_id(
+        &mut self,
+        origin: &CallerOrigin,
+        requested: Option<&str>,
+    ) -> Result<String, ClientError> {
+        if let Some((host, asked, rp_id)) = &self.last_rp_id {
+            if host == origin.effective_domain() && asked.as_deref() == requested {
+                return Ok(rp_id.clone());
+            }
+        }
+        if let Ok(rp_id) = origin::validate_rp_id(origin, requested, &origin::NoRelatedOrigins) {
+            self.last_rp_id = Some((
+                origin.effective_domain().to_owned(),
+                requested.map(str::to_owned),
+                rp_id.clone(),
+            ));
+            return Ok(rp_id);
+        }
+        Ok(origin::validate_rp_id(
+            origin,
+            requested,
+            self.related_origins.as_ref(),
+        )?)
+    }
+
     /// `navigator.credentials.get()` from an origin and the RP's request options JSON.
     pub fn get(
         &mut self,
@@ -579,11 +617,7 @@ impl<S: CredentialStore> Client<S> {
             )));
         }
         // Steps 5–6: RP ID.
-        let rp_id = origin::validate_rp_id(
-            origin,
-            options.rp.id.as_deref(),
-            self.related_origins.as_ref(),
-        )?;
+        let rp_id = self.rp_id(origin, options.rp.id.as_deref())?;
         // Step 7: algorithms; empty means ES256 and RS256; unknown types are skipped.
         let params: Vec<CredentialParameters> = if options.pub_key_cred_params.is_empty() {
             [-7, -257]
@@ -900,11 +934,7 @@ impl<S: CredentialStore> Client<S> {
         let mut allow_list = descriptors(&options.allow_credentials, "allowCredentials")?;
         check_list_size(allow_list.len(), "allowCredentials")?;
         allow_list.retain(|d| d.type_ == "public-key");
-        let rp_id = origin::validate_rp_id(
-            origin,
-            options.rp_id.as_deref(),
-            self.related_origins.as_ref(),
-        )?;
+        let rp_id = self.rp_id(origin, options.rp_id.as_deref())?;
         let pin_only = self.pin_only();
         let uv = effective_uv(
             options.user_verification.as_deref(),
@@ -1023,10 +1053,11 @@ impl<S: CredentialStore> Client<S> {
         } else {
             None
         };
+        let no_allow_list = allow_list.is_empty();
         let request = ga::Request {
             rp_id: rp_id.clone(),
             client_data_hash,
-            allow_list: allow_list.clone(),
+            allow_list,
             hmac_secret: prepared.as_ref().map(|p| p.input.clone()),
             extensions: ga::Extensions {
                 large_blob_key: (large_blob_asked && self.authenticator.large_blobs_supported())
@@ -1080,7 +1111,7 @@ impl<S: CredentialStore> Client<S> {
         } else {
             candidates.remove(0)
         };
-        if allow_list.is_empty() && chosen.user.is_none() {
+        if no_allow_list && chosen.user.is_none() {
             return Err(ClientError::NotAllowed(
                 "the authenticator returned no user handle".into(),
             ));
