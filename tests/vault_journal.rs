@@ -161,6 +161,39 @@ fn a_second_process_catches_up_from_its_offset() {
 }
 
 #[test]
+fn a_held_lock_keeps_other_writers_out_until_released_and_loses_nothing() {
+    let dir = TempDir::new("held");
+    let path = dir.vault();
+    let ids = vault_with(&path, 1);
+    let mut a = Vault::open(&path, &pass()).unwrap();
+    let mut b = Vault::open(&path, &pass()).unwrap();
+    b.set_lock_timeout(std::time::Duration::from_millis(50));
+    assert_eq!(login(&mut b, &ids[0], T0 + 1), 1);
+    // Holding the lock catches up first: a sees b's login.
+    a.hold_lock().unwrap();
+    a.hold_lock().unwrap(); // held already: not an error, not a deadlock
+    assert_eq!(a.get(&ids[0]).unwrap().sign_count, 1);
+    assert_eq!(login(&mut a, &ids[0], T0 + 2), 2);
+    assert_eq!(login(&mut a, &ids[0], T0 + 3), 3);
+    a.insert(credential(7, 7)).unwrap(); // a full save under the held lock
+                                         // b cannot write meanwhile, and loses nothing by trying.
+    let refused = b.update(&ids[0], &mut |c| c.sign_count += 1);
+    assert!(refused.is_err(), "b must wait for a's lock");
+    assert!(
+        b.refresh().is_err(),
+        "b cannot even catch up while a holds the lock"
+    );
+    a.release_lock();
+    a.release_lock(); // not held: nothing
+    assert!(b.refresh().unwrap());
+    assert_eq!(b.get(&ids[0]).unwrap().sign_count, 3);
+    assert_eq!(login(&mut b, &ids[0], T0 + 4), 4);
+    // After the release a catches up at its next step again.
+    assert_eq!(login(&mut a, &ids[0], T0 + 5), 5);
+    assert_eq!(counts(&path).unwrap(), vec![5, 0]);
+}
+
+#[test]
 fn a_torn_final_record_is_dropped_at_every_length_and_cut_at_the_next_append() {
     let dir = TempDir::new("torn");
     let path = dir.vault();

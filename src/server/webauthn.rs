@@ -102,6 +102,9 @@ async fn ceremony<T: Send + 'static>(
         let slot = &mut *guard;
         if let Some(v) = slot.client.authenticator_mut().store_mut().vault_mut() {
             v.defer_journal_sync(true);
+            // One lock and one catch-up for the whole ceremony, not one per step. If the lock
+            // cannot be had now, each step tries for it as usual and reports the failure.
+            let _ = v.hold_lock();
         }
         let result = run(&mut slot.client);
         let pending = slot
@@ -110,6 +113,7 @@ async fn ceremony<T: Send + 'static>(
             .store_mut()
             .vault_mut()
             .and_then(|v| {
+                v.release_lock();
                 v.defer_journal_sync(false);
                 v.take_pending_sync()
             });

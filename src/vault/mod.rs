@@ -177,6 +177,9 @@ pub struct Vault {
     sync_group: std::sync::Arc<journal::SyncGroup>,
     defer_sync: bool,
     pending_sync: Option<journal::PendingSync>,
+    /// The lock held across several steps ([`Vault::hold_lock`]); while it is held, nobody else
+    /// can have changed the files, so no step catches up or locks again.
+    held: Option<file::LockGuard>,
 }
 
 impl std::fmt::Debug for Vault {
@@ -231,6 +234,7 @@ impl Vault {
             sync_group: Default::default(),
             defer_sync: false,
             pending_sync: None,
+            held: None,
         };
         vault.save_locked()?;
         Ok(vault)
@@ -257,6 +261,7 @@ impl Vault {
             sync_group: Default::default(),
             defer_sync: false,
             pending_sync: None,
+            held: None,
         };
         vault.catch_up_journal()?;
         // Without the lock, a writer may have saved (and started a new journal) between our
@@ -305,8 +310,7 @@ impl Vault {
         &mut self,
         change: impl FnOnce(&mut Config, &mut payload::Extras) -> R,
     ) -> Result<R, VaultError> {
-        let _lock = file::lock(&self.path, self.lock_timeout)?;
-        self.catch_up()?;
+        let _lock = self.lock_step()?;
         let before = (self.settings.clone(), self.extras.clone());
         let result = change(&mut self.settings, &mut self.extras);
         if let Err(e) = self.save_locked() {
@@ -328,9 +332,43 @@ impl Vault {
         Authenticator::new(config, self)
     }
 
+    /// Takes the lock and catches up once, then keeps the lock until [`Vault::release_lock`]
+    /// (or drop): every step in between (a login's refresh and its journal record, a save)
+    /// neither locks nor catches up again, as no other process can write meanwhile. A server
+    /// holds it across one ceremony; other processes wait for it as for any save. Holding it
+    /// already is not an error.
+    pub fn hold_lock(&mut self) -> Result<(), VaultError> {
+        if self.held.is_some() {
+            return Ok(());
+        }
+        let guard = file::lock(&self.path, self.lock_timeout)?;
+        self.catch_up()?;
+        self.held = Some(guard);
+        Ok(())
+    }
+
+    /// Releases the lock taken by [`Vault::hold_lock`]; nothing if it is not held.
+    pub fn release_lock(&mut self) {
+        self.held = None;
+    }
+
+    /// The lock for one step, and whether the step must catch up first: `None` (and no
+    /// catch-up) while [`Vault::hold_lock`] holds it.
+    fn lock_step(&mut self) -> Result<Option<file::LockGuard>, VaultError> {
+        if self.held.is_some() {
+            return Ok(None);
+        }
+        let guard = file::lock(&self.path, self.lock_timeout)?;
+        self.catch_up()?;
+        Ok(Some(guard))
+    }
+
     /// Catches up with other processes: re-reads the file if another process saved since we
     /// last did, then applies the journal records appended since; true if anything changed.
     pub fn refresh(&mut self) -> Result<bool, VaultError> {
+        if self.held.is_some() {
+            return Ok(false);
+        }
         let _lock = file::lock(&self.path, self.lock_timeout)?;
         self.catch_up()
     }
@@ -441,8 +479,7 @@ impl Vault {
         id: &[u8],
         update: &mut dyn FnMut(&mut Credential),
     ) -> Result<bool, VaultError> {
-        let _lock = file::lock(&self.path, self.lock_timeout)?;
-        self.catch_up()?;
+        let _lock = self.lock_step()?;
         let Some(current) = self.store.get(id) else {
             return Ok(false);
         };
@@ -486,8 +523,7 @@ impl Vault {
         &mut self,
         change: impl FnOnce(&mut MemoryStore, &mut Config) -> R,
     ) -> Result<R, VaultError> {
-        let _lock = file::lock(&self.path, self.lock_timeout)?;
-        self.catch_up()?;
+        let _lock = self.lock_step()?;
         let before = (self.store.clone(), self.settings.clone());
         let result = change(&mut self.store, &mut self.settings);
         if let Err(e) = self.save_locked() {
@@ -506,8 +542,7 @@ impl Vault {
         kdf: KdfParams,
     ) -> Result<(), VaultError> {
         kdf.check_bounds()?;
-        let _lock = file::lock(&self.path, self.lock_timeout)?;
-        self.catch_up()?;
+        let _lock = self.lock_step()?;
         let new_keys = self.keys.rewrap(new, kdf, self.rng.as_mut())?;
         let old_keys = std::mem::replace(&mut self.keys, new_keys);
         if let Err(e) = self.save_locked() {
