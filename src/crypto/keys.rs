@@ -302,7 +302,7 @@ impl PrivateKey {
     /// found by the pinned `rsa` crate's search; this takes a noticeable fraction of a second).
     pub fn generate(alg: Algorithm, rng: &mut dyn CryptoRng) -> Self {
         Self::from_inner(match alg {
-            Algorithm::Es256 => Inner::Es256(p256::ecdsa::SigningKey::from(p256_scalar(rng))),
+            Algorithm::Es256 => return Self::es256_from_scalar(p256_scalar(rng)),
             Algorithm::EdDsa => Inner::EdDsa(ed25519_dalek::SigningKey::generate(rng)),
             Algorithm::Es384 => Inner::Es384(p384::ecdsa::SigningKey::from(p384_scalar(rng))),
             Algorithm::Es512 => Inner::Es512(p521::ecdsa::SigningKey::from(p521_scalar(rng))),
@@ -311,6 +311,29 @@ impl PrivateKey {
                     .unwrap_or_else(|_| unreachable!("2048 bits is a valid RSA size")),
             ))),
         })
+    }
+
+    /// A fresh ES256 key from its scalar: the public key comes from fauxkey's affine-table
+    /// fixed-base multiplication (`crypto::p256_base`, the same point as p256's), and no
+    /// `SigningKey` is built, since that would multiply by the generator a second time. The key
+    /// stays unparsed: signing uses the scalar alone (see [`PrivateKey::sign`]).
+    fn es256_from_scalar(mut scalar: p256::NonZeroScalar) -> Self {
+        use p256::elliptic_curve::PrimeField as _;
+        use zeroize::Zeroize as _;
+        let point = crate::crypto::p256_base::public_point(&scalar);
+        let public = p256::ecdsa::VerifyingKey::from_affine(point)
+            .unwrap_or_else(|_| unreachable!("a non-zero scalar times G is not the identity"));
+        let repr = Zeroizing::new(scalar.to_repr());
+        scalar.zeroize();
+        let key = PrivateKey {
+            alg: Algorithm::Es256,
+            secret: Zeroizing::new(repr.to_vec()),
+            parsed: std::sync::OnceLock::new(),
+            accel: std::sync::OnceLock::new(),
+            public: std::sync::OnceLock::new(),
+        };
+        let _ = key.public.set(PublicKey::Es256(public));
+        key
     }
 
     /// The key's algorithm.
@@ -740,7 +763,16 @@ mod tests {
         for i in 0..32u8 {
             let key = PrivateKey::generate(Algorithm::Es256, &mut rng);
             let message = vec![i; usize::from(i) * 3];
-            let parsed = key.sign(&message); // the freshly generated key is parsed
+            // The reference: p256's own signing key, built from the same scalar.
+            let signing_key = p256::ecdsa::SigningKey::from_slice(&key.secret_bytes())
+                .expect("a generated scalar");
+            let sig: p256::ecdsa::Signature =
+                ecdsa::signature::Signer::sign(&signing_key, &message);
+            let parsed = sig.to_der().as_bytes().to_vec();
+            assert_eq!(
+                key.public_key(),
+                PublicKey::Es256(*signing_key.verifying_key())
+            );
             let mut unparsed = key.clone(); // clones start unparsed
             assert!(unparsed.parsed.get().is_none());
             let from_scalar = unparsed.sign(&message);

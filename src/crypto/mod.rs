@@ -3,4 +3,5 @@
 pub mod backend;
 pub mod cose;
 pub mod keys;
+pub(crate) mod p256_base;
 pub mod pin_protocol;
