@@ -236,7 +236,7 @@ impl<S: CredentialStore> Authenticator<S> {
         };
         let backup_eligible = self.config.backup_eligible;
         let backup_state = backup_eligible && self.config.backup_state;
-        let public_key_cose = key.public_key().cose_bytes();
+        let public_key_cose = key.public_cose_bytes();
         let sequence = self.next_sequence();
         let mut credential = Credential {
             id: id.clone(),

@@ -92,7 +92,7 @@ mod aws {
     use aws_lc_rs::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair as _};
 
     use super::SigningBackend;
-    use crate::crypto::keys::{Algorithm, PrivateKey, PublicKey};
+    use crate::crypto::keys::{Algorithm, PrivateKey};
 
     /// AWS-LC (via `aws-lc-rs`): ECDSA P-256 with random nonces, Ed25519. The parsed AWS-LC key
     /// is cached on the [`PrivateKey`] (parsing computes the public point, which costs more
@@ -169,16 +169,10 @@ mod aws {
     fn generate_es256() -> Option<PrivateKey> {
         let pair = EcdsaKeyPair::generate(&signature::ECDSA_P256_SHA256_ASN1_SIGNING).ok()?;
         let scalar = pair.private_key().as_be_bytes().ok()?;
-        // Uncompressed SEC1 point; from_sec1_bytes checks it is on the curve (no scalar
-        // multiplication).
-        let public = p256::ecdsa::VerifyingKey::from_sec1_bytes(pair.public_key().as_ref()).ok()?;
-        PrivateKey::from_generated(
-            Algorithm::Es256,
-            scalar.as_ref(),
-            PublicKey::Es256(public),
-            Parsed::Es256(pair),
-        )
-        .ok()
+        // AWS-LC's uncompressed SEC1 point becomes the COSE_Key as it is; RustCrypto decodes
+        // it only if the public key is asked for.
+        let sec1 = pair.public_key().as_ref().to_vec();
+        PrivateKey::from_generated_es256(scalar.as_ref(), &sec1, Parsed::Es256(pair)).ok()
     }
 }
 
@@ -250,7 +244,10 @@ mod tests {
         // The public key AWS-LC computed is the one p256 derives from the stored scalar.
         let reparsed =
             PrivateKey::from_secret_bytes(Algorithm::Es256, &key.secret_bytes()).expect("scalar");
+        // Its COSE_Key bytes are AWS-LC's point as it is, before anything decodes it.
+        assert_eq!(key.public_cose_bytes(), reparsed.public_key().cose_bytes());
         assert_eq!(key.public_key(), reparsed.public_key());
+        assert_eq!(key.public_cose_bytes(), key.public_key().cose_bytes());
         assert_ne!(key.public_key(), other.public_key());
         // Both backends' signatures verify with p256; RustCrypto's are RFC 6979.
         for sig in [

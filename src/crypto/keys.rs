@@ -172,8 +172,12 @@ pub struct PrivateKey {
     /// A signing backend's own parsed form of this key (see [`PrivateKey::accelerated`]).
     accel: std::sync::OnceLock<Option<Box<dyn std::any::Any + Send + Sync>>>,
     /// The public key, when whoever built this key already knew it (a signing backend's key
-    /// generation, see `PrivateKey::from_generated`); otherwise derived from the parsed key.
+    /// generation, see `PrivateKey::from_generated_es256`); otherwise derived from the parsed key.
     public: std::sync::OnceLock<PublicKey>,
+    /// The public key's COSE_Key bytes, when a signing backend's key generation gave the
+    /// point's coordinates (see `PrivateKey::from_generated_es256`): makeCredential writes these
+    /// without converting the point to RustCrypto's form and back.
+    public_cose: std::sync::OnceLock<Vec<u8>>,
 }
 
 impl std::fmt::Debug for PrivateKey {
@@ -190,6 +194,7 @@ impl Clone for PrivateKey {
             parsed: std::sync::OnceLock::new(),
             accel: std::sync::OnceLock::new(),
             public: std::sync::OnceLock::new(),
+            public_cose: std::sync::OnceLock::new(),
         }
     }
 }
@@ -236,6 +241,7 @@ impl PrivateKey {
             parsed: std::sync::OnceLock::new(),
             accel: std::sync::OnceLock::new(),
             public: std::sync::OnceLock::new(),
+            public_cose: std::sync::OnceLock::new(),
         };
         let _ = key.parsed.set(Box::new(inner));
         key
@@ -257,29 +263,40 @@ impl PrivateKey {
         self.parsed.take();
         self.accel.take();
         self.public.take();
+        self.public_cose.take();
     }
 
-    /// A key that a signing backend generated itself, with the public key it computed, so
-    /// that neither signing nor [`PrivateKey::public_key`] has to parse `secret` with
-    /// RustCrypto (a P-256 scalar multiplication). `accel` becomes the key's
-    /// [`PrivateKey::accelerated`] form. The secret is validated like
-    /// [`PrivateKey::from_secret_bytes`]; that `public` belongs to it is the caller's word.
+    /// An ES256 key that a signing backend generated, with the uncompressed SEC1 point
+    /// (`04 ‖ x ‖ y`) it computed: its COSE_Key bytes are kept as they are, and
+    /// [`PrivateKey::public_key`] decodes the point only if asked, so neither signing nor the
+    /// public key parses `secret` with RustCrypto (a P-256 scalar multiplication). `accel`
+    /// becomes the key's [`PrivateKey::accelerated`] form. The secret is validated like
+    /// [`PrivateKey::from_secret_bytes`]; that the point belongs to it is the caller's word.
     #[cfg(feature = "aws-lc-rs")]
-    pub(crate) fn from_generated<T: std::any::Any + Send + Sync>(
-        alg: Algorithm,
+    pub(crate) fn from_generated_es256<T: std::any::Any + Send + Sync>(
         secret: &[u8],
-        public: PublicKey,
+        sec1: &[u8],
         accel: T,
     ) -> Result<Self, KeyError> {
-        let key = Self::from_secret_bytes(alg, secret)?;
-        if public.algorithm() != alg {
-            return Err(KeyError::Invalid(alg_label(alg)));
-        }
-        let _ = key.public.set(public);
+        let bad = || KeyError::Invalid(alg_label(Algorithm::Es256));
+        let (x, y) = match sec1 {
+            [0x04, xy @ ..] if xy.len() == 64 => xy.split_at(32),
+            _ => return Err(bad()),
+        };
+        let key = Self::from_secret_bytes(Algorithm::Es256, secret)?;
+        let _ = key.public_cose.set(es256_cose(x, y));
         let _ = key
             .accel
             .set(Some(Box::new(accel) as Box<dyn std::any::Any + Send + Sync>));
         Ok(key)
+    }
+
+    /// The public key's COSE_Key bytes ([`PublicKey::cose_bytes`]).
+    pub fn public_cose_bytes(&self) -> Vec<u8> {
+        match self.public_cose.get() {
+            Some(cose) => cose.clone(),
+            None => self.public_key().cose_bytes(),
+        }
     }
 
     /// A signing backend's parsed form of this key, built by `parse` on first use and kept
@@ -331,6 +348,7 @@ impl PrivateKey {
             parsed: std::sync::OnceLock::new(),
             accel: std::sync::OnceLock::new(),
             public: std::sync::OnceLock::new(),
+            public_cose: std::sync::OnceLock::new(),
         };
         let _ = key.public.set(PublicKey::Es256(public));
         key
@@ -388,6 +406,14 @@ impl PrivateKey {
         if let Some(public) = self.public.get() {
             return public.clone();
         }
+        if let Some(public) = self
+            .public_cose
+            .get()
+            .and_then(|c| crate::cbor::decode(c).ok())
+            .and_then(|c| PublicKey::from_cose(&c).ok())
+        {
+            return self.public.get_or_init(|| public).clone();
+        }
         match self.inner() {
             Inner::Es256(k) => PublicKey::Es256(*k.verifying_key()),
             Inner::EdDsa(k) => PublicKey::EdDsa(k.verifying_key()),
@@ -429,6 +455,7 @@ impl PrivateKey {
                     parsed: std::sync::OnceLock::new(),
                     accel: std::sync::OnceLock::new(),
                     public: std::sync::OnceLock::new(),
+                    public_cose: std::sync::OnceLock::new(),
                 };
                 let _ = key.parsed.set(Box::new(inner));
                 return Ok(key);
@@ -440,6 +467,7 @@ impl PrivateKey {
             parsed: std::sync::OnceLock::new(),
             accel: std::sync::OnceLock::new(),
             public: std::sync::OnceLock::new(),
+            public_cose: std::sync::OnceLock::new(),
         })
     }
 
@@ -601,15 +629,10 @@ impl PublicKey {
         match self {
             PublicKey::Es256(k) => {
                 let point = k.to_sec1_point(false);
-                let mut out = Vec::with_capacity(77);
-                // {1: 2, 3: -7, -1: 1, -2: x(32), -3: y(32)}
-                out.extend_from_slice(&[
-                    0xa5, 0x01, 0x02, 0x03, 0x26, 0x20, 0x01, 0x21, 0x58, 0x20,
-                ]);
-                out.extend_from_slice(point.x().map_or(&[0u8; 32][..], |x| x.as_slice()));
-                out.extend_from_slice(&[0x22, 0x58, 0x20]);
-                out.extend_from_slice(point.y().map_or(&[0u8; 32][..], |y| y.as_slice()));
-                out
+                es256_cose(
+                    point.x().map_or(&[0u8; 32][..], |x| x.as_slice()),
+                    point.y().map_or(&[0u8; 32][..], |y| y.as_slice()),
+                )
             }
             PublicKey::EdDsa(k) => {
                 let mut out = Vec::with_capacity(42);
@@ -709,6 +732,16 @@ pub fn p256_scalar(rng: &mut dyn CryptoRng) -> p256::NonZeroScalar {
             return s;
         }
     }
+}
+
+/// The canonical ES256 COSE_Key `{1: 2, 3: -7, -1: 1, -2: x, -3: y}` of 32-byte coordinates.
+fn es256_cose(x: &[u8], y: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(77);
+    out.extend_from_slice(&[0xa5, 0x01, 0x02, 0x03, 0x26, 0x20, 0x01, 0x21, 0x58, 0x20]);
+    out.extend_from_slice(x);
+    out.extend_from_slice(&[0x22, 0x58, 0x20]);
+    out.extend_from_slice(y);
+    out
 }
 
 /// A uniformly random P-384 scalar, by the rule of [`p256_scalar`] (48 bytes).
