@@ -8,7 +8,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::time::Duration;
+mod common;
 
 use ciborium::value::Value;
 use fauxkey::attestation::AttestationCa;
@@ -25,20 +25,9 @@ use webauthn_rs_core::proto::{
 };
 use webauthn_rs_core::WebauthnCore;
 
-const RP_ID: &str = "example.com";
-const ORIGIN: &str = "https://example.com";
-const NOW_MS: u64 = 1_700_000_000_000;
+use common::{rp, ORIGIN, RP_ID};
 
-fn rp() -> WebauthnCore {
-    WebauthnCore::new_unsafe_experts_only(
-        "Example RP",
-        RP_ID,
-        vec![url::Url::parse(ORIGIN).unwrap()],
-        Duration::from_secs(60),
-        None,
-        None,
-    )
-}
+const NOW_MS: u64 = 1_700_000_000_000;
 
 /// A compound-attesting client with `members`; the certificate its tpm or apple member needs
 /// comes from the profile path ([`fauxkey::profiles::Profile::with_attestation`]) under `ca`.

@@ -188,14 +188,7 @@ impl std::fmt::Debug for PrivateKey {
 
 impl Clone for PrivateKey {
     fn clone(&self) -> Self {
-        PrivateKey {
-            alg: self.alg,
-            secret: self.secret.clone(),
-            parsed: std::sync::OnceLock::new(),
-            accel: std::sync::OnceLock::new(),
-            public: std::sync::OnceLock::new(),
-            public_cose: std::sync::OnceLock::new(),
-        }
+        PrivateKey::unparsed(self.alg, self.secret.clone())
     }
 }
 
@@ -234,15 +227,21 @@ fn parse_inner(alg: Algorithm, secret: &[u8]) -> Result<Inner, KeyError> {
 }
 
 impl PrivateKey {
-    fn from_inner(inner: Inner) -> Self {
-        let key = PrivateKey {
-            alg: inner.algorithm(),
-            secret: inner.secret(),
+    /// A key of `alg` with `secret` and nothing parsed or derived yet (the caller has
+    /// validated the secret).
+    fn unparsed(alg: Algorithm, secret: Zeroizing<Vec<u8>>) -> Self {
+        PrivateKey {
+            alg,
+            secret,
             parsed: std::sync::OnceLock::new(),
             accel: std::sync::OnceLock::new(),
             public: std::sync::OnceLock::new(),
             public_cose: std::sync::OnceLock::new(),
-        };
+        }
+    }
+
+    fn from_inner(inner: Inner) -> Self {
+        let key = Self::unparsed(inner.algorithm(), inner.secret());
         let _ = key.parsed.set(Box::new(inner));
         key
     }
@@ -342,14 +341,7 @@ impl PrivateKey {
             .unwrap_or_else(|_| unreachable!("a non-zero scalar times G is not the identity"));
         let repr = Zeroizing::new(scalar.to_repr());
         scalar.zeroize();
-        let key = PrivateKey {
-            alg: Algorithm::Es256,
-            secret: Zeroizing::new(repr.to_vec()),
-            parsed: std::sync::OnceLock::new(),
-            accel: std::sync::OnceLock::new(),
-            public: std::sync::OnceLock::new(),
-            public_cose: std::sync::OnceLock::new(),
-        };
+        let key = Self::unparsed(Algorithm::Es256, Zeroizing::new(repr.to_vec()));
         let _ = key.public.set(PublicKey::Es256(public));
         key
     }
@@ -449,26 +441,12 @@ impl PrivateKey {
             }
             Algorithm::Es384 | Algorithm::Es512 | Algorithm::Rs256 => {
                 let inner = parse_inner(alg, bytes)?;
-                let key = PrivateKey {
-                    alg,
-                    secret,
-                    parsed: std::sync::OnceLock::new(),
-                    accel: std::sync::OnceLock::new(),
-                    public: std::sync::OnceLock::new(),
-                    public_cose: std::sync::OnceLock::new(),
-                };
+                let key = Self::unparsed(alg, secret);
                 let _ = key.parsed.set(Box::new(inner));
                 return Ok(key);
             }
         }
-        Ok(PrivateKey {
-            alg,
-            secret,
-            parsed: std::sync::OnceLock::new(),
-            accel: std::sync::OnceLock::new(),
-            public: std::sync::OnceLock::new(),
-            public_cose: std::sync::OnceLock::new(),
-        })
+        Ok(Self::unparsed(alg, secret))
     }
 
     /// The key as a PKCS#8 DER document (what WebDriver's `addCredential` exchanges).

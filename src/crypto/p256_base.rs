@@ -107,7 +107,7 @@ fn select(table: &[AffinePoint], digit: i8) -> AffinePoint {
 }
 
 /// `scalar · G` on P-256, equal to `ProjectivePoint::mul_by_generator(scalar)`, in constant time.
-pub(crate) fn mul_by_generator(scalar: &Scalar) -> ProjectivePoint {
+fn mul_by_generator(scalar: &Scalar) -> ProjectivePoint {
     let table: &[AffinePoint] = &TABLE;
     let mut digits = recode(scalar);
     let mut acc = ProjectivePoint::IDENTITY;

@@ -338,12 +338,9 @@ impl Vault {
     /// holds it across one ceremony; other processes wait for it as for any save. Holding it
     /// already is not an error.
     pub fn hold_lock(&mut self) -> Result<(), VaultError> {
-        if self.held.is_some() {
-            return Ok(());
+        if self.held.is_none() {
+            self.held = self.lock_step()?;
         }
-        let guard = file::lock(&self.path, self.lock_timeout)?;
-        self.catch_up()?;
-        self.held = Some(guard);
         Ok(())
     }
 
