@@ -1,6 +1,6 @@
 //! Property tests: no parser of outside input panics (CBOR, CTAP messages, authenticatorData,
 //! vault files and payloads, WebAuthn options JSON, origins), and the round trips that the
-//! canonical encodings promise hold exactly.
+//! canonical encodings promise hold exactly; the responses' JSON writer gives serde_json's text.
 
 #![allow(clippy::unwrap_used)]
 
@@ -12,6 +12,11 @@ use proptest::sample::Index;
 
 use fauxkey::b64url;
 use fauxkey::cbor;
+use fauxkey::client::json::{
+    AssertionResponseJson, AttestationResponseJson, AuthenticationResponseJson,
+    ClientExtensionResultsJson, CredPropsJson, LargeBlobOutputJson, PrfOutputJson, PrfValuesJson,
+    RegistrationResponseJson,
+};
 use fauxkey::client::origin::{validate_rp_id, CallerOrigin, NoRelatedOrigins};
 use fauxkey::client::{parse_creation_options, parse_request_options};
 use fauxkey::ctap2::auth_data::AuthenticatorData;
@@ -744,5 +749,232 @@ proptest! {
         let text = b64url::encode(&bytes);
         prop_assert!(!text.contains(['=', '+', '/']), "{}", text);
         prop_assert_eq!(b64url::decode(&text).unwrap(), bytes);
+    }
+}
+
+// ---------------------------------------------------------------- 9. response JSON writer
+
+/// Text that often needs a JSON escape: quotes, backslashes, every control character, DEL, `/`,
+/// and multi-byte characters next to them.
+fn json_text() -> impl Strategy<Value = String> {
+    prop::collection::vec(
+        prop_oneof![
+            4 => "[A-Za-z0-9_-]{0,8}",
+            1 => Just("\"".to_owned()),
+            1 => Just("\\".to_owned()),
+            1 => Just("/\u{7f}é\u{2028}😀".to_owned()),
+            2 => (0u8..0x20).prop_map(|b| char::from(b).to_string()),
+        ],
+        0..12,
+    )
+    .prop_map(|parts| parts.concat())
+}
+
+fn extension_results() -> impl Strategy<Value = ClientExtensionResultsJson> {
+    let prf_values = (json_text(), proptest::option::of(json_text()))
+        .prop_map(|(first, second)| PrfValuesJson { first, second });
+    let prf = (
+        proptest::option::of(any::<bool>()),
+        proptest::option::of(prf_values),
+    )
+        .prop_map(|(enabled, results)| PrfOutputJson { enabled, results });
+    let large_blob = (
+        proptest::option::of(any::<bool>()),
+        proptest::option::of(json_text()),
+        proptest::option::of(any::<bool>()),
+    )
+        .prop_map(|(supported, blob, written)| LargeBlobOutputJson {
+            supported,
+            blob,
+            written,
+        });
+    (
+        proptest::option::of(any::<bool>().prop_map(|rk| CredPropsJson { rk })),
+        proptest::option::of(prf),
+        proptest::option::of(large_blob),
+        proptest::option::of(any::<bool>()),
+        proptest::option::of(json_text()),
+    )
+        .prop_map(|(cred_props, prf, large_blob, cred_blob, get_cred_blob)| {
+            ClientExtensionResultsJson {
+                cred_props,
+                prf,
+                large_blob,
+                cred_blob,
+                get_cred_blob,
+            }
+        })
+}
+
+proptest! {
+    #![proptest_config(cases(2000))]
+
+    /// `to_json` is serde_json's own text for the same value, byte for byte, whatever the
+    /// strings hold and whichever optional members are present.
+    #[test]
+    fn authentication_response_to_json_is_serde_jsons_text(
+        text in prop::collection::vec(json_text(), 8),
+        user_handle in proptest::option::of(json_text()),
+        attachment in proptest::option::of(json_text()),
+        results in extension_results(),
+    ) {
+        let response = AuthenticationResponseJson {
+            id: text[0].clone(),
+            raw_id: text[1].clone(),
+            response: AssertionResponseJson {
+                client_data_json: text[2].clone(),
+                authenticator_data: text[3].clone(),
+                signature: text[4].clone(),
+                user_handle,
+            },
+            authenticator_attachment: attachment,
+            client_extension_results: results,
+            type_: text[5].clone(),
+        };
+        prop_assert_eq!(response.to_json(), serde_json::to_string(&response).unwrap());
+    }
+
+    #[test]
+    fn registration_response_to_json_is_serde_jsons_text(
+        text in prop::collection::vec(json_text(), 8),
+        transports in prop::collection::vec(json_text(), 0..4),
+        public_key in proptest::option::of(json_text()),
+        algorithm in any::<i64>(),
+        attachment in proptest::option::of(json_text()),
+        results in extension_results(),
+    ) {
+        let response = RegistrationResponseJson {
+            id: text[0].clone(),
+            raw_id: text[1].clone(),
+            response: AttestationResponseJson {
+                client_data_json: text[2].clone(),
+                authenticator_data: text[3].clone(),
+                transports,
+                public_key,
+                public_key_algorithm: algorithm,
+                attestation_object: text[4].clone(),
+            },
+            authenticator_attachment: attachment,
+            client_extension_results: results,
+            type_: text[5].clone(),
+        };
+        prop_assert_eq!(response.to_json(), serde_json::to_string(&response).unwrap());
+    }
+}
+
+// ---------------------------------------------------------------- 10. get()'s borrowed options
+
+/// A value for a request option member: the right type or a wrong one, with escapes, nulls,
+/// and the allowed credential's id (plain or escaped).
+fn option_value() -> impl Strategy<Value = String> {
+    let id = b64url::encode(&fixture_store().1);
+    let escaped_id = format!("\\u00{:02x}{}", id.as_bytes()[0], &id[1..]);
+    prop_oneof![
+        Just("\"AAECAwQFBgcICQoLDA0ODw\"".to_owned()),
+        Just("\"AAEC\\u0041wQF\"".to_owned()),
+        Just(format!("\"{RP}\"")),
+        Just("\"required\"".to_owned()),
+        Just("\"discouraged\"".to_owned()),
+        Just("null".to_owned()),
+        Just("5".to_owned()),
+        Just("-1".to_owned()),
+        Just("true".to_owned()),
+        Just("[]".to_owned()),
+        Just("[\"client-device\", \"hybrid\"]".to_owned()),
+        Just(format!("[{{\"type\":\"public-key\",\"id\":\"{id}\"}}]")),
+        Just(format!(
+            "[{{\"type\":\"public-key\",\"id\":\"{escaped_id}\"}}]"
+        )),
+        Just(format!(
+            "[{{\"type\":\"public-key\",\"id\":\"{id}\",\"transports\":[\"usb\"]}}]"
+        )),
+        Just(format!(
+            "[{{\"type\":\"public-key\",\"id\":\"{id}\",\"transports\":7}}]"
+        )),
+        Just(format!("[{{\"type\":\"other\",\"id\":\"{id}\"}}]")),
+        Just("[{\"type\":\"public-key\"}]".to_owned()),
+        Just("{\"prf\":{\"eval\":{\"first\":\"AQID\"}}}".to_owned()),
+        Just("{\"getCredBlob\":true}".to_owned()),
+        Just("{\"largeBlob\":{\"read\":true}}".to_owned()),
+        Just("{\"unknownExtension\":{}}".to_owned()),
+        Just("{}".to_owned()),
+    ]
+}
+
+/// A request option member: mostly a value of its own type (right or wrong for the ceremony,
+/// plain or escaped), sometimes any value at all.
+fn request_member() -> impl Strategy<Value = (String, String)> {
+    let id = b64url::encode(&fixture_store().1);
+    let list = |values: &[&str]| {
+        proptest::sample::select(values.iter().map(|v| (*v).to_owned()).collect::<Vec<_>>())
+    };
+    let own = prop_oneof![
+        list(&["\"AAECAwQFBgcICQoLDA0ODw\"", "\"AAEC\\u0041wQF\"", "\"not base64!\""])
+            .prop_map(|v| ("challenge".to_owned(), v)),
+        list(&[&format!("\"{RP}\""), "\"other.example\"", "null", "\"\\u0065xample.com\""])
+            .prop_map(|v| ("rpId".to_owned(), v)),
+        list(&[
+            "[]",
+            "null",
+            &format!("[{{\"type\":\"public-key\",\"id\":\"{id}\"}}]"),
+            &format!("[{{\"type\":\"public-key\",\"id\":\"{id}\",\"transports\":[\"usb\"]}}]"),
+            &format!("[{{\"type\":\"other\",\"id\":\"{id}\"}}, {{\"type\":\"public-key\",\"id\":\"AQID\"}}]"),
+        ])
+        .prop_map(|v| ("allowCredentials".to_owned(), v)),
+        list(&["\"required\"", "\"preferred\"", "\"discouraged\"", "\"bogus\"", "null"])
+            .prop_map(|v| ("userVerification".to_owned(), v)),
+        list(&["[]", "null", "[\"hybrid\"]"]).prop_map(|v| ("hints".to_owned(), v)),
+        list(&["60000", "0", "null", "-1", "1.5", "1e3"]).prop_map(|v| ("timeout".to_owned(), v)),
+        list(&["{}", "{\"getCredBlob\":true}", "{\"prf\":{\"eval\":{\"first\":\"AQID\"}}}"])
+            .prop_map(|v| ("extensions".to_owned(), v)),
+    ];
+    let key = prop_oneof![
+        Just("challenge"),
+        Just("rpId"),
+        Just("allowCredentials"),
+        Just("userVerification"),
+        Just("hints"),
+        Just("timeout"),
+        Just("extensions"),
+        Just("publicKey"),
+        Just("somethingElse"),
+        Just("rp\\u0049d"),
+    ];
+    let any_value = (key, option_value()).prop_map(|(k, v)| (k.to_owned(), v));
+    prop_oneof![3 => own, 1 => any_value]
+}
+
+proptest! {
+    #![proptest_config(cases(1500))]
+
+    /// `get()` parses its options into a borrowed form; whatever the options, it answers what
+    /// `get_with()` answers for the same text parsed by `parse_request_options`: the same
+    /// response, or the same error.
+    #[test]
+    fn get_answers_as_get_with_on_parsed_options(
+        members in prop::collection::vec(request_member(), 0..7),
+        with_challenge in any::<bool>(),
+    ) {
+        let mut members = members;
+        if with_challenge {
+            members.insert(0, ("challenge".into(), "\"AAECAwQFBgcICQoLDA0ODw\"".into()));
+        }
+        let text = format!(
+            "{{{}}}",
+            members
+                .iter()
+                .map(|(k, v)| format!("\"{k}\":{v}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        let direct = fixture_client().get(ORIGIN, &text);
+        let origin = CallerOrigin::parse(ORIGIN).unwrap();
+        let parsed = parse_request_options(&text)
+            .and_then(|options| fixture_client().get_with(&origin, &options));
+        match (direct, parsed) {
+            (Ok(a), Ok(b)) => prop_assert_eq!(a, b, "{}", text),
+            (Err(a), Err(b)) => prop_assert_eq!(a.to_string(), b.to_string(), "{}", text),
+            (a, b) => prop_assert!(false, "{}: get {:?}, get_with {:?}", text, a, b),
+        }
     }
 }

@@ -5,8 +5,9 @@
 //! `cd benches/peers && cargo bench` (`FAUXKEY_PEERS_REPS`, default 15, and
 //! `FAUXKEY_PEERS_SECS`, default 1: each repetition runs every contender for that long, one
 //! after another, so a ratio within one repetition is same-run; the table gives the median of
-//! the per-repetition ratios, and the median rates). `FAUXKEY_PEERS_ONLY=SUBSTRING` runs only
-//! the contenders whose name contains it, to profile one.
+//! the per-repetition ratios, and the median rates). `FAUXKEY_PEERS_ONLY=SUBSTRING[,…]` runs
+//! only the contenders whose name contains one of them (to profile one), with the ratios
+//! between those.
 //!
 //! Targets (benchmarks, not tests): getAssertion ≥ 1.5 × passkey-rs with the same backend;
 //! `Client::get` ≥ 0.9 × getAssertion; makeCredential (`none`) ≥ 1.0 × passkey-rs.
@@ -170,7 +171,6 @@ fn pk_ga_request() -> pk2::get_assertion::Request {
     }
 }
 
-
 type Op = Box<dyn FnMut()>;
 
 fn passkey_rs<C: passkey_crypto::CryptoBackend + 'static>(
@@ -240,7 +240,7 @@ fn fauxkey_ops(ops: &mut Vec<(String, Op)>, name: &str, signer: Signer) {
     ops.push((
         format!("client_create/fauxkey-{name}"),
         Box::new(move || {
-            black_box(serde_json::to_string(&client.create(ORIGIN, &c).unwrap()).unwrap());
+            black_box(client.create(ORIGIN, &c).unwrap().to_json());
         }),
     ));
     let get = serde_json::json!({
@@ -255,11 +255,11 @@ fn fauxkey_ops(ops: &mut Vec<(String, Op)>, name: &str, signer: Signer) {
     ops.push((
         format!("client_get/fauxkey-{name}"),
         Box::new(move || {
-            black_box(serde_json::to_string(&client.get(ORIGIN, &get).unwrap()).unwrap());
+            black_box(client.get(ORIGIN, &get).unwrap().to_json());
         }),
     ));
     // The getAssertion row's own request (allow list of one, UV) through the client.
-    let mut client = fauxkey::Client::new(fauxkey(signer));
+    let mut client = fauxkey::Client::new(fauxkey(signer.clone()));
     let made: serde_json::Value =
         serde_json::to_value(client.create(ORIGIN, &create).unwrap()).unwrap();
     let get_allow = serde_json::json!({
@@ -269,10 +269,24 @@ fn fauxkey_ops(ops: &mut Vec<(String, Op)>, name: &str, signer: Signer) {
         "userVerification": "required"
     })
     .to_string();
+    let get_allow_serde = get_allow.clone();
     ops.push((
         format!("client_get_allow/fauxkey-{name}"),
         Box::new(move || {
-            black_box(serde_json::to_string(&client.get(ORIGIN, &get_allow).unwrap()).unwrap());
+            black_box(client.get(ORIGIN, &get_allow).unwrap().to_json());
+        }),
+    ));
+    // The same, written by serde_json from the response struct instead of `to_json`: the price
+    // of its byte-by-byte escape loop and growing buffer (same text; tests/properties.rs). The
+    // seeded authenticator makes the same credential id, so the allow list names it here too.
+    let mut client = fauxkey::Client::new(fauxkey(signer));
+    client.create(ORIGIN, &create).unwrap();
+    ops.push((
+        format!("client_get_allow_serde/fauxkey-{name}"),
+        Box::new(move || {
+            black_box(
+                serde_json::to_string(&client.get(ORIGIN, &get_allow_serde).unwrap()).unwrap(),
+            );
         }),
     ));
 }
@@ -358,11 +372,11 @@ fn main() {
     passkey_rs(&mut ops, &rt, "aws-lc-rs", || {
         passkey_crypto::aws_lc_rs::AwsLcRsBackend
     });
-    // FAUXKEY_PEERS_ONLY=SUBSTRING runs only the contenders whose name contains it (to
-    // profile one of them, e.g. under `perf record`), and prints no ratios.
+    // FAUXKEY_PEERS_ONLY=SUBSTRING[,SUBSTRING…] runs only the contenders whose name contains
+    // one of them (to profile one, e.g. under `perf record`), and the ratios between those.
     let only = std::env::var("FAUXKEY_PEERS_ONLY").ok();
     if let Some(only) = &only {
-        ops.retain(|(name, _)| name.contains(only.as_str()));
+        ops.retain(|(name, _)| only.split(',').any(|o| name.contains(o)));
     }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!(
@@ -374,13 +388,7 @@ fn main() {
             rates[i].push(rate(op, secs));
         }
     }
-    if only.is_some() {
-        for (i, (name, _)) in ops.iter().enumerate() {
-            println!("| {name} | {:.0} |", median(rates[i].clone()));
-        }
-        return;
-    }
-    let index = |id: &str| ops.iter().position(|(n, _)| n == id).unwrap();
+    let index = |id: &str| ops.iter().position(|(n, _)| n == id);
     println!();
     println!("| contender | median ops/s |");
     println!("|---|---:|");
@@ -389,28 +397,124 @@ fn main() {
     }
     // (row, numerator, denominator, target)
     let rows: &[(&str, &str, &str, Option<f64>)] = &[
-        ("getAssertion, RustCrypto: fauxkey ÷ passkey-rs", "get_assertion/fauxkey-rfc6979", "get_assertion/passkey-rs-rustcrypto", Some(1.5)),
-        ("getAssertion, aws-lc-rs: fauxkey ÷ passkey-rs", "get_assertion/fauxkey-fast", "get_assertion/passkey-rs-aws-lc-rs", Some(1.5)),
-        ("makeCredential none, RustCrypto: fauxkey ÷ passkey-rs", "make_credential_none/fauxkey-rfc6979", "make_credential_none/passkey-rs-rustcrypto", Some(1.0)),
-        ("makeCredential none, aws-lc-rs: fauxkey ÷ passkey-rs", "make_credential_none/fauxkey-fast", "make_credential_none/passkey-rs-aws-lc-rs", Some(1.0)),
-        ("Client::get, discoverable (RFC 6979) ÷ getAssertion", "client_get/fauxkey-rfc6979", "get_assertion/fauxkey-rfc6979", Some(0.9)),
-        ("Client::get, discoverable (fast) ÷ getAssertion", "client_get/fauxkey-fast", "get_assertion/fauxkey-fast", Some(0.9)),
-        ("Client::get, allow list (RFC 6979) ÷ getAssertion (the same request)", "client_get_allow/fauxkey-rfc6979", "get_assertion/fauxkey-rfc6979", Some(0.9)),
-        ("Client::get, allow list (fast) ÷ getAssertion (the same request)", "client_get_allow/fauxkey-fast", "get_assertion/fauxkey-fast", Some(0.9)),
-        ("Client::get (RFC 6979) ÷ passkey-rs getAssertion (RustCrypto)", "client_get/fauxkey-rfc6979", "get_assertion/passkey-rs-rustcrypto", None),
-        ("Client::get (fast) ÷ passkey-rs getAssertion (aws-lc-rs)", "client_get/fauxkey-fast", "get_assertion/passkey-rs-aws-lc-rs", None),
-        ("Client::create (RFC 6979) ÷ makeCredential", "client_create/fauxkey-rfc6979", "make_credential_none/fauxkey-rfc6979", None),
-        ("Client::create (fast) ÷ makeCredential", "client_create/fauxkey-fast", "make_credential_none/fauxkey-fast", None),
-        ("getAssertion (RFC 6979) ÷ raw p256 0.14 sign", "get_assertion/fauxkey-rfc6979", "raw/p256-0.14-sign", None),
-        ("getAssertion (fast) ÷ raw aws-lc-rs sign", "get_assertion/fauxkey-fast", "raw/aws-lc-rs-sign", None),
-        ("makeCredential none (RFC 6979) ÷ raw p256 0.14 keygen", "make_credential_none/fauxkey-rfc6979", "raw/p256-0.14-keygen", None),
-        ("makeCredential none (fast) ÷ raw aws-lc-rs keygen", "make_credential_none/fauxkey-fast", "raw/aws-lc-rs-keygen", None),
+        (
+            "getAssertion, RustCrypto: fauxkey ÷ passkey-rs",
+            "get_assertion/fauxkey-rfc6979",
+            "get_assertion/passkey-rs-rustcrypto",
+            Some(1.5),
+        ),
+        (
+            "getAssertion, aws-lc-rs: fauxkey ÷ passkey-rs",
+            "get_assertion/fauxkey-fast",
+            "get_assertion/passkey-rs-aws-lc-rs",
+            Some(1.5),
+        ),
+        (
+            "makeCredential none, RustCrypto: fauxkey ÷ passkey-rs",
+            "make_credential_none/fauxkey-rfc6979",
+            "make_credential_none/passkey-rs-rustcrypto",
+            Some(1.0),
+        ),
+        (
+            "makeCredential none, aws-lc-rs: fauxkey ÷ passkey-rs",
+            "make_credential_none/fauxkey-fast",
+            "make_credential_none/passkey-rs-aws-lc-rs",
+            Some(1.0),
+        ),
+        (
+            "Client::get, discoverable (RFC 6979) ÷ getAssertion",
+            "client_get/fauxkey-rfc6979",
+            "get_assertion/fauxkey-rfc6979",
+            Some(0.9),
+        ),
+        (
+            "Client::get, discoverable (fast) ÷ getAssertion",
+            "client_get/fauxkey-fast",
+            "get_assertion/fauxkey-fast",
+            Some(0.9),
+        ),
+        (
+            "Client::get, allow list (RFC 6979) ÷ getAssertion (the same request)",
+            "client_get_allow/fauxkey-rfc6979",
+            "get_assertion/fauxkey-rfc6979",
+            Some(0.9),
+        ),
+        (
+            "Client::get, allow list (fast) ÷ getAssertion (the same request)",
+            "client_get_allow/fauxkey-fast",
+            "get_assertion/fauxkey-fast",
+            Some(0.9),
+        ),
+        (
+            "Client::get, allow list, serde_json::to_string (RFC 6979) ÷ getAssertion",
+            "client_get_allow_serde/fauxkey-rfc6979",
+            "get_assertion/fauxkey-rfc6979",
+            None,
+        ),
+        (
+            "Client::get, allow list, serde_json::to_string (fast) ÷ getAssertion",
+            "client_get_allow_serde/fauxkey-fast",
+            "get_assertion/fauxkey-fast",
+            None,
+        ),
+        (
+            "Client::get (RFC 6979) ÷ passkey-rs getAssertion (RustCrypto)",
+            "client_get/fauxkey-rfc6979",
+            "get_assertion/passkey-rs-rustcrypto",
+            None,
+        ),
+        (
+            "Client::get (fast) ÷ passkey-rs getAssertion (aws-lc-rs)",
+            "client_get/fauxkey-fast",
+            "get_assertion/passkey-rs-aws-lc-rs",
+            None,
+        ),
+        (
+            "Client::create (RFC 6979) ÷ makeCredential",
+            "client_create/fauxkey-rfc6979",
+            "make_credential_none/fauxkey-rfc6979",
+            None,
+        ),
+        (
+            "Client::create (fast) ÷ makeCredential",
+            "client_create/fauxkey-fast",
+            "make_credential_none/fauxkey-fast",
+            None,
+        ),
+        (
+            "getAssertion (RFC 6979) ÷ raw p256 0.14 sign",
+            "get_assertion/fauxkey-rfc6979",
+            "raw/p256-0.14-sign",
+            None,
+        ),
+        (
+            "getAssertion (fast) ÷ raw aws-lc-rs sign",
+            "get_assertion/fauxkey-fast",
+            "raw/aws-lc-rs-sign",
+            None,
+        ),
+        (
+            "makeCredential none (RFC 6979) ÷ raw p256 0.14 keygen",
+            "make_credential_none/fauxkey-rfc6979",
+            "raw/p256-0.14-keygen",
+            None,
+        ),
+        (
+            "makeCredential none (fast) ÷ raw aws-lc-rs keygen",
+            "make_credential_none/fauxkey-fast",
+            "raw/aws-lc-rs-keygen",
+            None,
+        ),
     ];
     println!();
     println!("| same-run ratio (rate ÷ rate, median of {reps} repetitions) | ratio | target |");
     println!("|---|---:|---|");
     for (label, num, den, target) in rows {
-        let (a, b) = (&rates[index(num)], &rates[index(den)]);
+        // With FAUXKEY_PEERS_ONLY, the rows whose two contenders both ran.
+        let (Some(a), Some(b)) = (index(num), index(den)) else {
+            continue;
+        };
+        let (a, b) = (&rates[a], &rates[b]);
         let ratio = median(a.iter().zip(b).map(|(x, y)| x / y).collect());
         let verdict = target.map_or(String::new(), |t| {
             format!("≥ {t} {}", if ratio >= t { "met" } else { "MISSED" })

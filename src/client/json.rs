@@ -3,7 +3,9 @@
 //!
 //! Lists that WebIDL defaults to empty also accept `null` (some RP libraries emit it).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
@@ -224,6 +226,65 @@ pub struct RequestOptionsJson {
     pub extensions: Option<ExtensionsInputJson>,
 }
 
+/// What `get()` reads of [`RequestOptionsJson`], borrowed: parsed straight from the options text
+/// (strings without escapes are not copied), or lent by an owned [`RequestOptionsJson`]. Same
+/// members and member types as it, so the same JSON parses, or fails, in both.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RequestOptionsRef<'a> {
+    #[serde(borrow)]
+    pub challenge: Cow<'a, str>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    // read by the owned form (`serve` waits for it), parsed here to check it
+    pub timeout: Option<u64>,
+    #[serde(default, borrow)]
+    pub rp_id: Option<Cow<'a, str>>,
+    #[serde(default, borrow, deserialize_with = "null_as_default")]
+    pub allow_credentials: Vec<CredentialDescriptorRef<'a>>,
+    #[serde(default, borrow)]
+    pub user_verification: Option<Cow<'a, str>>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[allow(dead_code)] // get() takes no hint; parsed to check it as the owned form does
+    pub hints: Vec<String>,
+    #[serde(default)]
+    pub extensions: Option<Cow<'a, ExtensionsInputJson>>,
+}
+
+/// [`CredentialDescriptorJson`], borrowed (see [`RequestOptionsRef`]).
+#[derive(Debug, Deserialize)]
+pub(crate) struct CredentialDescriptorRef<'a> {
+    #[serde(rename = "type", borrow)]
+    pub type_: Cow<'a, str>,
+    #[serde(borrow)]
+    pub id: Cow<'a, str>,
+    #[serde(default)]
+    #[allow(dead_code)] // transports are hints a client may ignore; parsed to check them
+    pub transports: Option<Vec<String>>,
+}
+
+impl<'a> From<&'a RequestOptionsJson> for RequestOptionsRef<'a> {
+    fn from(o: &'a RequestOptionsJson) -> Self {
+        Self {
+            challenge: Cow::Borrowed(&o.challenge),
+            timeout: o.timeout,
+            rp_id: o.rp_id.as_deref().map(Cow::Borrowed),
+            allow_credentials: o
+                .allow_credentials
+                .iter()
+                .map(|d| CredentialDescriptorRef {
+                    type_: Cow::Borrowed(&d.type_),
+                    id: Cow::Borrowed(&d.id),
+                    transports: None,
+                })
+                .collect(),
+            user_verification: o.user_verification.as_deref().map(Cow::Borrowed),
+            hints: Vec::new(),
+            extensions: o.extensions.as_ref().map(Cow::Borrowed),
+        }
+    }
+}
+
 /// `credProps` output.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CredPropsJson {
@@ -337,4 +398,252 @@ pub struct AuthenticationResponseJson {
     /// `"public-key"`.
     #[serde(rename = "type")]
     pub type_: String,
+}
+
+/// A JSON writer for the response types, giving byte for byte what `serde_json::to_string` gives
+/// for them (compact, members in declaration order, absent options skipped, serde_json's string
+/// escapes), into one buffer sized up front. The responses are mostly base64url, which needs no
+/// escape; checking that once per string and copying it whole is what makes
+/// [`AuthenticationResponseJson::to_json`] cheaper than serde_json's byte-by-byte escape loop and
+/// its growing buffer.
+struct Writer {
+    out: String,
+    /// Whether the object being written has a member yet (a comma goes before the next one).
+    first: bool,
+}
+
+impl Writer {
+    fn with_capacity(capacity: usize) -> Self {
+        Self {
+            out: String::with_capacity(capacity),
+            first: true,
+        }
+    }
+
+    fn open(&mut self) {
+        self.out.push('{');
+        self.first = true;
+    }
+
+    fn close(&mut self) {
+        self.out.push('}');
+        self.first = false;
+    }
+
+    /// `"name":` with its comma; `name` is one of ours and needs no escape.
+    fn key(&mut self, name: &str) {
+        if !self.first {
+            self.out.push(',');
+        }
+        self.first = false;
+        self.out.push('"');
+        self.out.push_str(name);
+        self.out.push_str("\":");
+    }
+
+    fn string(&mut self, name: &str, value: &str) {
+        self.key(name);
+        write_json_string(&mut self.out, value);
+    }
+
+    fn opt_string(&mut self, name: &str, value: Option<&String>) {
+        if let Some(v) = value {
+            self.string(name, v);
+        }
+    }
+
+    fn boolean(&mut self, name: &str, value: bool) {
+        self.key(name);
+        self.out.push_str(if value { "true" } else { "false" });
+    }
+
+    fn opt_boolean(&mut self, name: &str, value: Option<bool>) {
+        if let Some(v) = value {
+            self.boolean(name, v);
+        }
+    }
+
+    fn string_list(&mut self, name: &str, values: &[String]) {
+        self.key(name);
+        self.out.push('[');
+        for (i, v) in values.iter().enumerate() {
+            if i > 0 {
+                self.out.push(',');
+            }
+            write_json_string(&mut self.out, v);
+        }
+        self.out.push(']');
+    }
+
+    fn prf_values(&mut self, name: &str, values: &PrfValuesJson) {
+        self.key(name);
+        self.open();
+        self.string("first", &values.first);
+        self.opt_string("second", values.second.as_ref());
+        self.close();
+    }
+
+    fn extension_results(&mut self, results: &ClientExtensionResultsJson) {
+        self.key("clientExtensionResults");
+        self.open();
+        if let Some(props) = &results.cred_props {
+            self.key("credProps");
+            self.open();
+            self.boolean("rk", props.rk);
+            self.close();
+        }
+        if let Some(prf) = &results.prf {
+            self.key("prf");
+            self.open();
+            self.opt_boolean("enabled", prf.enabled);
+            if let Some(values) = &prf.results {
+                self.prf_values("results", values);
+            }
+            self.close();
+        }
+        if let Some(blob) = &results.large_blob {
+            self.key("largeBlob");
+            self.open();
+            self.opt_boolean("supported", blob.supported);
+            self.opt_string("blob", blob.blob.as_ref());
+            self.opt_boolean("written", blob.written);
+            self.close();
+        }
+        self.opt_boolean("credBlob", results.cred_blob);
+        self.opt_string("getCredBlob", results.get_cred_blob.as_ref());
+        self.close();
+    }
+}
+
+/// Appends `value` as a JSON string with serde_json's escapes: `"` and `\`, the short forms
+/// `\b \t \n \f \r`, `\u00xx` (lower-case hex) for the other control characters, and nothing
+/// else (not `/`, not DEL, not non-ASCII).
+fn write_json_string(out: &mut String, value: &str) {
+    out.push('"');
+    let bytes = value.as_bytes();
+    // A fold without early exit, which the compiler vectorizes; most strings need no escape.
+    let escapes = bytes.iter().fold(0u8, |any, &b| {
+        any | u8::from((b < 0x20) | (b == b'"') | (b == b'\\'))
+    });
+    if escapes == 0 {
+        out.push_str(value);
+    } else {
+        let mut start = 0;
+        for (i, &b) in bytes.iter().enumerate() {
+            let short = match b {
+                b'"' => "\\\"",
+                b'\\' => "\\\\",
+                0x08 => "\\b",
+                b'\t' => "\\t",
+                b'\n' => "\\n",
+                0x0c => "\\f",
+                b'\r' => "\\r",
+                0x00..=0x1f => "",
+                _ => continue,
+            };
+            // Every byte that stops here is ASCII, so both slices end on character boundaries.
+            out.push_str(&value[start..i]);
+            if short.is_empty() {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.push_str("\\u00");
+                out.push(HEX[usize::from(b >> 4)] as char);
+                out.push(HEX[usize::from(b & 0xf)] as char);
+            } else {
+                out.push_str(short);
+            }
+            start = i + 1;
+        }
+        out.push_str(&value[start..]);
+    }
+    out.push('"');
+}
+
+/// A `PublicKeyCredential`'s JSON: the members around its `response` object, which `response`
+/// writes; `text` is the strings it holds, to size the buffer.
+fn credential_json(
+    text: &[&str],
+    id: &str,
+    raw_id: &str,
+    attachment: Option<&String>,
+    results: &ClientExtensionResultsJson,
+    type_: &str,
+    response: impl FnOnce(&mut Writer),
+) -> String {
+    let mut w = Writer::with_capacity(text.iter().map(|s| s.len()).sum::<usize>() + 256);
+    w.open();
+    w.string("id", id);
+    w.string("rawId", raw_id);
+    w.key("response");
+    w.open();
+    response(&mut w);
+    w.close();
+    w.opt_string("authenticatorAttachment", attachment);
+    w.extension_results(results);
+    w.string("type", type_);
+    w.close();
+    w.out
+}
+
+impl AuthenticationResponseJson {
+    /// This response as compact JSON: the same text as `serde_json::to_string(self)`, written in
+    /// one pass into a buffer sized up front. The `serve` endpoint answers with it.
+    pub fn to_json(&self) -> String {
+        let r = &self.response;
+        let text = [
+            &self.id,
+            &self.raw_id,
+            &r.client_data_json,
+            &r.authenticator_data,
+            &r.signature,
+            r.user_handle.as_deref().unwrap_or_default(),
+        ];
+        credential_json(
+            &text,
+            &self.id,
+            &self.raw_id,
+            self.authenticator_attachment.as_ref(),
+            &self.client_extension_results,
+            &self.type_,
+            |w| {
+                w.string("clientDataJSON", &r.client_data_json);
+                w.string("authenticatorData", &r.authenticator_data);
+                w.string("signature", &r.signature);
+                w.opt_string("userHandle", r.user_handle.as_ref());
+            },
+        )
+    }
+}
+
+impl RegistrationResponseJson {
+    /// This response as compact JSON: the same text as `serde_json::to_string(self)` (see
+    /// [`AuthenticationResponseJson::to_json`]).
+    pub fn to_json(&self) -> String {
+        let r = &self.response;
+        let mut text = vec![
+            self.id.as_str(),
+            &self.raw_id,
+            &r.client_data_json,
+            &r.authenticator_data,
+            r.public_key.as_deref().unwrap_or_default(),
+            &r.attestation_object,
+        ];
+        text.extend(r.transports.iter().map(String::as_str));
+        credential_json(
+            &text,
+            &self.id,
+            &self.raw_id,
+            self.authenticator_attachment.as_ref(),
+            &self.client_extension_results,
+            &self.type_,
+            |w| {
+                w.string("clientDataJSON", &r.client_data_json);
+                w.string("authenticatorData", &r.authenticator_data);
+                w.string_list("transports", &r.transports);
+                w.opt_string("publicKey", r.public_key.as_ref());
+                w.key("publicKeyAlgorithm");
+                let _ = write!(w.out, "{}", r.public_key_algorithm);
+                w.string("attestationObject", &r.attestation_object);
+            },
+        )
+    }
 }

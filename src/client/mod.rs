@@ -8,6 +8,7 @@ mod error;
 pub mod hints;
 pub mod json;
 pub mod large_blob;
+mod options_scan;
 pub mod origin;
 pub mod prf;
 pub mod quick;
@@ -29,8 +30,9 @@ pub use origin::{CallerOrigin, NoRelatedOrigins, RelatedOrigins};
 use self::client_data::Ceremony;
 use self::json::{
     AssertionResponseJson, AttestationResponseJson, AuthenticationResponseJson,
-    ClientExtensionResultsJson, CreationOptionsJson, CredPropsJson, LargeBlobOutputJson,
-    PrfOutputJson, RegistrationResponseJson, RequestOptionsJson,
+    ClientExtensionResultsJson, CreationOptionsJson, CredPropsJson, ExtensionsInputJson,
+    LargeBlobOutputJson, PrfOutputJson, RegistrationResponseJson, RequestOptionsJson,
+    RequestOptionsRef,
 };
 use crate::b64url;
 use crate::crypto::keys::PublicKey;
@@ -173,7 +175,17 @@ fn parse_options<T: serde::de::DeserializeOwned>(json: &str, what: &str) -> Resu
 fn json_depth_below(json: &[u8], limit: usize) -> bool {
     // Nesting cannot be deeper than the number of openers, and counting them is a loop the
     // compiler vectorizes: most options have a handful, and skip the byte-by-byte scan below.
-    if json.iter().filter(|&&b| b == b'[' || b == b'{').count() < limit {
+    // (In runs of 255 bytes, so that a byte-wide count cannot overflow.)
+    let openers: usize = json
+        .chunks(255)
+        .map(|run| {
+            usize::from(
+                run.iter()
+                    .fold(0u8, |n, &b| n + u8::from((b == b'[') | (b == b'{'))),
+            )
+        })
+        .sum();
+    if openers < limit {
         return true;
     }
     let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
@@ -243,12 +255,27 @@ fn descriptors(
     list: &[json::CredentialDescriptorJson],
     member: &str,
 ) -> Result<Vec<CredentialDescriptor>, ClientError> {
-    list.iter()
-        .enumerate()
-        .map(|(i, d)| {
+    decode_descriptors(
+        list.iter().map(|d| (d.type_.as_str(), d.id.as_str())),
+        member,
+    )
+}
+
+/// [`descriptors`] from `(type, id)` pairs, however they are held.
+fn decode_descriptors<'d>(
+    list: impl Iterator<Item = (&'d str, &'d str)>,
+    member: &str,
+) -> Result<Vec<CredentialDescriptor>, ClientError> {
+    list.enumerate()
+        .map(|(i, (type_, id))| {
+            let id = b64url::decode(id).map_err(|_| {
+                ClientError::Encoding(format!(
+                    "`{member}[{i}].id` is not unpadded base64url: {id:?}"
+                ))
+            })?;
             Ok(CredentialDescriptor {
-                type_: d.type_.clone(),
-                id: decode_b64(&d.id, &format!("{member}[{i}].id"))?,
+                type_: type_.to_owned(),
+                id,
             })
         })
         .collect()
@@ -532,21 +559,32 @@ impl<S: CredentialStore> Client<S> {
         origin: &str,
         options_json: &str,
     ) -> Result<RegistrationResponseJson, ClientError> {
-        let origin = self.caller_origin(origin)?;
-        let options = parse_options(options_json, "creation options")?;
-        self.create_with(&origin, &options)
+        self.with_caller_origin(origin, |client, origin| {
+            let options = parse_options(options_json, "creation options")?;
+            client.create_with(origin, &options)
+        })
     }
 
-    /// [`CallerOrigin::parse`], remembering the last string parsed (see `last_origin`).
-    fn caller_origin(&mut self, origin: &str) -> Result<CallerOrigin, ClientError> {
-        if let Some((text, parsed)) = &self.last_origin {
-            if text == origin {
-                return Ok(parsed.clone());
-            }
-        }
-        let parsed = CallerOrigin::parse(origin)?;
-        self.last_origin = Some((origin.to_owned(), parsed.clone()));
-        Ok(parsed)
+    /// Runs `ceremony` with `origin` parsed ([`CallerOrigin::parse`]), remembering the last string
+    /// parsed (see `last_origin`): the remembered origin is lent to the ceremony, not copied.
+    fn with_caller_origin<T>(
+        &mut self,
+        origin: &str,
+        ceremony: impl FnOnce(&mut Self, &CallerOrigin) -> Result<T, ClientError>,
+    ) -> Result<T, ClientError> {
+        let cached = match self.last_origin.take() {
+            Some(cached) if cached.0 == origin => cached,
+            previous => match CallerOrigin::parse(origin) {
+                Ok(parsed) => (origin.to_owned(), parsed),
+                Err(e) => {
+                    self.last_origin = previous;
+                    return Err(e.into());
+                }
+            },
+        };
+        let out = ceremony(self, &cached.1);
+        self.last_origin = Some(cached);
+        out
     }
 
     /// [`origin::validate_rp_id`], remembering the last answer the registrable-suffix rule gave
@@ -582,9 +620,22 @@ impl<S: CredentialStore> Client<S> {
         origin: &str,
         options_json: &str,
     ) -> Result<AuthenticationResponseJson, ClientError> {
-        let origin = self.caller_origin(origin)?;
-        let options = parse_options(options_json, "request options")?;
-        self.get_with(&origin, &options)
+        self.with_caller_origin(origin, |client, origin| {
+            // Fast paths: options of the common shape are read directly ([`options_scan`]);
+            // others well within the depth bound parse into the same borrowed form through
+            // serde, as in `parse_options`, copying no string that has no escape. Anything else
+            // takes `parse_options`, which decides and names the error.
+            if let Some(options) = options_scan::request_options(options_json) {
+                return client.get_ref(origin, &options);
+            }
+            if json_depth_below(options_json.as_bytes(), MAX_JSON_DEPTH / 2) {
+                if let Ok(options) = serde_json::from_str::<RequestOptionsRef<'_>>(options_json) {
+                    return client.get_ref(origin, &options);
+                }
+            }
+            let options: RequestOptionsJson = parse_options(options_json, "request options")?;
+            client.get_with(origin, &options)
+        })
     }
 
     /// `create()` with parsed inputs (WebAuthn L3 §5.1.3).
@@ -930,8 +981,23 @@ impl<S: CredentialStore> Client<S> {
         origin: &CallerOrigin,
         options: &RequestOptionsJson,
     ) -> Result<AuthenticationResponseJson, ClientError> {
+        self.get_ref(origin, &RequestOptionsRef::from(options))
+    }
+
+    /// [`Self::get_with`] on the borrowed options.
+    fn get_ref(
+        &mut self,
+        origin: &CallerOrigin,
+        options: &RequestOptionsRef<'_>,
+    ) -> Result<AuthenticationResponseJson, ClientError> {
         let challenge = decode_b64(&options.challenge, "challenge")?;
-        let mut allow_list = descriptors(&options.allow_credentials, "allowCredentials")?;
+        let mut allow_list = decode_descriptors(
+            options
+                .allow_credentials
+                .iter()
+                .map(|d| (d.type_.as_ref(), d.id.as_ref())),
+            "allowCredentials",
+        )?;
         check_list_size(allow_list.len(), "allowCredentials")?;
         allow_list.retain(|d| d.type_ == "public-key");
         let rp_id = self.rp_id(origin, options.rp_id.as_deref())?;
@@ -942,7 +1008,14 @@ impl<S: CredentialStore> Client<S> {
         )?;
         // Verification on a PIN-only authenticator: the user enters the PIN.
         let use_pin = uv && pin_only;
-        let ext = options.extensions.clone().unwrap_or_default();
+        let no_extensions;
+        let ext = match options.extensions.as_deref() {
+            Some(ext) => ext,
+            None => {
+                no_extensions = ExtensionsInputJson::default();
+                &no_extensions
+            }
+        };
         // largeBlob (L3 §10.1.5): `read` or `write` at get, not both; a write names exactly one
         // credential.
         let large_blob = ext.large_blob.clone().unwrap_or_default();
@@ -1082,20 +1155,25 @@ impl<S: CredentialStore> Client<S> {
             other => ClientError::NotAllowed(format!("the authenticator refused: {other}")),
         };
         // Account selection: gather every candidate, let the user pick one.
+        // (The first, then the others: no list to build for the usual single one.)
         let candidates = self.with_faults(faults, |a| {
             let first = a.get_assertion(request)?;
             let total = first.number_of_credentials.unwrap_or(1);
-            let mut candidates = vec![first];
+            let mut others = Vec::new();
             for _ in 1..total {
-                candidates.push(a.get_next_assertion()?);
+                others.push(a.get_next_assertion()?);
             }
-            Ok(candidates)
+            Ok((first, others))
         });
         if candidates.is_err() {
             self.storage_failure()?;
         }
-        let mut candidates = candidates.map_err(refused)?;
-        let chosen = if candidates.len() > 1 {
+        let (first, others) = candidates.map_err(refused)?;
+        let chosen = if others.is_empty() {
+            first
+        } else {
+            let mut candidates = others;
+            candidates.insert(0, first);
             let users: Vec<UserEntity> = candidates
                 .iter()
                 .map(|c| c.user.clone().unwrap_or_default())
@@ -1108,8 +1186,6 @@ impl<S: CredentialStore> Client<S> {
                     ClientError::NotAllowed("the user chose none of the accounts".into())
                 })?;
             candidates.swap_remove(index.min(candidates.len() - 1))
-        } else {
-            candidates.remove(0)
         };
         if no_allow_list && chosen.user.is_none() {
             return Err(ClientError::NotAllowed(
