@@ -12,27 +12,35 @@ fn sextet(n: u64) -> u8 {
     ALPHABET[(n & 63) as usize]
 }
 
+/// Every 12-bit value to its two characters, the first in the low byte (8 KiB, built at compile
+/// time): six input bytes take four lookups.
+const PAIRS: [u16; 4096] = {
+    let mut table = [0u16; 4096];
+    let mut i = 0;
+    while i < 4096 {
+        table[i] = ALPHABET[i >> 6] as u16 | (ALPHABET[i & 63] as u16) << 8;
+        i += 1;
+    }
+    table
+};
+
 /// Encodes bytes as unpadded base64url.
 ///
 /// Written here rather than through the `base64` crate's engine: a WebAuthn response encodes
-/// five short values per ceremony; six input bytes at a time into a buffer sized once takes
-/// fewer instructions for them (the `base64` crate still decodes, strictly).
+/// five short values per ceremony, and six input bytes at a time through a table of character
+/// pairs, into a buffer allocated once (not zeroed: glibc's calloc skips its per-thread cache),
+/// takes about half the time for them. The `base64` crate still decodes, strictly.
 pub fn encode(bytes: &[u8]) -> String {
-    // (Allocated, not zeroed: glibc's calloc skips its per-thread cache.)
     let mut out = Vec::with_capacity(bytes.len().div_ceil(3) * 4);
+    let pair = |n: u64| PAIRS[(n & 0xfff) as usize].to_le_bytes();
     let mut sixes = bytes.chunks_exact(6);
     for c in &mut sixes {
         let n = u64::from_be_bytes([c[0], c[1], c[2], c[3], c[4], c[5], 0, 0]) >> 16;
-        out.extend_from_slice(&[
-            sextet(n >> 42),
-            sextet(n >> 36),
-            sextet(n >> 30),
-            sextet(n >> 24),
-            sextet(n >> 18),
-            sextet(n >> 12),
-            sextet(n >> 6),
-            sextet(n),
-        ]);
+        let [a, b] = pair(n >> 36);
+        let [c, d] = pair(n >> 24);
+        let [e, f] = pair(n >> 12);
+        let [g, h] = pair(n);
+        out.extend_from_slice(&[a, b, c, d, e, f, g, h]);
     }
     // The last 0 to 5 bytes: 1, 2 or 3 bytes make 2, 3 or 4 characters.
     for c in sixes.remainder().chunks(3) {
