@@ -363,7 +363,8 @@ pub struct GetArgs {
     #[arg(long, value_name = "ID")]
     pub rp_id: Option<String>,
     /// When several passkeys match, pick the one with this account name or base64url user handle.
-    #[arg(long, value_name = "NAME|USER_HANDLE")]
+    /// (A user handle may start with `-`, which base64url uses.)
+    #[arg(long, value_name = "NAME|USER_HANDLE", allow_hyphen_values = true)]
     pub account: Option<String>,
     /// How the emulated user behaves.
     #[command(flatten)]

@@ -478,6 +478,30 @@ fn get_quick_mode_picks_the_named_account() {
     assert_eq!(response["id"], bob["id"]);
 }
 
+/// A base64url user handle may start with `-` (one random handle in 64 does); `--account` takes
+/// it as a value, as the id arguments do, not as an unknown option.
+#[test]
+fn get_quick_mode_takes_a_user_handle_that_starts_with_a_hyphen() {
+    let env = Env::with_vault("get-hyphen");
+    env.quick_create("example.com", "alice");
+    let mut options = creation_options("example.com", "Y2hhbGxlbmdl");
+    options["user"]["id"] = "-wAB".into();
+    options["user"]["name"] = "dash".into();
+    let out = env.run_stdin(
+        &["create", "--origin", "https://example.com"],
+        &options.to_string(),
+    );
+    let (stdout, _) = expect(&out, 0);
+    let dash: Value = serde_json::from_str(&stdout).unwrap();
+    let (stdout, _) = expect(
+        &env.run(&["get", "--rp-id", "example.com", "--account", "-wAB"]),
+        0,
+    );
+    let response: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(response["id"], dash["id"]);
+    assert_eq!(response["response"]["userHandle"], "-wAB");
+}
+
 #[test]
 fn get_refusals_exit_1_with_not_allowed_error() {
     let env = Env::with_vault("get-refused");
