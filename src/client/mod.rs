@@ -245,7 +245,8 @@ fn check_list_size(len: usize, member: &str) -> Result<(), ClientError> {
     Ok(())
 }
 
-fn decode_b64(value: &str, member: &str) -> Result<Vec<u8>, ClientError> {
+/// `member` is formatted only on an error (`format_args!` for a computed name).
+fn decode_b64(value: &str, member: impl std::fmt::Display) -> Result<Vec<u8>, ClientError> {
     b64url::decode(value).map_err(|_| {
         ClientError::Encoding(format!("`{member}` is not unpadded base64url: {value:?}"))
     })
@@ -268,14 +269,9 @@ fn decode_descriptors<'d>(
 ) -> Result<Vec<CredentialDescriptor>, ClientError> {
     list.enumerate()
         .map(|(i, (type_, id))| {
-            let id = b64url::decode(id).map_err(|_| {
-                ClientError::Encoding(format!(
-                    "`{member}[{i}].id` is not unpadded base64url: {id:?}"
-                ))
-            })?;
             Ok(CredentialDescriptor {
                 type_: type_.to_owned(),
-                id,
+                id: decode_b64(id, format_args!("{member}[{i}].id"))?,
             })
         })
         .collect()
